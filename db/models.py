@@ -1,0 +1,280 @@
+"""SQLAlchemy models: everything in PRODUCT.md section 3.
+
+Schema changes go through Alembic revisions in ``migrations/``; ``callgate db
+check`` fails when these models and the revisions disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime, utcnow
+from verification.kinds import (
+    CallState,
+    Channel,
+    CheckResult,
+    Decision,
+    ExpeditedState,
+    Item,
+    Outcome,
+    Role,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: a VARCHAR with a CHECK constraint of its values."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Tenant(Base):
+    """The customer organization on file."""
+
+    __tablename__ = "tenant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    contact_first_name: Mapped[str] = mapped_column(String(100))
+    contact_last_name: Mapped[str] = mapped_column(String(100))
+    phone_e164: Mapped[str] = mapped_column(String(20), index=True)
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    support_pin_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    lock_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    domains: Mapped[list[TenantDomain]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantDomain.domain"
+    )
+    users: Mapped[list[AccountUser]] = relationship(back_populates="tenant")
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="tenant", order_by="Subscription.id"
+    )
+
+
+class TenantDomain(Base):
+    """A custom domain the tenant added to its subscription."""
+
+    __tablename__ = "tenant_domain"
+    __table_args__ = (UniqueConstraint("tenant_id", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253))
+
+    tenant: Mapped[Tenant] = relationship(back_populates="domains")
+
+
+class AccountUser(Base):
+    """A sign-in identity of a tenant; ``user_id`` is stored normalized."""
+
+    __tablename__ = "account_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="users")
+
+
+class Subscription(Base):
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    product_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[SubscriptionKind] = mapped_column(_enum(SubscriptionKind, "kind"))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus, "status"))
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    data_deletion_on: Mapped[date | None] = mapped_column(Date, default=None)
+    expedited: Mapped[ExpeditedState] = mapped_column(
+        _enum(ExpeditedState, "expedited"), default=ExpeditedState.NONE
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="subscriptions")
+
+
+class Agent(Base):
+    """A member of staff who signs in to the desk."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    passphrase_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Call(Base):
+    """One phone call taken by an agent."""
+
+    __tablename__ = "call"
+    __table_args__ = (
+        Index("ix_call_started_at_id", "started_at", "id"),
+        Index("ix_call_agent_id_started_at", "agent_id", "started_at"),
+        Index("ix_call_tenant_id_started_at", "tenant_id", "started_at"),
+        Index("ix_call_outcome_started_at", "outcome", "started_at"),
+        Index("ix_call_agent_id_state", "agent_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
+    caller_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_user.id"), default=None
+    )
+    state: Mapped[CallState] = mapped_column(_enum(CallState, "state"), default=CallState.OPEN)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"), default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    checks: Mapped[list[ItemCheck]] = relationship(
+        back_populates="call", order_by="ItemCheck.id"
+    )
+
+
+class ItemCheck(Base):
+    """One identity item stated by the caller and its result.
+
+    ``stated`` and ``normalized`` are personal data: purge blanks them and
+    keeps the result.
+    """
+
+    __tablename__ = "item_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
+    item: Mapped[Item] = mapped_column(_enum(Item, "item"))
+    stated: Mapped[str | None] = mapped_column(Text, default=None)
+    normalized: Mapped[str | None] = mapped_column(Text, default=None)
+    result: Mapped[CheckResult] = mapped_column(_enum(CheckResult, "result"))
+    rules_version: Mapped[str] = mapped_column(String(32))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="checks")
+
+
+class CancellationRequest(Base):
+    """An action taken on a subscription during a call.
+
+    ``before`` and ``after`` hold the subscription's state as JSON so a
+    supervisor sees exactly what changed; ``request_hash`` binds approvals.
+    """
+
+    __tablename__ = "cancellation_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    checklist: Mapped[str] = mapped_column(Text, default="[]")
+    before: Mapped[str] = mapped_column(Text, default="{}")
+    after: Mapped[str] = mapped_column(Text, default="{}")
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Approval(Base):
+    """A supervisor's decision on a request, bound to the request's hash."""
+
+    __tablename__ = "approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("cancellation_request.id"), index=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, "decision"))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewNote(Base):
+    """A supervisor's note on a call."""
+
+    __tablename__ = "review_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One link of the append-only, hash-chained audit log (PRODUCT.md section 7).
+
+    ``payload`` is the canonical JSON text exactly as hashed, so verification
+    never depends on how a driver round-trips JSON.
+    """
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

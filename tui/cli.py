@@ -1,0 +1,63 @@
+"""The ``callgate`` command line: the composition root.
+
+Each subcommand lives in ``tui/commands/<name>.py`` with ``register(subparsers)``
+that adds its parser and sets ``handler``; heavy imports stay inside handlers
+so that ``callgate --help`` and the desk start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="callgate",
+        description="Desk for subscription-cancellation calls. With no command, opens the desk.",
+    )
+    parser.add_argument("--db", metavar="URL", help="database URL (else CALLGATE_DATABASE_URL)")
+    parser.add_argument("--settings", metavar="PATH", help="settings TOML file")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"tui.commands.{name}_cmd")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every expected failure is one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from tui.commands.common import CommandError, friendly_error, load
+
+    try:
+        settings = load(args)
+        if args.command is None:
+            from tui.commands.desk import run_desk
+
+            return run_desk(settings)
+        handler = args.handler
+        result: int = handler(args, settings)
+        return result
+    except CommandError as exc:
+        print(f"callgate: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("callgate: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        message = friendly_error(exc)
+        if message is None:
+            raise
+        print(f"callgate: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``callgate`` command line, one module each."""
