@@ -1,0 +1,84 @@
+"""Purge of personal data from old, closed calls (PRODUCT.md section 7).
+
+What the caller stated (and its normalized form) and the call's notes are
+blanked; results, outcomes and the audit chain stay, because audit payloads
+never carry personal data. Open calls are never touched, whatever their age.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.audit import append_event
+from db.engine import unit_of_work
+from db.models import Call, ItemCheck
+from verification.kinds import CallState
+
+PURGE_EVENT = "data.purged"
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """How many calls were (or, on a dry run, would be) purged, and the cutoff used."""
+
+    calls: int
+    cutoff: datetime
+    dry_run: bool
+
+
+def purge(
+    factory: sessionmaker[Session],
+    older_than_days: int,
+    now: datetime,
+    dry_run: bool,
+    actor: str,
+) -> PurgeReport:
+    """Blank personal data of closed calls that ended more than ``older_than_days`` ago.
+
+    One unit of work: the blanking and its ``data.purged`` event commit together.
+    Calls purged before are not counted again. A dry run only counts.
+    """
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given as the purge time")
+    now = now.astimezone(UTC)
+    cutoff = now - timedelta(days=older_than_days)
+    due = (
+        select(Call.id)
+        .where(Call.state == CallState.CLOSED)
+        .where(Call.ended_at < cutoff)
+        .where(Call.purged_at.is_(None))
+    )
+    with unit_of_work(factory) as session:
+        count = session.execute(select(func.count()).select_from(due.subquery())).scalar_one()
+        if dry_run:
+            return PurgeReport(count, cutoff, dry_run=True)
+        ids = due.scalar_subquery()
+        session.execute(
+            update(ItemCheck)
+            .where(ItemCheck.call_id.in_(ids))
+            .values(stated=None, normalized=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Call)
+            .where(Call.id.in_(ids))
+            .values(notes="", purged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        append_event(
+            session,
+            actor=actor,
+            type=PURGE_EVENT,
+            payload={
+                "calls": count,
+                "older_than_days": older_than_days,
+                "cutoff": cutoff.isoformat(timespec="seconds"),
+            },
+        )
+    return PurgeReport(count, cutoff, dry_run=False)
