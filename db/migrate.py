@@ -1,0 +1,151 @@
+"""The migration runner: Alembic driven from code, never from an alembic.ini.
+
+The Alembic environment and revisions ship inside the ``migrations`` package,
+so an installed desk finds them wherever it runs. The caller's engine is handed
+to ``migrations/env.py``, so migrations run with the project's connection
+settings (SQLite pragmas, ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect
+
+import migrations
+from db.models import Base
+
+UPGRADE_HINT = "callgate db upgrade"
+
+
+class SchemaState(StrEnum):
+    """How a database's schema stands against the newest revision."""
+
+    CURRENT = "current"
+    OUTDATED = "outdated"
+    EMPTY = "empty"
+
+
+class SchemaError(RuntimeError):
+    """The database's schema cannot be used by this version of callgate."""
+
+
+def config(connection: Connection | None = None) -> Config:
+    """An Alembic config for the shipped migrations, bound to ``connection``."""
+    folder = Path(migrations.__file__).parent
+    cfg = Config(str(folder / "alembic.ini"))
+    cfg.set_main_option("script_location", str(folder))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    """The newest revision id in the shipped migrations."""
+    heads = ScriptDirectory.from_config(config()).get_heads()
+    if len(heads) != 1:
+        raise SchemaError(f"the migrations have {len(heads)} heads, expected one: {heads}")
+    return heads[0]
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at; None when it was never migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (default: the newest)."""
+    with _migration_connection(engine) as connection:
+        command.upgrade(config(connection), revision)
+
+
+def check(engine: Engine) -> list[str]:
+    """Differences between the models and the database, one line each; [] if none."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    return [_describe(diff) for diff in differences]
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Whether the database is at the newest revision, behind it, or empty."""
+    revision = current(engine)
+    if revision == head():
+        return SchemaState.CURRENT
+    if revision is None and not inspect(engine).get_table_names():
+        return SchemaState.EMPTY
+    return SchemaState.OUTDATED
+
+
+def prepare_for_desk(engine: Engine) -> None:
+    """Make sure the desk can run on this database, or say how to fix it.
+
+    A SQLite file belongs to this desk, so it is upgraded on the spot. A server
+    database is shared by every desk and migrated by its operator, so an old or
+    empty schema is refused.
+    """
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    state = schema_state(engine)
+    if state is SchemaState.EMPTY:
+        raise SchemaError(f"the database has no callgate schema yet: run `{UPGRADE_HINT}`")
+    if state is SchemaState.OUTDATED:
+        raise SchemaError(
+            f"the database schema is at revision {current(engine) or 'none'}, "
+            f"this desk needs {head()}: run `{UPGRADE_HINT}`"
+        )
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to migrate through; on SQLite with foreign keys off.
+
+    SQLite's batch migrations copy a table and drop the original; with foreign
+    keys on, that drop would cascade into (or be refused by) the child rows.
+    The pragma is a no-op inside a transaction, so it is set on the raw
+    connection before Alembic begins one, and the keys are re-checked after.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        raw: Any = connection.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise SchemaError(f"the migration left rows with broken foreign keys: {broken}")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _describe(diff: Any) -> str:
+    """One readable line for an entry of Alembic's ``compare_metadata`` output."""
+    if isinstance(diff, list):  # changes to one column come grouped
+        return "; ".join(_describe(item) for item in diff)
+    kind = diff[0]
+    if kind.startswith("modify_"):
+        _, _schema, table, column, _existing, old, new = diff
+        return f"{kind} {table}.{column}: {old!r} -> {new!r}"
+    return f"{kind} {_name(diff[-1])}"
+
+
+def _name(obj: Any) -> str:
+    """``table.name`` for columns, indexes and constraints; the name otherwise."""
+    name = getattr(obj, "name", None)
+    table = getattr(getattr(obj, "table", None), "name", None)
+    if name is None:
+        return str(obj)
+    return f"{table}.{name}" if table and table != name else str(name)
