@@ -1,0 +1,167 @@
+"""Agent accounts: add, list, disable, reset, sign-in with lockout."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.agents import (
+    LOCKED_MESSAGE,
+    SIGNIN_FAILED_MESSAGE,
+    AgentError,
+    SignInResult,
+    add_agent,
+    authenticate,
+    delay_after,
+    disable_agent,
+    list_agents,
+    reset_agent,
+)
+from db.models import Agent, AuditEvent
+from verification.kinds import Role
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+PASS = "correct horse battery"
+LOCK_AFTER = 5
+
+Factory = sessionmaker[Session]
+
+
+def events(factory: Factory) -> list[tuple[str, str, dict[str, object]]]:
+    with factory() as session:
+        rows = session.execute(
+            select(AuditEvent.actor, AuditEvent.type, AuditEvent.payload).order_by(AuditEvent.seq)
+        )
+        return [(actor, type_, json.loads(payload)) for actor, type_, payload in rows]
+
+
+def sign_in(factory: Factory, username: str, passphrase: str) -> SignInResult:
+    return authenticate(factory, username, passphrase, NOW, LOCK_AFTER)
+
+
+@pytest.fixture
+def ana(factory: Factory) -> str:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASS)
+    return "ana"
+
+
+def test_add_then_list(factory: Factory) -> None:
+    add_agent(factory, "Zed.Super", "Zed", Role.SUPERVISOR, PASS)
+    add_agent(factory, "ana", "", Role.AGENT, PASS)
+    listed = list_agents(factory)
+    assert [(a.username, a.display_name, a.role, a.active) for a in listed] == [
+        ("ana", "ana", Role.AGENT, True),
+        ("zed.super", "Zed", Role.SUPERVISOR, True),
+    ]
+    assert [(t, p["username"]) for _, t, p in events(factory)] == [
+        ("agent.added", "zed.super"),
+        ("agent.added", "ana"),
+    ]
+
+
+def test_duplicate_username_refused(factory: Factory, ana: str) -> None:
+    with pytest.raises(AgentError, match="already exists"):
+        add_agent(factory, "ANA", "Other", Role.AGENT, PASS)
+    assert len(list_agents(factory)) == 1
+
+
+@pytest.mark.parametrize("bad", ["", "ana perez", "ana@desk", "é"])
+def test_bad_username_refused(factory: Factory, bad: str) -> None:
+    with pytest.raises(AgentError, match="username"):
+        add_agent(factory, bad, "X", Role.AGENT, PASS)
+
+
+def test_short_passphrase_refused(factory: Factory) -> None:
+    with pytest.raises(AgentError, match="at least 10"):
+        add_agent(factory, "ana", "Ana", Role.AGENT, "123456789")
+
+
+def test_passphrase_never_stored_in_clear(factory: Factory, ana: str) -> None:
+    with factory() as session:
+        stored = session.scalar(select(Agent.passphrase_hash))
+        log = " ".join(session.scalars(select(AuditEvent.payload)))
+    assert stored is not None and PASS not in stored and stored.startswith("scrypt$")
+    assert PASS not in log
+
+
+def test_right_passphrase_signs_in(factory: Factory, ana: str) -> None:
+    result = sign_in(factory, "Ana ", PASS)
+    assert result.ok and result.agent is not None and result.agent.username == "ana"
+    assert result.delay_seconds == 0
+    assert events(factory)[-1][:2] == ("ana", "agent.signed_in")
+    assert list_agents(factory)[0].last_signin_at == NOW
+
+
+def test_wrong_passphrase_counts_and_locks_after_five(factory: Factory, ana: str) -> None:
+    results = [sign_in(factory, "ana", "wrong passphrase") for _ in range(LOCK_AFTER)]
+    assert [r.failures for r in results] == [1, 2, 3, 4, 5]
+    assert [r.locked for r in results] == [False] * 4 + [True]
+    assert [r.delay_seconds for r in results] == [delay_after(n) for n in range(1, 6)]
+    assert results[1].delay_seconds < results[4].delay_seconds
+    assert all(not r.ok and r.agent is None for r in results)
+    assert results[0].message == SIGNIN_FAILED_MESSAGE
+    assert results[-1].message == LOCKED_MESSAGE
+    info = list_agents(factory)[0]
+    assert info.locked and info.failed_signins == LOCK_AFTER
+    types = [t for _, t, _ in events(factory)]
+    assert types.count("agent.signin_failed") == LOCK_AFTER
+    assert types[-1] == "agent.locked"
+
+
+def test_success_resets_the_count(factory: Factory, ana: str) -> None:
+    for _ in range(LOCK_AFTER - 1):
+        sign_in(factory, "ana", "wrong passphrase")
+    assert sign_in(factory, "ana", PASS).ok
+    assert list_agents(factory)[0].failed_signins == 0
+    assert not sign_in(factory, "ana", "wrong passphrase").locked
+
+
+def test_locked_account_refused_with_right_passphrase(factory: Factory, ana: str) -> None:
+    for _ in range(LOCK_AFTER):
+        sign_in(factory, "ana", "wrong passphrase")
+    result = sign_in(factory, "ana", PASS)
+    assert not result.ok and result.locked and result.message == LOCKED_MESSAGE
+    assert events(factory)[-1][2]["reason"] == "locked"
+
+
+def test_reset_unlocks(factory: Factory, ana: str) -> None:
+    for _ in range(LOCK_AFTER):
+        sign_in(factory, "ana", "wrong passphrase")
+    info = reset_agent(factory, "ana", actor="supervisor")
+    assert not info.locked and info.failed_signins == 0
+    assert sign_in(factory, "ana", PASS).ok
+    assert ("supervisor", "agent.reset") in [(a, t) for a, t, _ in events(factory)]
+
+
+def test_reset_with_new_passphrase(factory: Factory, ana: str) -> None:
+    reset_agent(factory, "ana", "a brand new passphrase")
+    assert not sign_in(factory, "ana", PASS).ok
+    assert sign_in(factory, "ana", "a brand new passphrase").ok
+    assert "a brand new passphrase" not in json.dumps(events(factory))
+
+
+def test_disabled_refused(factory: Factory, ana: str) -> None:
+    disable_agent(factory, "ana")
+    result = sign_in(factory, "ana", PASS)
+    assert not result.ok and result.agent is None
+    assert list_agents(factory)[0].active is False
+    assert [t for _, t, _ in events(factory)][-2:] == ["agent.disabled", "agent.signin_failed"]
+
+
+def test_unknown_user_gets_the_wrong_passphrase_message(factory: Factory, ana: str) -> None:
+    unknown = sign_in(factory, "nobody", PASS)
+    wrong = sign_in(factory, "ana", "wrong passphrase")
+    assert not unknown.ok and unknown.message == wrong.message == SIGNIN_FAILED_MESSAGE
+    actor, type_, payload = events(factory)[-2]
+    assert type_ == "agent.signin_failed" and "nobody" not in json.dumps([actor, payload])
+
+
+def test_commands_on_unknown_agent_refused(factory: Factory) -> None:
+    with pytest.raises(AgentError, match="no agent"):
+        disable_agent(factory, "ghost")
+    with pytest.raises(AgentError, match="no agent"):
+        reset_agent(factory, "ghost")
