@@ -32,10 +32,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify the chain; 0 when intact (and the expected head is present), else 1."""
     from db.audit import verify_chain
-    from tui.commands.common import engine_for
+    from db.migrate import SchemaState, schema_state
+    from tui.commands.common import CommandError, engine_for
 
     engine = engine_for(settings)
     try:
+        # Verifying only reads, so an old schema is verified as it is, never upgraded.
+        if schema_state(engine) is SchemaState.EMPTY:
+            raise CommandError("the database has no callgate schema, so no audit chain")
         report = verify_chain(engine, expect_head=args.expect_head)
         print(f"audit chain: {report.count} events, head {report.head_hash}")
         status = 0

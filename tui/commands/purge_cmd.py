@@ -42,13 +42,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Purge (or count, on a dry run) and report how many calls were touched."""
     from db.engine import make_sessionmaker
+    from db.migrate import SchemaError, prepare_for_desk
     from db.purge import purge
     from db.types import utcnow
-    from tui.commands.common import engine_for
+    from tui.commands.common import CommandError, engine_for
 
     days = args.older_than or settings.retention_days
     engine = engine_for(settings)
     try:
+        try:
+            prepare_for_desk(engine)
+        except SchemaError as exc:
+            raise CommandError(str(exc)) from exc
         report = purge(
             make_sessionmaker(engine),
             older_than_days=days,
