@@ -1,0 +1,127 @@
+"""The desk application: wires the screens, global keys and palette commands.
+
+The app receives its settings, a ``connect`` callable returning a sessionmaker
+and a clock, so tests pass their own database and time. Nothing here imports
+SQLAlchemy or ``db.desk``: the sign-in screen must appear as fast as a bare
+Textual app, so the database is opened in a thread after the first paint.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+
+from tui import messages
+from tui.screens.sign_in import SignInScreen
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.settings import Settings
+
+T = TypeVar("T")
+
+
+def _utcnow() -> datetime:
+    # Same as db.types.utcnow, without importing SQLAlchemy on the startup path.
+    return datetime.now(UTC)
+
+
+class CallgateApp(App[int]):
+    """The agent desk."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "callgate"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        connect: Callable[[], sessionmaker[Session]],
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self._connect = connect
+        self._factory: sessionmaker[Session] | None = None
+        self._connect_lock = threading.Lock()
+
+    def on_mount(self) -> None:
+        """Show sign-in, then open the database while the agent types."""
+        self.push_screen(SignInScreen())
+        self.call_after_refresh(self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.run_worker(self._check_database, thread=True, group="db")
+
+    def _check_database(self) -> None:
+        if self.db_call(self, "opening the database", lambda _factory: True):
+            self.post_message(messages.Connected())
+
+    def factory(self) -> sessionmaker[Session]:
+        """The sessionmaker, connecting on first use. Call from worker threads only."""
+        with self._connect_lock:
+            if self._factory is None:
+                self._factory = self._connect()
+            return self._factory
+
+    def db_call(self, poster: MessagePump, doing: str, fn: Callable[..., T]) -> T | None:
+        """Run ``fn(factory)`` in the current worker thread.
+
+        Database trouble an agent can retry (down, locked) is posted to
+        ``poster`` as ``DatabaseFailed`` and gives None; an outdated schema
+        ends the desk with its message; anything else is a bug and propagates.
+        """
+        from db.migrate import SchemaError
+        from tui.commands.common import friendly_error
+
+        try:
+            return fn(self.factory())
+        except SchemaError as exc:
+            self.post_message(messages.SchemaOutdated(str(exc)))
+        except Exception as exc:
+            detail = friendly_error(exc)
+            if detail is None:
+                raise
+            poster.post_message(messages.DatabaseFailed(doing, detail))
+        return None
+
+    def on_database_failed(self, message: messages.DatabaseFailed) -> None:
+        """Tell the agent, keep everything typed; the same key retries."""
+        self.notify(
+            f"Database unavailable while {message.doing}: {message.detail}\n"
+            "What you typed is kept; try again.",
+            title="Database",
+            severity="error",
+            timeout=10,
+        )
+
+    def on_schema_outdated(self, message: messages.SchemaOutdated) -> None:
+        """Refuse to run on an old schema: the operator must upgrade it."""
+        self.exit(return_code=2, message=f"callgate: {message.detail}")
+
+    def action_help(self) -> None:
+        """Show the keys and the flow of a call."""
+        from tui.screens.help_modal import HelpModal
+
+        if not isinstance(self.screen, HelpModal):
+            self.push_screen(HelpModal())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Palette commands: the screen's own (new call, end call, sign out) and help."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys and the flow of a call", self.action_help)
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            yield from commands()

@@ -1,0 +1,93 @@
+"""Messages that thread workers post back to the event loop.
+
+Each carries plain frozen dataclasses from ``db`` (never ORM objects), so a
+handler can update widgets without touching the database. The ``db`` types are
+imported for type checking only: importing SQLAlchemy here would slow the
+first screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from db.agents import AgentInfo, SignInResult
+    from db.desk import CallSummary, CallView
+    from verification.kinds import Item
+
+
+class Connected(Message):
+    """The database is reachable and its schema is current."""
+
+
+class SchemaOutdated(Message):
+    """The database schema is older than this desk; the desk cannot run."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class DatabaseFailed(Message):
+    """A database call failed for a reason the agent can retry (down, locked)."""
+
+    def __init__(self, doing: str, detail: str) -> None:
+        super().__init__()
+        self.doing = doing
+        self.detail = detail
+
+
+class SignedIn(Message):
+    """Sign-in succeeded; ``open_call`` is the agent's unfinished call, if any."""
+
+    def __init__(self, agent: AgentInfo, open_call: CallView | None) -> None:
+        super().__init__()
+        self.agent = agent
+        self.open_call = open_call
+
+
+class SignInRefused(Message):
+    """Sign-in failed; the result says why and how long to wait."""
+
+    def __init__(self, result: SignInResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class CallUpdated(Message):
+    """The call changed (started, item checked, action taken, reloaded).
+
+    ``checked`` names the item just submitted, so the desk can show its result.
+    """
+
+    def __init__(self, view: CallView, checked: Item | None = None) -> None:
+        super().__init__()
+        self.view = view
+        self.checked = checked
+
+
+class ItemRejected(Message):
+    """The stated value cannot be a value of its kind: not an attempt."""
+
+    def __init__(self, item: Item, detail: str) -> None:
+        super().__init__()
+        self.item = item
+        self.detail = detail
+
+
+class ActionRefused(Message):
+    """The database refused a desk action; ``detail`` is for the agent."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class CallEnded(Message):
+    """The call was closed; the summary is read back to the caller."""
+
+    def __init__(self, summary: CallSummary) -> None:
+        super().__init__()
+        self.summary = summary

@@ -1,0 +1,57 @@
+"""The help screen: the flow of a call and every key."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# callgate desk
+
+**A call, start to finish**
+
+1. **n** starts a call; it is recorded at once and the timer runs.
+2. Read out each question, type what the caller says, **Enter** checks it.
+   *Match* moves to the next item. On a miss, read the sentence shown;
+   never hint at which part was wrong. Input errors (not a phone number…)
+   do not count as misses.
+3. The gate opens when every item matches and the caller is an admin.
+4. Pick a subscription (**↑ ↓**) and an action: **c** cancel now,
+   **r** turn auto-renew off, **x** expedited data deletion. Ask each
+   checklist point, tick it (**space**), confirm, then confirm the dates.
+5. **F4** ends the call with an outcome and shows the lines to read back.
+
+A locked call or a locked organization offers only **F4** (end call):
+transfer the caller to a supervisor.
+
+**Keys**
+
+| key | does |
+| --- | --- |
+| Enter | check the current item |
+| Tab / Shift+Tab, ↑ ↓ | move between fields |
+| n | new call |
+| c / r / x | cancel now / auto-renew off / expedited deletion |
+| F4 | end call |
+| Ctrl+P | command palette: new call, end call, sign out, theme |
+| F1 or ? | this help |
+| Esc | close this help or a dialog |
+"""
+
+
+class HelpModal(ModalScreen[None]):
+    """Read-only help; Esc, F1 or q closes it."""
+
+    CSS_PATH = "help_modal.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q,question_mark", "dismiss", "Close")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)

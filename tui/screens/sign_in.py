@@ -1,0 +1,118 @@
+"""Sign-in: username and passphrase, then the desk (or the agent's open call)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from tui import messages
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from tui.app import CallgateApp
+
+
+class SignInScreen(Screen[None]):
+    """The first screen: deliberately light, so the desk starts fast."""
+
+    CSS_PATH = "sign_in.tcss"
+    AUTO_FOCUS = "#username"
+
+    @property
+    def desk(self) -> CallgateApp:
+        """The app, typed."""
+        return cast("CallgateApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sign-in"):
+            yield Static("callgate — sign in", id="sign-in-title")
+            yield Label("Username")
+            yield Input(id="username", compact=True)
+            yield Label("Passphrase")
+            yield Input(id="passphrase", password=True, compact=True)
+            yield Static("", id="sign-in-message")
+            yield Static("Enter signs in · F1 help", id="sign-in-hint")
+        yield Footer()
+
+    @on(Input.Submitted, "#username")
+    def _next_field(self) -> None:
+        if self.query_one("#passphrase", Input).value:
+            self._submit()
+        else:
+            self.query_one("#passphrase", Input).focus()
+
+    @on(Input.Submitted, "#passphrase")
+    def _submit(self) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        passphrase = self.query_one("#passphrase", Input).value
+        if not username:
+            self._say("Type your username.")
+            self.query_one("#username", Input).focus()
+            return
+        if not passphrase:
+            self._say("Type your passphrase.")
+            self.query_one("#passphrase", Input).focus()
+            return
+        self._set_enabled(False)
+        self._say("Signing in…")
+        self._authenticate(username, passphrase)
+
+    @work(thread=True, group="db", exclusive=True)
+    def _authenticate(self, username: str, passphrase: str) -> None:
+        desk = self.desk
+        now = desk.clock()
+
+        def sign_in(factory: sessionmaker[Session]) -> None:
+            from db.agents import authenticate
+            from db.desk import open_call_for_agent
+
+            result = authenticate(
+                factory, username, passphrase, now, desk.settings.signin_lock_after
+            )
+            if not result.ok or result.agent is None:
+                self.post_message(messages.SignInRefused(result))
+                return
+            open_call = open_call_for_agent(factory, result.agent.id, desk.settings, now)
+            self.post_message(messages.SignedIn(result.agent, open_call))
+
+        desk.db_call(self, "signing in", sign_in)
+
+    def on_sign_in_refused(self, message: messages.SignInRefused) -> None:
+        """Show why; keep the form disabled for the delay the server asks for."""
+        result = message.result
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.value = ""
+        self._say(result.message)
+        if result.delay_seconds > 0:
+            self.set_timer(result.delay_seconds, self._unlock_form)
+        else:
+            self._unlock_form()
+
+    def on_signed_in(self, message: messages.SignedIn) -> None:
+        """Open the desk, with the recovered call if there is one."""
+        from tui.screens.desk import DeskScreen
+
+        self.app.switch_screen(DeskScreen(message.agent, message.open_call))
+
+    def on_database_failed(self, message: messages.DatabaseFailed) -> None:
+        """Give the form back for a retry; the message bubbles on to the app's notice."""
+        self._say("Could not reach the database. Press Enter to try again.")
+        self._set_enabled(True)
+        self.query_one("#passphrase", Input).focus()
+
+    def _unlock_form(self) -> None:
+        self._set_enabled(True)
+        self.query_one("#passphrase", Input).focus()
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for field in self.query(Input):
+            field.disabled = not enabled
+
+    def _say(self, text: str) -> None:
+        self.query_one("#sign-in-message", Static).update(text)

@@ -1,0 +1,32 @@
+"""The gate: OPEN, or CLOSED with each reason. Always visible during a call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from db.desk import CallView
+
+
+class GatePanel(Static):
+    """Whether cancel actions are allowed, and if not, why."""
+
+    def show(self, view: CallView | None) -> None:
+        """Redraw for ``view`` (None: no call)."""
+        self.remove_class("open", "closed")
+        if view is None:
+            self.update("")
+            return
+        text = Text()
+        if view.gate_open:
+            self.add_class("open")
+            text.append("Gate OPEN", style="bold")
+        else:
+            self.add_class("closed")
+            text.append("Gate CLOSED", style="bold")
+            for reason in view.gate_reasons:
+                text.append(f"\n• {reason}")
+        self.update(text)

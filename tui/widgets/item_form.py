@@ -1,0 +1,92 @@
+"""The current item: the question to read out, its fields, and the last result.
+
+Every item's fields are composed once and switched, so what the agent typed for
+an item survives moving away and back, and a failed save never loses it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Input, Label, Static
+
+from verification.items import ITEM_ORDER, ITEM_SPECS
+from verification.kinds import Item
+
+# The one sentence the agent reads to the caller after any miss: it never says
+# which part was wrong (PRODUCT.md section 4, "Blind").
+MISS_SENTENCE = "That doesn't match our records."
+
+
+class FieldInput(Input):
+    """A one-line field: Enter checks the item, up/down move between fields."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Check item"),
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Previous field", show=False),
+    ]
+
+
+def field_id(item: Item, field: str) -> str:
+    """The DOM id of one field of one item."""
+    return f"field-{item.value}-{field}"
+
+
+class ItemForm(Vertical):
+    """Question, fields, inline input error and the result of the last check."""
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial=f"item-{ITEM_ORDER[0].value}", id="item-switcher"):
+            for item in ITEM_ORDER:
+                spec = ITEM_SPECS[item]
+                with Vertical(id=f"item-{item.value}", classes="item-pane"):
+                    yield Static(spec.label, classes="item-label")
+                    yield Static(f"“{spec.question}”", classes="question")
+                    for field, label in zip(spec.fields, spec.field_labels, strict=True):
+                        with Horizontal(classes="field-row"):
+                            yield Label(label, classes="field-label")
+                            yield FieldInput(
+                                id=field_id(item, field), password=spec.secret, compact=True
+                            )
+        yield Static("", id="input-error")
+        yield Static("", id="check-result")
+
+    def show_item(self, item: Item) -> None:
+        """Switch to ``item``'s question and fields, and focus its first field."""
+        self.query_one("#item-switcher", ContentSwitcher).current = f"item-{item.value}"
+        self.show_error("")
+        first = ITEM_SPECS[item].fields[0]
+        self.query_one(f"#{field_id(item, first)}", FieldInput).focus()
+
+    def values(self, item: Item) -> dict[str, str]:
+        """What the agent typed for ``item``, by field name."""
+        return {
+            field: self.query_one(f"#{field_id(item, field)}", FieldInput).value
+            for field in ITEM_SPECS[item].fields
+        }
+
+    def clear(self, item: Item) -> None:
+        """Blank ``item``'s fields (after a match, so nothing stale is kept)."""
+        for field in ITEM_SPECS[item].fields:
+            self.query_one(f"#{field_id(item, field)}", FieldInput).value = ""
+
+    def show_error(self, text: str) -> None:
+        """The input error under the fields; not an attempt."""
+        self.query_one("#input-error", Static).update(text)
+
+    def show_result(self, label: str, matched: bool | None) -> None:
+        """The last check: "Match", the miss sentence, or nothing (None)."""
+        result = self.query_one("#check-result", Static)
+        result.remove_class("match", "miss")
+        if matched is None:
+            result.update("")
+        elif matched:
+            result.add_class("match")
+            result.update(f"{label}: ✓ Match")
+        else:
+            result.add_class("miss")
+            result.update(f"{label}: ✗ Miss. Say: “{MISS_SENTENCE}”")

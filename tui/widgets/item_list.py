@@ -1,0 +1,35 @@
+"""The identity items in order with their status, and the misses left."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from db.desk import CallView
+    from verification.kinds import Item
+
+STATUS_MARK = {"matched": "✓", "missed": "✗", "not_asked": "·"}
+STATUS_STYLE = {"matched": "green", "missed": "red", "not_asked": "dim"}
+
+
+class ItemList(Static):
+    """Each row: a mark (✓ match, ✗ miss, · not asked) and the item's label."""
+
+    def show(self, view: CallView | None, current: Item | None) -> None:
+        """Redraw for ``view``; ``current`` is the item being asked."""
+        text = Text()
+        text.append("Identity\n", style="bold")
+        if view is None:
+            text.append("no call", style="dim")
+            self.update(text)
+            return
+        for state in view.items:
+            pointer = "▸" if state.item == current else " "
+            text.append(f"{pointer}{STATUS_MARK[state.status]} ", style=STATUS_STYLE[state.status])
+            text.append(f"{state.label}\n", style="bold" if state.item == current else "")
+        misses_style = "red" if view.misses_left <= 1 else ""
+        text.append(f"Misses left: {view.misses_left}", style=misses_style)
+        self.update(text)
