@@ -1,0 +1,94 @@
+"""``callgate db upgrade|current|check``: the operator's migration commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``db upgrade``, ``db current`` and ``db check`` to the command line."""
+    parser = subparsers.add_parser("db", help="migrate and inspect the database schema")
+    actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = actions.add_parser(
+        "upgrade",
+        help="migrate the database to the newest schema",
+        description="Apply the schema migrations. A PostgreSQL database is only ever "
+        "migrated by this command; the desk refuses to start on an old schema.",
+    )
+    upgrade.add_argument(
+        "revision", nargs="?", default="head", help="target revision (default: head)"
+    )
+    upgrade.set_defaults(handler=run_upgrade)
+    actions.add_parser(
+        "current", help="print the database's schema revision and whether it is the newest"
+    ).set_defaults(handler=run_current)
+    actions.add_parser(
+        "check",
+        help="compare the models with the database; exit 1 listing any difference",
+    ).set_defaults(handler=run_check)
+
+
+def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate to the requested revision and say where the database now is."""
+    from db import migrate
+    from tui.commands.common import engine_for
+
+    engine = engine_for(settings)
+    try:
+        before = migrate.current(engine)
+        migrate.upgrade(engine, args.revision)
+        after = migrate.current(engine)
+        if before == after:
+            print(f"database already at revision {after}")
+        else:
+            print(f"database upgraded from revision {before or 'none'} to {after}")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def run_current(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the revision, the newest one, and what to do if they differ."""
+    from db import migrate
+    from tui.commands.common import engine_for
+
+    engine = engine_for(settings)
+    try:
+        revision, newest = migrate.current(engine), migrate.head()
+        if revision == newest:
+            print(f"{revision} (newest)")
+        else:
+            print(f"{revision or 'none'} (newest is {newest}: run `{migrate.UPGRADE_HINT}`)")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the database is at the newest revision and matches the models."""
+    from db import migrate
+    from tui.commands.common import engine_for
+
+    engine = engine_for(settings)
+    try:
+        revision, newest = migrate.current(engine), migrate.head()
+        problems = []
+        if revision != newest:
+            problems.append(
+                f"database at revision {revision or 'none'}, migrations end at {newest}"
+            )
+        else:
+            problems = migrate.check(engine)
+        if not problems:
+            print(f"models and database agree at revision {revision}")
+            return 0
+        print("models and database differ:")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    finally:
+        engine.dispose()
