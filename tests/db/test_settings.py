@@ -1,0 +1,92 @@
+"""Settings: the override order and a clear error for every bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db.settings import Settings, SettingsError, load_settings, settings_path
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the user config and data dirs at the test's temp dir; clear our env."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("CALLGATE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CALLGATE_SETTINGS", raising=False)
+    return home
+
+
+def _write(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_file(isolated_dirs: Path) -> None:
+    settings = load_settings()
+    expected_db = isolated_dirs / "data" / "callgate" / "callgate.db"
+    assert settings.database_url == f"sqlite:///{expected_db}"
+    assert settings.default_region == Settings().default_region
+
+
+def test_database_url_override_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = _write(tmp_path / "s.toml", 'database_url = "sqlite:///from-file.db"\n')
+    assert load_settings(str(file)).database_url == "sqlite:///from-file.db"
+    monkeypatch.setenv("CALLGATE_DATABASE_URL", "sqlite:///from-env.db")
+    assert load_settings(str(file)).database_url == "sqlite:///from-env.db"
+    assert load_settings(str(file), "sqlite:///from-flag.db").database_url == (
+        "sqlite:///from-flag.db"
+    )
+
+
+def test_settings_file_override_order(
+    tmp_path: Path, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = _write(isolated_dirs / "config" / "callgate" / "settings.toml", "max_misses = 4\n")
+    from_env = _write(tmp_path / "env.toml", "max_misses = 5\n")
+    from_flag = _write(tmp_path / "flag.toml", "max_misses = 6\n")
+    assert settings_path() == default
+    assert load_settings().max_misses == 4
+    monkeypatch.setenv("CALLGATE_SETTINGS", str(from_env))
+    assert load_settings().max_misses == 5
+    assert load_settings(str(from_flag)).max_misses == 6
+
+
+def test_every_key_is_read_from_the_file(tmp_path: Path) -> None:
+    file = _write(
+        tmp_path / "s.toml",
+        'default_region = "gb"\nmax_misses = 2\nverification_expiry_minutes = 15\n'
+        "retention_days = 90\n",
+    )
+    settings = load_settings(str(file))
+    assert (settings.default_region, settings.max_misses) == ("GB", 2)
+    assert (settings.verification_expiry_minutes, settings.retention_days) == (15, 90)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("max_misses = = 3\n", "not valid TOML"),
+        ("max_mises = 3\n", "unknown setting"),
+        ('max_misses = "three"\n', "must be int"),
+        ("max_misses = true\n", "must be int"),
+        ("retention_days = 0\n", "at least 1"),
+        ('default_region = "USA"\n', "two-letter"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_file(tmp_path: Path, body: str, reason: str) -> None:
+    file = _write(tmp_path / "bad.toml", body)
+    with pytest.raises(SettingsError, match=reason) as caught:
+        load_settings(str(file))
+    assert str(file) in str(caught.value)
+
+
+def test_a_named_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(SettingsError, match="not found") as caught:
+        load_settings(str(missing))
+    assert str(missing) in str(caught.value)
