@@ -1,0 +1,212 @@
+"""Purge: personal data of old closed calls goes, results and the chain stay."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.audit import append_event, verify_chain
+from db.engine import unit_of_work
+from db.models import Agent, AuditEvent, Call, ItemCheck
+from db.purge import PURGE_EVENT, purge
+from tui.cli import main as cli
+from verification.kinds import CallState, CheckResult, Item, Outcome, Role
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+STATED = "(425) 555-0100"
+NORMALIZED = "+14255550100"
+NOTES = "caller Ana Perez, asked about refunds"
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Ids of the calls seeded for a test, by what purge must do with them."""
+
+    due: tuple[int, ...]
+    kept: tuple[int, ...]
+
+
+def _add_call(
+    session: Session, agent_id: int, state: CallState, ended_days_ago: int | None, now: datetime
+) -> int:
+    started = now - timedelta(days=ended_days_ago or 500, minutes=10)
+    call = Call(
+        agent_id=agent_id,
+        started_at=started,
+        ended_at=None if ended_days_ago is None else now - timedelta(days=ended_days_ago),
+        state=state,
+        outcome=Outcome.INFORMED if state is CallState.CLOSED else None,
+        notes=NOTES,
+    )
+    session.add(call)
+    session.flush()
+    for item, result in ((Item.USER_ID, CheckResult.MATCH), (Item.PHONE, CheckResult.MISMATCH)):
+        session.add(
+            ItemCheck(
+                call_id=call.id,
+                item=item,
+                stated=STATED,
+                normalized=NORMALIZED,
+                result=result,
+                rules_version="r1",
+                checked_at=started,
+            )
+        )
+    append_event(session, actor="desk", type="call.started", payload={"call": call.id})
+    return call.id
+
+
+def _seed(factory: sessionmaker[Session], now: datetime = NOW) -> Calls:
+    """Two closed calls past a 365-day retention at ``now``, and every kind to keep."""
+    with unit_of_work(factory) as session:
+        agent = Agent(username="ana", display_name="Ana", role=Role.AGENT, passphrase_hash="x")
+        session.add(agent)
+        session.flush()
+        due = (
+            _add_call(session, agent.id, CallState.CLOSED, 400, now),
+            _add_call(session, agent.id, CallState.CLOSED, 366, now),
+        )
+        kept = (
+            _add_call(session, agent.id, CallState.CLOSED, 364, now),  # recent
+            _add_call(session, agent.id, CallState.OPEN, None, now),  # open, started long ago
+            _add_call(session, agent.id, CallState.LOCKED, 400, now),  # not closed
+            _add_call(session, agent.id, CallState.VERIFIED, 400, now),  # not closed
+        )
+    return Calls(due, kept)
+
+
+def _snapshot(factory: sessionmaker[Session]) -> tuple[list[tuple[object, ...]], ...]:
+    """Every purge-relevant column of every row, to compare before and after."""
+    with factory() as session:
+        calls = session.execute(
+            select(Call.id, Call.state, Call.outcome, Call.notes, Call.purged_at).order_by(Call.id)
+        ).all()
+        checks = session.execute(
+            select(
+                ItemCheck.id,
+                ItemCheck.call_id,
+                ItemCheck.item,
+                ItemCheck.stated,
+                ItemCheck.normalized,
+                ItemCheck.result,
+                ItemCheck.rules_version,
+            ).order_by(ItemCheck.id)
+        ).all()
+        events = session.execute(select(AuditEvent.seq, AuditEvent.hash)).all()
+    return ([tuple(r) for r in calls], [tuple(r) for r in checks], [tuple(r) for r in events])
+
+
+def test_purge_blanks_personal_data_and_keeps_results(any_factory: sessionmaker[Session]) -> None:
+    calls = _seed(any_factory)
+    report = purge(any_factory, older_than_days=365, now=NOW, dry_run=False, actor="op")
+    assert report.calls == len(calls.due) and not report.dry_run
+    assert report.cutoff == NOW - timedelta(days=365)
+    with any_factory() as session:
+        for call_id in calls.due:
+            call = session.get(Call, call_id)
+            assert call is not None
+            assert (call.notes, call.purged_at) == ("", NOW)
+            assert (call.state, call.outcome) == (CallState.CLOSED, Outcome.INFORMED)
+            assert [
+                (c.item, c.result, c.rules_version, c.stated, c.normalized) for c in call.checks
+            ] == [
+                (Item.USER_ID, CheckResult.MATCH, "r1", None, None),
+                (Item.PHONE, CheckResult.MISMATCH, "r1", None, None),
+            ]
+
+
+def test_open_recent_and_unclosed_calls_are_untouched(any_factory: sessionmaker[Session]) -> None:
+    calls = _seed(any_factory)
+    purge(any_factory, older_than_days=365, now=NOW, dry_run=False, actor="op")
+    with any_factory() as session:
+        for call_id in calls.kept:
+            call = session.get(Call, call_id)
+            assert call is not None
+            assert (call.notes, call.purged_at) == (NOTES, None)
+            assert {(c.stated, c.normalized) for c in call.checks} == {(STATED, NORMALIZED)}
+
+
+def test_purge_records_one_event_without_personal_data_and_the_chain_verifies(
+    any_engine: Engine, any_factory: sessionmaker[Session]
+) -> None:
+    _seed(any_factory)
+    before = verify_chain(any_engine)
+    purge(any_factory, older_than_days=365, now=NOW, dry_run=False, actor="op")
+    after = verify_chain(any_engine, expect_head=before.head_hash)
+    assert after.ok and after.count == before.count + 1
+    with any_factory() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.type == PURGE_EVENT)).all()
+        payloads = session.scalars(select(AuditEvent.payload)).all()
+    assert len(events) == 1
+    assert events[0].actor == "op"
+    assert json.loads(events[0].payload) == {
+        "calls": 2,
+        "cutoff": "2025-11-26T12:00:00+00:00",
+        "older_than_days": 365,
+    }
+    assert not any(STATED in p or NORMALIZED in p or "Perez" in p for p in payloads)
+
+
+def test_a_dry_run_changes_nothing(any_factory: sessionmaker[Session]) -> None:
+    calls = _seed(any_factory)
+    before = _snapshot(any_factory)
+    report = purge(any_factory, older_than_days=365, now=NOW, dry_run=True, actor="op")
+    assert report.calls == len(calls.due) and report.dry_run
+    assert _snapshot(any_factory) == before
+
+
+def test_purging_again_touches_nothing_new(any_factory: sessionmaker[Session]) -> None:
+    _seed(any_factory)
+    purge(any_factory, older_than_days=365, now=NOW, dry_run=False, actor="op")
+    later = NOW + timedelta(days=1)
+    again = purge(any_factory, older_than_days=365, now=later, dry_run=False, actor="op")
+    assert again.calls == 0
+    with any_factory() as session:
+        stamps = set(session.scalars(select(Call.purged_at).where(Call.purged_at.is_not(None))))
+    assert stamps == {NOW}  # the first purge's time, not overwritten
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_a_retention_below_one_day_is_refused(factory: sessionmaker[Session], bad: int) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        purge(factory, older_than_days=bad, now=NOW, dry_run=False, actor="op")
+
+
+# --- callgate purge --------------------------------------------------------------
+
+
+def test_cli_dry_run_then_purge(
+    engine: Engine, factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the command purges as of the real clock, so the calls are aged from it
+    calls = _seed(factory, now=datetime.now(UTC))
+    url = engine.url.render_as_string(hide_password=False)
+    args = ["--db", url, "purge", "--older-than", "365"]
+    assert cli([*args, "--dry-run"]) == 0
+    assert "dry run: 2 closed calls" in capsys.readouterr().out
+    assert cli(args) == 0
+    assert "purged personal data from 2 closed calls" in capsys.readouterr().out
+    with factory() as session:
+        purged = set(session.scalars(select(Call.id).where(Call.purged_at.is_not(None))))
+    assert purged == set(calls.due)
+
+
+def test_cli_takes_the_default_from_settings(
+    engine: Engine,
+    factory: sessionmaker[Session],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _seed(factory, now=datetime.now(UTC))
+    settings = tmp_path / "settings.toml"
+    settings.write_text("retention_days = 1\n")
+    url = engine.url.render_as_string(hide_password=False)
+    assert cli(["--db", url, "--settings", str(settings), "purge", "--dry-run"]) == 0
+    # with one day kept, every closed call ended long ago is due: the 364-day one too
+    assert "dry run: 3 closed calls" in capsys.readouterr().out
