@@ -1,0 +1,32 @@
+"""The support PIN: a secret the customer sets, kept only as a slow hash."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from verification.errors import InputError
+from verification.hashing import hash_secret, verify_secret
+
+
+def normalize_pin(text: str) -> str:
+    """The PIN as hashed: NFKC, white space and hyphens removed.
+
+    Callers read PINs out in groups ("12 34"), so the grouping is not part of
+    the secret. Raises InputError when nothing is left.
+    """
+    pin = "".join(
+        ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace() and ch != "-"
+    )
+    if not pin:
+        raise InputError("enter the caller's PIN")
+    return pin
+
+
+def hash_pin(text: str) -> str:
+    """The stored form of a new PIN (what the importer and demo data keep)."""
+    return hash_secret(normalize_pin(text))
+
+
+def match_pin(stated: str, pin_hash: str) -> bool:
+    """Whether the stated PIN is the one hashed, in constant time. Raises InputError."""
+    return verify_secret(normalize_pin(stated), pin_hash)
