@@ -1,0 +1,96 @@
+"""Operator mistakes end in one clear line on stderr, never a traceback.
+
+``callgate db current`` stands in for every command: they share settings
+loading, the engine factory and the error handling in ``tui/cli.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _callgate(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    env.pop("CALLGATE_DATABASE_URL", None)
+    env.pop("CALLGATE_SETTINGS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _assert_one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("callgate: ")
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "word"),
+    [
+        ("not a url", "not a database URL"),
+        ("nosuchdialect://host/db", "cannot use database URL"),
+        ("postgresql://nobody@/nowhere?host=/nonexistent-socket-dir", "database error"),
+        ("sqlite:////nonexistent-dir/sub/callgate.db", "database error"),
+    ],
+)
+def test_a_wrong_database_url(tmp_path: Path, url: str, word: str) -> None:
+    _assert_one_clear_line(_callgate(tmp_path, "--db", url, "db", "current"), word)
+
+
+def test_a_database_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(os.urandom(4096))
+    result = _callgate(tmp_path, "--db", f"sqlite:///{garbage}", "db", "current")
+    _assert_one_clear_line(result, "not a SQLite database")
+
+
+def test_a_settings_file_that_cannot_be_read(tmp_path: Path) -> None:
+    # A directory in place of the file: unreadable even for root, unlike chmod 000.
+    unreadable = tmp_path / "settings.toml"
+    unreadable.mkdir()
+    result = _callgate(tmp_path, "--settings", str(unreadable), "db", "current")
+    _assert_one_clear_line(result, "cannot read settings file", str(unreadable))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_a_settings_file_without_read_permission(tmp_path: Path) -> None:
+    locked = tmp_path / "settings.toml"
+    locked.write_text("max_misses = 3\n")
+    locked.chmod(0)
+    result = _callgate(tmp_path, "--settings", str(locked), "db", "current")
+    _assert_one_clear_line(result, "cannot read settings file", str(locked))
+
+
+def test_a_settings_file_that_is_not_toml(tmp_path: Path) -> None:
+    bad = tmp_path / "settings.toml"
+    bad.write_text("this is = = not toml\n")
+    result = _callgate(tmp_path, "--settings", str(bad), "db", "current")
+    _assert_one_clear_line(result, "not valid TOML", str(bad))
+
+
+def test_the_same_command_succeeds_on_a_good_database(tmp_path: Path) -> None:
+    # The control: the failures above come from the inputs, not the command.
+    result = _callgate(tmp_path, "--db", f"sqlite:///{tmp_path / 'ok.db'}", "db", "current")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
