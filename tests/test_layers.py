@@ -1,0 +1,63 @@
+"""The layers point inward: tui -> db -> verification (PRODUCT.md section 2)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Imports every module of a package, then prints the forbidden ones loaded.
+_PROBE = """
+import importlib, pkgutil, sys
+package = importlib.import_module({package!r})
+for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+    importlib.import_module(module.name)
+print(" ".join(sorted(m for m in {forbidden!r} if m in sys.modules)))
+"""
+
+
+def _loaded(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(package=package, forbidden=forbidden)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_import_linter_contracts_hold() -> None:
+    lint = Path(sys.executable).parent / "lint-imports"
+    command = str(lint) if lint.exists() else shutil.which("lint-imports")
+    if command is None:
+        pytest.fail("lint-imports not installed: pip install -e '.[test]'")
+    result = subprocess.run(
+        [command, "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_verification_imports_neither_textual_nor_sqlalchemy() -> None:
+    assert _loaded("verification", ("textual", "sqlalchemy", "alembic")) == []
+
+
+def test_db_imports_no_textual() -> None:
+    assert _loaded("db", ("textual",)) == []
+
+
+def test_the_probe_sees_what_a_package_imports() -> None:
+    # The control: without it, a probe that imported nothing would pass the two above.
+    assert _loaded("db", ("sqlalchemy",)) == ["sqlalchemy"]
