@@ -1,0 +1,36 @@
+# callgate: `make run` opens the desk on the demo database, `make test` runs
+# every check CI runs. Both create .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# pip runs again only when pyproject.toml changes, not on every make.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test
+
+run: $(RUN_STAMP)
+	@# The demo data goes only into a database that has no schema yet, never
+	@# into one already in use (the URL comes from CALLGATE_DATABASE_URL or
+	@# the default SQLite file, as for the desk).
+	@if $(BIN)/callgate db current 2>/dev/null | grep -q '^none'; then $(BIN)/callgate demo; fi
+	$(BIN)/callgate
+
+test: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(RUN_STAMP)
