@@ -1,10 +1,12 @@
 """A desk stand-in for the concurrency tests: records item checks with audit events.
 
 Run as ``python -m tests.helpers.check_worker URL CALL_ID COUNT NAME``. It
-waits for a line on stdin so that every worker starts writing at the same
-moment, then records COUNT checks, each in its own unit of work (an
-``item_check`` row plus its ``item.checked`` event, as the desk does). Every
-error is printed to stderr; the last stdout line is ``done OK ERRORS MEDIAN_MS``.
+prints ``ready`` once connected and waits for a line on stdin, so that every
+worker starts writing at the same moment, then records COUNT checks, each in
+its own unit of work (an ``item_check`` row plus its ``item.checked`` event, as
+the desk does). Every
+error is printed to stderr; the last stdout line is
+``done OK ERRORS MEDIAN_MS MAX_MS``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ def main(url: str, call_id: int, count: int, name: str) -> int:
     """Record ``count`` checks on ``call_id``; the exit status is 1 if any failed."""
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
+    with engine.connect():  # connect now, so that "go" starts the writes, not the handshakes
+        pass
+    print("ready", flush=True)
     sys.stdin.readline()
     ok = errors = 0
     timings: list[float] = []
@@ -54,7 +59,8 @@ def main(url: str, call_id: int, count: int, name: str) -> int:
             timings.append(time.perf_counter() - started)
     engine.dispose()
     median_ms = statistics.median(timings) * 1000 if timings else float("nan")
-    print(f"done {ok} {errors} {median_ms:.3f}", flush=True)
+    max_ms = max(timings) * 1000 if timings else float("nan")
+    print(f"done {ok} {errors} {median_ms:.3f} {max_ms:.3f}", flush=True)
     return 1 if errors else 0
 
 
