@@ -80,4 +80,3 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
     )
     with pytest.raises(IntegrityError, match="FOREIGN KEY"), engine.begin() as connection:
         connection.execute(orphan)
-
