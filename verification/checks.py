@@ -13,7 +13,7 @@ from verification.names import fold, fold_name
 from verification.organization import match_organization, normalize_organization
 from verification.phone import normalize_phone, region_of
 from verification.pin import match_pin
-from verification.userid import normalize_user_id
+from verification.userid import match_user_id, normalize_user_id
 
 # The version of the matching rules; recorded with every check so that a
 # result can be explained later even after the rules change. Bump it whenever
@@ -64,7 +64,7 @@ def check_item(
     match item:
         case Item.USER_ID:
             normalized = normalize_user_id(value)
-            matched = bool(on_file.user_id) and normalized == on_file.user_id.strip().lower()
+            matched = match_user_id(value, on_file.user_id)
         case Item.PHONE:
             region = region_of(on_file.phone_e164) or default_region
             normalized = normalize_phone(value, region)

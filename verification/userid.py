@@ -24,6 +24,15 @@ def normalize_user_id(text: str) -> str:
     return result.normalized.lower()
 
 
+def match_user_id(stated: str, on_file: str) -> bool:
+    """Whether a stated user ID is the (normalized) one on file. Raises InputError.
+
+    A blank value on file matches nothing.
+    """
+    on_file = on_file.strip().lower()
+    return bool(on_file) and normalize_user_id(stated) == on_file
+
+
 def _reason(exc: EmailNotValidError) -> str:
     """The library's message as a short lower-case clause."""
     message = str(exc).strip().rstrip(".")

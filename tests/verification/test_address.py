@@ -1,0 +1,139 @@
+"""Addresses: every component on file stated; US per Pub 28; countries by ISO code."""
+
+from __future__ import annotations
+
+import pytest
+
+from verification.address import (
+    Address,
+    canonical_address,
+    check_address,
+    country_code,
+    match_address,
+    normalize_address,
+)
+from verification.errors import InputError
+
+SPRINGFIELD = Address("123 N Main St", "Ste 400", "Springfield", "IL", "62704", "US")
+LONDON = Address("10 Downing Street", "", "London", "", "SW1A 2AA", "GB")
+TORONTO = Address("1 Main St", "", "Toronto", "ON", "M5V 2T6", "CA")
+
+
+def test_product_example_matches() -> None:
+    on_file = Address("123 North Main Street Suite 400", "", "Springfield", "Illinois", "62704")
+    stated = Address("123 N Main St Ste 400", "", "Springfield", "IL", "62704-1234")
+    assert match_address(stated, on_file, "US")
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        Address("123 North Main Street", "Suite 400", "Springfield", "Illinois", "62704", "USA"),
+        Address("123 N. Main St., Suite 400", "", "SPRINGFIELD", "il", "62704-1234", ""),
+        Address("Suite 400", "123 N Main St", "Springfield", "IL", "62704", "US"),
+        Address("123 n main st ste 400", "", "springfield", "IL", "62704", "United States"),
+    ],
+)
+def test_us_variants_match(stated: Address) -> None:
+    assert match_address(stated, SPRINGFIELD, "US")
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        Address("124 N Main St", "Ste 400", "Springfield", "IL", "62704", "US"),
+        Address("123 N Main St", "Ste 401", "Springfield", "IL", "62704", "US"),
+        Address("123 S Main St", "Ste 400", "Springfield", "IL", "62704", "US"),
+        Address("123 N Main Ave", "Ste 400", "Springfield", "IL", "62704", "US"),
+        Address("123 N Main St", "Ste 400", "Springfield", "MO", "62704", "US"),
+        Address("123 N Main St", "Ste 400", "Springfield", "IL", "62705", "US"),
+        Address("123 N Main St", "Ste 400", "Springfield", "IL", "62704", "CA"),
+        Address("400 N Main St", "Ste 123", "Springfield", "IL", "62704", "US"),
+    ],
+)
+def test_us_differences_do_not_match(stated: Address) -> None:
+    assert not match_address(stated, SPRINGFIELD, "US")
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        Address("123 N Main St", "", "Springfield", "IL", "62704", "US"),  # no suite
+        Address("123 N Main St", "Ste 400", "", "IL", "62704", "US"),  # no city
+        Address("123 N Main St", "Ste 400", "Springfield", "", "62704", "US"),  # no state
+        Address("123 N Main St", "Ste 400", "Springfield", "IL", "", "US"),  # no ZIP
+    ],
+)
+def test_every_component_on_file_must_be_stated(stated: Address) -> None:
+    assert not match_address(stated, SPRINGFIELD, "US")
+
+
+def test_numbered_street_is_reconciled_by_the_parser() -> None:
+    on_file = Address("1 12th Ave", "", "New York", "NY", "10001", "US")
+    assert match_address(Address("1 12 Avenue", "", "New York", "New York", "10001"), on_file, "US")
+
+
+def test_unparseable_us_address_falls_back_to_folding() -> None:
+    on_file = Address("PO Box 12", "", "Springfield", "IL", "62704", "US")
+    assert match_address(
+        Address("P.O. Box 12", "", "springfield", "Illinois", "62704"), on_file, "US"
+    )
+    assert not match_address(Address("PO Box 13", "", "Springfield", "IL", "62704"), on_file, "US")
+
+
+@pytest.mark.parametrize("country", ["United Kingdom", "UK", "GB", "gb", "GBR", "Great Britain"])
+def test_uk_names_are_one_country(country: str) -> None:
+    stated = Address("10 downing street", "", "LONDON", "", "sw1a2aa", country)
+    assert match_address(stated, LONDON, "US")
+
+
+def test_other_countries_fold_postal_codes_and_regions() -> None:
+    stated = Address("1 Main St.", "", "toronto", "Ontario", "m5v-2t6", "Canada")
+    assert match_address(stated, TORONTO, "US")
+    assert not match_address(
+        Address("1 Main St", "", "Toronto", "QC", "M5V 2T6", "CA"), TORONTO, "US"
+    )
+
+
+def test_blank_country_means_the_default() -> None:
+    stated = Address("10 Downing Street", "", "London", "", "SW1A 2AA", "")
+    assert match_address(stated, LONDON, "GB")
+    assert not match_address(stated, LONDON, "US")
+
+
+def test_unit_on_either_line_matches_outside_the_us() -> None:
+    on_file = Address("Hauptstraße 5", "3. OG", "Berlin", "", "10115", "DE")
+    assert match_address(
+        Address("Hauptstrasse 5 3. OG", "", "Berlin", "", "10115", "DE"), on_file, "US"
+    )
+
+
+def test_unknown_country_is_an_input_error_quoting_the_input() -> None:
+    with pytest.raises(InputError, match="not a country: Narnia"):
+        match_address(Address("1 Main St", "", "Toronto", "", "", "Narnia"), TORONTO, "US")
+
+
+def test_blank_address_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="enter the caller's address"):
+        check_address(Address(" ", "", "", "", "", ""), SPRINGFIELD, "US")
+
+
+def test_bad_country_on_file_matches_nothing_and_raises_nothing() -> None:
+    on_file = Address("1 Main St", "", "Toronto", "", "", "ZZ")
+    assert not match_address(Address("1 Main St", "", "Toronto", "", "", "CA"), on_file, "US")
+
+
+def test_normalized_form_is_usps_style() -> None:
+    stated = Address("123 North Main Street", "Suite 400", "Springfield", "Illinois", "62704-1234")
+    assert normalize_address(stated, "US") == "123 N MAIN ST STE 400, SPRINGFIELD, IL, 62704, US"
+
+
+def test_canonical_form_is_idempotent_on_an_example() -> None:
+    once = canonical_address(SPRINGFIELD, "US")
+    assert canonical_address(once, "US") == once
+
+
+def test_country_codes() -> None:
+    assert country_code("United States of America", "GB") == "US"
+    assert country_code("", "gb") == "GB"
+    assert country_code("the Netherlands", "US") == "NL"

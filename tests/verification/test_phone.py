@@ -1,0 +1,67 @@
+"""Phone: parsed in the region of the number on file, compared in E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberFormat
+
+from verification.errors import InputError
+from verification.phone import last_four, match_phone, normalize_phone, region_of
+
+REGIONS = ["US", "GB", "DE", "FR", "IN", "JP", "BR", "AU"]
+
+
+def test_product_examples() -> None:
+    assert match_phone("(425) 555-0100", "+14255550100")
+    assert match_phone("020 7946 0000", "+442079460000")
+
+
+def test_national_format_is_read_in_the_region_on_file() -> None:
+    # Read as a US number, the UK national format is not a phone number at all.
+    with pytest.raises(InputError):
+        match_phone("020 7946 0000", "+14255550100")
+    assert not match_phone("020 7946 0001", "+442079460000")
+
+
+def test_extension_is_ignored() -> None:
+    assert match_phone("+1 425-555-0100 ext. 23", "+14255550100")
+
+
+def test_other_number_does_not_match() -> None:
+    assert not match_phone("(425) 555-0101", "+14255550100")
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_example_number_matches_in_national_and_international_format(region: str) -> None:
+    number = phonenumbers.example_number(region)
+    assert number is not None
+    on_file = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    assert match_phone(national, on_file)
+    assert match_phone(international, on_file)
+    assert match_phone(on_file, on_file)
+
+
+@pytest.mark.parametrize("text", ["12", "hello", "+", "1-2"])
+def test_not_a_phone_number_is_an_input_error(text: str) -> None:
+    with pytest.raises(InputError) as info:
+        normalize_phone(text, "US")
+    assert str(info.value) == f"not a phone number: {text}"
+
+
+def test_input_error_does_not_reveal_the_number_on_file() -> None:
+    with pytest.raises(InputError) as info:
+        match_phone("12", "+14255550100")
+    assert "0100" not in str(info.value)
+
+
+def test_default_region_serves_a_number_on_file_without_region() -> None:
+    # +800 numbers are non-geographic: national formats fall back to the default.
+    assert region_of("+80012345678") is None
+    assert match_phone("+800 1234 5678", "+80012345678", default_region="US")
+
+
+def test_last_four() -> None:
+    assert last_four("+14255550100") == "0100"
