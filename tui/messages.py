@@ -68,6 +68,16 @@ class CallUpdated(Message):
         self.checked = checked
 
 
+class ActionTaken(Message):
+    """A confirmed action was recorded; ``action`` is its policy action value."""
+
+    def __init__(self, view: CallView, action: str, label: str) -> None:
+        super().__init__()
+        self.view = view
+        self.action = action
+        self.label = label
+
+
 class ItemRejected(Message):
     """The stated value cannot be a value of its kind: not an attempt."""
 

@@ -74,6 +74,13 @@ class ItemForm(Vertical):
         for field in ITEM_SPECS[item].fields:
             self.query_one(f"#{field_id(item, field)}", FieldInput).value = ""
 
+    def reset(self) -> None:
+        """Blank every field and message, ready for the next call."""
+        for item in ITEM_ORDER:
+            self.clear(item)
+        self.show_error("")
+        self.show_result("", None)
+
     def show_error(self, text: str) -> None:
         """The input error under the fields; not an attempt."""
         self.query_one("#input-error", Static).update(text)

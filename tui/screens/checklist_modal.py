@@ -1,0 +1,69 @@
+"""The checklist of an action: each point ticked after asking the caller."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Label, Static
+
+
+class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
+    """Tick every point (space), then continue; gives the confirmed points.
+
+    Continue stays disabled until every point is ticked, because each one is a
+    question the caller must have answered.
+    """
+
+    CSS_PATH = "checklist_modal.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Back"),
+        Binding("ctrl+s", "proceed", "Continue", priority=True),
+    ]
+
+    def __init__(self, title: str, points: tuple[str, ...], warnings: tuple[str, ...]) -> None:
+        super().__init__()
+        self._title = title
+        self._points = points
+        self._warnings = warnings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="checklist"):
+            yield Label(self._title, classes="title")
+            for warning in self._warnings:
+                yield Static(f"⚠ {warning}", classes="warning")
+            yield Label("Ask the caller, then tick (space):")
+            with VerticalScroll(id="points"):
+                for point in self._points:
+                    yield Checkbox(point, compact=True)
+            yield Button("Continue (ctrl+s)", id="proceed", disabled=bool(self._points))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start on the first point, or on Continue when there is none."""
+        boxes = self.query(Checkbox)
+        (boxes.first() if boxes else self.query_one("#proceed", Button)).focus()
+
+    @on(Checkbox.Changed)
+    def _update(self) -> None:
+        self.query_one("#proceed", Button).disabled = not self._all_ticked()
+        self.refresh_bindings()
+
+    def _all_ticked(self) -> bool:
+        return all(box.value for box in self.query(Checkbox))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Continue is dimmed until every point is ticked."""
+        if action == "proceed":
+            return self._all_ticked() or None
+        return True
+
+    @on(Button.Pressed, "#proceed")
+    def action_proceed(self) -> None:
+        """Give back the confirmed points."""
+        if self._all_ticked():
+            self.dismiss(tuple(self._points))

@@ -1,0 +1,423 @@
+"""The agent desk: one call at a time, from the first question to the read-back.
+
+All state shown comes from the last ``CallView`` the database returned; every
+change goes through a thread worker that posts the new view back, so typing
+never waits for the database and nothing is shown that is not committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+
+from tui import messages
+from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
+from tui.widgets.call_bar import CallBar
+from tui.widgets.gate_panel import GatePanel
+from tui.widgets.item_form import ItemForm
+from tui.widgets.item_list import ItemList
+from tui.widgets.subscriptions import SubscriptionPanel, find_option
+from verification.kinds import Item, Outcome
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.agents import AgentInfo
+    from db.desk import CallView, SubscriptionView
+    from tui.app import CallgateApp
+    from verification.policy import Option
+
+IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."
+LOCKED_TEXT = (
+    "Verification failed: the call is locked.\n\n"
+    "Say: “I'm sorry, I can't verify your identity, so I can't change this "
+    "account today.”\n\nPress F4 to end the call."
+)
+TENANT_LOCKED_TEXT = (
+    "This organization is locked for phone cancellation after repeated failed "
+    "verifications.\n\nTransfer the caller to a supervisor, then press F4 "
+    "(outcome: escalated)."
+)
+NOT_ADMIN_TEXT = (
+    "The caller is verified but is not an admin of this subscription.\n\n"
+    "Say: “Only an admin of the subscription can cancel it; please ask your "
+    "admin to call us.”\n\nPress F4 to end the call."
+)
+
+
+class DeskScreen(Screen[None]):
+    """Item list and gate on the left; the question, or the subscriptions, on the right."""
+
+    CSS_PATH = "desk.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_call", "New call"),
+        Binding("f4", "end_call", "End call"),
+        Binding("c", "act('cancel_now')", "Cancel now"),
+        Binding("r", "act('auto_renew_off')", "Renew off"),
+        Binding("x", "act('expedited')", "Expedite"),
+        Binding("ctrl+o", "sign_out", "Sign out"),
+    ]
+
+    def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
+        super().__init__()
+        self.agent = agent
+        self.view = recovered
+        self._recovered = recovered is not None
+        self._busy = False
+        self._current: Item | None = None
+        self._actions_taken: list[str] = []
+        self._expiry_seen: datetime | None = None
+
+    @property
+    def desk(self) -> CallgateApp:
+        """The app, typed."""
+        return cast("CallgateApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield CallBar(self.agent.display_name, self.agent.role.value)
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield ItemList(id="items")
+                yield GatePanel(id="gate")
+            with ContentSwitcher(initial="idle", id="main"):
+                yield Static(IDLE_TEXT, id="idle")
+                yield ItemForm(id="verify")
+                yield SubscriptionPanel(id="subs")
+                yield Static("", id="stop")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the timer; offer the recovered call, if any."""
+        self.set_interval(1, self._tick)
+        self._redraw()
+        if self.view is not None:
+            from tui.screens.recovered_modal import RecoveredCallModal
+
+            started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            self.app.push_screen(RecoveredCallModal(self.view, started), self._recovery_chosen)
+
+    def _recovery_chosen(self, choice: str | None) -> None:
+        if choice == "abandon" and self.view is not None:
+            self._busy = True
+            self._end(self.view.call_id, CallEnding(Outcome.ABANDONED, "closed after restart"))
+
+    # --- keys ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what makes no sense now; dim the cancel actions while the gate is closed."""
+        view = self.view
+        if action == "new_call":
+            return view is None
+        if action == "sign_out":
+            return view is None
+        if action == "end_call":
+            return view is not None
+        if action == "act":
+            if view is None or view.locked or view.tenant_locked:
+                return False
+            if not view.gate_open:
+                return None
+            return True if self._selected_option(str(parameters[0])) else None
+        return True
+
+    def action_new_call(self) -> None:
+        """Start a call; it is recorded before anything is asked."""
+        if self.view is None and not self._busy:
+            self._busy = True
+            self._start()
+
+    def action_end_call(self) -> None:
+        """Choose the outcome and a note, then close the call."""
+        view = self.view
+        if view is None or self._busy:
+            return
+        outcomes, likely = likely_outcomes(view, tuple(self._actions_taken))
+
+        def chosen(ending: CallEnding | None) -> None:
+            if ending is not None and self.view is not None:
+                self._busy = True
+                self._end(self.view.call_id, ending)
+
+        self.app.push_screen(EndCallModal(outcomes, likely), chosen)
+
+    def action_sign_out(self) -> None:
+        """Back to sign-in; only between calls."""
+        from tui.screens.sign_in import SignInScreen
+
+        if self.view is None:
+            self.app.switch_screen(SignInScreen())
+
+    def action_act(self, kind: str) -> None:
+        """Offer one action on the highlighted subscription: checklist, then confirm."""
+        view = self.view
+        sub = self._selected_subscription()
+        option = self._selected_option(kind)
+        if view is None or sub is None or option is None or not view.gate_open or self._busy:
+            return
+        from tui.screens.checklist_modal import ChecklistModal
+
+        def checked(confirmed: tuple[str, ...] | None) -> None:
+            if confirmed is not None:
+                self._confirm(sub, option, confirmed)
+
+        if option.checklist:
+            title = f"{option.label} — {sub.product_name}"
+            self.app.push_screen(ChecklistModal(title, option.checklist, option.warnings), checked)
+        else:
+            checked(())
+
+    def _confirm(self, sub: SubscriptionView, option: Option, confirmed: tuple[str, ...]) -> None:
+        from tui.screens.confirm_modal import ConfirmModal
+        from tui.widgets.subscriptions import consequences
+
+        def decided(yes: bool | None) -> None:
+            if yes and self.view is not None:
+                self._busy = True
+                self._take(self.view.call_id, sub.id, option, confirmed)
+
+        title = f"Confirm: {option.label} — {sub.product_name}"
+        self.app.push_screen(ConfirmModal(title, consequences(option)), decided)
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        """Commands for the palette, only when they can run now."""
+        if self.check_action("new_call", ()):
+            yield SystemCommand("New call", "Start a call (n)", self.action_new_call)
+        if self.check_action("end_call", ()):
+            yield SystemCommand(
+                "End call", "Close the call with an outcome (F4)", self.action_end_call
+            )
+        if self.check_action("sign_out", ()):
+            yield SystemCommand("Sign out", "Back to the sign-in screen", self.action_sign_out)
+
+    # --- typing -------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _submit_item(self, event: Input.Submitted) -> None:
+        event.stop()
+        view, item = self.view, self._current
+        if view is None or item is None or self._busy:
+            return
+        form = self.query_one(ItemForm)
+        stated = form.values(item)
+        if not any(value.strip() for value in stated.values()):
+            form.show_error("Type what the caller says first.")
+            return
+        form.show_error("Checking…")
+        self._busy = True
+        self._submit(view.call_id, item, stated)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self.query_one(SubscriptionPanel).show_detail()
+        self.refresh_bindings()
+
+    # --- workers (threads: never touch widgets here) ------------------------
+
+    @work(thread=True, group="db", exclusive=False)
+    def _start(self) -> None:
+        desk, agent = self.desk, self.agent
+
+        def start(factory: sessionmaker[Session]) -> None:
+            from db.desk import start_call
+
+            view = start_call(factory, agent.id, agent.username, desk.settings, desk.clock())
+            self.post_message(messages.CallUpdated(view))
+
+        desk.db_call(self, "starting the call", start)
+
+    @work(thread=True, group="db", exclusive=False)
+    def _submit(self, call_id: int, item: Item, stated: dict[str, str]) -> None:
+        desk, actor = self.desk, self.agent.username
+
+        def submit(factory: sessionmaker[Session]) -> None:
+            from db.desk import submit_item
+            from verification.errors import InputError
+
+            try:
+                view = submit_item(
+                    factory, call_id, actor, item, stated, desk.settings, desk.clock()
+                )
+            except InputError as exc:
+                self.post_message(messages.ItemRejected(item, str(exc)))
+            else:
+                self.post_message(messages.CallUpdated(view, checked=item))
+
+        desk.db_call(self, "checking the item", submit)
+
+    @work(thread=True, group="db", exclusive=True)
+    def _reload(self, call_id: int) -> None:
+        desk = self.desk
+
+        def reload(factory: sessionmaker[Session]) -> None:
+            from db.desk import load_call
+
+            self.post_message(
+                messages.CallUpdated(load_call(factory, call_id, desk.settings, desk.clock()))
+            )
+
+        desk.db_call(self, "reloading the call", reload)
+
+    @work(thread=True, group="db", exclusive=False)
+    def _take(self, call_id: int, sub_id: int, option: Option, confirmed: tuple[str, ...]) -> None:
+        desk, actor = self.desk, self.agent.username
+
+        def take(factory: sessionmaker[Session]) -> None:
+            from db.desk import ActionRefused, take_action
+
+            try:
+                view = take_action(
+                    factory,
+                    call_id,
+                    actor,
+                    sub_id,
+                    option.action,
+                    confirmed,
+                    desk.settings,
+                    desk.clock(),
+                )
+            except ActionRefused as exc:
+                self.post_message(messages.ActionRefused(exc.message))
+            else:
+                self.post_message(messages.ActionTaken(view, option.action.value, option.label))
+
+        desk.db_call(self, "recording the action", take)
+
+    @work(thread=True, group="db", exclusive=False)
+    def _end(self, call_id: int, ending: CallEnding) -> None:
+        desk, actor = self.desk, self.agent.username
+
+        def end(factory: sessionmaker[Session]) -> None:
+            from db.desk import ActionRefused, end_call
+
+            try:
+                summary = end_call(
+                    factory, call_id, actor, ending.outcome, ending.note, desk.clock()
+                )
+            except ActionRefused as exc:
+                self.post_message(messages.ActionRefused(exc.message))
+            else:
+                self.post_message(messages.CallEnded(summary))
+
+        desk.db_call(self, "ending the call", end)
+
+    # --- results ------------------------------------------------------------
+
+    def on_call_updated(self, message: messages.CallUpdated) -> None:
+        """Show the new view; after a check, its result and the next item."""
+        self._busy = False
+        previous = self.view
+        self.view = message.view
+        if previous is None or previous.call_id != message.view.call_id:
+            self._actions_taken = []
+        form = self.query_one(ItemForm)
+        if message.checked is not None:
+            state = next(s for s in message.view.items if s.item == message.checked)
+            matched = state.status == "matched"
+            form.show_result(state.label, matched)
+            form.show_error("")
+            if matched:
+                form.clear(message.checked)
+        elif previous is None:
+            form.show_result("", None)
+        self._redraw(force_focus=message.checked is not None)
+
+    def on_action_taken(self, message: messages.ActionTaken) -> None:
+        """Record what was done for the likely outcome, and say so."""
+        self._actions_taken.append(message.action)
+        self.notify(f"Done: {message.label}.", title="Recorded")
+        self.post_message(messages.CallUpdated(message.view))
+
+    def on_item_rejected(self, message: messages.ItemRejected) -> None:
+        """An input error: shown under the fields, not counted."""
+        self._busy = False
+        self.query_one(ItemForm).show_error(f"⚠ {message.detail} (not counted)")
+
+    def on_action_refused(self, message: messages.ActionRefused) -> None:
+        """The database said no: tell the agent why."""
+        self._busy = False
+        self.notify(message.detail, title="Not done", severity="warning", timeout=8)
+
+    def on_database_failed(self, message: messages.DatabaseFailed) -> None:
+        """Allow a retry; the app shows the notification as the message bubbles on."""
+        self._busy = False
+        if self._current is not None:
+            self.query_one(ItemForm).show_error("Not checked: the database is unavailable.")
+
+    def on_call_ended(self, message: messages.CallEnded) -> None:
+        """Show the read-back lines, then go back to idle."""
+        from tui.screens.summary_modal import SummaryModal
+
+        self._busy = False
+        self.view = None
+        self._current = None
+        self._actions_taken = []
+        self.query_one(ItemForm).reset()
+        self._redraw()
+        self.app.push_screen(SummaryModal(message.summary))
+
+    # --- drawing ------------------------------------------------------------
+
+    def _tick(self) -> None:
+        view = self.view
+        now = self.desk.clock()
+        self.query_one(CallBar).show(
+            view.call_id if view else None, view.started_at if view else None, now
+        )
+        if (
+            view is not None
+            and view.expires_at is not None
+            and now >= view.expires_at
+            and self._expiry_seen != view.expires_at
+            and not self._busy
+        ):
+            self._expiry_seen = view.expires_at
+            self.notify("Verification expired: ask the items again.", severity="warning")
+            self._reload(view.call_id)
+
+    def _redraw(self, force_focus: bool = False) -> None:
+        view = self.view
+        self._tick()
+        switcher = self.query_one("#main", ContentSwitcher)
+        current = None
+        if view is None:
+            switcher.current = "idle"
+        elif view.locked:
+            self._stop(LOCKED_TEXT)
+        elif view.tenant_found and view.tenant_locked:
+            self._stop(TENANT_LOCKED_TEXT)
+        elif view.gate_open:
+            switcher.current = "subs"
+            self.query_one(SubscriptionPanel).show(view.subscriptions)
+        elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
+            self._stop(NOT_ADMIN_TEXT)
+        else:
+            current = next((s.item for s in view.items if s.status != "matched"), None)
+            switcher.current = "verify"
+            if current is not None and (current != self._current or force_focus):
+                self.query_one(ItemForm).show_item(current)
+        self._current = current
+        self.query_one(ItemList).show(view, current)
+        self.query_one(GatePanel).show(view)
+        self.refresh_bindings()
+
+    def _stop(self, text: str) -> None:
+        self.query_one("#stop", Static).update(text)
+        self.query_one("#main", ContentSwitcher).current = "stop"
+        self.set_focus(None)
+
+    def _selected_subscription(self) -> SubscriptionView | None:
+        if self.view is None or not self.view.gate_open:
+            return None
+        return self.query_one(SubscriptionPanel).selected()
+
+    def _selected_option(self, kind: str) -> Option | None:
+        sub = self._selected_subscription()
+        return find_option(sub, kind) if sub is not None else None

@@ -1,0 +1,141 @@
+"""The verified tenant's subscriptions and what the policy allows for each."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from verification.kinds import Channel, ExpeditedState
+from verification.policy import Action, Option
+
+if TYPE_CHECKING:
+    from db.desk import SubscriptionView
+
+# The desk's action keys and the policy actions they stand for, in key order.
+# "x" is expedited deprovisioning: with cancel-now when the subscription is
+# still running, on its own when it is already cancelled.
+ACTION_KEYS: dict[str, tuple[str, tuple[Action, ...]]] = {
+    "cancel_now": ("c", (Action.CANCEL_NOW,)),
+    "auto_renew_off": ("r", (Action.AUTO_RENEW_OFF,)),
+    "expedited": ("x", (Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING)),
+}
+SHORT_NAMES = {
+    Action.CANCEL_NOW: "cancel",
+    Action.AUTO_RENEW_OFF: "renew off",
+    Action.CANCEL_NOW_WITH_EXPEDITED: "expedite",
+    Action.EXPEDITED_DEPROVISIONING: "expedite",
+}
+CHANNEL_NAMES = {
+    Channel.DIRECT: "direct",
+    Channel.PRODUCT_KEY: "product key",
+    Channel.OPEN: "Open",
+    Channel.FPP: "FPP",
+}
+
+
+def find_option(sub: SubscriptionView, kind: str) -> Option | None:
+    """The policy option behind an action key (``cancel_now``…), if offered."""
+    _key, actions = ACTION_KEYS[kind]
+    offered = {option.action: option for option in sub.decision.options}
+    return next((offered[a] for a in actions if a in offered), None)
+
+
+def key_for(action: Action) -> str:
+    """The key that offers ``action``."""
+    return next(key for key, actions in ACTION_KEYS.values() if action in actions)
+
+
+def format_date(day: date) -> str:
+    """A date as the desk shows it (ISO: unambiguous, sorts)."""
+    return day.isoformat()
+
+
+def consequences(option: Option) -> tuple[str, ...]:
+    """What the confirmation shows: warnings, the dates that follow, approval."""
+    lines = [f"⚠ {warning}" for warning in option.warnings]
+    lines += [f"{label.capitalize()}: {format_date(day)}" for label, day in option.effects]
+    if option.needs_approval:
+        lines.append("Recorded as waiting for a supervisor's approval (not yours).")
+    return tuple(lines)
+
+
+def _allows(sub: SubscriptionView) -> str:
+    names = dict.fromkeys(SHORT_NAMES[o.action] for o in sub.decision.options)
+    return ", ".join(names) or "—"
+
+
+def _status(sub: SubscriptionView) -> str:
+    if sub.expedited is ExpeditedState.PENDING:
+        return f"{sub.status.value}, expedite pending"
+    return sub.status.value
+
+
+class SubscriptionPanel(Vertical):
+    """A table of subscriptions and, below it, the highlighted one's policy."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._subs: tuple[SubscriptionView, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="sub-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="sub-detail-scroll"):
+            yield Static("", id="sub-detail")
+
+    def on_mount(self) -> None:
+        """Set up the columns once."""
+        self.query_one(DataTable).add_columns(
+            "Product", "Kind", "Status", "Term end", "Renew", "Allows"
+        )
+
+    def show(self, subs: tuple[SubscriptionView, ...]) -> None:
+        """Fill the table, keeping the highlighted row, and focus it."""
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        if subs != self._subs:
+            self._subs = subs
+            table.clear()
+            for sub in subs:
+                table.add_row(
+                    sub.product_name,
+                    f"{sub.kind.value} · {CHANNEL_NAMES[sub.channel]}",
+                    _status(sub),
+                    format_date(sub.term_end),
+                    "on" if sub.auto_renew else "off",
+                    _allows(sub),
+                    key=str(sub.id),
+                )
+            if subs:
+                table.move_cursor(row=min(row, len(subs) - 1))
+        table.focus()
+        self.show_detail()
+
+    def selected(self) -> SubscriptionView | None:
+        """The highlighted subscription."""
+        if not self._subs:
+            return None
+        row = self.query_one(DataTable).cursor_row
+        return self._subs[min(max(row, 0), len(self._subs) - 1)]
+
+    def show_detail(self) -> None:
+        """What the desk says about the highlighted subscription and its keys."""
+        sub = self.selected()
+        text = Text()
+        if sub is None:
+            text.append("No subscriptions on file.")
+        else:
+            text.append(f"{sub.product_name}\n", style="bold")
+            text.append(f"{sub.decision.message}\n")
+            dates = " · ".join(f"{label} {format_date(day)}" for label, day in sub.decision.dates)
+            text.append(f"{dates}\n", style="dim")
+            for option in sub.decision.options:
+                text.append(f"[{key_for(option.action)}] ", style="bold")
+                text.append(f"{option.label}\n")
+            if not sub.decision.options:
+                text.append("Nothing to do: the outcome is “informed”.", style="italic")
+        self.query_one("#sub-detail", Static).update(text)
