@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 
 import pytest
@@ -27,9 +29,6 @@ def test_hash_is_salted_and_self_describing() -> None:
 
 def test_parameters_are_read_from_the_hash() -> None:
     # A hash made with other (cheaper) parameters still verifies.
-    import base64
-    import hashlib
-
     salt = b"0123456789abcdef"
     digest = hashlib.scrypt(b"pw", salt=salt, n=2**10, r=8, p=1, dklen=32)
     old = "$".join(
