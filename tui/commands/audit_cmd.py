@@ -41,7 +41,8 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
         if schema_state(engine) is SchemaState.EMPTY:
             raise CommandError("the database has no callgate schema, so no audit chain")
         report = verify_chain(engine, expect_head=args.expect_head)
-        print(f"audit chain: {report.count} events, head {report.head_hash}")
+        events = "1 event" if report.count == 1 else f"{report.count} events"
+        print(f"audit chain: {events}, head {report.head_hash}")
         status = 0
         if report.first_bad_seq is not None:
             print(f"BROKEN at {_describe(engine, report.first_bad_seq)}: {report.problem}")
