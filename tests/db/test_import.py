@@ -73,7 +73,7 @@ def lines(report: ImportReport) -> dict[int, str]:
     return {bad.line: bad.reason for bad in report.bad_rows}
 
 
-def test_round_trip_normalizes(factory: Factory, tmp_path: Path) -> None:
+def test_round_trip_normalizes(any_factory: Factory, tmp_path: Path) -> None:
     second_user = row(user_id="ben@contoso.com", display_name="Ben", is_admin="false")
     trial = row(
         product_name="Project",
@@ -102,7 +102,7 @@ def test_round_trip_normalizes(factory: Factory, tmp_path: Path) -> None:
         auto_renew="false",
     )
     report = import_accounts(
-        factory, write_csv(tmp_path / "a.csv", [row(), second_user, trial, gb])
+        any_factory, write_csv(tmp_path / "a.csv", [row(), second_user, trial, gb])
     )
     assert report.ok and report.written
     assert (report.tenants, report.users, report.subscriptions, report.domains, report.pins) == (
@@ -112,7 +112,7 @@ def test_round_trip_normalizes(factory: Factory, tmp_path: Path) -> None:
         2,
         1,
     )
-    with factory() as session:
+    with any_factory() as session:
         t1, t2 = session.scalars(select(Tenant).order_by(Tenant.ref)).all()
         assert (t1.phone_e164, t1.country, t1.contact_first_name) == ("+14255550100", "US", "José")
         assert [d.domain for d in t1.domains] == ["contoso.example.com", "mail.contoso.example.com"]
@@ -161,12 +161,12 @@ def test_round_trip_normalizes(factory: Factory, tmp_path: Path) -> None:
     assert "4829" not in event.payload and "contoso" not in event.payload.lower()
 
 
-def test_canceled_dates_round_trip(factory: Factory, tmp_path: Path) -> None:
+def test_canceled_dates_round_trip(any_factory: Factory, tmp_path: Path) -> None:
     canceled = row(
         status="canceled", canceled_at="2026-11-01T10:30:00Z", data_deletion_on="2027-01-30"
     )
-    assert import_accounts(factory, write_csv(tmp_path / "a.csv", [canceled])).written
-    with factory() as session:
+    assert import_accounts(any_factory, write_csv(tmp_path / "a.csv", [canceled])).written
+    with any_factory() as session:
         sub = session.scalars(select(Subscription)).one()
     assert (
         sub.canceled_at is not None and sub.canceled_at.isoformat() == "2026-11-01T10:30:00+00:00"
@@ -244,12 +244,12 @@ def test_same_user_same_product_twice_is_a_duplicate(factory: Factory, tmp_path:
     assert "duplicate of line 2" in lines(report)[3]
 
 
-def test_duplicate_user_id_against_the_database(factory: Factory, tmp_path: Path) -> None:
-    assert import_accounts(factory, write_csv(tmp_path / "a.csv", [row()])).written
+def test_duplicate_user_id_against_the_database(any_factory: Factory, tmp_path: Path) -> None:
+    assert import_accounts(any_factory, write_csv(tmp_path / "a.csv", [row()])).written
     again = write_csv(tmp_path / "b.csv", [row(tenant_ref="T-9")])
-    report = import_accounts(factory, again)
+    report = import_accounts(any_factory, again)
     assert "already in the database" in lines(report)[2]
-    assert count(factory, Tenant) == 1
+    assert count(any_factory, Tenant) == 1
 
 
 def test_reimport_updates_nothing(factory: Factory, tmp_path: Path) -> None:
