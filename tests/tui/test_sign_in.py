@@ -1,0 +1,62 @@
+"""Sign-in: success opens the desk; failures are slowed and finally lock the account."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.agents import add_agent
+from db.models import Agent
+from tests.tui.conftest import screen_text
+from tui.screens.desk import DeskScreen
+from tui.screens.sign_in import SignInScreen
+from verification.kinds import Role
+
+PASSPHRASE = "correct horse battery"
+
+
+async def sign_in(pilot, username: str, passphrase: str) -> None:
+    """Type the credentials the way an agent does and press Enter."""
+    await pilot.click("#username")
+    await pilot.press(*username, "enter", *passphrase, "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_sign_in_opens_the_desk(factory: sessionmaker[Session], make_app) -> None:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
+        text = screen_text(app)
+        assert "Ana Agent" in text
+        assert "New call" in text
+    with factory() as session:
+        agent = session.scalars(select(Agent).where(Agent.username == "ana")).one()
+        assert agent.failed_signins == 0
+        assert agent.last_signin_at is not None
+
+
+async def test_wrong_passphrase_is_refused_then_locked(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana", "wrong passphrase")
+        assert isinstance(app.screen, SignInScreen)
+        assert "Wrong username or passphrase" in screen_text(app)
+        for _ in range(4):
+            for field in app.screen.query("Input"):
+                field.disabled = False  # skip the growing delay; it is checked below
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*"wrong passphrase", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert "locked" in screen_text(app)
+        assert app.screen.query_one("#passphrase").disabled
+    with factory() as session:
+        agent = session.scalars(select(Agent).where(Agent.username == "ana")).one()
+        assert agent.locked_at is not None
+        assert agent.failed_signins == 5
