@@ -19,6 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy import Connection, Engine, inspect
 
 import migrations
@@ -65,8 +66,12 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (default: the newest)."""
-    with _migration_connection(engine) as connection:
-        command.upgrade(config(connection), revision)
+    _known_current(engine)
+    try:
+        with _migration_connection(engine) as connection:
+            command.upgrade(config(connection), revision)
+    except AlembicCommandError as exc:  # e.g. an unknown target revision
+        raise SchemaError(f"cannot upgrade to {revision!r}: {exc}") from exc
 
 
 def check(engine: Engine) -> list[str]:
@@ -79,7 +84,7 @@ def check(engine: Engine) -> list[str]:
 
 def schema_state(engine: Engine) -> SchemaState:
     """Whether the database is at the newest revision, behind it, or empty."""
-    revision = current(engine)
+    revision = _known_current(engine)
     if revision == head():
         return SchemaState.CURRENT
     if revision is None and not inspect(engine).get_table_names():
@@ -105,6 +110,22 @@ def prepare_for_desk(engine: Engine) -> None:
             f"the database schema is at revision {current(engine) or 'none'}, "
             f"this desk needs {head()}: run `{UPGRADE_HINT}`"
         )
+
+
+def _known_current(engine: Engine) -> str | None:
+    """The database's revision, refused when this callgate does not know it."""
+    revision = current(engine)
+    if revision is None:
+        return None
+    try:
+        ScriptDirectory.from_config(config()).get_revision(revision)
+    except AlembicCommandError as exc:
+        # Written by a newer callgate: migrating or using it would guess.
+        raise SchemaError(
+            f"the database is at schema revision {revision}, which this callgate does not "
+            f"know (its newest is {head()}): install the callgate that migrated it"
+        ) from exc
+    return revision
 
 
 @contextmanager

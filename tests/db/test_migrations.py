@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from db import migrate
 from db.engine import make_engine
 from db.models import Base
+from tui.cli import main
 
 __all__ = [
     "test_model_definitions_match_ddl",
@@ -160,3 +161,62 @@ def test_upgrade_keeps_existing_rows(alembic_engine: Engine) -> None:
     migrate.upgrade(alembic_engine)
     with alembic_engine.connect() as connection:
         assert connection.execute(text("SELECT username FROM agent")).scalars().all() == ["ana"]
+
+
+def test_an_unknown_revision_in_the_database_is_refused(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(migrate.SchemaError, match=r"0999.*does not know"):
+        migrate.schema_state(engine)
+    with pytest.raises(migrate.SchemaError, match="0999"):
+        migrate.upgrade(engine)
+
+
+def test_an_unknown_target_revision_is_refused(engine: Engine) -> None:
+    with pytest.raises(migrate.SchemaError, match="nonsense"):
+        migrate.upgrade(engine, "nonsense")
+
+
+# --- callgate db upgrade|current|check ------------------------------------------
+
+
+def test_db_commands_upgrade_then_report_current(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", db_url, "db", "check"]) == 1
+    assert "database at revision none" in capsys.readouterr().out
+    assert main(["--db", db_url, "db", "upgrade"]) == 0
+    assert f"to {migrate.head()}" in capsys.readouterr().out
+    assert main(["--db", db_url, "db", "current"]) == 0
+    assert capsys.readouterr().out.strip() == f"{migrate.head()} (newest)"
+    assert main(["--db", db_url, "db", "check"]) == 0
+    assert "agree" in capsys.readouterr().out
+
+
+def test_db_current_on_an_old_schema_names_the_upgrade_command(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", db_url, "db", "upgrade", "0001"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db_url, "db", "current"]) == 0
+    assert capsys.readouterr().out.startswith("0001 (newest is ")
+
+
+def test_db_check_lists_each_difference_and_fails(
+    engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_tenant_phone_e164"))
+    assert main(["--db", db_url, "db", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "add_index tenant.ix_tenant_phone_e164" in out
+
+
+def test_db_upgrade_on_a_database_from_a_newer_callgate_is_one_line(
+    engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    assert main(["--db", db_url, "db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "0999" in err

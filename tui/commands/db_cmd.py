@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from db.migrate import SchemaState
     from db.settings import Settings
 
 
@@ -35,37 +36,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate to the requested revision and say where the database now is."""
     from db import migrate
-    from tui.commands.common import engine_for
+    from tui.commands.common import CommandError, engine_for
 
     engine = engine_for(settings)
     try:
         before = migrate.current(engine)
         migrate.upgrade(engine, args.revision)
         after = migrate.current(engine)
-        if before == after:
-            print(f"database already at revision {after}")
-        else:
-            print(f"database upgraded from revision {before or 'none'} to {after}")
-        return 0
+    except migrate.SchemaError as exc:
+        raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
+    if before == after:
+        print(f"database already at revision {after}")
+    else:
+        print(f"database upgraded from revision {before or 'none'} to {after}")
+    return 0
 
 
 def run_current(args: argparse.Namespace, settings: Settings) -> int:
     """Print the revision, the newest one, and what to do if they differ."""
     from db import migrate
-    from tui.commands.common import engine_for
 
-    engine = engine_for(settings)
-    try:
-        revision, newest = migrate.current(engine), migrate.head()
-        if revision == newest:
-            print(f"{revision} (newest)")
-        else:
-            print(f"{revision or 'none'} (newest is {newest}: run `{migrate.UPGRADE_HINT}`)")
-        return 0
-    finally:
-        engine.dispose()
+    revision, state = _revision_and_state(settings)
+    if state is migrate.SchemaState.CURRENT:
+        print(f"{revision} (newest)")
+    else:
+        print(f"{revision or 'none'} (newest is {migrate.head()}: run `{migrate.UPGRADE_HINT}`)")
+    return 0
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,22 +71,34 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     from db import migrate
     from tui.commands.common import engine_for
 
+    revision, state = _revision_and_state(settings)
+    if state is migrate.SchemaState.CURRENT:
+        engine = engine_for(settings)
+        try:
+            problems = migrate.check(engine)
+        finally:
+            engine.dispose()
+    else:
+        newest = migrate.head()
+        problems = [f"database at revision {revision or 'none'}, migrations end at {newest}"]
+    if not problems:
+        print(f"models and database agree at revision {revision}")
+        return 0
+    print("models and database differ:")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1
+
+
+def _revision_and_state(settings: Settings) -> tuple[str | None, SchemaState]:
+    """The database's revision and schema state; a revision unknown here is an error."""
+    from db import migrate
+    from tui.commands.common import CommandError, engine_for
+
     engine = engine_for(settings)
     try:
-        revision, newest = migrate.current(engine), migrate.head()
-        problems = []
-        if revision != newest:
-            problems.append(
-                f"database at revision {revision or 'none'}, migrations end at {newest}"
-            )
-        else:
-            problems = migrate.check(engine)
-        if not problems:
-            print(f"models and database agree at revision {revision}")
-            return 0
-        print("models and database differ:")
-        for problem in problems:
-            print(f"  {problem}")
-        return 1
+        return migrate.current(engine), migrate.schema_state(engine)
+    except migrate.SchemaError as exc:
+        raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
