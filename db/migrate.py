@@ -1,4 +1,4 @@
-"""The migration runner: Alembic driven from code, never from an alembic.ini.
+"""The migration runner: Alembic driven from code, with the config it ships.
 
 The Alembic environment and revisions ship inside the ``migrations`` package,
 so an installed desk finds them wherever it runs. The caller's engine is handed
