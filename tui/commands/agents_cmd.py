@@ -1,0 +1,143 @@
+"""``callgate agents add|list|disable|reset``: staff accounts, run by the operator."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``agents`` and its actions to the command line."""
+    parser = subparsers.add_parser("agents", help="manage agent and supervisor accounts")
+    actions = parser.add_subparsers(dest="agents_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="create an account",
+        description="Create an agent or supervisor account. The passphrase (at least 10 "
+        "characters) is asked twice, or read from the first line of standard input.",
+    )
+    add.add_argument("name", metavar="NAME", help="username: a-z, 0-9, '.', '_', '-'")
+    add.add_argument("--role", choices=("agent", "supervisor"), required=True)
+    add.add_argument("--display-name", default="", help="name shown on the desk (default NAME)")
+    _stdin_flag(add)
+    add.set_defaults(handler=run_add)
+
+    listing = actions.add_parser("list", help="show every account")
+    listing.set_defaults(handler=run_list)
+
+    disable = actions.add_parser("disable", help="stop an account from signing in")
+    disable.add_argument("name", metavar="NAME")
+    disable.set_defaults(handler=run_disable)
+
+    reset = actions.add_parser(
+        "reset",
+        help="unlock an account, optionally with a new passphrase",
+        description="Clear failed sign-ins and the lock. With --passphrase-stdin, also set "
+        "a new passphrase read from standard input.",
+    )
+    reset.add_argument("name", metavar="NAME")
+    _stdin_flag(reset)
+    reset.set_defaults(handler=run_reset)
+
+
+def _stdin_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the passphrase from the first line of standard input (for scripts)",
+    )
+
+
+def run_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create the account and confirm it."""
+    from db.agents import add_agent
+    from verification.kinds import Role
+
+    passphrase = _read_passphrase(args.passphrase_stdin)
+    with _database(settings) as factory:
+        info = add_agent(factory, args.name, args.display_name, Role(args.role), passphrase)
+    print(f"added {info.role.value} {info.username} ({info.display_name})")
+    return 0
+
+
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every account as a table."""
+    from db.agents import list_agents
+
+    with _database(settings) as factory:
+        agents = list_agents(factory)
+    if not agents:
+        print("no agent accounts yet: add one with `callgate agents add NAME --role agent`")
+        return 0
+    rows = [("USERNAME", "NAME", "ROLE", "STATE", "FAILED", "LAST SIGN-IN")]
+    for a in agents:
+        state = "disabled" if not a.active else "locked" if a.locked else "active"
+        last = f"{a.last_signin_at.astimezone():%Y-%m-%d %H:%M}" if a.last_signin_at else "-"
+        rows.append((a.username, a.display_name, a.role.value, state, str(a.failed_signins), last))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def run_disable(args: argparse.Namespace, settings: Settings) -> int:
+    """Disable the account."""
+    from db.agents import disable_agent
+
+    with _database(settings) as factory:
+        info = disable_agent(factory, args.name)
+    print(f"disabled {info.username}")
+    return 0
+
+
+def run_reset(args: argparse.Namespace, settings: Settings) -> int:
+    """Unlock the account, with a new passphrase when one is given on stdin."""
+    from db.agents import reset_agent
+
+    passphrase = _read_passphrase(True) if args.passphrase_stdin else None
+    with _database(settings) as factory:
+        info = reset_agent(factory, args.name, passphrase)
+    extra = " with a new passphrase" if passphrase else ""
+    disabled = " (still disabled)" if not info.active else ""
+    print(f"reset {info.username}{extra}: sign-in unlocked{disabled}")
+    return 0
+
+
+def _read_passphrase(from_stdin: bool) -> str:
+    """The new passphrase: one stdin line, or typed twice without echo."""
+    from tui.commands.common import CommandError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("passphrase: ")
+    if getpass.getpass("again: ") != first:
+        raise CommandError("the two passphrases differ; nothing changed")
+    return first
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on an up-to-date database; account errors become one-line errors."""
+    from db.agents import AgentError
+    from db.engine import make_sessionmaker
+    from db.migrate import SchemaError, prepare_for_desk
+    from tui.commands.common import CommandError, engine_for
+
+    engine = engine_for(settings)
+    try:
+        prepare_for_desk(engine)
+        yield make_sessionmaker(engine)
+    except (AgentError, SchemaError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
