@@ -14,9 +14,10 @@ def normalize_pin(text: str) -> str:
     Callers read PINs out in groups ("12 34"), so the grouping is not part of
     the secret. Raises InputError when nothing is left.
     """
-    pin = "".join(
-        ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace() and ch != "-"
-    )
+    kept = (ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace() and ch != "-")
+    # NFKC can split a character into a space and a combining mark; once the
+    # space is gone the mark composes with what precedes it.
+    pin = unicodedata.normalize("NFC", "".join(kept))
     if not pin:
         raise InputError("enter the caller's PIN")
     return pin
