@@ -1,0 +1,83 @@
+"""``callgate demo``: create or top up a demo database and say how to try a call."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.demo import DemoReport
+    from db.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo`` to the command line."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="fill the database with fictitious demo tenants and staff",
+        description="Add fictitious tenants covering every cancellation case, plus the "
+        "accounts agent, agent2 and supervisor, to the database (run it on a demo "
+        "database, not a live one). Running it again adds only what is missing.",
+    )
+    parser.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the demo data and print the staff passphrases and the demo callers."""
+    from datetime import date
+
+    from db.demo import DemoError, load_demo
+    from db.engine import make_sessionmaker
+    from db.migrate import SchemaError, prepare_for_desk
+    from tui.commands.common import CommandError, engine_for
+
+    engine = engine_for(settings)
+    shown_url = engine.url.render_as_string(hide_password=True)
+    try:
+        prepare_for_desk(engine)
+        # Local today: the demo's terms are meant to look right on this desk's calendar.
+        report = load_demo(make_sessionmaker(engine), date.today())
+    except (DemoError, SchemaError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    print(render(report, shown_url))
+    return 0
+
+
+def render(report: DemoReport, database_url: str) -> str:
+    """What the operator reads: what was added, who can sign in, whom to play."""
+    lines = [
+        f"demo database: {database_url}",
+        f"tenants: {report.tenants_added} added, {report.tenants_present} already there",
+        "",
+        "Staff (sign in to the desk with these):",
+    ]
+    staff = []
+    for agent in report.agents:
+        passphrase = agent.passphrase or "(existed already; unchanged)"
+        staff.append((agent.username, agent.role.value, passphrase))
+    lines += _table(("USERNAME", "ROLE", "PASSPHRASE"), staff)
+    if any(agent.passphrase is None for agent in report.agents):
+        lines.append("Forgot one? `callgate agents reset NAME --passphrase-stdin` sets a new one.")
+    lines += ["", "Callers to play (the on-file details are in the database):"]
+    callers = [
+        (c.user_id, c.organization, c.country, f"PIN {c.pin}" if c.pin else "", c.demonstrates)
+        for c in report.callers
+    ]
+    lines += _table(("USER ID", "ORGANIZATION", "CC", "PIN", "DEMONSTRATES"), callers)
+    lines += ["", "What a genuine caller would state for each tenant:"]
+    on_file = {
+        c.organization: (c.organization, c.contact, c.phone, c.address) for c in report.callers
+    }
+    lines += _table(("ORGANIZATION", "CONTACT", "PHONE", "ADDRESS"), list(on_file.values()))
+    return "\n".join(lines)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
