@@ -202,6 +202,15 @@ def test_expect_head_is_found_while_the_chain_grows(any_engine: Engine) -> None:
     assert verify_chain(any_engine).expected_head_found is None
 
 
+def test_expect_head_tolerates_case_and_blanks_and_the_empty_head(any_engine: Engine) -> None:
+    assert verify_chain(any_engine, expect_head=GENESIS_HASH).expected_head_found is True
+    _append(any_engine, 3)
+    recorded = verify_chain(any_engine).head_hash
+    pasted = f"  {recorded.upper()}\n"
+    assert verify_chain(any_engine, expect_head=pasted).expected_head_found is True
+    assert verify_chain(any_engine, expect_head=GENESIS_HASH).expected_head_found is True
+
+
 def test_a_cut_off_tail_is_found_by_the_expected_head(engine: Engine) -> None:
     _append(engine, 10)
     recorded = verify_chain(engine).head_hash
