@@ -16,7 +16,12 @@ run: $(RUN_STAMP)
 	@# The demo data goes only into a database that has no schema yet, never
 	@# into one already in use (the URL comes from CALLGATE_DATABASE_URL or
 	@# the default SQLite file, as for the desk).
-	@if $(BIN)/callgate db current 2>/dev/null | grep -q '^none'; then $(BIN)/callgate demo; fi
+	@# The desk's full screen would hide the demo passphrases it prints: pause.
+	@if $(BIN)/callgate db current 2>/dev/null | grep -q '^none'; then \
+		$(BIN)/callgate demo && \
+		printf '\nNote a username and passphrase above; press Enter to open the desk. ' && \
+		{ read -r _ || true; }; \
+	fi
 	$(BIN)/callgate
 
 test: $(TEST_STAMP)
