@@ -8,9 +8,10 @@ compared without spaces, hyphens or case, and regions by ISO 3166-2 code where
 the name or code is known. Countries compare by ISO code: "United Kingdom",
 "UK", "GB" and "gb" are one country; a blank stated country is the default.
 
-Speed: the parser costs about 200 µs, so a check first compares cheap
-token-wise Pub 28 forms and calls the parser only when those differ in the
-street lines alone (a reordering or a numbered street only it can reconcile).
+Speed: the parser costs about 250 µs, so a check first compares cheap
+token-wise Pub 28 forms (the street lines taken in either order) and calls
+the parser only when those differ in the street lines alone and in a way it
+might reconcile (words reordered within a line, "12 Ave" for "12th Ave").
 The on-file side is cached, being a pure function of a frozen value.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -125,8 +126,11 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
     can make it raise.
     """
     mine = canonical_address(stated, default_country)
-    theirs = _on_file_canonical(on_file, default_country)
-    if mine == theirs:
+    theirs, *theirs_swapped = _on_file_forms(on_file, default_country)
+    forms = (theirs, *theirs_swapped)
+    if mine in forms or (
+        _has_two_lines(stated) and _canonical(_swap(stated), mine.country) in forms
+    ):
         return render(mine), True
     if mine.country != US or theirs.country != US:
         return render(mine), False
@@ -183,14 +187,28 @@ def _canonical(addr: Address, country: str) -> Address:
 
 
 @lru_cache(maxsize=4096)
-def _on_file_canonical(addr: Address, default_country: str) -> Address:
+def _on_file_forms(addr: Address, default_country: str) -> tuple[Address, ...]:
+    """The on-file address in canonical form, then with its lines swapped if it has two."""
     # Lenient: a country on file that names nothing is kept as text, so it
     # simply matches no statement instead of raising at the agent.
     try:
         country = country_code(addr.country, default_country)
     except InputError:
         country = fold(addr.country).upper()
-    return _canonical(addr, country)
+    forms = [_canonical(addr, country)]
+    if _has_two_lines(addr):
+        forms.append(_canonical(_swap(addr), country))
+    return tuple(forms)
+
+
+def _has_two_lines(addr: Address) -> bool:
+    return bool(addr.line1.strip() and addr.line2.strip())
+
+
+def _swap(addr: Address) -> Address:
+    """The address with its street lines the other way round: callers give the
+    unit before or after the street, on either line."""
+    return replace(addr, line1=addr.line2, line2=addr.line1)
 
 
 @lru_cache(maxsize=4096)
