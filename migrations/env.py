@@ -10,9 +10,10 @@ the default SQLite file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, Engine
 
 from db.engine import make_engine
@@ -24,7 +25,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Revisions must not import model code that later changes, so the UTC
     # column type is written as the plain type it stores.
     if type_ == "type" and isinstance(obj, UTCDateTime):

@@ -25,13 +25,15 @@ depends_on: str | Sequence[str] | None = None
 UTC_TIME = sa.DateTime(timezone=True)
 
 
-def _choice(table: str, column: str, *values: str, nullable: bool = False) -> list[sa.SchemaItem]:
+def _choice(
+    table: str, column: str, *values: str, nullable: bool = False
+) -> tuple[sa.Column[str], sa.CheckConstraint]:
     """A VARCHAR(32) column and the CHECK constraint limiting it to ``values``."""
     allowed = ", ".join(f"'{value}'" for value in values)
-    return [
+    return (
         sa.Column(column, sa.String(length=32), nullable=nullable),
         sa.CheckConstraint(f"{column} IN ({allowed})", name=op.f(f"ck_{table}_{column}")),
-    ]
+    )
 
 
 def upgrade() -> None:
