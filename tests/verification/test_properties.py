@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat
 
 from verification.address import Address, canonical_address, check_address, match_address
+from verification.checks import OnFile, check_item
 from verification.errors import InputError
+from verification.items import ITEM_SPECS
+from verification.kinds import Item
 from verification.names import fold_name, match_name
 from verification.organization import match_organization, normalize_organization
 from verification.phone import match_phone, normalize_phone
@@ -279,3 +282,32 @@ def test_address_check_raises_only_input_errors(a: Address, b: Address, default:
 def test_address_survives_huge_fields(text: str, default: str) -> None:
     huge = Address(text, text, text, text, text, "")
     attempt(lambda _: check_address(huge, huge, default), "")
+
+
+# --- the desk's entry point -----------------------------------------------------------
+
+
+ON_FILE = OnFile(
+    user_id="ana.perez@contoso.com",
+    phone_e164="+14255550100",
+    contact_first="José",
+    contact_last="Pérez",
+    organization="Contoso, Ltd.",
+    address=Address("123 N Main St", "Ste 400", "Springfield", "IL", "62704", "US"),
+)
+FIELD_NAMES = sorted({name for spec in ITEM_SPECS.values() for name in spec.fields})
+
+
+@SETTINGS
+@given(
+    st.sampled_from([item for item in Item if item is not Item.PIN]),
+    st.dictionaries(st.sampled_from(FIELD_NAMES), ANY_TEXT),
+)
+def test_check_item_raises_only_input_errors(item: Item, stated: dict[str, str]) -> None:
+    try:
+        verdict = check_item(item, stated, ON_FILE, "US")
+    except InputError as error:
+        # The agent may see what was typed, never what is on file.
+        assert "0100" not in str(error) or "0100" in "".join(stated.values())
+    else:
+        assert verdict.item is item
