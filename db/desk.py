@@ -302,7 +302,7 @@ def take_action(
         if subscription is None or subscription.tenant_id != tenant.id:
             raise ActionRefused("that subscription does not belong to this caller's tenant")
         today = _local_date(now)
-        facts = _facts(subscription)
+        facts = subscription_facts(subscription)
         option = _offered(decide(facts, _domains(tenant), today), action)
         if option is None:
             raise ActionRefused(f"{action.value} is not offered for this subscription now")
@@ -312,7 +312,7 @@ def take_action(
                 f"confirm every checklist point with the caller first ({len(missing)} left)"
             )
         before = _snapshot(subscription)
-        _store_facts(subscription, apply(action, facts, today), now)
+        store_facts(subscription, apply(action, facts, today), now)
         after = _snapshot(subscription)
         request = CancellationRequest(
             call_id=call.id,
@@ -683,7 +683,8 @@ def _shown(session: Session, call: Call, tenant: Tenant | None, item: Item) -> s
     return None
 
 
-def _facts(subscription: Subscription) -> SubscriptionFacts:
+def subscription_facts(subscription: Subscription) -> SubscriptionFacts:
+    """What the policy needs to know about a stored subscription."""
     canceled_at = subscription.canceled_at
     return SubscriptionFacts(
         kind=subscription.kind,
@@ -698,7 +699,8 @@ def _facts(subscription: Subscription) -> SubscriptionFacts:
     )
 
 
-def _store_facts(subscription: Subscription, facts: SubscriptionFacts, now: datetime) -> None:
+def store_facts(subscription: Subscription, facts: SubscriptionFacts, now: datetime) -> None:
+    """Write the policy's result back to the stored subscription."""
     if facts.canceled_on is not None and subscription.canceled_at is None:
         subscription.canceled_at = now
     subscription.status = facts.status
@@ -741,7 +743,7 @@ def _subscription_view(
         canceled_at=subscription.canceled_at,
         data_deletion_on=subscription.data_deletion_on,
         expedited=subscription.expedited,
-        decision=decide(_facts(subscription), domains, today),
+        decision=decide(subscription_facts(subscription), domains, today),
     )
 
 
@@ -808,7 +810,7 @@ def _summary_lines(
             if tenant is not None:
                 domains = _domains(tenant)
                 lines += [
-                    f"{s.product_name}: {decide(_facts(s), domains, today).message}"
+                    f"{s.product_name}: {decide(subscription_facts(s), domains, today).message}"
                     for s in tenant.subscriptions
                 ]
         case Outcome.ESCALATED:
