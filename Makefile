@@ -11,8 +11,6 @@ TEST_STAMP := $(VENV)/.installed-test
 .PHONY: run test
 
 run: $(RUN_STAMP)
-	@# SQLite does not create the directory of the default database file.
-	@$(BIN)/python -c 'from db.settings import user_data_dir; user_data_dir().mkdir(parents=True, exist_ok=True)'
 	@# The demo data goes only into a database that has no schema yet, never
 	@# into one already in use (the URL comes from CALLGATE_DATABASE_URL or
 	@# the default SQLite file, as for the desk).

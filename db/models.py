@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     Date,
     Enum,
     ForeignKey,
@@ -71,6 +72,14 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), unique=True)
     organization: Mapped[str] = mapped_column(String(200))
+    # The supervisor desk's organization search: a prefix range on this
+    # generated column uses its index on both backends. "C" collation on
+    # PostgreSQL makes the range follow code points, as SQLite's BINARY does.
+    organization_key: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"),
+        Computed("lower(organization)"),
+        index=True,
+    )
     contact_first_name: Mapped[str] = mapped_column(String(100))
     contact_last_name: Mapped[str] = mapped_column(String(100))
     phone_e164: Mapped[str] = mapped_column(String(20), index=True)
@@ -81,7 +90,7 @@ class Tenant(Base):
     postal_code: Mapped[str] = mapped_column(String(20), default="")
     country: Mapped[str] = mapped_column(String(2))
     support_pin_hash: Mapped[str | None] = mapped_column(String(255), default=None)
-    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
     lock_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -136,7 +145,7 @@ class Subscription(Base):
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     data_deletion_on: Mapped[date | None] = mapped_column(Date, default=None)
     expedited: Mapped[ExpeditedState] = mapped_column(
-        _enum(ExpeditedState, "expedited"), default=ExpeditedState.NONE
+        _enum(ExpeditedState, "expedited"), default=ExpeditedState.NONE, index=True
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -170,6 +179,8 @@ class Call(Base):
         Index("ix_call_tenant_id_started_at", "tenant_id", "started_at"),
         Index("ix_call_outcome_started_at", "outcome", "started_at"),
         Index("ix_call_agent_id_state", "agent_id", "state"),
+        # The supervisor queue: locked calls not yet reviewed, newest first.
+        Index("ix_call_state_started_at", "state", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,9 +188,7 @@ class Call(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
-    caller_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("account_user.id"), default=None
-    )
+    caller_user_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"), default=None)
     state: Mapped[CallState] = mapped_column(_enum(CallState, "state"), default=CallState.OPEN)
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"), default=None)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -188,9 +197,7 @@ class Call(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), default=None)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
-    checks: Mapped[list[ItemCheck]] = relationship(
-        back_populates="call", order_by="ItemCheck.id"
-    )
+    checks: Mapped[list[ItemCheck]] = relationship(back_populates="call", order_by="ItemCheck.id")
 
 
 class ItemCheck(Base):
@@ -222,6 +229,8 @@ class CancellationRequest(Base):
     """
 
     __tablename__ = "cancellation_request"
+    # The supervisor queue: early cancellations, newest first.
+    __table_args__ = (Index("ix_cancellation_request_action_created_at", "action", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
