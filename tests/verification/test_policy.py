@@ -20,6 +20,7 @@ from verification.policy import (
     NotOffered,
     Option,
     PolicyDecision,
+    PolicyGap,
     SubscriptionFacts,
     apply,
     approve_expedited,
@@ -68,6 +69,14 @@ def test_every_combination_has_a_row(
     assert (decision.outcome is Outcome.INFORMED) == (not decision.options)
     for offered in decision.options:
         assert apply(offered.action, facts, TODAY) != facts
+
+
+@pytest.mark.parametrize("field", ["kind", "channel", "status"])
+def test_a_member_without_a_row_is_a_clear_error(field: str) -> None:
+    # Stands in for an enum member added later without a policy row.
+    unknown = replace(ACTIVE_DIRECT, **{field: "carrier_pigeon"})
+    with pytest.raises(PolicyGap, match="carrier_pigeon"):
+        decide(unknown, DOMAINS, TODAY)
 
 
 # --- trial ------------------------------------------------------------------------
