@@ -80,6 +80,31 @@ _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0
 E = TypeVar("E", bound=StrEnum)
 
 
+def _max_length(model: type[Base], column: str) -> int:
+    length = getattr(model.__table__.c[column].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{column} has no length")
+    return length
+
+
+# Checked per row so that an over-long value is a bad row, not a failed
+# transaction (PostgreSQL refuses it) or a silently stored one (SQLite).
+_MAX_LENGTHS = {
+    "tenant_ref": _max_length(Tenant, "ref"),
+    "organization": _max_length(Tenant, "organization"),
+    "contact_first_name": _max_length(Tenant, "contact_first_name"),
+    "contact_last_name": _max_length(Tenant, "contact_last_name"),
+    "address_line1": _max_length(Tenant, "address_line1"),
+    "address_line2": _max_length(Tenant, "address_line2"),
+    "city": _max_length(Tenant, "city"),
+    "region": _max_length(Tenant, "region"),
+    "postal_code": _max_length(Tenant, "postal_code"),
+    "user_id": _max_length(AccountUser, "user_id"),
+    "display_name": _max_length(AccountUser, "display_name"),
+    "product_name": _max_length(Subscription, "product_name"),
+}
+
+
 class ImportFileError(ValueError):
     """The file cannot be read as an account file at all (not a bad row)."""
 
@@ -220,6 +245,8 @@ def import_records(
         elif row is not None:
             rows.append(row)
     bad.extend(file_errors)
+    if count == 0 and not bad:
+        bad.append(BadRow(1, "no account rows: nothing to import"))
     bad.extend(_cross_check(rows))
     with factory() as session:
         bad.extend(_check_database(session, rows))
@@ -354,6 +381,9 @@ class _Fields:
         value = " ".join(value.split())
         if required and not value:
             self.reasons.append(f"missing {name}")
+        limit = _MAX_LENGTHS.get(name)
+        if limit is not None and len(value) > limit:
+            self.reasons.append(f"{name} is longer than {limit} characters")
         return value
 
     def flag(self, name: str) -> bool:
@@ -627,10 +657,10 @@ def _write(
         for ref, t in tenants.items()
     ]
     with unit_of_work(factory) as session:
-        inserted = session.execute(
-            insert(Tenant).returning(Tenant.ref, Tenant.id, sort_by_parameter_order=True),
-            tenant_values,
-        )
+        table = Base.metadata.tables[Tenant.__tablename__]
+        # Ids come back paired with refs, so the rows' order does not matter
+        # and SQLite can batch the RETURNING insert.
+        inserted = session.execute(insert(table).returning(table.c.ref, table.c.id), tenant_values)
         ids: dict[str, int] = {ref: id_ for ref, id_ in inserted}
         _insert(
             session,

@@ -192,6 +192,7 @@ def test_canceled_dates_round_trip(any_factory: Factory, tmp_path: Path) -> None
         ({"is_admin": "maybe"}, "is_admin must be true or false"),
         ({"domains": "not a domain"}, "not a domain name"),
         ({"status": "canceled"}, "needs canceled_at and data_deletion_on"),
+        ({"organization": "x" * 201}, "organization is longer than 200 characters"),
     ],
 )
 def test_each_kind_of_bad_row_reported_with_its_line(
@@ -331,3 +332,8 @@ def test_unknown_extension_refused(factory: Factory, tmp_path: Path) -> None:
     path.write_text("x", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"csv or \.json"):
         import_accounts(factory, path)
+
+
+def test_empty_file_is_refused(factory: Factory, tmp_path: Path) -> None:
+    report = import_accounts(factory, write_csv(tmp_path / "a.csv", []))
+    assert not report.written and "no account rows" in lines(report)[1]
