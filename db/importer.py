@@ -250,7 +250,7 @@ def import_records(
     bad.extend(_cross_check(rows))
     with factory() as session:
         bad.extend(_check_database(session, rows))
-    bad.sort(key=lambda b: b.line)
+    bad = _merge(bad)
     counts = _counts(rows)
     write = not bad and not dry_run and bool(rows)
     if write:
@@ -263,6 +263,14 @@ def import_records(
         bad_rows=tuple(bad),
         **counts,
     )
+
+
+def _merge(bad: list[BadRow]) -> list[BadRow]:
+    """One bad row per line, in file order, with every reason found for it."""
+    reasons: dict[int, list[str]] = {}
+    for row in bad:
+        reasons.setdefault(row.line, []).append(row.reason)
+    return [BadRow(line, "; ".join(reasons[line])) for line in sorted(reasons)]
 
 
 # --- reading ---------------------------------------------------------------

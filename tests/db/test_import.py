@@ -253,6 +253,14 @@ def test_duplicate_user_id_against_the_database(any_factory: Factory, tmp_path: 
     assert count(any_factory, Tenant) == 1
 
 
+def test_reasons_found_in_different_passes_share_one_line(factory: Factory, tmp_path: Path) -> None:
+    assert import_accounts(factory, write_csv(tmp_path / "a.csv", [row()])).written
+    again = [row(tenant_ref="T-2", user_id="b@x.example"), row(user_id="b@x.example")]
+    report = import_accounts(factory, write_csv(tmp_path / "b.csv", again))
+    assert [b.line for b in report.bad_rows] == [3]
+    assert "already on line 2" in lines(report)[3] and "already exists" in lines(report)[3]
+
+
 def test_reimport_updates_nothing(factory: Factory, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", [row()])
     assert import_accounts(factory, path).written
