@@ -270,8 +270,10 @@ def submit_item(
             },
             at=now,
         )
-        _update_call_state(session, call, actor, settings, now)
-        return _view(session, call, settings, now)
+        tenant = _tenant(session, call)
+        verification = _verification(session, call, tenant, settings)
+        _update_call_state(session, call, tenant, verification, actor, settings, now)
+        return _view(session, call, settings, now, verification)
 
 
 def take_action(
@@ -295,7 +297,8 @@ def take_action(
         if call.state is CallState.CLOSED:
             raise ActionRefused("this call has ended")
         tenant = _tenant(session, call)
-        gate_open, reasons, _ = _gate(session, call, tenant, settings, now)
+        verification = _verification(session, call, tenant, settings)
+        gate_open, reasons, _ = _gate(session, call, tenant, verification, now)
         if not gate_open or tenant is None:
             raise ActionRefused("the gate is closed: " + "; ".join(reasons))
         subscription = session.get(Subscription, subscription_id)
@@ -339,7 +342,7 @@ def take_action(
             },
             at=now,
         )
-        return _view(session, call, settings, now)
+        return _view(session, call, settings, now, verification)
 
 
 def end_call(
@@ -514,11 +517,15 @@ def _address(tenant: Tenant) -> Address:
 
 
 def _update_call_state(
-    session: Session, call: Call, actor: str, settings: Settings, now: datetime
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    verification: VerificationSession,
+    actor: str,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     """Lock or verify the call after a new check, with the audit events that say so."""
-    tenant = _tenant(session, call)
-    verification = _verification(session, call, tenant, settings)
     if verification.locked:
         call.state = CallState.LOCKED
         append_event(
@@ -606,10 +613,13 @@ def _tenant_locked(tenant: Tenant) -> bool:
 
 
 def _gate(
-    session: Session, call: Call, tenant: Tenant | None, settings: Settings, now: datetime
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    verification: VerificationSession,
+    now: datetime,
 ) -> tuple[bool, tuple[str, ...], bool | None]:
     """Whether the gate is open, its reasons, and (once verified) whether the caller is an admin."""
-    verification = _verification(session, call, tenant, settings)
     caller = _caller(session, call)
     is_admin = caller is not None and caller.is_admin
     tenant_locked = tenant is not None and _tenant_locked(tenant)
@@ -621,12 +631,20 @@ def _gate(
 # --- views --------------------------------------------------------------------
 
 
-def _view(session: Session, call: Call, settings: Settings, now: datetime) -> CallView:
+def _view(
+    session: Session,
+    call: Call,
+    settings: Settings,
+    now: datetime,
+    verification: VerificationSession | None = None,
+) -> CallView:
+    """The call as the desk shows it; ``verification`` saves rebuilding a fresh one."""
     tenant = _tenant(session, call)
-    verification = _verification(session, call, tenant, settings)
+    if verification is None:
+        verification = _verification(session, call, tenant, settings)
     statuses = verification.statuses(now)
     items = tuple(_item_state(session, call, tenant, item, statuses[item]) for item in statuses)
-    gate_open, reasons, caller_is_admin = _gate(session, call, tenant, settings, now)
+    gate_open, reasons, caller_is_admin = _gate(session, call, tenant, verification, now)
     subscriptions: tuple[SubscriptionView, ...] = ()
     if gate_open and tenant is not None and call.state is not CallState.CLOSED:
         today = _local_date(now)
