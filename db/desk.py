@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, assert_never
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -585,25 +585,14 @@ def _locked_call_times(
     state, because a locked call is closed (as failed, escalated or abandoned)
     once the agent ends it.
     """
-    call_ids = session.scalars(
-        select(ItemCheck.call_id)
-        .join(Call, Call.id == ItemCheck.call_id)
-        .where(
-            Call.tenant_id == tenant.id,
-            ItemCheck.result == CheckResult.MISMATCH,
-            ItemCheck.checked_at >= since,
-        )
-        .distinct()
+    recent_misses = select(ItemCheck.call_id).where(
+        ItemCheck.result == CheckResult.MISMATCH, ItemCheck.checked_at >= since
+    )
+    calls = session.scalars(
+        select(Call).where(Call.tenant_id == tenant.id, Call.id.in_(recent_misses))
     ).all()
-    times: list[datetime] = []
-    for call_id in call_ids:
-        other = session.get(Call, call_id)
-        if other is None:
-            continue
-        locked_at = _verification(session, other, tenant, settings).locked_at
-        if locked_at is not None:
-            times.append(locked_at)
-    return times
+    locks = (_verification(session, other, tenant, settings).locked_at for other in calls)
+    return [locked_at for locked_at in locks if locked_at is not None]
 
 
 def _tenant_locked(tenant: Tenant) -> bool:
@@ -698,7 +687,8 @@ def _shown(session: Session, call: Call, tenant: Tenant | None, item: Item) -> s
             return render(_address(tenant))
         case Item.PIN:
             return "••••"
-    return None
+        case _:
+            assert_never(item)
 
 
 def subscription_facts(subscription: Subscription) -> SubscriptionFacts:
@@ -845,13 +835,14 @@ def _request_line(request: CancellationRequest, subscription: Subscription) -> s
     after = json.loads(request.after)
     deletion = after["data_deletion_on"]
     name = subscription.product_name
-    match Action(request.action):
+    action = Action(request.action)
+    match action:
         case Action.AUTO_RENEW_OFF:
             return (
                 f"{name}: auto-renew is off; the subscription expires on {after['term_end']}; "
                 f"data is deleted on {deletion}."
             )
-        case Action.CANCEL_NOW | Action.CANCEL_NOW_WITH_EXPEDITED as action:
+        case Action.CANCEL_NOW | Action.CANCEL_NOW_WITH_EXPEDITED:
             canceled_on = _local_date(datetime.fromisoformat(after["canceled_at"])).isoformat()
             line = f"{name}: canceled on {canceled_on}"
             if action is Action.CANCEL_NOW_WITH_EXPEDITED:
@@ -870,4 +861,5 @@ def _request_line(request: CancellationRequest, subscription: Subscription) -> s
                 f"{name}: expedited deprovisioning waits for a supervisor's approval, then "
                 f"data is deleted within 3 days (otherwise on {deletion})."
             )
-    return f"{name}: {request.action}."
+        case _:
+            assert_never(action)

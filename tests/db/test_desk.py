@@ -894,3 +894,30 @@ def test_a_whole_cancellation_runs_the_same_on_both_backends(any_factory) -> Non
     assert sub_view(view, sub_id).status is SubscriptionStatus.CANCELED
     assert summary.outcome is Outcome.CANCELED
     assert desk.open_call_for_agent(any_factory, seeded.agent_id, SETTINGS, NOW) is None
+
+
+def test_cancel_now_with_expedited_deprovisioning_cancels_and_waits_for_approval(factory) -> None:
+    seeded = seed(factory)
+    view = verified_call(factory, seeded)
+    sub_id = seeded.subs["direct"]
+    both = option(view, sub_id, Action.CANCEL_NOW_WITH_EXPEDITED)
+    assert any("irreversible" in point for point in both.checklist)
+
+    view = desk.take_action(
+        factory,
+        view.call_id,
+        ACTOR,
+        sub_id,
+        Action.CANCEL_NOW_WITH_EXPEDITED,
+        both.checklist,
+        SETTINGS,
+        NOW,
+    )
+
+    after = sub_view(view, sub_id)
+    assert after.status is SubscriptionStatus.CANCELED
+    assert after.expedited is ExpeditedState.PENDING
+    assert [p.action for p in view.pending_requests] == ["cancel_now_with_expedited"]
+    summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.CANCELED, "", NOW)
+    (line,) = summary.lines
+    assert f"canceled on {TODAY.isoformat()}" in line and "supervisor's approval" in line
