@@ -716,26 +716,26 @@ def _locked_call(factory: sessionmaker[Session], seeded: Seed, at: datetime) -> 
     return call_id
 
 
-def test_two_locked_calls_within_a_day_lock_the_tenant(factory) -> None:
-    seeded = seed(factory)
-    _locked_call(factory, seeded, NOW)
-    second = _locked_call(factory, seeded, NOW + timedelta(hours=23))
-    assert audit_payloads(factory, "tenant.locked") == [
+def test_two_locked_calls_within_a_day_lock_the_tenant(any_factory) -> None:
+    seeded = seed(any_factory)
+    _locked_call(any_factory, seeded, NOW)
+    second = _locked_call(any_factory, seeded, NOW + timedelta(hours=23))
+    assert audit_payloads(any_factory, "tenant.locked") == [
         {"tenant_id": seeded.tenant_id, "call_id": second}
     ]
 
     later = NOW + timedelta(hours=30)
-    view = verified_call(factory, seeded, now=later)
+    view = verified_call(any_factory, seeded, now=later)
 
     assert view.tenant_locked and not view.gate_open and view.subscriptions == ()
     assert any("supervisor" in reason for reason in view.gate_reasons)
     # Once a supervisor clears it, the tenant's calls go through again.
-    desk.end_call(factory, view.call_id, ACTOR, Outcome.ESCALATED, "", later)
-    with unit_of_work(factory) as s:
+    desk.end_call(any_factory, view.call_id, ACTOR, Outcome.ESCALATED, "", later)
+    with unit_of_work(any_factory) as s:
         tenant = s.get(Tenant, seeded.tenant_id)
         assert tenant is not None
         tenant.lock_cleared_at = later
-    assert verified_call(factory, seeded, now=later + timedelta(minutes=1)).gate_open
+    assert verified_call(any_factory, seeded, now=later + timedelta(minutes=1)).gate_open
 
 
 def test_locked_calls_further_apart_than_the_window_do_not_lock_the_tenant(factory) -> None:
