@@ -1,0 +1,387 @@
+"""The supervisor desk's service: role checks, decisions, the queue and the detail."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import desk, review
+from db.agents import authenticate
+from db.audit import append_event, verify_chain
+from db.desk import request_hash
+from db.engine import unit_of_work
+from db.models import Approval, AuditEvent, CancellationRequest, Subscription, Tenant
+from tests.helpers.review_data import (
+    SETTINGS,
+    Staff,
+    expedited_call,
+    failed_call,
+    make_account,
+    make_staff,
+    verified_call,
+)
+from verification.kinds import CallState, CheckResult, Decision, ExpeditedState, Item
+
+NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+TODAY = NOW.astimezone().date()
+
+
+@pytest.fixture
+def staff(factory: sessionmaker[Session]) -> Staff:
+    return make_staff(factory)
+
+
+def _events(factory: sessionmaker[Session], type_: str) -> list[dict[str, object]]:
+    with factory() as session:
+        payloads = session.scalars(select(AuditEvent.payload).where(AuditEvent.type == type_))
+        return [json.loads(p) for p in payloads]
+
+
+def _subscription(factory: sessionmaker[Session], subscription_id: int) -> Subscription:
+    with factory() as session:
+        subscription = session.get(Subscription, subscription_id)
+        assert subscription is not None
+        return subscription
+
+
+# --- role checks ------------------------------------------------------------------
+
+SUPERVISOR_ONLY = {
+    "queue": lambda f, a: review.queue(f, a),
+    "list": lambda f, a: review.list_requests(f, a, review.RequestFilter()),
+    "detail": lambda f, a: review.call_detail(f, a, 1),
+    "decide": lambda f, a: review.decide_expedited(f, a, 1, Decision.APPROVED, "ok", "h", NOW),
+    "clear lock": lambda f, a: review.clear_tenant_lock(f, a, 1, "ok", NOW),
+    "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1),
+    "note": lambda f, a: review.add_review_note(f, a, 1, "note", NOW),
+    "reviewed": lambda f, a: review.mark_reviewed(f, a, 1, NOW),
+    "numbers": lambda f, a: review.numbers(f, a, NOW),
+}
+
+
+@pytest.mark.parametrize("action", SUPERVISOR_ONLY.values(), ids=SUPERVISOR_ONLY.keys())
+def test_agents_are_refused_every_supervisor_function(
+    factory: sessionmaker[Session], staff: Staff, action
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent2, account, NOW)
+    with pytest.raises(review.NotSupervisor, match="Only a supervisor"):
+        action(factory, staff.agent.id)
+    assert _events(factory, "expedited.approved") == []
+    assert _events(factory, "tenant.lock_cleared") == []
+    assert _events(factory, "review.note_added") == []
+
+
+# --- expedited deprovisioning -----------------------------------------------------
+
+
+def _request_hash(detail: review.CallDetail) -> str:
+    [request] = detail.requests
+    return request.request_hash
+
+
+def test_approval_moves_deletion_to_three_days_after_approval(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    before = _subscription(factory, account.subscription_id)
+    assert before.expedited is ExpeditedState.PENDING
+    assert before.data_deletion_on == TODAY - timedelta(days=5) + timedelta(days=90)
+
+    later = NOW + timedelta(days=2)
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    detail = review.decide_expedited(
+        factory, staff.supervisor.id, request_id, Decision.APPROVED, "caller verified", seen, later
+    )
+
+    after = _subscription(factory, account.subscription_id)
+    assert after.expedited is ExpeditedState.APPROVED
+    assert after.data_deletion_on == later.astimezone().date() + timedelta(days=3)
+    [request] = detail.requests
+    assert request.status == "approved"
+    [approval] = request.approvals
+    assert (approval.approver, approval.reason, approval.valid) == ("sue", "caller verified", True)
+    with factory() as session:
+        stored = session.scalars(select(Approval)).one()
+        assert stored.request_hash == seen
+        assert stored.requester_id == staff.agent.id
+    [event] = _events(factory, "expedited.approved")
+    assert event["request_id"] == request_id
+    assert event["data_deletion_on"] == after.data_deletion_on.isoformat()
+    assert verify_chain(factory()).ok
+
+
+def test_rejection_keeps_the_ninety_day_date(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    kept = _subscription(factory, account.subscription_id).data_deletion_on
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+
+    review.decide_expedited(
+        factory, staff.supervisor.id, request_id, Decision.REJECTED, "not the admin", seen, NOW
+    )
+
+    after = _subscription(factory, account.subscription_id)
+    assert after.expedited is ExpeditedState.REJECTED
+    assert after.data_deletion_on == kept
+    assert [e["request_id"] for e in _events(factory, "expedited.rejected")] == [request_id]
+
+
+def test_a_supervisor_cannot_approve_a_call_they_took(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.supervisor, account, NOW)
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+
+    with pytest.raises(review.ReviewRefused, match="You took this call"):
+        review.decide_expedited(
+            factory, staff.supervisor.id, request_id, Decision.APPROVED, "mine", seen, NOW
+        )
+
+    assert _subscription(factory, account.subscription_id).expedited is ExpeditedState.PENDING
+    assert _events(factory, "expedited.approved") == []
+    # Another supervisor can.
+    review.decide_expedited(
+        factory, staff.supervisor2.id, request_id, Decision.APPROVED, "checked", seen, NOW
+    )
+    assert _subscription(factory, account.subscription_id).expedited is ExpeditedState.APPROVED
+
+
+def _change_request(factory: sessionmaker[Session], request_id: int, *, rehash: bool) -> None:
+    """Change what the request asks for, as an edit to it would (rehashed) or a forgery."""
+    with unit_of_work(factory) as session:
+        request = session.get(CancellationRequest, request_id)
+        assert request is not None
+        after = {**json.loads(request.after), "data_deletion_on": "2026-12-01"}
+        request.after = json.dumps(after)
+        if rehash:
+            before = json.loads(request.before)
+            request.request_hash = request_hash(
+                request.call_id, request.subscription_id, request.action, before, after
+            )
+
+
+def test_a_changed_request_voids_its_approval(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    first = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    review.decide_expedited(
+        factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", first, NOW
+    )
+    assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "expedited"]
+
+    _change_request(factory, request_id, rehash=True)
+
+    detail = review.call_detail(factory, staff.supervisor.id, call_id)
+    [request] = detail.requests
+    assert request.status == "waiting"
+    assert [a.valid for a in request.approvals] == [False]
+    waiting = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "expedited"]
+    assert [r.request_id for r in waiting] == [request_id]
+    with pytest.raises(review.ReviewRefused, match="changed since you opened it"):
+        review.decide_expedited(
+            factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", first, NOW
+        )
+    detail = review.decide_expedited(
+        factory,
+        staff.supervisor.id,
+        request_id,
+        Decision.APPROVED,
+        "again",
+        request.request_hash,
+        NOW,
+    )
+    assert detail.requests[0].status == "approved"
+    assert [a.valid for a in detail.requests[0].approvals] == [False, True]
+
+
+def test_a_forged_request_cannot_be_decided(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+
+    _change_request(factory, request_id, rehash=False)
+
+    [request] = review.call_detail(factory, staff.supervisor.id, call_id).requests
+    assert request.tampered
+    with pytest.raises(review.ReviewRefused, match="does not match its hash"):
+        review.decide_expedited(
+            factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", seen, NOW
+        )
+
+
+def test_a_decision_needs_a_reason(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    with pytest.raises(review.ReviewRefused, match="reason"):
+        review.decide_expedited(
+            factory, staff.supervisor.id, request_id, Decision.APPROVED, "  ", seen, NOW
+        )
+
+
+# --- lockouts ---------------------------------------------------------------------
+
+
+def test_clearing_a_tenant_lock_lets_its_next_call_proceed(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    failed_call(factory, staff.agent, account, NOW)
+    failed_call(factory, staff.agent, account, NOW + timedelta(minutes=5))
+    locked = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]
+    assert [r.tenant_id for r in locked] == [account.tenant_id]
+    later = NOW + timedelta(minutes=20)
+    blocked = desk.start_call(factory, staff.agent2.id, "bo", SETTINGS, later)
+    view = desk.submit_item(
+        factory, blocked.call_id, "bo", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
+    )
+    assert view.tenant_locked
+    desk.abandon_call(factory, blocked.call_id, "bo", "", later)
+
+    review.clear_tenant_lock(factory, staff.supervisor.id, account.tenant_id, "called back", later)
+
+    view = verified_call(factory, staff.agent2, account, later + timedelta(minutes=1))
+    assert not view.tenant_locked
+    assert view.gate_open
+    assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]
+    with factory() as session:
+        tenant = session.get(Tenant, account.tenant_id)
+        assert tenant is not None and tenant.locked_at is None and tenant.lock_cleared_at == later
+    assert _events(factory, "tenant.lock_cleared") == [
+        {"tenant_id": account.tenant_id, "reason": "called back"}
+    ]
+
+
+def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) -> None:
+    for _ in range(SETTINGS.signin_lock_after):
+        authenticate(factory, "bo", "wrong passphrase", NOW, SETTINGS.signin_lock_after)
+    rows = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
+    assert [r.agent for r in rows] == ["bo"]
+
+    info = review.reset_locked_agent(factory, staff.supervisor.id, staff.agent2.id)
+
+    assert not info.locked
+    assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
+    with factory() as session:
+        actors = session.scalars(
+            select(AuditEvent.actor).where(AuditEvent.type == "agent.reset")
+        ).all()
+    assert actors == ["sue"]
+
+
+# --- notes and review -------------------------------------------------------------
+
+
+def test_notes_and_review_take_a_failed_call_off_the_queue(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id = failed_call(factory, staff.agent, account, NOW)
+    failed = [
+        r for r in review.queue(factory, staff.supervisor.id) if r.kind == "failed_verification"
+    ]
+    assert [r.call_id for r in failed] == [call_id]
+
+    review.add_review_note(factory, staff.supervisor.id, call_id, "caller hung up", NOW)
+    detail = review.mark_reviewed(factory, staff.supervisor.id, call_id, NOW)
+
+    assert detail.reviewed_by == "sue"
+    assert [(n.author, n.text) for n in detail.review_notes] == [("sue", "caller hung up")]
+    assert not [
+        r for r in review.queue(factory, staff.supervisor.id) if r.kind == "failed_verification"
+    ]
+    with pytest.raises(review.ReviewRefused, match="already reviewed"):
+        review.mark_reviewed(factory, staff.supervisor2.id, call_id, NOW)
+    types = [e.type for e in detail.timeline]
+    assert types[-2:] == ["review.note_added", "call.reviewed"]
+
+
+def test_nobody_reviews_their_own_call(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id = failed_call(factory, staff.supervisor, account, NOW)
+    with pytest.raises(review.ReviewRefused, match="took this call"):
+        review.mark_reviewed(factory, staff.supervisor.id, call_id, NOW)
+    assert _events(factory, "call.reviewed") == []
+
+
+def test_early_cancellations_wait_for_review(factory: sessionmaker[Session], staff: Staff) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    view = verified_call(factory, staff.agent, account, NOW)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
+    desk.take_action(
+        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
+    )
+    early = [
+        r for r in review.queue(factory, staff.supervisor.id) if r.kind == "early_cancellation"
+    ]
+    assert [(r.call_id, r.organization) for r in early] == [(view.call_id, "Contoso")]
+    review.mark_reviewed(factory, staff.supervisor.id, view.call_id, NOW)
+    assert not [
+        r for r in review.queue(factory, staff.supervisor.id) if r.kind == "early_cancellation"
+    ]
+
+
+# --- the detail -------------------------------------------------------------------
+
+
+def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, _ = expedited_call(factory, staff.agent, account, NOW)
+
+    detail = review.call_detail(factory, staff.supervisor.id, call_id)
+
+    lines = {c.item: c for c in detail.checks}
+    assert lines[Item.PHONE].stated == "+14255550100"
+    assert lines[Item.PHONE].on_file == "+14255550100"
+    assert lines[Item.ADDRESS].stated == "1 Main Street, Springfield, Illinois, 62704, US"
+    assert lines[Item.ADDRESS].on_file == "1 Main St, Springfield, IL, 62704, US"
+    assert {c.result for c in detail.checks} == {CheckResult.MATCH}
+    assert all(c.rules_version for c in detail.checks)
+    [request] = detail.requests
+    assert dict(request.before)["expedited"] == "none"
+    assert dict(request.after)["expedited"] == "pending"
+    assert detail.state is CallState.CLOSED
+    types = [e.type for e in detail.timeline]
+    assert types[0] == "call.started" and types[-1] == "call.ended"
+    assert "subscription.expedited_deprovisioning" in types
+
+
+def test_the_timeline_holds_only_this_calls_events(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id = failed_call(factory, staff.agent, account, NOW)
+    with unit_of_work(factory) as session:
+        # Ids that share digits with the call's: only an exact id may match.
+        for other in (call_id * 10 + call_id, call_id + 10, call_id * 10):
+            append_event(session, actor="x", type="other.call", payload={"call_id": other})
+        append_event(session, actor="x", type="note", payload={"text": f'"call_id":{call_id},'})
+
+    timeline = review.call_detail(factory, staff.supervisor.id, call_id).timeline
+
+    assert {e.type for e in timeline}.isdisjoint({"other.call", "note"})
+    assert all(json.loads(e.payload)["call_id"] == call_id for e in timeline)
+    with factory() as session:
+        mentioning = session.scalars(select(AuditEvent.payload)).all()
+    expected = sum(1 for p in mentioning if json.loads(p).get("call_id") == call_id)
+    assert len(timeline) == expected
+
+
+def test_the_queue_reads_the_tenant_lock_from_the_database(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    with unit_of_work(factory) as session:
+        session.execute(update(Tenant).values(locked_at=NOW))
+    [row] = review.queue(factory, staff.supervisor.id)
+    assert (row.kind, row.tenant_id, row.call_id) == ("tenant_locked", account.tenant_id, None)
