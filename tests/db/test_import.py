@@ -8,10 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.importer import COLUMNS, ImportFileError, ImportReport, import_accounts
+from db.importer import COLUMNS, ImportFileError, ImportReport, import_accounts, import_records
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from verification.hashing import verify_secret
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
@@ -345,3 +347,35 @@ def test_unknown_extension_refused(factory: Factory, tmp_path: Path) -> None:
 def test_empty_file_is_refused(factory: Factory, tmp_path: Path) -> None:
     report = import_accounts(factory, write_csv(tmp_path / "a.csv", []))
     assert not report.written and "no account rows" in lines(report)[1]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    field=st.sampled_from(COLUMNS),
+    value=st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.lists(st.text())),
+)
+def test_any_value_in_any_field_is_a_bad_row_or_good(
+    factory: Factory, field: str, value: object
+) -> None:
+    record = {**GOOD, field: value}
+    report = import_records(factory, [(7, record)], dry_run=True)
+    assert report.ok or [b.line for b in report.bad_rows] == [7]
+    assert written_nothing(factory)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(), suffix=st.sampled_from([".csv", ".json"]))
+def test_any_file_content_is_reported_not_raised(
+    factory: Factory, tmp_path: Path, text: str, suffix: str
+) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        report = import_accounts(factory, path)
+    except ImportFileError:
+        return  # not UTF-8 (a lone surrogate): refused as a file, which is the contract
+    assert not report.written and report.bad_rows
