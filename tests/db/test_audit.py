@@ -143,6 +143,17 @@ def test_an_edited_field_is_found_and_named(engine: Engine) -> None:
     assert report.count == 40 and not report.ok
 
 
+def test_an_edit_past_disabled_triggers_is_found_on_postgres(pg_engine: Engine) -> None:
+    _append(pg_engine, 20)
+    with pg_engine.begin() as conn:  # what a database owner can still do
+        conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        conn.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 9"))
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 15"))
+    report = verify_chain(pg_engine)
+    assert (report.first_bad_seq, report.count) == (9, 19)
+    assert report.problem is not None and "edited" in report.problem
+
+
 def test_a_removed_event_is_found(engine: Engine) -> None:
     _append(engine, 40)
     _tamper(engine, "DELETE FROM audit_event WHERE seq = 17")
