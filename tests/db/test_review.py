@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
+import statistics
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import product
 
 import pytest
 from sqlalchemy import select, update
@@ -14,7 +19,15 @@ from db.agents import authenticate
 from db.audit import append_event, verify_chain
 from db.desk import request_hash
 from db.engine import unit_of_work
-from db.models import Approval, AuditEvent, CancellationRequest, Subscription, Tenant
+from db.models import (
+    Agent,
+    Approval,
+    AuditEvent,
+    Call,
+    CancellationRequest,
+    Subscription,
+    Tenant,
+)
 from tests.helpers.review_data import (
     SETTINGS,
     Staff,
@@ -24,7 +37,18 @@ from tests.helpers.review_data import (
     make_staff,
     verified_call,
 )
-from verification.kinds import CallState, CheckResult, Decision, ExpeditedState, Item
+from verification.kinds import (
+    CallState,
+    Channel,
+    CheckResult,
+    Decision,
+    ExpeditedState,
+    Item,
+    Outcome,
+    Role,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 TODAY = NOW.astimezone().date()
@@ -385,3 +409,217 @@ def test_the_queue_reads_the_tenant_lock_from_the_database(
         session.execute(update(Tenant).values(locked_at=NOW))
     [row] = review.queue(factory, staff.supervisor.id)
     assert (row.kind, row.tenant_id, row.call_id) == ("tenant_locked", account.tenant_id, None)
+
+
+# --- the list: keyset pages and filters, on both backends -------------------------
+
+
+@dataclass(frozen=True)
+class _Made:
+    call_id: int
+    started_at: datetime
+    ended_at: datetime | None
+    agent_id: int
+    tenant_id: int | None
+    outcome: Outcome | None
+    verified: bool
+    state: CallState
+
+
+def _many_calls(factory: sessionmaker[Session], count: int) -> tuple[int, list[_Made], dict]:
+    """``count`` calls on few distinct start times (ties), spread over agents and tenants.
+
+    Returns the supervisor's id, the calls, and each tenant's (organization,
+    phone, kinds, channels).
+    """
+    rng = random.Random(6)
+    with unit_of_work(factory) as session:
+        agents = [
+            Agent(username=name, display_name=name, role=role, passphrase_hash="x")
+            for name, role in (("ana", Role.AGENT), ("bo", Role.AGENT), ("sue", Role.SUPERVISOR))
+        ]
+        session.add_all(agents)
+        orgs = ["Contoso", "contoso pharma", "Fabrikam", "Ørsted Energi", "Northwind"]
+        tenants: dict[int, tuple[str, str, set[str], set[str]]] = {}
+        for n, org in enumerate(orgs):
+            tenant = Tenant(
+                ref=f"t{n}",
+                organization=org,
+                contact_first_name="Jo",
+                contact_last_name="Park",
+                phone_e164=f"+1425555{n:04d}",
+                address_line1="1 Main St",
+                city="Springfield",
+                country="US",
+            )
+            session.add(tenant)
+            session.flush()
+            kinds, channels = set(), set()
+            for kind, channel in rng.sample(list(product(SubscriptionKind, Channel)), 2):
+                session.add(
+                    Subscription(
+                        tenant_id=tenant.id,
+                        product_name="P",
+                        kind=kind,
+                        channel=channel,
+                        term_start=TODAY,
+                        term_end=TODAY,
+                        status=SubscriptionStatus.ACTIVE,
+                    )
+                )
+                kinds.add(kind.value)
+                channels.add(channel.value)
+            tenants[tenant.id] = (org, tenant.phone_e164, kinds, channels)
+        session.flush()
+        starts = [NOW - timedelta(days=d, hours=h) for d in range(0, 40, 3) for h in (0, 5)]
+        made = []
+        for _ in range(count):
+            started = rng.choice(starts)
+            outcome = rng.choice([*Outcome, None])
+            ended = None if outcome is None else started + timedelta(seconds=rng.randint(30, 900))
+            state = CallState.OPEN if outcome is None else CallState.CLOSED
+            call = Call(
+                agent_id=rng.choice(agents).id,
+                started_at=started,
+                ended_at=ended,
+                tenant_id=rng.choice([*tenants, None]),
+                state=state,
+                outcome=outcome,
+                verified_at=started if rng.random() < 0.6 else None,
+            )
+            session.add(call)
+            session.flush()
+            made.append(
+                _Made(
+                    call.id,
+                    started,
+                    ended,
+                    call.agent_id,
+                    call.tenant_id,
+                    outcome,
+                    call.verified_at is not None,
+                    state,
+                )
+            )
+        return agents[2].id, made, tenants
+
+
+def _all_pages(
+    factory: sessionmaker[Session], actor: int, filters: review.RequestFilter, size: int
+) -> list[review.RequestRow]:
+    rows: list[review.RequestRow] = []
+    cursor = None
+    while True:
+        page = review.list_requests(factory, actor, filters, cursor, limit=size)
+        assert len(page.rows) <= size
+        rows.extend(page.rows)
+        if page.next is None:
+            return rows
+        cursor = page.next
+
+
+def _newest_first(calls: list[_Made]) -> list[int]:
+    return [c.call_id for c in sorted(calls, key=lambda c: (c.started_at, c.call_id), reverse=True)]
+
+
+def test_keyset_pages_cover_every_call_once_in_order(any_factory: sessionmaker[Session]) -> None:
+    supervisor, made, _ = _many_calls(any_factory, 200)
+    assert len({c.started_at for c in made}) < 40  # many calls share a start time
+
+    rows = _all_pages(any_factory, supervisor, review.RequestFilter(), size=7)
+
+    assert [r.call_id for r in rows] == _newest_first(made)
+
+
+def test_filters_select_exactly_the_matching_calls(any_factory: sessionmaker[Session]) -> None:
+    supervisor, made, tenants = _many_calls(any_factory, 150)
+    ana = next(c.agent_id for c in made)
+    since, before = NOW - timedelta(days=20), NOW - timedelta(days=6)
+
+    def org(c: _Made) -> str:
+        return tenants[c.tenant_id][0] if c.tenant_id else ""
+
+    cases = [
+        (review.RequestFilter(agent_id=ana), lambda c: c.agent_id == ana),
+        (review.RequestFilter(outcome=Outcome.CANCELED), lambda c: c.outcome is Outcome.CANCELED),
+        (
+            review.RequestFilter(started_from=since, started_before=before),
+            lambda c: since <= c.started_at < before,
+        ),
+        (
+            review.RequestFilter(kind=SubscriptionKind.TRIAL),
+            lambda c: c.tenant_id is not None and "trial" in tenants[c.tenant_id][2],
+        ),
+        (
+            review.RequestFilter(channel=Channel.OPEN),
+            lambda c: c.tenant_id is not None and "open" in tenants[c.tenant_id][3],
+        ),
+        (
+            review.RequestFilter(organization="CONTOSO"),
+            lambda c: org(c).lower().startswith("contoso"),
+        ),
+        (review.RequestFilter(organization="contoso p"), lambda c: org(c) == "contoso pharma"),
+        (review.RequestFilter(organization="fab"), lambda c: org(c) == "Fabrikam"),
+        (
+            review.RequestFilter(agent_id=ana, organization="north", outcome=Outcome.INFORMED),
+            lambda c: c.agent_id == ana and org(c) == "Northwind" and c.outcome is Outcome.INFORMED,
+        ),
+    ]
+    for filters, wanted in cases:
+        rows = _all_pages(any_factory, supervisor, filters, size=9)
+        expected = _newest_first([c for c in made if wanted(c)])
+        assert expected, filters  # every case selects something
+        assert [r.call_id for r in rows] == expected, filters
+
+
+def test_the_list_masks_phone_numbers(factory: sessionmaker[Session]) -> None:
+    supervisor, made, tenants = _many_calls(factory, 30)
+    page = review.list_requests(factory, supervisor, review.RequestFilter(), limit=30)
+    by_id = {c.call_id: c for c in made}
+    for row in page.rows:
+        tenant_id = by_id[row.call_id].tenant_id
+        if tenant_id is None:
+            assert row.phone == ""
+            continue
+        phone = tenants[tenant_id][1]
+        assert row.phone.endswith(phone[-4:])
+        assert phone[:-4].lstrip("+") not in row.phone
+
+
+def test_numbers_are_aggregated_in_sql(any_factory: sessionmaker[Session]) -> None:
+    supervisor, made, _ = _many_calls(any_factory, 150)
+    first_day = TODAY - timedelta(days=29)
+    recent = [c for c in made if c.started_at.astimezone().date() >= first_day]
+
+    numbers = review.numbers(any_factory, supervisor, NOW)
+
+    assert numbers.first_day == first_day
+    per_day = [0] * 30
+    for c in recent:
+        per_day[(c.started_at.astimezone().date() - first_day).days] += 1
+    assert list(numbers.calls_per_day) == per_day
+    assert numbers.calls == len(recent)
+    failed = [c for c in recent if c.outcome is Outcome.VERIFICATION_FAILED]
+    verified = [c for c in recent if c.verified]
+    assert (numbers.verified, numbers.failed) == (len(verified), len(failed))
+    assert numbers.pass_rate == pytest.approx(len(verified) / (len(verified) + len(failed)))
+    expected_outcomes = Counter(c.outcome.value if c.outcome else "open" for c in recent)
+    assert dict(numbers.outcomes) == dict(expected_outcomes)
+    handles = [(c.ended_at - c.started_at).total_seconds() for c in recent if c.ended_at]
+    assert numbers.median_handle_seconds == pytest.approx(statistics.median(handles), abs=0.01)
+    by_agent = {a.agent: a for a in numbers.agents}
+    assert sum(a.calls for a in numbers.agents) == len(recent)
+    for agent in numbers.agents:
+        mine = [c for c in recent if _username(any_factory, c.agent_id) == agent.agent]
+        assert agent.calls == len(mine)
+        assert agent.canceled == sum(1 for c in mine if c.outcome is Outcome.CANCELED)
+        ended = [(c.ended_at - c.started_at).total_seconds() for c in mine if c.ended_at]
+        assert agent.average_handle_seconds == pytest.approx(statistics.mean(ended), abs=0.01)
+    assert set(by_agent) <= {"ana", "bo", "sue"}
+
+
+def _username(factory: sessionmaker[Session], agent_id: int) -> str:
+    with factory() as session:
+        agent = session.get(Agent, agent_id)
+        assert agent is not None
+        return agent.username
