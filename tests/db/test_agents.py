@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -22,6 +24,7 @@ from db.agents import (
     reset_agent,
 )
 from db.models import Agent, AuditEvent
+from tui.cli import main
 from verification.kinds import Role
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -171,3 +174,31 @@ def test_commands_on_unknown_agent_refused(factory: Factory) -> None:
         disable_agent(factory, "ghost")
     with pytest.raises(AgentError, match="no agent"):
         reset_agent(factory, "ghost")
+
+
+def test_cli_add_list_disable_reset(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASS + "\n"))
+    assert (
+        main(["--db", db_url, "agents", "add", "Lee", "--role", "supervisor", "--passphrase-stdin"])
+        == 0
+    )
+    assert main(["--db", db_url, "agents", "disable", "lee"]) == 0
+    assert main(["--db", db_url, "agents", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "added supervisor lee" in out
+    assert re.search(r"^lee\s+lee\s+supervisor\s+disabled\s+0", out, re.MULTILINE)
+    assert main(["--db", db_url, "agents", "reset", "ghost"]) == 1
+    assert "no agent named 'ghost'" in capsys.readouterr().err
+
+
+def test_cli_passphrases_must_match(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typed = iter([PASS, PASS + "x"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    assert main(["--db", db_url, "agents", "add", "ana", "--role", "agent"]) == 1
+    assert "differ" in capsys.readouterr().err
+    assert main(["--db", db_url, "agents", "list"]) == 0
+    assert "no agent accounts yet" in capsys.readouterr().out

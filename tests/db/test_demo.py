@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,6 +14,7 @@ from db.agents import authenticate, list_agents
 from db.demo import DEMO_PIN, demo_records, load_demo
 from db.importer import import_records
 from db.models import AccountUser, AuditEvent, Subscription, Tenant, TenantDomain
+from tui.cli import main
 from verification.hashing import verify_secret
 from verification.kinds import Channel, Role, SubscriptionKind, SubscriptionStatus
 
@@ -114,3 +117,12 @@ def test_demo_tops_up_missing_tenants(factory: Factory) -> None:
             select(AuditEvent.payload).where(AuditEvent.type == "accounts.imported")
         ).all()
     assert json.loads(payloads[-1])["source"] == "demo"
+
+
+def test_cli_demo_prints_staff_and_callers(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", db_url, "demo"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^supervisor\s+supervisor\s+\S{10,}$", out, re.MULTILINE)
+    assert f"PIN {DEMO_PIN}" in out and "jose.perez@contoso.example.com" in out
+    assert main(["--db", db_url, "demo"]) == 0
+    assert "0 added, " in capsys.readouterr().out

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.importer import COLUMNS, ImportFileError, ImportReport, import_accounts, import_records
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
+from tui.cli import main
 from verification.hashing import verify_secret
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 
@@ -379,3 +380,23 @@ def test_any_file_content_is_reported_not_raised(
     except ImportFileError:
         return  # not UTF-8 (a lone surrogate): refused as a file, which is the contract
     assert not report.written and report.bad_rows
+
+
+def test_cli_prints_each_bad_line_and_exits_1(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [row(), row(tenant_ref="T-2", user_id="x", phone="1")])
+    assert main(["--db", db_url, "accounts", "import", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("line 3: ") and "not a user ID" in err[0]
+    assert err[-1] == "a.csv: 1 bad row; nothing imported"
+
+
+def test_cli_dry_run_then_import(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [row()])
+    assert main(["--db", db_url, "accounts", "import", str(path), "--dry-run"]) == 0
+    assert "would import 1 tenants" in capsys.readouterr().out
+    assert main(["--db", db_url, "accounts", "import", str(path)]) == 0
+    assert "imported 1 tenants, 1 users" in capsys.readouterr().out
