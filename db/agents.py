@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
@@ -200,8 +200,9 @@ def authenticate(
     """Check one sign-in attempt and record it.
 
     The slow hash check runs outside the write transaction so that other
-    desks are not held up by it; the count is then updated in SQL, so two
-    desks failing at once both count.
+    desks are not held up by it; the account row is then read again under
+    the write lock (SQLite) or ``FOR UPDATE`` (PostgreSQL), so two desks
+    failing at once both count.
     """
     try:
         name = normalize_username(username)
@@ -241,12 +242,7 @@ def _record_attempt(
         )
         return _refused(agent, LOCKED_MESSAGE)
     if not correct:
-        session.execute(
-            update(Agent)
-            .where(Agent.id == agent.id)
-            .values(failed_signins=Agent.failed_signins + 1)
-        )
-        session.refresh(agent)
+        agent.failed_signins += 1
         failures = agent.failed_signins
         append_event(
             session,
