@@ -128,15 +128,14 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
     mine = canonical_address(stated, default_country)
     theirs, *theirs_swapped = _on_file_forms(on_file, default_country)
     forms = (theirs, *theirs_swapped)
-    if mine in forms or (
-        _has_two_lines(stated) and _canonical(_swap(stated), mine.country) in forms
-    ):
+    swapped = _canonical(_swap(stated), mine.country) if _has_two_lines(stated) else None
+    if any(_covers(mine, form) or (swapped and _covers(swapped, form)) for form in forms):
         return render(mine), True
     if mine.country != US or theirs.country != US:
         return render(mine), False
     # The parser can only reconcile street lines that differ in the order of
     # their words or in ordinal suffixes; anything else is a mismatch already.
-    if astuple(mine)[2:] != astuple(theirs)[2:]:
+    if not _covers(replace(mine, line1=theirs.line1), theirs):
         return render(mine), False
     if _street_signature(mine.line1) != _street_signature(theirs.line1):
         return render(mine), False
@@ -147,6 +146,15 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
 def match_address(stated: Address, on_file: Address, default_country: str) -> bool:
     """Whether the stated address is the one on file. Raises InputError."""
     return check_address(stated, on_file, default_country)[1]
+
+
+def _covers(stated: Address, on_file: Address) -> bool:
+    """Every component on file is stated alike; a stated extra (a region the
+    record lacks) is no reason to fail a caller."""
+    return all(
+        not theirs or mine == theirs
+        for mine, theirs in zip(astuple(stated), astuple(on_file), strict=True)
+    )
 
 
 def render(addr: Address) -> str:

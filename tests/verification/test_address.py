@@ -137,3 +137,13 @@ def test_country_codes() -> None:
     assert country_code("United States of America", "GB") == "US"
     assert country_code("", "gb") == "GB"
     assert country_code("the Netherlands", "US") == "NL"
+
+
+def test_a_region_the_record_lacks_is_ignored_but_one_on_file_is_required() -> None:
+    assert match_address(
+        Address("10 Downing Street", "", "London", "England", "SW1A 2AA", "GB"), LONDON, "US"
+    )
+    with_region = Address("1 Main St", "", "Toronto", "ON", "M5V 2T6", "CA")
+    assert not match_address(
+        Address("1 Main St", "", "Toronto", "", "M5V 2T6", "CA"), with_region, "US"
+    )
