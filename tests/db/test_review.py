@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import random
 import statistics
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import product
 
 import pytest
 from sqlalchemy import select, update
@@ -23,18 +20,19 @@ from db.models import (
     Agent,
     Approval,
     AuditEvent,
-    Call,
     CancellationRequest,
     Subscription,
     Tenant,
 )
 from tests.helpers.review_data import (
     SETTINGS,
+    Made,
     Staff,
     expedited_call,
     failed_call,
     make_account,
     make_staff,
+    many_calls,
     verified_call,
 )
 from verification.kinds import (
@@ -45,9 +43,7 @@ from verification.kinds import (
     ExpeditedState,
     Item,
     Outcome,
-    Role,
     SubscriptionKind,
-    SubscriptionStatus,
 )
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
@@ -414,96 +410,6 @@ def test_the_queue_reads_the_tenant_lock_from_the_database(
 # --- the list: keyset pages and filters, on both backends -------------------------
 
 
-@dataclass(frozen=True)
-class _Made:
-    call_id: int
-    started_at: datetime
-    ended_at: datetime | None
-    agent_id: int
-    tenant_id: int | None
-    outcome: Outcome | None
-    verified: bool
-    state: CallState
-
-
-def _many_calls(factory: sessionmaker[Session], count: int) -> tuple[int, list[_Made], dict]:
-    """``count`` calls on few distinct start times (ties), spread over agents and tenants.
-
-    Returns the supervisor's id, the calls, and each tenant's (organization,
-    phone, kinds, channels).
-    """
-    rng = random.Random(6)
-    with unit_of_work(factory) as session:
-        agents = [
-            Agent(username=name, display_name=name, role=role, passphrase_hash="x")
-            for name, role in (("ana", Role.AGENT), ("bo", Role.AGENT), ("sue", Role.SUPERVISOR))
-        ]
-        session.add_all(agents)
-        orgs = ["Contoso", "contoso pharma", "Fabrikam", "Ørsted Energi", "Northwind"]
-        tenants: dict[int, tuple[str, str, set[str], set[str]]] = {}
-        for n, org in enumerate(orgs):
-            tenant = Tenant(
-                ref=f"t{n}",
-                organization=org,
-                contact_first_name="Jo",
-                contact_last_name="Park",
-                phone_e164=f"+1425555{n:04d}",
-                address_line1="1 Main St",
-                city="Springfield",
-                country="US",
-            )
-            session.add(tenant)
-            session.flush()
-            kinds, channels = set(), set()
-            for kind, channel in rng.sample(list(product(SubscriptionKind, Channel)), 2):
-                session.add(
-                    Subscription(
-                        tenant_id=tenant.id,
-                        product_name="P",
-                        kind=kind,
-                        channel=channel,
-                        term_start=TODAY,
-                        term_end=TODAY,
-                        status=SubscriptionStatus.ACTIVE,
-                    )
-                )
-                kinds.add(kind.value)
-                channels.add(channel.value)
-            tenants[tenant.id] = (org, tenant.phone_e164, kinds, channels)
-        session.flush()
-        starts = [NOW - timedelta(days=d, hours=h) for d in range(0, 40, 3) for h in (0, 5)]
-        made = []
-        for _ in range(count):
-            started = rng.choice(starts)
-            outcome = rng.choice([*Outcome, None])
-            ended = None if outcome is None else started + timedelta(seconds=rng.randint(30, 900))
-            state = CallState.OPEN if outcome is None else CallState.CLOSED
-            call = Call(
-                agent_id=rng.choice(agents).id,
-                started_at=started,
-                ended_at=ended,
-                tenant_id=rng.choice([*tenants, None]),
-                state=state,
-                outcome=outcome,
-                verified_at=started if rng.random() < 0.6 else None,
-            )
-            session.add(call)
-            session.flush()
-            made.append(
-                _Made(
-                    call.id,
-                    started,
-                    ended,
-                    call.agent_id,
-                    call.tenant_id,
-                    outcome,
-                    call.verified_at is not None,
-                    state,
-                )
-            )
-        return agents[2].id, made, tenants
-
-
 def _all_pages(
     factory: sessionmaker[Session], actor: int, filters: review.RequestFilter, size: int
 ) -> list[review.RequestRow]:
@@ -518,12 +424,12 @@ def _all_pages(
         cursor = page.next
 
 
-def _newest_first(calls: list[_Made]) -> list[int]:
+def _newest_first(calls: list[Made]) -> list[int]:
     return [c.call_id for c in sorted(calls, key=lambda c: (c.started_at, c.call_id), reverse=True)]
 
 
 def test_keyset_pages_cover_every_call_once_in_order(any_factory: sessionmaker[Session]) -> None:
-    supervisor, made, _ = _many_calls(any_factory, 200)
+    supervisor, made, _ = many_calls(any_factory, 200, NOW)
     assert len({c.started_at for c in made}) < 40  # many calls share a start time
 
     rows = _all_pages(any_factory, supervisor, review.RequestFilter(), size=7)
@@ -532,11 +438,11 @@ def test_keyset_pages_cover_every_call_once_in_order(any_factory: sessionmaker[S
 
 
 def test_filters_select_exactly_the_matching_calls(any_factory: sessionmaker[Session]) -> None:
-    supervisor, made, tenants = _many_calls(any_factory, 150)
+    supervisor, made, tenants = many_calls(any_factory, 150, NOW)
     ana = next(c.agent_id for c in made)
     since, before = NOW - timedelta(days=20), NOW - timedelta(days=6)
 
-    def org(c: _Made) -> str:
+    def org(c: Made) -> str:
         return tenants[c.tenant_id][0] if c.tenant_id else ""
 
     cases = [
@@ -573,7 +479,7 @@ def test_filters_select_exactly_the_matching_calls(any_factory: sessionmaker[Ses
 
 
 def test_the_list_masks_phone_numbers(factory: sessionmaker[Session]) -> None:
-    supervisor, made, tenants = _many_calls(factory, 30)
+    supervisor, made, tenants = many_calls(factory, 30, NOW)
     page = review.list_requests(factory, supervisor, review.RequestFilter(), limit=30)
     by_id = {c.call_id: c for c in made}
     for row in page.rows:
@@ -587,7 +493,7 @@ def test_the_list_masks_phone_numbers(factory: sessionmaker[Session]) -> None:
 
 
 def test_numbers_are_aggregated_in_sql(any_factory: sessionmaker[Session]) -> None:
-    supervisor, made, _ = _many_calls(any_factory, 150)
+    supervisor, made, _ = many_calls(any_factory, 150, NOW)
     first_day = TODAY - timedelta(days=29)
     recent = [c for c in made if c.started_at.astimezone().date() >= first_day]
 

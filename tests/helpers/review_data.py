@@ -7,17 +7,20 @@ events are the ones the agent desk writes.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import product
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
-from db.models import AccountUser, Subscription, Tenant
+from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.settings import Settings
 from verification.kinds import (
+    CallState,
     Channel,
     ExpeditedState,
     Item,
@@ -182,3 +185,98 @@ def failed_call(
         )
     desk.end_call(factory, view.call_id, agent.username, Outcome.VERIFICATION_FAILED, "", now)
     return view.call_id
+
+
+@dataclass(frozen=True)
+class Made:
+    """A call as made, to compute what a query should return."""
+
+    call_id: int
+    started_at: datetime
+    ended_at: datetime | None
+    agent_id: int
+    tenant_id: int | None
+    outcome: Outcome | None
+    verified: bool
+    state: CallState
+
+
+def many_calls(
+    factory: sessionmaker[Session], count: int, now: datetime
+) -> tuple[int, list[Made], dict[int, tuple[str, str, set[str], set[str]]]]:
+    """``count`` calls on few distinct start times (ties), spread over agents and tenants.
+
+    Returns the supervisor's id, the calls, and each tenant's (organization,
+    phone, kinds, channels).
+    """
+    rng = random.Random(6)
+    today = now.astimezone().date()
+    with unit_of_work(factory) as session:
+        agents = [
+            Agent(username=name, display_name=name, role=role, passphrase_hash="x")
+            for name, role in (("ana", Role.AGENT), ("bo", Role.AGENT), ("sue", Role.SUPERVISOR))
+        ]
+        session.add_all(agents)
+        orgs = ["Contoso", "contoso pharma", "Fabrikam", "Ørsted Energi", "Northwind"]
+        tenants: dict[int, tuple[str, str, set[str], set[str]]] = {}
+        for n, org in enumerate(orgs):
+            tenant = Tenant(
+                ref=f"t{n}",
+                organization=org,
+                contact_first_name="Jo",
+                contact_last_name="Park",
+                phone_e164=f"+1425555{n:04d}",
+                address_line1="1 Main St",
+                city="Springfield",
+                country="US",
+            )
+            session.add(tenant)
+            session.flush()
+            kinds, channels = set(), set()
+            for kind, channel in rng.sample(list(product(SubscriptionKind, Channel)), 2):
+                session.add(
+                    Subscription(
+                        tenant_id=tenant.id,
+                        product_name="P",
+                        kind=kind,
+                        channel=channel,
+                        term_start=today,
+                        term_end=today,
+                        status=SubscriptionStatus.ACTIVE,
+                    )
+                )
+                kinds.add(kind.value)
+                channels.add(channel.value)
+            tenants[tenant.id] = (org, tenant.phone_e164, kinds, channels)
+        session.flush()
+        starts = [now - timedelta(days=d, hours=h) for d in range(0, 40, 3) for h in (0, 5)]
+        made = []
+        for _ in range(count):
+            started = rng.choice(starts)
+            outcome = rng.choice([*Outcome, None])
+            ended = None if outcome is None else started + timedelta(seconds=rng.randint(30, 900))
+            state = CallState.OPEN if outcome is None else CallState.CLOSED
+            call = Call(
+                agent_id=rng.choice(agents).id,
+                started_at=started,
+                ended_at=ended,
+                tenant_id=rng.choice([*tenants, None]),
+                state=state,
+                outcome=outcome,
+                verified_at=started if rng.random() < 0.6 else None,
+            )
+            session.add(call)
+            session.flush()
+            made.append(
+                Made(
+                    call.id,
+                    started,
+                    ended,
+                    call.agent_id,
+                    call.tenant_id,
+                    outcome,
+                    call.verified_at is not None,
+                    state,
+                )
+            )
+        return agents[2].id, made, tenants

@@ -1,0 +1,188 @@
+"""Export: CSV and JSON round-trip the filtered rows, masked unless a supervisor asks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import review
+from db.agents import add_agent
+from db.audit import head, verify_chain
+from db.export import FIELDS, export_rows, write_export
+from db.models import Agent, AuditEvent
+from tests.helpers.review_data import PASSPHRASE, Made, many_calls
+from tui.cli import main
+from verification.kinds import Outcome, Role
+
+NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+RECENT = review.RequestFilter(started_from=NOW - timedelta(days=15), outcome=Outcome.CANCELED)
+
+
+def _expected_ids(made: list[Made], filters: review.RequestFilter) -> list[int]:
+    assert filters.started_from is not None
+    chosen = [
+        c for c in made if c.started_at >= filters.started_from and c.outcome is filters.outcome
+    ]
+    chosen.sort(key=lambda c: (c.started_at, c.call_id), reverse=True)
+    return [c.call_id for c in chosen]
+
+
+def _tenant_phones(tenants: dict[int, tuple[str, str, set[str], set[str]]]) -> set[str]:
+    return {phone for _, phone, _, _ in tenants.values()}
+
+
+def _supervisor(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return session.scalars(select(Agent.id).where(Agent.username == "sue")).one()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_round_trips_the_filtered_rows_masked(
+    any_factory: sessionmaker[Session], fmt: str
+) -> None:
+    supervisor, made, tenants = many_calls(any_factory, 120, NOW)
+    out = io.StringIO()
+
+    report = write_export(any_factory, out, fmt, RECENT, actor="sue", now=NOW)  # type: ignore[arg-type]
+
+    text = out.getvalue()
+    records = list(csv.DictReader(io.StringIO(text))) if fmt == "csv" else json.loads(text)
+    assert [int(r["call_id"]) for r in records] == _expected_ids(made, RECENT)
+    assert report.rows == len(records) > 0
+    assert all(tuple(r) == FIELDS for r in records)
+    listed = review.list_requests(any_factory, supervisor, RECENT, limit=1000).rows
+    assert [(r["agent"], r["organization"]) for r in records] == [
+        (row.agent, row.organization) for row in listed
+    ]
+    assert all(r["outcome"] == "canceled" for r in records)
+    assert report.masked
+    for phone in _tenant_phones(tenants):
+        assert phone not in text
+    assert "Park" not in text
+    with_tenant = [r for r in records if r["tenant_ref"]]
+    assert with_tenant and all(r["phone"].startswith("•••") for r in with_tenant)
+    assert all(r["contact"] == "J. P." for r in with_tenant)
+
+
+def test_an_empty_json_export_is_an_empty_array(factory: sessionmaker[Session]) -> None:
+    out = io.StringIO()
+    report = write_export(factory, out, "json", review.RequestFilter(), actor="op", now=NOW)
+    assert json.loads(out.getvalue()) == []
+    assert report.rows == 0
+
+
+def test_unmasked_needs_a_supervisor(factory: sessionmaker[Session]) -> None:
+    supervisor, _, tenants = many_calls(factory, 60, NOW)
+    with factory() as session:
+        agent = session.scalars(select(Agent.id).where(Agent.username == "ana")).one()
+    with pytest.raises(review.NotSupervisor):
+        write_export(
+            factory, io.StringIO(), "csv", RECENT, actor="ana", now=NOW, unmasked_for=agent
+        )
+
+    out = io.StringIO()
+    report = write_export(
+        factory, out, "csv", RECENT, actor="sue", now=NOW, unmasked_for=supervisor
+    )
+
+    assert not report.masked
+    records = list(csv.DictReader(io.StringIO(out.getvalue())))
+    with_tenant = [r for r in records if r["tenant_ref"]]
+    assert with_tenant
+    assert {r["phone"] for r in with_tenant} <= _tenant_phones(tenants)
+    assert all(r["contact"] == "Jo Park" for r in with_tenant)
+
+
+def test_every_export_is_an_audit_event_and_returns_the_head(
+    factory: sessionmaker[Session],
+) -> None:
+    many_calls(factory, 30, NOW)
+    report = write_export(factory, io.StringIO(), "json", RECENT, actor="sue", now=NOW)
+    with factory() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.type == "export")).one()
+        assert (report.head_seq, report.head_hash) == head(session) == (event.seq, event.hash)
+    payload = json.loads(event.payload)
+    assert payload["rows"] == report.rows
+    assert payload["masked"] is True
+    assert payload["filters"]["outcome"] == "canceled"
+    assert verify_chain(factory()).ok
+
+
+def test_rows_are_streamed(factory: sessionmaker[Session]) -> None:
+    many_calls(factory, 30, NOW)
+    rows = export_rows(factory, review.RequestFilter(), masked=True)
+    first = next(rows)
+    assert set(first) == set(FIELDS)
+    assert len(list(rows)) == 29
+
+
+# --- the command line --------------------------------------------------------------
+
+
+def test_cli_exports_a_period_to_a_file_and_prints_the_head(
+    db_url: str, factory: sessionmaker[Session], tmp_path: Path, capsys
+) -> None:
+    _, made, _ = many_calls(factory, 80, NOW)
+    since = (NOW - timedelta(days=10)).astimezone().date()
+    until = (NOW - timedelta(days=2)).astimezone().date()
+    target = tmp_path / "calls.json"
+
+    period = ["--since", since.isoformat(), "--until", until.isoformat()]
+    code = main(["--db", db_url, "export", *period, "--format", "json", "--output", str(target)])
+
+    assert code == 0
+    records = json.loads(target.read_text(encoding="utf-8"))
+    expected = sorted(
+        (c for c in made if since <= c.started_at.astimezone().date() <= until),
+        key=lambda c: (c.started_at, c.call_id),
+        reverse=True,
+    )
+    assert [int(r["call_id"]) for r in records] == [c.call_id for c in expected]
+    out = capsys.readouterr().out
+    with factory() as session:
+        seq, digest = head(session)
+    assert f"audit chain head: event {seq} {digest}" in out
+    assert f"exported {len(records)} calls" in out
+
+
+def test_cli_to_stdout_prints_the_head_on_stderr(
+    db_url: str, factory: sessionmaker[Session], capsys
+) -> None:
+    many_calls(factory, 20, NOW)
+    assert main(["--db", db_url, "export", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert list(csv.DictReader(io.StringIO(captured.out)))
+    assert "audit chain head" not in captured.out
+    assert "audit chain head: event" in captured.err
+
+
+def test_cli_unmasked_checks_the_supervisor_passphrase(
+    db_url: str, factory: sessionmaker[Session], tmp_path: Path, capsys, monkeypatch
+) -> None:
+    many_calls(factory, 20, NOW)
+    add_agent(factory, "dana", "Dana", Role.SUPERVISOR, PASSPHRASE)
+    add_agent(factory, "al", "Al", Role.AGENT, PASSPHRASE)
+    target = tmp_path / "calls.csv"
+    argv = ["--db", db_url, "export", "--output", str(target), "--unmasked", "--passphrase-stdin"]
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong passphrase\n"))
+    assert main([*argv, "--as", "dana"]) == 1
+    assert "Wrong username or passphrase" in capsys.readouterr().err
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert main([*argv, "--as", "al"]) == 1
+    assert "not a supervisor" in capsys.readouterr().err
+    assert not target.exists()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert main([*argv, "--as", "dana"]) == 0
+    assert "(UNMASKED)" in capsys.readouterr().out
+    assert "Jo Park" in target.read_text(encoding="utf-8")
+    assert main(["--db", db_url, "export", "--unmasked"]) == 2

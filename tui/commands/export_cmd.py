@@ -1,0 +1,156 @@
+"""``callgate export``: the calls of a period as CSV or JSON, with the audit chain head."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.export import ExportReport
+    from db.review import RequestFilter
+    from db.settings import Settings
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``export`` to the command line."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export calls as CSV or JSON (personal data masked)",
+        description="Write the calls started from --since to --until (local dates, both "
+        "included) as CSV or JSON, newest first, with personal data masked. --unmasked "
+        "needs a supervisor account (--as) and its passphrase. The audit chain head is "
+        "printed after every export (to stderr when the export goes to stdout): keep it "
+        "with the file and check it later with `callgate audit verify --expect-head`.",
+    )
+    parser.add_argument("--since", metavar="DATE", type=_day, help="first day (local)")
+    parser.add_argument("--until", metavar="DATE", type=_day, help="last day (local)")
+    parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    parser.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--unmasked", action="store_true", help="personal data in clear (supervisors only)"
+    )
+    parser.add_argument(
+        "--as", dest="as_user", metavar="SUPERVISOR", help="the supervisor asking for --unmasked"
+    )
+    parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the supervisor's passphrase from the first line of standard input",
+    )
+    parser.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Export, then report the row count and the chain head."""
+    from db.engine import make_sessionmaker
+    from db.migrate import SchemaError, prepare_for_desk
+    from tui.commands.common import CommandError, engine_for
+
+    if args.unmasked and not args.as_user:
+        raise CommandError("--unmasked needs --as SUPERVISOR", exit_code=2)
+    if args.since and args.until and args.since > args.until:
+        raise CommandError("--since is after --until", exit_code=2)
+    engine = engine_for(settings)
+    try:
+        try:
+            prepare_for_desk(engine)
+        except SchemaError as exc:
+            raise CommandError(str(exc)) from exc
+        factory = make_sessionmaker(engine)
+        supervisor_id, actor = None, _operator()
+        if args.unmasked:
+            supervisor_id, actor = _supervisor(factory, args, settings)
+        filters = period(args.since, args.until)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                report = _export(factory, out, args.format, filters, actor, supervisor_id)
+            notices: TextIO = sys.stdout
+        else:
+            report = _export(factory, sys.stdout, args.format, filters, actor, supervisor_id)
+            notices = sys.stderr
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output}: {exc.strerror}") from exc
+    finally:
+        engine.dispose()
+    masked = "masked" if report.masked else "UNMASKED"
+    where = f" to {args.output}" if args.output else ""
+    print(f"exported {report.rows} calls{where} ({masked})", file=notices)
+    print(f"audit chain head: event {report.head_seq} {report.head_hash}", file=notices)
+    return 0
+
+
+def period(since: date | None, until: date | None) -> RequestFilter:
+    """The filter for local days ``since`` to ``until``, both included."""
+    from db.review import RequestFilter
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time()).astimezone()
+
+    return RequestFilter(
+        started_from=start_of(since) if since else None,
+        started_before=start_of(until + timedelta(days=1)) if until else None,
+    )
+
+
+def _export(
+    factory: sessionmaker[Session],
+    out: TextIO,
+    fmt: str,
+    filters: RequestFilter,
+    actor: str,
+    supervisor_id: int | None,
+) -> ExportReport:
+    from db.export import write_export
+    from db.types import utcnow
+
+    return write_export(
+        factory,
+        out,
+        "json" if fmt == "json" else "csv",
+        filters,
+        actor=actor,
+        now=utcnow(),
+        unmasked_for=supervisor_id,
+    )
+
+
+def _supervisor(
+    factory: sessionmaker[Session], args: argparse.Namespace, settings: Settings
+) -> tuple[int, str]:
+    """Sign the supervisor in (counted like any sign-in); their id and username."""
+    from db.agents import authenticate
+    from db.types import utcnow
+    from tui.commands.common import CommandError
+    from verification.kinds import Role
+
+    if args.passphrase_stdin:
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+    else:
+        passphrase = getpass.getpass(f"passphrase for {args.as_user}: ")
+    result = authenticate(factory, args.as_user, passphrase, utcnow(), settings.signin_lock_after)
+    if not result.ok or result.agent is None:
+        raise CommandError(result.message)
+    if result.agent.role is not Role.SUPERVISOR:
+        raise CommandError(f"{result.agent.username} is not a supervisor: --unmasked refused")
+    return result.agent.id, result.agent.username
+
+
+def _operator() -> str:
+    """The audit actor for a command run from a shell: the OS user."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "unknown"
+    return f"operator:{user}"[:64]
