@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from db.audit import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Base, Subscription, Tenant, TenantDomain
+from db.types import utcnow
 from verification.errors import InputError
 from verification.hashing import hash_secret
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
@@ -647,6 +648,8 @@ def _write(
     tenants = {row.tenant_ref: row.tenant for row in rows}
     # The slow PIN hashes are made before the write lock is taken.
     pins = {ref: hash_secret(t.support_pin) for ref, t in tenants.items() if t.support_pin}
+    # One time for the whole import, rather than a default computed per row.
+    now = utcnow()
     tenant_values = [
         {
             "ref": ref,
@@ -661,6 +664,7 @@ def _write(
             "postal_code": t.postal_code,
             "country": t.country,
             "support_pin_hash": pins.get(ref),
+            "created_at": now,
         }
         for ref, t in tenants.items()
     ]
@@ -709,6 +713,7 @@ def _write(
                     "status": row.subscription.status,
                     "canceled_at": row.subscription.canceled_at,
                     "data_deletion_on": row.subscription.data_deletion_on,
+                    "updated_at": now,
                 }
                 for (ref, product), row in subscriptions.items()
             ],
