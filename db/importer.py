@@ -36,7 +36,7 @@ from db.engine import unit_of_work
 from db.models import AccountUser, Base, Subscription, Tenant, TenantDomain
 from db.types import utcnow
 from verification.errors import InputError
-from verification.hashing import hash_secret
+from verification.pin import hash_pin
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
 from verification.userid import normalize_user_id
@@ -647,7 +647,7 @@ def _write(
     """Insert every tenant, domain, user and subscription in one transaction."""
     tenants = {row.tenant_ref: row.tenant for row in rows}
     # The slow PIN hashes are made before the write lock is taken.
-    pins = {ref: hash_secret(t.support_pin) for ref, t in tenants.items() if t.support_pin}
+    pins = {ref: hash_pin(t.support_pin) for ref, t in tenants.items() if t.support_pin}
     # One time for the whole import, rather than a default computed per row.
     now = utcnow()
     tenant_values = [
