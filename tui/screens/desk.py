@@ -57,12 +57,19 @@ class DeskScreen(Screen[None]):
     """Item list and gate on the left; the question, or the subscriptions, on the right."""
 
     CSS_PATH = "desk.tcss"
+    # Focus follows the call (a field, the table, or nothing), set in _redraw.
+    AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_call", "New call"),
         Binding("f4", "end_call", "End call"),
-        Binding("c", "act('cancel_now')", "Cancel now"),
-        Binding("r", "act('auto_renew_off')", "Renew off"),
-        Binding("x", "act('expedited')", "Expedite"),
+        # F-keys stay visible (dimmed) while the agent types in a field; the
+        # letters are the same actions for when the subscription table has focus.
+        Binding("f5", "act('cancel_now')", "Cancel now"),
+        Binding("f6", "act('auto_renew_off')", "Renew off"),
+        Binding("f7", "act('expedited')", "Expedite"),
+        Binding("c", "act('cancel_now')", "Cancel now", show=False),
+        Binding("r", "act('auto_renew_off')", "Renew off", show=False),
+        Binding("x", "act('expedited')", "Expedite", show=False),
         Binding("ctrl+o", "sign_out", "Sign out"),
     ]
 
@@ -92,7 +99,7 @@ class DeskScreen(Screen[None]):
                 yield ItemForm(id="verify")
                 yield SubscriptionPanel(id="subs")
                 yield Static("", id="stop")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Start the timer; offer the recovered call, if any."""
@@ -387,13 +394,16 @@ class DeskScreen(Screen[None]):
         self._tick()
         switcher = self.query_one("#main", ContentSwitcher)
         current = None
+        gate_open = False
         if view is None:
             switcher.current = "idle"
+            self.set_focus(None)
         elif view.locked:
             self._stop(LOCKED_TEXT)
         elif view.tenant_found and view.tenant_locked:
             self._stop(TENANT_LOCKED_TEXT)
         elif view.gate_open:
+            gate_open = True
             switcher.current = "subs"
             self.query_one(SubscriptionPanel).show(view.subscriptions)
         elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
@@ -404,6 +414,9 @@ class DeskScreen(Screen[None]):
             if current is not None and (current != self._current or force_focus):
                 self.query_one(ItemForm).show_item(current)
         self._current = current
+        # With the gate open the item list has nothing left to say: the gate
+        # becomes one line on top and the subscriptions get the whole width.
+        self.set_class(gate_open, "-gate-open")
         self.query_one(ItemList).show(view, current)
         self.query_one(GatePanel).show(view)
         self.refresh_bindings()

@@ -24,6 +24,9 @@ class GatePanel(Static):
         if view.gate_open:
             self.add_class("open")
             text.append("Gate OPEN", style="bold")
+            text.append(" · identity verified · caller is an admin")
+            if view.expires_at is not None:
+                text.append(f" · holds until {view.expires_at.astimezone():%H:%M}")
         else:
             self.add_class("closed")
             text.append("Gate CLOSED", style="bold")

@@ -25,7 +25,7 @@ class FieldInput(Input):
     """A one-line field: Enter checks the item, up/down move between fields."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Check item"),
+        Binding("enter", "submit", "Check"),
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]

@@ -20,22 +20,18 @@ if TYPE_CHECKING:
 # "x" is expedited deprovisioning: with cancel-now when the subscription is
 # still running, on its own when it is already cancelled.
 ACTION_KEYS: dict[str, tuple[str, tuple[Action, ...]]] = {
-    "cancel_now": ("c", (Action.CANCEL_NOW,)),
-    "auto_renew_off": ("r", (Action.AUTO_RENEW_OFF,)),
-    "expedited": ("x", (Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING)),
-}
-SHORT_NAMES = {
-    Action.CANCEL_NOW: "cancel",
-    Action.AUTO_RENEW_OFF: "renew off",
-    Action.CANCEL_NOW_WITH_EXPEDITED: "expedite",
-    Action.EXPEDITED_DEPROVISIONING: "expedite",
+    "cancel_now": ("c/F5", (Action.CANCEL_NOW,)),
+    "auto_renew_off": ("r/F6", (Action.AUTO_RENEW_OFF,)),
+    "expedited": ("x/F7", (Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING)),
 }
 CHANNEL_NAMES = {
     Channel.DIRECT: "direct",
-    Channel.PRODUCT_KEY: "product key",
+    Channel.PRODUCT_KEY: "key",
     Channel.OPEN: "Open",
     Channel.FPP: "FPP",
 }
+# Wide enough for most product names, narrow enough for the table to fit 80 columns.
+PRODUCT_WIDTH = 26
 
 
 def find_option(sub: SubscriptionView, kind: str) -> Option | None:
@@ -65,13 +61,14 @@ def consequences(option: Option) -> tuple[str, ...]:
 
 
 def _allows(sub: SubscriptionView) -> str:
-    names = dict.fromkeys(SHORT_NAMES[o.action] for o in sub.decision.options)
-    return ", ".join(names) or "—"
+    """The action keys offered, as letters: the detail below spells them out."""
+    keys = dict.fromkeys(key_for(o.action).split("/")[0] for o in sub.decision.options)
+    return " ".join(keys) or "—"
 
 
 def _status(sub: SubscriptionView) -> str:
     if sub.expedited is ExpeditedState.PENDING:
-        return f"{sub.status.value}, expedite pending"
+        return f"{sub.status.value}*"
     return sub.status.value
 
 
@@ -89,9 +86,9 @@ class SubscriptionPanel(Vertical):
 
     def on_mount(self) -> None:
         """Set up the columns once."""
-        self.query_one(DataTable).add_columns(
-            "Product", "Kind", "Status", "Term end", "Renew", "Allows"
-        )
+        table = self.query_one(DataTable)
+        table.add_column("Product", width=PRODUCT_WIDTH)
+        table.add_columns("Kind", "Status", "Term end", "Renew", "Allows")
 
     def show(self, subs: tuple[SubscriptionView, ...]) -> None:
         """Fill the table, keeping the highlighted row, and focus it."""
@@ -103,7 +100,7 @@ class SubscriptionPanel(Vertical):
             for sub in subs:
                 table.add_row(
                     sub.product_name,
-                    f"{sub.kind.value} · {CHANNEL_NAMES[sub.channel]}",
+                    f"{sub.kind.value}/{CHANNEL_NAMES[sub.channel]}",
                     _status(sub),
                     format_date(sub.term_end),
                     "on" if sub.auto_renew else "off",
@@ -131,6 +128,8 @@ class SubscriptionPanel(Vertical):
         else:
             text.append(f"{sub.product_name}\n", style="bold")
             text.append(f"{sub.decision.message}\n")
+            if sub.expedited is ExpeditedState.PENDING:
+                text.append("* Expedited deprovisioning pending a supervisor's approval.\n")
             dates = " · ".join(f"{label} {format_date(day)}" for label, day in sub.decision.dates)
             text.append(f"{dates}\n", style="dim")
             for option in sub.decision.options:
