@@ -25,6 +25,7 @@ from tui.screens.sign_in import SignInScreen
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from db.agents import AgentInfo
     from db.settings import Settings
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ class CallgateApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
+        Binding("f6", "supervisor_desk", "Supervisor"),
     ]
 
     def __init__(
@@ -125,10 +127,42 @@ class CallgateApp(App[int]):
         if not isinstance(self.screen, HelpModal):
             self.push_screen(HelpModal())
 
+    def signed_in_agent(self) -> AgentInfo | None:
+        """Whoever the screens below were opened for (None at sign-in)."""
+        for screen in reversed(self.screen_stack):
+            agent: AgentInfo | None = getattr(screen, "agent", None)
+            if agent is not None:
+                return agent
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The supervisor desk exists only for supervisors (and is not opened twice)."""
+        if action == "supervisor_desk":
+            from tui.screens.supervisor_base import SupervisorScreen
+
+            agent = self.signed_in_agent()
+            is_supervisor = agent is not None and agent.role.value == "supervisor"
+            return is_supervisor and not isinstance(self.screen, SupervisorScreen)
+        return True
+
+    def action_supervisor_desk(self) -> None:
+        """Open the supervisor desk; refused for anyone else, however it is invoked."""
+        from tui.screens.supervisor_queue import SupervisorQueueScreen
+
+        agent = self.signed_in_agent()
+        if agent is None or agent.role.value != "supervisor":
+            self.notify("Only a supervisor can open the supervisor desk.", severity="error")
+            return
+        self.push_screen(SupervisorQueueScreen(agent))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Palette commands: the screen's own (new call, end call, sign out) and help."""
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys and the flow of a call", self.action_help)
+        if self.check_action("supervisor_desk", ()):
+            yield SystemCommand(
+                "Supervisor desk", "Queue, all requests, numbers (F6)", self.action_supervisor_desk
+            )
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             yield from commands()

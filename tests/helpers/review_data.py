@@ -19,6 +19,7 @@ from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.settings import Settings
+from verification.hashing import hash_secret
 from verification.kinds import (
     CallState,
     Channel,
@@ -211,9 +212,10 @@ def many_calls(
     """
     rng = random.Random(6)
     today = now.astimezone().date()
+    hashed = hash_secret(PASSPHRASE)
     with unit_of_work(factory) as session:
         agents = [
-            Agent(username=name, display_name=name, role=role, passphrase_hash="x")
+            Agent(username=name, display_name=name, role=role, passphrase_hash=hashed)
             for name, role in (("ana", Role.AGENT), ("bo", Role.AGENT), ("sue", Role.SUPERVISOR))
         ]
         session.add_all(agents)
@@ -257,7 +259,8 @@ def many_calls(
             ended = None if outcome is None else started + timedelta(seconds=rng.randint(30, 900))
             state = CallState.OPEN if outcome is None else CallState.CLOSED
             call = Call(
-                agent_id=rng.choice(agents).id,
+                # Unfinished calls are ana's: the supervisor signs in without one to recover.
+                agent_id=(rng.choice(agents) if outcome else agents[0]).id,
                 started_at=started,
                 ended_at=ended,
                 tenant_id=rng.choice([*tenants, None]),

@@ -1,0 +1,315 @@
+"""The supervisor desk driven like a person would: keys, modals, what the screen shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import desk
+from db.audit import verify_chain
+from db.engine import unit_of_work
+from db.models import AuditEvent, CancellationRequest, Subscription
+from tests.helpers.review_data import (
+    PASSPHRASE,
+    SETTINGS,
+    Staff,
+    expedited_call,
+    failed_call,
+    make_account,
+    make_staff,
+    many_calls,
+)
+from tests.tui.conftest import START, screen_text
+from tui.screens.decision_modal import DecisionModal
+from tui.screens.desk import DeskScreen
+from tui.screens.supervisor_queue import SupervisorQueueScreen
+from tui.screens.supervisor_request import SupervisorRequestScreen
+from tui.screens.supervisor_requests import SupervisorRequestsScreen
+from verification.kinds import ExpeditedState, Item
+
+TODAY = START.astimezone().date()
+
+
+@pytest.fixture
+def staff(factory: sessionmaker[Session]) -> Staff:
+    return make_staff(factory)
+
+
+async def sign_in(pilot, username: str) -> None:
+    """Sign in as ``username`` and wait for the desk."""
+    await pilot.click("#username")
+    await pilot.press(*username, "enter", *PASSPHRASE, "enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DeskScreen)
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and their messages be handled."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_queue(pilot) -> SupervisorQueueScreen:
+    await pilot.press("f6")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SupervisorQueueScreen)
+    return screen
+
+
+async def open_row(pilot, queue: SupervisorQueueScreen, kind: str) -> None:
+    """Move the cursor to the first row of ``kind`` and press Enter."""
+    index = next(i for i, row in enumerate(queue.rows) if row.kind == kind)
+    queue.query_one("#queue").move_cursor(row=index)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def decide(pilot, key: str, reason: str) -> None:
+    """Press a decision key, type the reason in the modal, confirm."""
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, DecisionModal)
+    await pilot.press(*reason, "enter")
+    await settle(pilot)
+
+
+def _event_types(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as session:
+        return list(session.scalars(select(AuditEvent.type).order_by(AuditEvent.seq)))
+
+
+# --- agents never reach it --------------------------------------------------------
+
+
+async def test_an_agent_cannot_open_the_supervisor_desk(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana")
+        assert "Supervisor" not in screen_text(app)
+        assert app.check_action("supervisor_desk", ()) is False
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Help" in titles and "Supervisor desk" not in titles
+
+        await pilot.press("f6")
+        app.action_supervisor_desk()  # forced, past the hidden binding
+        await settle(pilot)
+
+        assert not any(isinstance(s, SupervisorQueueScreen) for s in app.screen_stack)
+        assert isinstance(app.screen, DeskScreen)
+
+
+async def test_a_supervisor_gets_the_key_and_the_palette_command(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "sue")
+        assert "Supervisor" in screen_text(app)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Supervisor desk" in titles
+        await open_queue(pilot)
+        assert "Nothing needs a decision" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DeskScreen)
+
+
+# --- decisions --------------------------------------------------------------------
+
+
+async def test_a_supervisor_approves_another_agents_expedited_request(
+    factory: sessionmaker[Session], staff: Staff, make_app, clock
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent, account, START - timedelta(days=1))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        assert "Approve expedited" in screen_text(app)
+        await open_row(pilot, queue, "expedited")
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        assert "waiting" in screen_text(app)
+
+        await decide(pilot, "a", "caller confirmed twice")
+
+        assert "approved by sue" in screen_text(app)
+    with factory() as session:
+        subscription = session.get(Subscription, account.subscription_id)
+        assert subscription is not None
+        assert subscription.expedited is ExpeditedState.APPROVED
+        assert subscription.data_deletion_on == TODAY + timedelta(days=3)
+        assert verify_chain(session).ok
+    assert "expedited.approved" in _event_types(factory)
+
+
+async def test_approving_ones_own_call_is_refused(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, _ = expedited_call(factory, staff.supervisor, account, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        await open_queue(pilot)
+        app.push_screen(SupervisorRequestScreen(app.signed_in_agent(), call_id))
+        await settle(pilot)
+        screen = app.screen
+        assert screen.check_action("decide", ("approved",)) is None  # shown dimmed
+
+        await pilot.press("a")
+        await pilot.pause()
+        screen.action_decide("approved")  # forced
+        await settle(pilot)
+
+        assert not isinstance(app.screen, DecisionModal)
+        assert "waiting" in screen_text(app)
+    assert "expedited.approved" not in _event_types(factory)
+
+
+async def test_a_changed_request_needs_a_new_approval(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, START)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        await open_row(pilot, queue, "expedited")
+        await decide(pilot, "a", "ok")
+        assert "approved by sue" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        with unit_of_work(factory) as session:
+            request = session.get(CancellationRequest, request_id)
+            after = {**json.loads(request.after), "data_deletion_on": "2026-12-24"}
+            request.after = json.dumps(after)
+            request.request_hash = desk.request_hash(
+                call_id, request.subscription_id, request.action, json.loads(request.before), after
+            )
+        app.screen.action_refresh()
+        await settle(pilot)
+        assert [r.request_id for r in queue.rows if r.kind == "expedited"] == [request_id]
+
+        await open_row(pilot, queue, "expedited")
+        text = screen_text(app)
+        assert "waiting" in text
+        assert "void: the request changed" in text
+        await decide(pilot, "a", "seen again")
+        assert "seen again" in screen_text(app)
+    assert _event_types(factory).count("expedited.approved") == 2
+
+
+async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
+    factory: sessionmaker[Session], staff: Staff, make_app, clock
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    failed_call(factory, staff.agent, account, START - timedelta(minutes=30))
+    failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        assert "Tenant locked" in screen_text(app)
+        await open_row(pilot, queue, "tenant_locked")
+        assert "LOCKED" in screen_text(app)
+
+        await decide(pilot, "l", "identity confirmed by callback")
+
+        assert "LOCKED" not in screen_text(app)
+    later = START + timedelta(minutes=1)
+    view = desk.start_call(factory, staff.agent2.id, "bo", SETTINGS, later)
+    view = desk.submit_item(
+        factory, view.call_id, "bo", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
+    )
+    assert view.tenant_found and not view.tenant_locked
+    assert "tenant.lock_cleared" in _event_types(factory)
+
+
+async def test_notes_and_review_from_the_request_screen(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    failed_call(factory, staff.agent, account, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        await open_row(pilot, queue, "failed_verification")
+        await decide(pilot, "o", "called from an unknown number")
+        await pilot.press("v")
+        await settle(pilot)
+        assert "reviewed by sue" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not [r for r in queue.rows if r.kind == "failed_verification"]
+    types = _event_types(factory)
+    assert types[-2:] == ["review.note_added", "call.reviewed"]
+
+
+# --- the request list -------------------------------------------------------------
+
+
+async def test_the_list_filters_as_you_type_and_pages(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    _, made, tenants = many_calls(factory, 120, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestsScreen)
+        table = screen.query_one("#requests")
+        assert table.row_count == 50
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "Page 2" in screen_text(app)
+
+        screen.query_one("#f-org").focus()
+        await pilot.press(*"fab")
+        await pilot.pause(0.5)
+        await settle(pilot)
+
+        fabrikam = [c for c in made if c.tenant_id and tenants[c.tenant_id][0] == "Fabrikam"]
+        assert table.row_count == min(50, len(fabrikam))
+        assert "Page 1" in screen_text(app)
+        text = screen_text(app)
+        assert "Fabrikam" in text and "Northwind" not in text
+        phone = next(p for org, p, _, _ in tenants.values() if org == "Fabrikam")
+        assert phone not in text and phone[-4:] in text
+
+
+async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
+    factory: sessionmaker[Session], make_app, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    many_calls(factory, 40, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        [notice] = [n for n in app._notifications if "Audit chain head" in n.message]
+    [path] = (tmp_path / "callgate" / "exports").glob("*.csv")
+    assert str(path) in notice.message
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 41
+    with factory() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert last is not None and last.type == "export"
+    assert last.hash in notice.message

@@ -1,0 +1,80 @@
+"""What every supervisor screen shares: the signed-in supervisor and refusals.
+
+Database calls run in thread workers through ``CallgateApp.db_call``; a
+refusal from ``db.review`` (not a supervisor, own call, changed request…)
+comes back as a ``Refused`` message and is shown, never raised on the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from textual.message import Message
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.agents import AgentInfo
+    from tui.app import CallgateApp
+
+T = TypeVar("T")
+
+
+class Refused(Message):
+    """``db.review`` refused a supervisor action; ``detail`` says why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class Done(Message):
+    """A supervisor action was recorded; ``text`` says what it did."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored UTC time as the supervisor's local date and time."""
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else "—"
+
+
+class SupervisorScreen(Screen[None]):
+    """A screen of the supervisor desk, for ``agent`` (a supervisor)."""
+
+    def __init__(self, agent: AgentInfo) -> None:
+        super().__init__()
+        self.agent = agent
+
+    @property
+    def desk(self) -> CallgateApp:
+        """The app, typed."""
+        return cast("CallgateApp", self.app)
+
+    def review_call(self, doing: str, fn: Callable[[sessionmaker[Session]], T]) -> T | None:
+        """Run ``fn(factory)`` in this worker thread; refusals become ``Refused``."""
+        from db.review import ReviewRefused
+
+        def guarded(factory: sessionmaker[Session]) -> T | None:
+            try:
+                return fn(factory)
+            except ReviewRefused as exc:
+                self.post_message(Refused(exc.message))
+            except LookupError as exc:
+                self.post_message(Refused(str(exc)))
+            return None
+
+        return self.desk.db_call(self, doing, guarded)
+
+    def on_done(self, message: Done) -> None:
+        """Confirm what was recorded."""
+        self.notify(message.text, title="Recorded")
+
+    def on_refused(self, message: Refused) -> None:
+        """Say why the database said no."""
+        self.notify(message.detail, title="Not done", severity="warning", timeout=8)

@@ -1,0 +1,181 @@
+"""The supervisor desk's first screen: everything that needs a decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.review import QueueRow
+
+KIND_LABELS = {
+    "expedited": "Approve expedited",
+    "tenant_locked": "Tenant locked",
+    "agent_locked": "Agent locked",
+    "failed_verification": "Failed verification",
+    "early_cancellation": "Early cancellation",
+}
+EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
+
+
+class QueueLoaded(Message):
+    """The queue as the database has it now."""
+
+    def __init__(self, rows: tuple[QueueRow, ...]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class SupervisorQueueScreen(SupervisorScreen):
+    """Needs a decision: Enter opens the row's request (or resets a locked agent)."""
+
+    CSS_PATH = "supervisor.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", priority=True),
+        Binding("a", "all_requests", "All requests"),
+        Binding("s", "numbers", "Numbers"),
+        Binding("f5", "refresh", "Refresh"),
+        Binding("escape", "close", "Back to calls"),
+    ]
+
+    rows: tuple[QueueRow, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static("Supervisor desk — needs a decision", classes="screen-title")
+        table: DataTable[str] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        table.add_columns("What", "Since", "Organization", "Agent", "Detail")
+        yield table
+        yield Static("Loading…", id="queue-status", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the queue."""
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        """Back from a request: it may have left the queue."""
+        self._load()
+
+    def action_refresh(self) -> None:
+        """Read the queue again."""
+        self._load()
+
+    def action_close(self) -> None:
+        """Back to the call desk."""
+        self.app.pop_screen()
+
+    def action_all_requests(self) -> None:
+        """Every call, filtered and paged."""
+        from tui.screens.supervisor_requests import SupervisorRequestsScreen
+
+        self.app.push_screen(SupervisorRequestsScreen(self.agent))
+
+    def action_numbers(self) -> None:
+        """The desk at a glance."""
+        from tui.screens.supervisor_numbers import SupervisorNumbersScreen
+
+        self.app.push_screen(SupervisorNumbersScreen(self.agent))
+
+    def action_open(self) -> None:
+        """Open the highlighted row: its call, or the decision it needs."""
+        table = self.query_one("#queue", DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return
+        row = self.rows[table.cursor_row]
+        if row.kind == "agent_locked" and row.agent_id is not None:
+            self._confirm_reset(row.agent_id, row.agent)
+        elif row.call_id is not None:
+            from tui.screens.supervisor_request import SupervisorRequestScreen
+
+            self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
+        elif row.kind == "tenant_locked" and row.tenant_id is not None:
+            self._confirm_clear(row.tenant_id, row.organization)
+
+    def _confirm_reset(self, agent_id: int, username: str) -> None:
+        from tui.screens.decision_modal import DecisionModal
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._reset(agent_id)
+
+        lines = ("Clears the failed sign-ins; the agent can sign in again.",)
+        self.app.push_screen(DecisionModal(f"Reset agent {username}", lines), decided)
+
+    def _confirm_clear(self, tenant_id: int, organization: str) -> None:
+        from tui.screens.decision_modal import DecisionModal
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._clear(tenant_id, reason)
+
+        lines = ("Its next call proceeds; earlier locked calls no longer count.",)
+        self.app.push_screen(DecisionModal(f"Clear the lock of {organization}", lines), decided)
+
+    # --- workers ----------------------------------------------------------------
+
+    @work(thread=True, group="db", exclusive=True)
+    def _load(self) -> None:
+        actor = self.agent.id
+
+        def load(factory: sessionmaker[Session]) -> None:
+            from db.review import queue
+
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("loading the queue", load)
+
+    @work(thread=True, group="db")
+    def _reset(self, agent_id: int) -> None:
+        actor = self.agent.id
+
+        def reset(factory: sessionmaker[Session]) -> None:
+            from db.review import queue, reset_locked_agent
+
+            info = reset_locked_agent(factory, actor, agent_id)
+            self.post_message(Done(f"{info.username} can sign in again."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("resetting the agent", reset)
+
+    @work(thread=True, group="db")
+    def _clear(self, tenant_id: int, reason: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def clear(factory: sessionmaker[Session]) -> None:
+            from db.review import clear_tenant_lock, queue
+
+            clear_tenant_lock(factory, actor, tenant_id, reason, now)
+            self.post_message(Done("Lock cleared: the next call proceeds."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("clearing the lock", clear)
+
+    # --- results ----------------------------------------------------------------
+
+    def on_queue_loaded(self, message: QueueLoaded) -> None:
+        """Show the rows, keeping the cursor where it was."""
+        self.rows = message.rows
+        table = self.query_one("#queue", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in message.rows:
+            table.add_row(
+                KIND_LABELS[row.kind],
+                local_time(row.at),
+                row.organization,
+                row.agent,
+                row.detail,
+            )
+        if message.rows:
+            table.move_cursor(row=min(cursor, len(message.rows) - 1))
+        status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
+        self.query_one("#queue-status", Static).update(status)

@@ -1,0 +1,310 @@
+"""One call as a supervisor sees it: checks side by side, requests, decisions, timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from verification.kinds import Decision
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from db.agents import AgentInfo
+    from db.review import CallDetail, RequestLine
+
+ACTION_LABELS = {
+    "auto_renew_off": "Auto-renew off",
+    "cancel_now": "Cancel now",
+    "expedited_deprovisioning": "Expedited deprovisioning",
+    "cancel_now_with_expedited": "Cancel now with expedited deprovisioning",
+}
+
+
+class DetailLoaded(Message):
+    """The call as it stands after a load or a decision."""
+
+    def __init__(self, detail: CallDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class SupervisorRequestScreen(SupervisorScreen):
+    """The whole story of one call, and the decisions a supervisor can take on it."""
+
+    CSS_PATH = "supervisor.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "decide('approved')", "Approve"),
+        Binding("x", "decide('rejected')", "Reject"),
+        Binding("l", "clear_lock", "Clear lock"),
+        Binding("o", "note", "Note"),
+        Binding("v", "reviewed", "Reviewed"),
+        Binding("escape", "close", "Back"),
+    ]
+
+    detail: CallDetail | None = None
+
+    def __init__(self, agent: AgentInfo, call_id: int) -> None:
+        super().__init__(agent)
+        self.call_id = call_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Call #{self.call_id}", id="request-title", classes="screen-title")
+        with VerticalScroll(id="request-body"):
+            yield Static("Loading…", id="summary")
+            yield Static("Identity checks", classes="section")
+            checks: DataTable[str] = DataTable(id="checks", cursor_type="none", show_cursor=False)
+            checks.add_columns("Item", "Stated", "On file", "Result", "Rules")
+            yield checks
+            yield Static("Requests", classes="section")
+            yield Static("", id="requests-text")
+            yield Static("Review notes", classes="section")
+            yield Static("", id="notes-text")
+            yield Static("Timeline (audit events)", classes="section")
+            timeline: DataTable[str] = DataTable(
+                id="timeline", cursor_type="none", show_cursor=False
+            )
+            timeline.add_columns("#", "Time", "Actor", "Event", "Details")
+            yield timeline
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the call."""
+        self._load()
+
+    # --- keys -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer a decision only when it can be taken; dim it on one's own call."""
+        detail = self.detail
+        if action not in ("decide", "clear_lock", "note", "reviewed"):
+            return True
+        if detail is None:
+            return False
+        own = detail.agent_id == self.agent.id
+        if action == "decide":
+            if self._waiting() is None:
+                return False
+            return None if own else True
+        if action == "clear_lock":
+            return detail.tenant_locked
+        if action == "reviewed":
+            if detail.reviewed_at is not None:
+                return False
+            return None if own else True
+        return True
+
+    def _waiting(self) -> RequestLine | None:
+        if self.detail is None:
+            return None
+        return next(
+            (r for r in self.detail.requests if r.status == "waiting" and not r.tampered), None
+        )
+
+    def action_close(self) -> None:
+        """Back to the list this call was opened from."""
+        self.app.pop_screen()
+
+    def action_decide(self, decision: str) -> None:
+        """Approve or reject the waiting expedited request, with a reason."""
+        from tui.screens.decision_modal import DecisionModal
+
+        request = self._waiting()
+        if request is None or self.detail is None or self.detail.agent_id == self.agent.id:
+            return
+        chosen = Decision(decision)
+        today = self.desk.clock().astimezone().date()
+        verb = "Approve" if chosen is Decision.APPROVED else "Reject"
+        if chosen is Decision.APPROVED:
+            effect = f"Data deleted by {today + timedelta(days=3):%Y-%m-%d} (3 days), irreversibly."
+        else:
+            effect = f"Data kept until {dict(request.after).get('data_deletion_on', '—')}."
+        lines = (
+            f"{ACTION_LABELS.get(request.action, request.action)} of {request.product_name}",
+            effect,
+            f"Bound to request hash {request.request_hash[:16]}…",
+        )
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._decide(request.request_id, chosen, reason, request.request_hash)
+
+        self.app.push_screen(DecisionModal(f"{verb} expedited deprovisioning", lines), decided)
+
+    def action_clear_lock(self) -> None:
+        """Lift the tenant's lock for phone cancellation, with a reason."""
+        from tui.screens.decision_modal import DecisionModal
+
+        detail = self.detail
+        if detail is None or detail.tenant_id is None or not detail.tenant_locked:
+            return
+        tenant_id = detail.tenant_id
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._clear(tenant_id, reason)
+
+        lines = ("Its next call proceeds; earlier locked calls no longer count.",)
+        title = f"Clear the lock of {detail.organization}"
+        self.app.push_screen(DecisionModal(title, lines), decided)
+
+    def action_note(self) -> None:
+        """Add a review note to the call."""
+        from tui.screens.decision_modal import DecisionModal
+
+        def written(text: str | None) -> None:
+            if text is not None:
+                self._note(text)
+
+        modal = DecisionModal(f"Note on call #{self.call_id}", (), prompt="Note")
+        self.app.push_screen(modal, written)
+
+    def action_reviewed(self) -> None:
+        """Record that this call was reviewed."""
+        if self.check_action("reviewed", ()):
+            self._reviewed()
+
+    # --- workers ----------------------------------------------------------------
+
+    @work(thread=True, group="db", exclusive=True)
+    def _load(self) -> None:
+        actor, call_id = self.agent.id, self.call_id
+
+        def load(factory: sessionmaker[Session]) -> None:
+            from db.review import call_detail
+
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+
+        self.review_call("loading the call", load)
+
+    @work(thread=True, group="db")
+    def _decide(self, request_id: int, decision: Decision, reason: str, seen: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def decide(factory: sessionmaker[Session]) -> None:
+            from db.review import decide_expedited
+
+            detail = decide_expedited(factory, actor, request_id, decision, reason, seen, now)
+            self.post_message(DetailLoaded(detail))
+            self.post_message(Done(f"Expedited deprovisioning {decision.value}."))
+
+        self.review_call("recording the decision", decide)
+
+    @work(thread=True, group="db")
+    def _clear(self, tenant_id: int, reason: str) -> None:
+        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
+
+        def clear(factory: sessionmaker[Session]) -> None:
+            from db.review import call_detail, clear_tenant_lock
+
+            clear_tenant_lock(factory, actor, tenant_id, reason, now)
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+            self.post_message(Done("Lock cleared: the next call proceeds."))
+
+        self.review_call("clearing the lock", clear)
+
+    @work(thread=True, group="db")
+    def _note(self, text: str) -> None:
+        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
+
+        def note(factory: sessionmaker[Session]) -> None:
+            from db.review import add_review_note
+
+            self.post_message(DetailLoaded(add_review_note(factory, actor, call_id, text, now)))
+            self.post_message(Done("Note added."))
+
+        self.review_call("adding the note", note)
+
+    @work(thread=True, group="db")
+    def _reviewed(self) -> None:
+        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
+
+        def reviewed(factory: sessionmaker[Session]) -> None:
+            from db.review import mark_reviewed
+
+            self.post_message(DetailLoaded(mark_reviewed(factory, actor, call_id, now)))
+            self.post_message(Done("Marked reviewed."))
+
+        self.review_call("marking the call reviewed", reviewed)
+
+    # --- drawing ----------------------------------------------------------------
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        """Redraw every section from the new detail."""
+        detail = self.detail = message.detail
+        title = f"Call #{detail.call_id} — {detail.organization or 'no account found'}"
+        self.query_one("#request-title", Static).update(title)
+        self.query_one("#summary", Static).update(_summary(detail))
+        checks = self.query_one("#checks", DataTable)
+        checks.clear()
+        for check in detail.checks:
+            checks.add_row(
+                check.label, check.stated, check.on_file, check.result.value, check.rules_version
+            )
+        self.query_one("#requests-text", Static).update(
+            "\n\n".join(_request_text(r) for r in detail.requests) or "No action was taken."
+        )
+        notes = [f"{local_time(n.at)} {n.author}: {n.text}" for n in detail.review_notes]
+        self.query_one("#notes-text", Static).update("\n".join(notes) or "None yet.")
+        timeline = self.query_one("#timeline", DataTable)
+        timeline.clear()
+        for event in detail.timeline:
+            timeline.add_row(
+                str(event.seq),
+                local_time(event.at),
+                event.actor,
+                event.type,
+                _details(event.payload),
+            )
+        self.refresh_bindings()
+
+
+def _summary(detail: CallDetail) -> str:
+    outcome = detail.outcome.value if detail.outcome else "—"
+    reviewed = (
+        f"reviewed by {detail.reviewed_by} {local_time(detail.reviewed_at)}"
+        if detail.reviewed_at
+        else "not reviewed"
+    )
+    lines = [
+        f"Agent {detail.agent} · {local_time(detail.started_at)} → {local_time(detail.ended_at)}",
+        f"State {detail.state.value} · outcome {outcome} · {reviewed}",
+    ]
+    if detail.tenant_locked:
+        lines.append("The organization is LOCKED for phone cancellation (l clears it).")
+    if detail.notes:
+        lines.append(f"Agent's notes: {detail.notes}")
+    return "\n".join(lines)
+
+
+def _request_text(request: RequestLine) -> str:
+    label = ACTION_LABELS.get(request.action, request.action)
+    lines = [f"{label} — {request.product_name}: {request.status}"]
+    if request.tampered:
+        lines.append("  ⚠ the stored request does not match its hash: it cannot be decided")
+    before = dict(request.before)
+    for key, after in request.after:
+        was = before.get(key, "—")
+        lines.append(f"  {key}: {was} → {after}" if was != after else f"  {key}: {after}")
+    for approval in request.approvals:
+        void = "" if approval.valid else " (void: the request changed)"
+        lines.append(
+            f"  {approval.decision.value} by {approval.approver} "
+            f"{local_time(approval.decided_at)}: {approval.reason}{void}"
+        )
+    return "\n".join(lines)
+
+
+def _details(payload: str) -> str:
+    """The event's payload without the call id every row shares."""
+    values = {k: v for k, v in json.loads(payload).items() if k != "call_id"}
+    return " ".join(f"{k}={v}" for k, v in values.items())
