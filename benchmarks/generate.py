@@ -36,6 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from db.audit import GENESIS_HASH, canonical_payload, event_hash
 from db.desk import request_hash
 from db.engine import make_engine
@@ -115,8 +117,9 @@ class SqliteSink:
 
     Two of these (the rows and the audit chain, in two processes) write one
     file at once, so each batch takes the write lock with ``BEGIN IMMEDIATE``
-    and the other waits. Durability is off: the file is a private temporary
-    until it is complete and renamed into place.
+    and the other waits. Journal and fsync are off: the file is a private
+    temporary until it is complete and renamed into place, and a WAL would
+    grow past the database's own size, never reset between two busy writers.
     """
 
     def __init__(self, path: Path) -> None:
@@ -125,7 +128,7 @@ class SqliteSink:
             path, isolation_level=None, timeout=600, check_same_thread=False
         )
         for pragma in (
-            "journal_mode = WAL",
+            "journal_mode = OFF",
             "synchronous = OFF",
             "cache_size = -1000000",  # 1 GB: the audit hash index takes random inserts
         ):
@@ -141,7 +144,7 @@ class SqliteSink:
         self.connection.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection (the last one to close folds the WAL into the file)."""
+        """Close the connection."""
         self.connection.close()
 
 
@@ -189,8 +192,13 @@ def open_sink(url: str) -> SqliteSink | PostgresSink:
 
 
 def _finish(url: str) -> None:
-    """After the load: PostgreSQL's id sequences moved past the ids written, statistics."""
-    if not url.startswith("postgresql"):
+    """After the load: SQLite in WAL mode as the desk runs it; PostgreSQL's id
+    sequences moved past the ids written, and fresh statistics."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = sqlite3.connect(str(parsed.database))
+        database.execute("PRAGMA journal_mode = WAL")
+        database.close()
         return
     import psycopg
 
