@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.demo import DemoReport, load_demo
 from db.settings import Settings
 from tui.app import CallgateApp
 
@@ -73,3 +74,9 @@ def screen_text(app: CallgateApp) -> str:
             if 0 <= column + offset < width and int(line) < height:
                 grid[int(line)][column + offset] = char
     return "\n".join("".join(row).rstrip() for row in grid)
+
+
+@pytest.fixture
+def demo(factory: sessionmaker[Session]) -> DemoReport:
+    """The demo tenants and staff, as ``callgate demo`` loads them, dated at ``START``."""
+    return load_demo(factory, START.date())

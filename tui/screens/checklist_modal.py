@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Static
 
@@ -39,7 +39,10 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
             yield Label("Ask the caller, then tick (space):")
             with VerticalScroll(id="points"):
                 for point in self._points:
-                    yield Checkbox(point, compact=True)
+                    # The point beside the box, not as its label: labels do not wrap.
+                    with Horizontal(classes="point"):
+                        yield Checkbox(compact=True)
+                        yield Static(point, classes="point-text")
             yield Button("Continue (ctrl+s)", id="proceed", disabled=bool(self._points))
         yield Footer()
 

@@ -29,6 +29,6 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Label(self._title, classes="title")
             for line in self._consequences:
-                yield Static(f"• {line}", classes="consequence")
+                yield Static(line, classes="consequence")
             yield Static("y: confirm · n: back", classes="hint")
         yield Footer()

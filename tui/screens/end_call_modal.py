@@ -48,13 +48,18 @@ def likely_outcomes(
     verified = all(state.status == "matched" for state in view.items)
     if verified and view.caller_is_admin is False:
         return (Outcome.DENIED_NOT_ADMIN, *fallback), Outcome.DENIED_NOT_ADMIN
-    if view.gate_open or actions_taken or view.pending_requests:
-        done = (Outcome.CANCELED, Outcome.AUTO_RENEW_OFF, Outcome.INFORMED, *fallback)
-        if view.pending_requests or any(a != _RENEW_OFF for a in actions_taken):
-            return done, Outcome.CANCELED
-        if actions_taken:
-            return done, Outcome.AUTO_RENEW_OFF
-        return done, Outcome.INFORMED
+    cancelled = bool(view.pending_requests) or any(a != _RENEW_OFF for a in actions_taken)
+    renew_off = _RENEW_OFF in actions_taken
+    if cancelled or renew_off:
+        done = ((Outcome.CANCELED,) if cancelled else ()) + (
+            (Outcome.AUTO_RENEW_OFF,) if renew_off else ()
+        )
+        return (*done, *fallback), done[0]
+    if view.gate_open:
+        # After a restart the desk does not know what this call already did,
+        # so the outcomes of an action stay on offer; the database checks.
+        done = (Outcome.INFORMED, Outcome.CANCELED, Outcome.AUTO_RENEW_OFF)
+        return (*done, *fallback), Outcome.INFORMED
     return (Outcome.ABANDONED, Outcome.ESCALATED), Outcome.ABANDONED
 
 

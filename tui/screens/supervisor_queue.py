@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from db.review import QueueRow
 
 KIND_LABELS = {
-    "expedited": "Approve expedited",
-    "tenant_locked": "Tenant locked",
-    "agent_locked": "Agent locked",
-    "failed_verification": "Failed verification",
-    "early_cancellation": "Early cancellation",
+    "expedited": "Expedited",
+    "tenant_locked": "Tenant lock",
+    "agent_locked": "Agent lock",
+    "failed_verification": "Failed check",
+    "early_cancellation": "Cancel now",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 
@@ -44,7 +44,7 @@ class SupervisorQueueScreen(SupervisorScreen):
         Binding("a", "all_requests", "All requests"),
         Binding("s", "numbers", "Numbers"),
         Binding("f5", "refresh", "Refresh"),
-        Binding("escape", "close", "Back to calls"),
+        Binding("escape", "close", "Back"),
     ]
 
     rows: tuple[QueueRow, ...] = ()

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,6 +29,9 @@ ACTION_LABELS = {
     "expedited_deprovisioning": "Expedited deprovisioning",
     "cancel_now_with_expedited": "Cancel now with expedited deprovisioning",
 }
+
+# Fits 80 columns; stated and on-file values wrap within theirs.
+CHECK_COLUMNS = (("Item", 15), ("Result · rules", 18), ("Stated", 18), ("On file", 18))
 
 
 class DetailLoaded(Message):
@@ -63,7 +67,8 @@ class SupervisorRequestScreen(SupervisorScreen):
             yield Static("Loading…", id="summary")
             yield Static("Identity checks", classes="section")
             checks: DataTable[str] = DataTable(id="checks", cursor_type="none", show_cursor=False)
-            checks.add_columns("Item", "Stated", "On file", "Result", "Rules")
+            for label, width in CHECK_COLUMNS:
+                checks.add_column(label, width=width)
             yield checks
             yield Static("Requests", classes="section")
             yield Static("", id="requests-text")
@@ -248,7 +253,11 @@ class SupervisorRequestScreen(SupervisorScreen):
         checks.clear()
         for check in detail.checks:
             checks.add_row(
-                check.label, check.stated, check.on_file, check.result.value, check.rules_version
+                check.label,
+                f"{check.result.value} {check.rules_version}",
+                Text(check.stated, overflow="fold"),
+                Text(check.on_file, overflow="fold"),
+                height=None,  # long addresses wrap instead of running off the screen
             )
         self.query_one("#requests-text", Static).update(
             "\n\n".join(_request_text(r) for r in detail.requests) or "No action was taken."

@@ -54,9 +54,12 @@ def format_date(day: date) -> str:
 def consequences(option: Option) -> tuple[str, ...]:
     """What the confirmation shows: warnings, the dates that follow, approval."""
     lines = [f"⚠ {warning}" for warning in option.warnings]
-    lines += [f"{label.capitalize()}: {format_date(day)}" for label, day in option.effects]
+    for label, day in option.effects:
+        # Said in full on the last screen before it happens: deletion is final.
+        label = label.replace("data deleted", "data permanently deleted")
+        lines.append(f"• {label.capitalize()}: {format_date(day)}")
     if option.needs_approval:
-        lines.append("Recorded as waiting for a supervisor's approval (not yours).")
+        lines.append("• Recorded as waiting for a supervisor's approval (not yours).")
     return tuple(lines)
 
 

@@ -1,0 +1,122 @@
+"""Driving the desk as an agent does: keys in, screen text and database rows out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from textual.pilot import Pilot
+
+from db.agents import reset_agent
+from db.models import AccountUser, Call, Tenant
+from tests.tui.conftest import screen_text
+from tui.app import CallgateApp
+from tui.widgets.item_form import field_id
+from verification.items import ITEM_SPECS
+from verification.kinds import Item
+
+PASSPHRASE = "demo passphrase for tests"
+
+
+def known_passphrase(factory: sessionmaker[Session], username: str) -> str:
+    """Give a demo agent a passphrase the test knows (demo ones are random)."""
+    reset_agent(factory, username, PASSPHRASE)
+    return PASSPHRASE
+
+
+def on_file(
+    factory: sessionmaker[Session], user_id: str, pin: str | None = None
+) -> dict[Item, dict[str, str]]:
+    """What a genuine caller with ``user_id`` states for every item, by field."""
+    with factory() as session:
+        user = session.scalars(select(AccountUser).where(AccountUser.user_id == user_id)).one()
+        tenant: Tenant = user.tenant
+        answers = {
+            Item.USER_ID: {"value": user_id},
+            Item.PHONE: {"value": tenant.phone_e164},
+            Item.CONTACT_NAME: {
+                "first": tenant.contact_first_name,
+                "last": tenant.contact_last_name,
+            },
+            Item.ORGANIZATION: {"value": tenant.organization},
+            Item.ADDRESS: {
+                "line1": tenant.address_line1,
+                "line2": tenant.address_line2,
+                "city": tenant.city,
+                "region": tenant.region,
+                "postal_code": tenant.postal_code,
+                "country": tenant.country,
+            },
+        }
+        if tenant.support_pin_hash is not None:
+            assert pin is not None, "this tenant has a support PIN: pass it"
+            answers[Item.PIN] = {"value": pin}
+        return answers
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let every database worker finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def sign_in(pilot: Pilot[int], username: str, passphrase: str) -> None:
+    """Type the credentials and press Enter, as on the sign-in screen."""
+    await pilot.press(*username, "enter", *passphrase, "enter")
+    await settle(pilot)
+
+
+async def start_call(pilot: Pilot[int]) -> None:
+    """Press n on the idle desk."""
+    await pilot.press("n")
+    await settle(pilot)
+
+
+async def answer(pilot: Pilot[int], item: Item, stated: Mapping[str, str]) -> None:
+    """Type ``stated`` into ``item``'s fields (Tab between them) and press Enter.
+
+    The desk must already have focused the item's first field: that is how
+    the agent knows which question to read out next.
+    """
+    app = pilot.app
+    fields = ITEM_SPECS[item].fields
+    assert app.focused is not None and app.focused.id == field_id(item, fields[0]), (
+        f"expected the first field of {item} to have focus, not {app.focused!r}"
+    )
+    for number, field in enumerate(fields):
+        if number:
+            await pilot.press("tab")
+        await pilot.press("ctrl+u", *stated.get(field, ""))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def verify_all(pilot: Pilot[int], answers: Mapping[Item, Mapping[str, str]]) -> None:
+    """Answer every item the desk asks for, in the order it asks."""
+    for item, stated in answers.items():
+        await answer(pilot, item, stated)
+
+
+async def end_call(pilot: Pilot[int], *keys: str) -> None:
+    """F4, optionally move in the outcome list, Enter; then dismiss the summary."""
+    await pilot.press("f4")
+    await pilot.pause()
+    await pilot.press(*keys, "enter")
+    await settle(pilot)
+
+
+def text(app: CallgateApp) -> str:
+    """The screen as the agent sees it now."""
+    return screen_text(app)
+
+
+def last_call(factory: sessionmaker[Session]) -> Call:
+    """The most recent call, with its checks loaded."""
+    with factory() as session:
+        call = session.scalars(select(Call).order_by(Call.id.desc())).first()
+        assert call is not None
+        _ = list(call.checks)
+        return call
