@@ -661,7 +661,7 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
             agent_id=agent_id,
             agent=username,
             organization=tenant.organization,
-            detail=f"expedited deprovisioning of {subscription.product_name}",
+            detail=f"approve: {subscription.product_name}",
         )
         for request, agent_id, username, tenant, subscription in rows
     ]
@@ -692,7 +692,7 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
             agent_id=None,
             agent="",
             organization=organization,
-            detail="locked for phone cancellation",
+            detail="phone cancellation locked",
         )
         for tenant_id, organization, locked_at, locked_call, any_call in rows
     ]
@@ -715,7 +715,7 @@ def _locked_agents(session: Session) -> list[QueueRow]:
             agent_id=agent_id,
             agent=username,
             organization="",
-            detail=f"account locked after {failures} failed sign-ins",
+            detail=f"{failures} failed sign-ins",
         )
         for agent_id, username, locked_at, failures in rows
         if locked_at is not None  # the WHERE clause; said again for the type checker
@@ -781,7 +781,7 @@ def _early_cancellations(session: Session) -> list[QueueRow]:
             agent_id=row.agent_id,
             agent=row.username,
             organization=row.organization,
-            detail=f"cancelled now: {row.product_name}",
+            detail=f"review: {row.product_name}",
         )
         for row in rows
     ]
@@ -841,7 +841,9 @@ def _stated(stored: str | None) -> str:
     except ValueError:
         return stored
     if isinstance(fields, dict):
-        return ", ".join(str(value) for value in fields.values() if value)
+        # Names read as typed ("Jo Park"); address parts are separated as on an envelope.
+        separator = ", " if len(fields) > 2 else " "
+        return separator.join(str(value) for value in fields.values() if value)
     return stored
 
 

@@ -362,6 +362,7 @@ def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
 
     lines = {c.item: c for c in detail.checks}
     assert lines[Item.PHONE].stated == "+14255550100"
+    assert lines[Item.CONTACT_NAME].stated == "Jo Park"
     assert lines[Item.PHONE].on_file == "+14255550100"
     assert lines[Item.ADDRESS].stated == "1 Main Street, Springfield, Illinois, 62704, US"
     assert lines[Item.ADDRESS].on_file == "1 Main St, Springfield, IL, 62704, US"

@@ -134,7 +134,7 @@ async def test_a_supervisor_approves_another_agents_expedited_request(
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue")
         queue = await open_queue(pilot)
-        assert "Approve expedited" in screen_text(app)
+        assert "Expedited" in screen_text(app)
         await open_row(pilot, queue, "expedited")
         assert isinstance(app.screen, SupervisorRequestScreen)
         assert "waiting" in screen_text(app)
@@ -220,7 +220,7 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue")
         queue = await open_queue(pilot)
-        assert "Tenant locked" in screen_text(app)
+        assert "Tenant lock" in screen_text(app)
         await open_row(pilot, queue, "tenant_locked")
         assert "LOCKED" in screen_text(app)
 
