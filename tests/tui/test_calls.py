@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.demo import DemoReport
-from db.models import AccountUser, CancellationRequest, Subscription
+from db.demo import DEMO_PIN, DemoReport
+from db.models import AccountUser, Approval, CancellationRequest, Subscription
 from tests.tui.conftest import START
 from tests.tui.drive import (
     end_call,
@@ -23,7 +23,7 @@ from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.desk import DeskScreen
 from tui.screens.summary_modal import SummaryModal
-from verification.kinds import CallState, Outcome, SubscriptionStatus
+from verification.kinds import CallState, ExpeditedState, Outcome, SubscriptionStatus
 
 CONTOSO_ADMIN = "jose.perez@contoso.example.com"
 
@@ -81,3 +81,146 @@ async def test_direct_subscription_cancelled_now_with_its_checklist(
         request = session.scalars(select(CancellationRequest)).one()
         assert request.action == "cancel_now"
         assert not request.needs_approval
+
+
+async def test_auto_renew_turned_off(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "liam.oconnor@wideworld.example"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        await pilot.press("r")
+        # No checklist for this one: straight to the consequences and dates.
+        assert isinstance(app.screen, ConfirmModal)
+        term_end = subscription_of(factory, caller).term_end
+        assert f"Expires: {term_end.isoformat()}" in text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "expiring" in text(app)
+        await end_call(pilot)
+        assert "Call #1 closed: auto_renew_off" in text(app)
+
+    sub = subscription_of(factory, caller)
+    assert not sub.auto_renew
+    assert sub.status is SubscriptionStatus.EXPIRING
+    assert last_call(factory).outcome is Outcome.AUTO_RENEW_OFF
+
+
+async def informed_call(factory: sessionmaker[Session], make_app, caller: str, says: str) -> None:
+    """A verified call where the policy offers nothing: shown, dimmed, ended as informed."""
+    before = subscription_of(factory, caller)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        assert "Gate OPEN" in text(app)
+        assert says in text(app)
+        desk = app.screen
+        for kind in ("cancel_now", "auto_renew_off", "expedited"):
+            assert desk.check_action("act", (kind,)) is None  # shown, dimmed
+        await pilot.press("c", "r", "x")
+        assert app.screen is desk  # nothing opened
+        await end_call(pilot)
+        assert "Call #1 closed: informed" in text(app)
+
+    assert last_call(factory).outcome is Outcome.INFORMED
+    after = subscription_of(factory, caller)
+    assert (after.status, after.auto_renew, after.data_deletion_on) == (
+        before.status,
+        before.auto_renew,
+        before.data_deletion_on,
+    )
+    with factory() as session:
+        assert session.scalars(select(CancellationRequest)).first() is None
+
+
+async def test_trial_is_informed_and_nothing_can_be_done(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    await informed_call(factory, make_app, "zoe@zoes-bakery.example", "A trial can't be")
+
+
+async def test_open_subscription_is_informed_and_nothing_can_be_done(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    await informed_call(factory, make_app, "olivia.nguyen@northwind.example", "through Open")
+
+
+async def test_product_key_cancelled_now_without_refund(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "j.mueller@mueller-soehne.example"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller, pin=DEMO_PIN))
+        assert DEMO_PIN not in text(app)  # typed without echo
+        await pilot.press("c")
+        assert isinstance(app.screen, ChecklistModal)
+        assert "No refund" in text(app)
+        await pilot.press("space", "ctrl+s")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "No refund" in text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        await end_call(pilot)
+        assert "Call #1 closed: canceled" in text(app)
+
+    assert subscription_of(factory, caller).status is SubscriptionStatus.CANCELED
+    assert last_call(factory).outcome is Outcome.CANCELED
+
+
+async def test_expedited_deprovisioning_waits_for_a_supervisor(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "maria.garcia@adventure-works.example"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        await pilot.press("x")
+        assert isinstance(app.screen, ChecklistModal)
+        assert "Irreversible" in text(app)
+        await pilot.press("space", "ctrl+s")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "waiting for a supervisor's approval" in text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        screen = text(app)
+        assert "waiting for a supervisor's approval" in screen
+        assert "pending" in screen
+        await end_call(pilot)
+        assert "Call #1 closed: canceled" in text(app)
+
+    assert subscription_of(factory, caller).expedited is ExpeditedState.PENDING
+    with factory() as session:
+        request = session.scalars(select(CancellationRequest)).one()
+        assert request.action == "expedited_deprovisioning"
+        assert request.needs_approval
+        assert session.scalars(select(Approval)).first() is None
+
+
+async def test_caller_who_is_not_an_admin_is_denied(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "kim.lee@contoso.example.com"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        screen = text(app)
+        assert "Gate CLOSED" in screen
+        assert "not an admin" in screen
+        assert app.screen.check_action("act", ("cancel_now",)) is None
+        await end_call(pilot)
+        assert "Call #1 closed: denied_not_admin" in text(app)
+
+    assert last_call(factory).outcome is Outcome.DENIED_NOT_ADMIN
+    assert subscription_of(factory, caller).status is SubscriptionStatus.ACTIVE
