@@ -36,9 +36,9 @@ from db.engine import unit_of_work
 from db.models import AccountUser, Base, Subscription, Tenant, TenantDomain
 from db.types import utcnow
 from verification.errors import InputError
-from verification.pin import hash_pin
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
+from verification.pin import hash_pin
 from verification.userid import normalize_user_id
 
 REQUIRED_COLUMNS = (

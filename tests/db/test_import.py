@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.importer import COLUMNS, ImportFileError, ImportReport, import_accounts, import_records
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from tui.cli import main
-from verification.pin import match_pin
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
+from verification.pin import match_pin
 
 Factory = sessionmaker[Session]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
