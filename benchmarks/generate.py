@@ -47,7 +47,7 @@ from verification.hashing import hash_secret
 from verification.pin import hash_pin
 
 # Bump whenever the generated data changes shape, so cached files are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 AGENT_PASSPHRASE = "bench passphrase"
 # Calls whose rows are built in memory before they are written: bounds memory
@@ -57,6 +57,10 @@ CALL_BATCH = 50_000
 # makes a given size always produce the same rows.
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 SPAN = timedelta(days=365)
+# Supervisors review failed verifications and early cancellations (the queue)
+# within a day; only the last two days' calls are still waiting.
+REVIEWED_OUTCOMES = frozenset({"verification_failed", "canceled"})
+REVIEW_BACKLOG = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Scale:
     seed: int = 7
 
     def __post_init__(self) -> None:
-        if self.tenants < 1 or self.users < self.tenants or self.calls < 0 or self.agents < 2:
+        if self.tenants < 1 or self.users < self.tenants or self.calls < 0 or self.agents < 3:
             raise ValueError(f"impossible scale: {self}")
 
     @property
@@ -390,7 +394,7 @@ class _Chain:
 AUDIT_COLUMNS = ("seq", "occurred_at", "actor", "type", "payload", "prev_hash", "hash")
 CALL_COLUMNS = (
     "id", "agent_id", "started_at", "ended_at", "tenant_id", "caller_user_id", "state",
-    "outcome", "notes", "verified_at",
+    "outcome", "notes", "verified_at", "reviewed_at", "reviewed_by_id",
 )  # fmt: skip
 CHECK_COLUMNS = (
     "id", "call_id", "item", "stated", "normalized", "result", "rules_version", "checked_at",
@@ -437,6 +441,7 @@ class Generator:
         self.tenants: list[_Tenant] = []
         self.user_ids: dict[int, str] = {}
         self.agent_names: list[str] = []
+        self.supervisors = max(2, self.scale.agents // 10)
         self._stated: dict[tuple[int, str], tuple[str, str]] = {}
         self.last_check_id = 0
         self.last_request_id = 0
@@ -463,7 +468,7 @@ class Generator:
     def _agents(self, start: datetime) -> None:
         # One shared scrypt hash: hashing per agent would cost seconds, not realism.
         passphrase_hash = hash_secret(AGENT_PASSPHRASE)
-        supervisors = max(1, self.scale.agents // 10)
+        supervisors = self.supervisors
         rows = []
         for n in range(1, self.scale.agents + 1):
             username = f"agent{n:04d}" if n > supervisors else f"super{n:04d}"
@@ -727,11 +732,21 @@ class Generator:
             )  # fmt: skip
         ended = at + timedelta(seconds=rng.randint(30, 300))
         events.append((ended, actor, "call.ended", {"call_id": call_id, "outcome": outcome}))
+        reviewed_at = reviewer = None
+        if outcome in REVIEWED_OUTCOMES and ended < ANCHOR - REVIEW_BACKLOG:
+            reviewed_at = ended + timedelta(minutes=rng.randint(10, 1440))
+            # Agents 1..supervisors are the supervisors; never one's own call.
+            reviewer = rng.randint(1, self.supervisors)
+            if reviewer == agent_id:
+                reviewer = reviewer % self.supervisors + 1
+            reviewer_name = self.agent_names[reviewer - 1]
+            events.append((reviewed_at, reviewer_name, "call.reviewed", {"call_id": call_id}))
         call_rows.append(
             (
                 call_id, agent_id, _db_time(started), _db_time(ended),
                 tenant.id if found else None, user if found else None, "closed", outcome, "",
                 None if verified_at is None else _db_time(verified_at),
+                None if reviewed_at is None else _db_time(reviewed_at), reviewer,
             )
         )  # fmt: skip
 

@@ -1,0 +1,256 @@
+"""A tiny run of the benchmarks, so ``make bench`` cannot rot unnoticed.
+
+The generator must build a consistent database (counts, a verifying audit
+chain, the schema the models describe) on SQLite and PostgreSQL, and every
+measurement must produce its figures. Times are never asserted: they belong
+to ``make bench``, not to the tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from benchmarks import run
+from benchmarks.generate import Generated, Scale, ensure_sqlite, generate
+from db.audit import verify_chain
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import check
+from db.models import AccountUser, AuditEvent, Call, ItemCheck, Tenant
+from db.types import utcnow
+
+TINY = Scale(tenants=200, users=400, calls=1_000, agents=20)
+TABLES = (
+    "tenant",
+    "tenant_domain",
+    "account_user",
+    "subscription",
+    "agent",
+    "call",
+    "item_check",
+    "cancellation_request",
+    "audit_event",
+)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench-cache")
+
+
+@pytest.fixture(scope="module")
+def made(cache: Path) -> Generated:
+    """The tiny database, as generated; the consistency tests only read it."""
+    return ensure_sqlite(TINY, cache_dir=cache)
+
+
+@pytest.fixture(scope="module")
+def made_engine(made: Generated) -> Iterator[Engine]:
+    engine = make_engine(made.url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def scratch(made: Generated, tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    """A copy the measurements may write to (the item-check benchmark records calls)."""
+    copy = tmp_path_factory.mktemp("bench-scratch") / "bench.db"
+    # The backup API copies what is committed, WAL included.
+    source = sqlite3.connect(made.url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    return Generated(f"sqlite:///{copy}", made.scale, made.counts, made.seconds)
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in TABLES
+        }
+
+
+def _assert_consistent(engine: Engine, made: Generated) -> None:
+    counts = _row_counts(engine)
+    assert counts == {table: getattr(made.counts, table) for table in TABLES}
+    assert counts["tenant"] == TINY.tenants
+    assert counts["account_user"] == TINY.users
+    assert counts["call"] == TINY.calls
+    assert counts["agent"] == TINY.agents
+    report = verify_chain(engine, expect_head=made.head_hash)
+    assert report.ok, report.problem
+    assert report.count == counts["audit_event"]
+    with engine.connect() as connection:
+        events = dict(
+            connection.execute(
+                select(AuditEvent.type, func.count()).group_by(AuditEvent.type)
+            ).all()
+        )
+        closed = connection.execute(
+            select(func.count()).select_from(Call).where(Call.ended_at.is_not(None))
+        ).scalar_one()
+        orphans = connection.execute(
+            select(func.count())
+            .select_from(Call)
+            .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+            .where(Call.tenant_id.is_not(None), Tenant.id.is_(None))
+        ).scalar_one()
+    # Every call started and ended, every check has its event, as the desk writes them.
+    assert events["call.started"] == events["call.ended"] == TINY.calls == closed
+    assert events["item.checked"] == counts["item_check"]
+    assert orphans == 0
+
+
+def test_generated_sqlite_database_is_consistent(made: Generated, made_engine: Engine) -> None:
+    assert not made.cached
+    _assert_consistent(made_engine, made)
+
+
+def test_generated_schema_is_the_models(made_engine: Engine) -> None:
+    assert check(made_engine) == []
+
+
+def test_stored_user_ids_are_normalized_and_found_by_the_desk_lookup(
+    made_engine: Engine,
+) -> None:
+    factory = make_sessionmaker(made_engine)
+    with factory() as session:
+        user = session.scalars(select(AccountUser).order_by(AccountUser.id.desc())).first()
+        assert user is not None
+        assert user.user_id == user.user_id.lower()
+    assert run.find_by_user_id(factory, f"  {user.user_id.upper()} ") == user.tenant_id
+
+
+def test_a_second_request_reuses_the_cached_file(made: Generated, cache: Path) -> None:
+    again = ensure_sqlite(TINY, cache_dir=cache)
+    assert again.cached
+    assert again.url == made.url
+    assert again.counts == made.counts
+    assert again.head_hash == made.head_hash
+
+
+def test_another_size_gets_its_own_file(made: Generated, cache: Path) -> None:
+    other = ensure_sqlite(Scale(tenants=20, users=40, calls=50, agents=5), cache_dir=cache)
+    assert not other.cached
+    assert other.url != made.url
+    assert other.counts.call == 50
+
+
+@pytest.mark.postgres
+def test_generated_postgres_database_is_consistent(pg_url: str) -> None:
+    made = generate(pg_url, TINY)
+    engine = make_engine(pg_url)
+    try:
+        _assert_consistent(engine, made)
+        # The id sequences were moved past the generated ids: the desk can insert.
+        with engine.begin() as connection:
+            connection.execute(
+                ItemCheck.__table__.insert().values(
+                    call_id=1,
+                    item="phone",
+                    result="match",
+                    rules_version="x",
+                    checked_at=utcnow(),
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+# --- the measurements -------------------------------------------------------------
+
+
+def _assert_figures(figures: list[run.Figure], count: int) -> None:
+    assert len(figures) == count
+    for figure in figures:
+        assert figure.measured > 0, figure
+        if figure.bar is not None:
+            assert isinstance(figure.passed, bool), figure
+        if figure.baseline is not None:
+            assert figure.baseline > 0, figure
+            assert figure.ratio == pytest.approx(figure.measured / figure.baseline)
+
+
+@pytest.mark.slow
+def test_desk_start_times_both_processes(scratch: Generated) -> None:
+    figure = run.desk_start(scratch.url, runs=1)
+    _assert_figures([figure], 1)
+    assert figure.bar_on == "ratio"
+
+
+def test_both_processes_draw_the_sign_in_screen(scratch: Generated) -> None:
+    for command in (run.desk_command(scratch.url), run.BARE_COMMAND):
+        _seconds, drawn = run._process_seconds(command)
+        assert b"Passphrase" in drawn
+
+
+def test_lookups(scratch: Generated) -> None:
+    factory = make_sessionmaker(make_engine(scratch.url))
+    figures = run.lookups(factory, runs=5)
+    _assert_figures(figures, 2)
+
+
+def test_recording_item_checks_verifies_real_callers(scratch: Generated, tmp_path: Path) -> None:
+    engine = make_engine(scratch.url)
+    factory = make_sessionmaker(engine)
+    before = _row_counts(engine)
+    figure = run.record_item_checks(factory, tmp_path, calls=2)
+    _assert_figures([figure], 1)
+    after = _row_counts(engine)
+    assert after["call"] == before["call"] + 2
+    assert after["item_check"] == before["item_check"] + 10
+    assert verify_chain(engine).ok
+
+
+def test_supervisor_reads(scratch: Generated) -> None:
+    factory = make_sessionmaker(make_engine(scratch.url))
+    views = run.supervisor_views(factory)
+    figures = run.supervisor(factory, runs=2)
+    _assert_figures(figures, len(views))
+
+
+def test_supervisor_memory(scratch: Generated) -> None:
+    figure = run.supervisor_memory(scratch.url)
+    _assert_figures([figure], 1)
+    assert figure.measured >= figure.baseline  # type: ignore[operator]
+
+
+def test_account_import_against_plain_executemany(tmp_path: Path) -> None:
+    figure = run.account_import(tmp_path, rows=200)
+    _assert_figures([figure], 1)
+    plain = make_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    imported = make_engine(f"sqlite:///{tmp_path / 'import.db'}")
+    # The baseline stored the same rows the importer did.
+    for table in ("tenant", "tenant_domain", "account_user", "subscription"):
+        assert _count(plain, table) == _count(imported, table) > 0
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_check_costs_cover_every_case() -> None:
+    from benchmarks.bench_checks import CASES
+
+    figures = run.check_costs(runs=3)
+    _assert_figures(figures, len(CASES) + 1)
+
+
+def test_table_shows_every_figure_and_its_verdict() -> None:
+    figures = [
+        run.Figure("fast", 1.0, 2.0, "ms", bar=10.0),
+        run.Figure("slow ratio", 9.0, 2.0, "s", bar=3.0, bar_on="ratio"),
+        run.Figure("no bar", 5.0, None, "µs"),
+    ]
+    lines = run.table(figures).splitlines()
+    assert len(lines) == 4
+    assert lines[1].startswith("fast") and lines[1].endswith("pass")
+    assert lines[2].startswith("slow ratio") and lines[2].endswith("FAIL")
+    assert figures[2].passed is None
