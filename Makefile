@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test
+.PHONY: run test bench bench-smoke
 
 run: $(RUN_STAMP)
 	@# The demo data goes only into a database that has no schema yet, never
@@ -28,6 +28,15 @@ test: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# Every performance bar of PRODUCT.md section 9 in one table (benchmarks/run.py).
+# The first run generates the call-center-sized database (cached afterwards).
+bench: $(RUN_STAMP)
+	$(BIN)/python -m benchmarks.run
+
+# A tiny run of the generator and every measurement (also part of make test).
+bench-smoke: $(TEST_STAMP)
+	$(BIN)/python -m pytest tests/test_bench_smoke.py -q
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
