@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.review import RequestFilter, mask_phone, request_query, require_supervisor
+from db.review import (
+    RequestFilter,
+    mask_phone,
+    organization_is_broad,
+    request_query,
+    require_supervisor,
+)
 
 Format = Literal["csv", "json"]
 FIELDS = (
@@ -56,7 +62,8 @@ def export_rows(
 ) -> Iterator[dict[str, str]]:
     """The selected calls newest first, one flat record each, streamed."""
     with factory() as session:
-        result = session.execute(request_query(filters).execution_options(yield_per=BATCH))
+        query = request_query(filters, broad_organization=organization_is_broad(session, filters))
+        result = session.execute(query.execution_options(yield_per=BATCH))
         for row in result:
             yield _record(row, masked)
 

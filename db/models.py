@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -45,6 +46,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Predicates of the supervisor queue's partial indexes. SQLite uses a partial
+# index only when the query's WHERE holds the same terms with the same
+# literals, so db.review builds its WHERE from these very strings.
+UNREVIEWED_FAILED = "reviewed_at IS NULL AND (state = 'locked' OR outcome = 'verification_failed')"
+EARLY_CANCELLATION = "action IN ('cancel_now', 'cancel_now_with_expedited')"
+NEEDS_APPROVAL = "needs_approval"
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -179,8 +188,15 @@ class Call(Base):
         Index("ix_call_tenant_id_started_at", "tenant_id", "started_at"),
         Index("ix_call_outcome_started_at", "outcome", "started_at"),
         Index("ix_call_agent_id_state", "agent_id", "state"),
-        # The supervisor queue: locked calls not yet reviewed, newest first.
-        Index("ix_call_state_started_at", "state", "started_at"),
+        # The supervisor queue: failed verifications not yet reviewed, newest first.
+        # Partial, so it holds only what waits; queries repeat its predicate verbatim.
+        Index(
+            "ix_call_unreviewed_failed",
+            "started_at",
+            "id",
+            sqlite_where=text(UNREVIEWED_FAILED),
+            postgresql_where=text(UNREVIEWED_FAILED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -229,8 +245,24 @@ class CancellationRequest(Base):
     """
 
     __tablename__ = "cancellation_request"
-    # The supervisor queue: early cancellations, newest first.
-    __table_args__ = (Index("ix_cancellation_request_action_created_at", "action", "created_at"),)
+    # The supervisor queue, newest first: early cancellations, and requests
+    # needing approval. Partial indexes; queries repeat their predicates verbatim.
+    __table_args__ = (
+        Index(
+            "ix_cancellation_request_early",
+            "created_at",
+            "id",
+            sqlite_where=text(EARLY_CANCELLATION),
+            postgresql_where=text(EARLY_CANCELLATION),
+        ),
+        Index(
+            "ix_cancellation_request_needs_approval",
+            "created_at",
+            "id",
+            sqlite_where=text(NEEDS_APPROVAL),
+            postgresql_where=text(NEEDS_APPROVAL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)

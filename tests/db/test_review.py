@@ -438,7 +438,13 @@ def test_keyset_pages_cover_every_call_once_in_order(any_factory: sessionmaker[S
     assert [r.call_id for r in rows] == _newest_first(made)
 
 
-def test_filters_select_exactly_the_matching_calls(any_factory: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize("broad", [False, True], ids=["by tenant", "by time"])
+def test_filters_select_exactly_the_matching_calls(
+    any_factory: sessionmaker[Session], broad: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if broad:
+        # Every organization prefix counts as broad: the time-ordered plan answers.
+        monkeypatch.setattr(review, "BROAD_ORGANIZATION", 0)
     supervisor, made, tenants = many_calls(any_factory, 150, NOW)
     ana = next(c.agent_id for c in made)
     since, before = NOW - timedelta(days=20), NOW - timedelta(days=6)
