@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from textual import events
 from textual.pilot import Pilot
 
 from db.agents import reset_agent
@@ -64,8 +65,11 @@ async def settle(pilot: Pilot[int]) -> None:
 
 
 async def sign_in(pilot: Pilot[int], username: str, passphrase: str) -> None:
-    """Type the credentials and press Enter, as on the sign-in screen."""
-    await pilot.press(*username, "enter", *passphrase, "enter")
+    """Paste the credentials, Enter after each, as on the sign-in screen."""
+    for value in (username, passphrase):
+        pilot.app.post_message(events.Paste(value))
+        await pilot.pause()
+        await pilot.press("enter")
     await settle(pilot)
 
 
@@ -75,11 +79,15 @@ async def start_call(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
-async def answer(pilot: Pilot[int], item: Item, stated: Mapping[str, str]) -> None:
-    """Type ``stated`` into ``item``'s fields (Tab between them) and press Enter.
+async def answer(
+    pilot: Pilot[int], item: Item, stated: Mapping[str, str], keys: bool = False
+) -> None:
+    """Put ``stated`` in ``item``'s fields (Tab between them) and press Enter.
 
-    The desk must already have focused the item's first field: that is how
-    the agent knows which question to read out next.
+    With ``keys`` every character is a key press, as typed; otherwise each
+    field's text arrives as one paste (the pilot spends ~60 ms per key). The
+    desk must already have focused the item's first field: that is how the
+    agent knows which question to read out next.
     """
     app = pilot.app
     fields = ITEM_SPECS[item].fields
@@ -89,15 +97,23 @@ async def answer(pilot: Pilot[int], item: Item, stated: Mapping[str, str]) -> No
     for number, field in enumerate(fields):
         if number:
             await pilot.press("tab")
-        await pilot.press("ctrl+u", *stated.get(field, ""))
+        await pilot.press("ctrl+u")
+        value = stated.get(field, "")
+        if keys:
+            await pilot.press(*value)
+        elif value:
+            app.post_message(events.Paste(value))
+            await pilot.pause()
     await pilot.press("enter")
     await settle(pilot)
 
 
-async def verify_all(pilot: Pilot[int], answers: Mapping[Item, Mapping[str, str]]) -> None:
+async def verify_all(
+    pilot: Pilot[int], answers: Mapping[Item, Mapping[str, str]], keys: bool = False
+) -> None:
     """Answer every item the desk asks for, in the order it asks."""
     for item, stated in answers.items():
-        await answer(pilot, item, stated)
+        await answer(pilot, item, stated, keys)
 
 
 async def end_call(pilot: Pilot[int], *keys: str) -> None:

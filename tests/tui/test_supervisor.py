@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
+from db.agents import authenticate, get_agent
 from db.audit import verify_chain
 from db.engine import unit_of_work
 from db.models import AuditEvent, CancellationRequest, Subscription
@@ -255,6 +256,25 @@ async def test_notes_and_review_from_the_request_screen(
         assert not [r for r in queue.rows if r.kind == "failed_verification"]
     types = _event_types(factory)
     assert types[-2:] == ["review.note_added", "call.reviewed"]
+
+
+async def test_resetting_a_locked_agent_from_the_queue(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    for _ in range(SETTINGS.signin_lock_after):
+        authenticate(factory, "bo", "wrong passphrase", START, SETTINGS.signin_lock_after)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        assert "Agent lock" in screen_text(app)
+        await open_row(pilot, queue, "agent_locked")
+        print("SCREEN", app.screen, app._notifications)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not [r for r in queue.rows if r.kind == "agent_locked"]
+    assert get_agent(factory, "bo").locked_at is None
+    assert _event_types(factory)[-1] == "agent.reset"
 
 
 # --- the request list -------------------------------------------------------------
