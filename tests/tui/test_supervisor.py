@@ -269,7 +269,6 @@ async def test_resetting_a_locked_agent_from_the_queue(
         queue = await open_queue(pilot)
         assert "Agent lock" in screen_text(app)
         await open_row(pilot, queue, "agent_locked")
-        print("SCREEN", app.screen, app._notifications)
         await pilot.press("y")
         await settle(pilot)
         assert not [r for r in queue.rows if r.kind == "agent_locked"]

@@ -75,7 +75,7 @@ class SupervisorNumbersScreen(SupervisorScreen):
         """Back to the queue."""
         self.app.pop_screen()
 
-    @work(thread=True, group="db", exclusive=True)
+    @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor, now = self.agent.id, self.desk.clock()
 

@@ -101,14 +101,14 @@ class SupervisorQueueScreen(SupervisorScreen):
             self._confirm_clear(row.tenant_id, row.organization)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
-        from tui.screens.decision_modal import DecisionModal
+        from tui.screens.confirm_modal import ConfirmModal
 
-        def decided(reason: str | None) -> None:
-            if reason is not None:
+        def decided(yes: bool | None) -> None:
+            if yes:
                 self._reset(agent_id)
 
         lines = ("Clears the failed sign-ins; the agent can sign in again.",)
-        self.app.push_screen(DecisionModal(f"Reset agent {username}", lines), decided)
+        self.app.push_screen(ConfirmModal(f"Reset agent {username}", lines), decided)
 
     def _confirm_clear(self, tenant_id: int, organization: str) -> None:
         from tui.screens.decision_modal import DecisionModal
@@ -122,7 +122,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
-    @work(thread=True, group="db", exclusive=True)
+    @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor = self.agent.id
 
@@ -133,7 +133,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         self.review_call("loading the queue", load)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _reset(self, agent_id: int) -> None:
         actor = self.agent.id
 
@@ -146,7 +146,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         self.review_call("resetting the agent", reset)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _clear(self, tenant_id: int, reason: str) -> None:
         actor, now = self.agent.id, self.desk.clock()
 

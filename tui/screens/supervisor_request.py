@@ -180,7 +180,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
-    @work(thread=True, group="db", exclusive=True)
+    @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor, call_id = self.agent.id, self.call_id
 
@@ -191,7 +191,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
         self.review_call("loading the call", load)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _decide(self, request_id: int, decision: Decision, reason: str, seen: str) -> None:
         actor, now = self.agent.id, self.desk.clock()
 
@@ -204,7 +204,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
         self.review_call("recording the decision", decide)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _clear(self, tenant_id: int, reason: str) -> None:
         actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
 
@@ -217,7 +217,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
         self.review_call("clearing the lock", clear)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _note(self, text: str) -> None:
         actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
 
@@ -229,7 +229,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
         self.review_call("adding the note", note)
 
-    @work(thread=True, group="db")
+    @work(thread=True, group="decision")
     def _reviewed(self) -> None:
         actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
 
