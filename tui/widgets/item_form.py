@@ -96,4 +96,4 @@ class ItemForm(Vertical):
             result.update(f"{label}: ✓ Match")
         else:
             result.add_class("miss")
-            result.update(f"{label}: ✗ Miss. Say: “{MISS_SENTENCE}”")
+            result.update(f"{label}: ✗ Miss\nSay: “{MISS_SENTENCE}”")

@@ -1,0 +1,188 @@
+"""Calls that do not get through the gate: misses, locks, input errors, expiry."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import desk as desk_api
+from db.demo import DemoReport
+from db.models import Agent, ItemCheck
+from db.settings import Settings
+from tests.tui.conftest import START, Clock
+from tests.tui.drive import (
+    answer,
+    end_call,
+    known_passphrase,
+    last_call,
+    on_file,
+    settle,
+    sign_in,
+    start_call,
+    text,
+    verify_all,
+)
+from tui.screens.end_call_modal import EndCallModal
+from tui.widgets.item_form import MISS_SENTENCE, field_id
+from verification.kinds import CallState, CheckResult, Item, Outcome
+
+CALLER = "jose.perez@contoso.example.com"
+WRONG_PHONES = ("425-555-0199", "425-555-0198", "425-555-0197", "425-555-0196")
+
+
+async def test_misses_lock_the_call(
+    factory: sessionmaker[Session], demo: DemoReport, settings: Settings, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await answer(pilot, Item.USER_ID, {"value": CALLER})
+        for number, phone in enumerate(WRONG_PHONES[: settings.max_misses], start=1):
+            await answer(pilot, Item.PHONE, {"value": phone})
+            screen = text(app)
+            assert MISS_SENTENCE in screen
+            assert f"Misses left: {settings.max_misses - number}" in screen
+        await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[-1]})
+
+        screen = text(app)
+        assert "the call is locked" in screen
+        desk = app.screen
+        # A locked call offers only "end call".
+        assert desk.check_action("end_call", ()) is True
+        for kind in ("cancel_now", "auto_renew_off", "expedited"):
+            assert desk.check_action("act", (kind,)) is False
+        assert "Cancel now" not in screen
+        assert app.focused is None  # nothing left to type into
+
+        await pilot.press("f4")
+        assert isinstance(app.screen, EndCallModal)
+        assert app.screen.query_one("#outcomes").highlighted_option.id == "verification_failed"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "closed: verification_failed" in text(app)
+
+    call = last_call(factory)
+    assert call.outcome is Outcome.VERIFICATION_FAILED
+    results = [(check.item, check.result) for check in call.checks]
+    assert results == [(Item.USER_ID, CheckResult.MATCH)] + [(Item.PHONE, CheckResult.MISMATCH)] * (
+        settings.max_misses + 1
+    )
+
+
+def lock_tenant(factory: sessionmaker[Session], settings: Settings, user_id: str) -> None:
+    """Two earlier calls (by another agent) that locked: the tenant locks."""
+    with factory() as session:
+        agent_id = session.scalars(select(Agent.id).where(Agent.username == "agent2")).one()
+    now = START.replace(hour=9)
+    for _ in range(settings.tenant_lock_calls):
+        call_id = desk_api.start_call(factory, agent_id, "agent2", settings, now).call_id
+        desk_api.submit_item(
+            factory, call_id, "agent2", Item.USER_ID, {"value": user_id}, settings, now
+        )
+        for phone in WRONG_PHONES:
+            view = desk_api.submit_item(
+                factory, call_id, "agent2", Item.PHONE, {"value": phone}, settings, now
+            )
+        assert view.locked
+        desk_api.end_call(factory, call_id, "agent2", Outcome.VERIFICATION_FAILED, "", now)
+
+
+async def test_a_locked_tenant_is_shown_as_soon_as_it_is_found(
+    factory: sessionmaker[Session], demo: DemoReport, settings: Settings, make_app
+) -> None:
+    lock_tenant(factory, settings, CALLER)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await answer(pilot, Item.USER_ID, {"value": CALLER})
+        screen = text(app)
+        assert "Transfer the caller to a supervisor" in screen
+        assert app.screen.check_action("act", ("cancel_now",)) is False
+        assert app.focused is None  # no further items are asked
+        await pilot.press("f4")
+        assert app.screen.query_one("#outcomes").highlighted_option.id == "escalated"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "closed: escalated" in text(app)
+
+    call = last_call(factory)
+    assert call.outcome is Outcome.ESCALATED
+    assert [check.item for check in call.checks] == [Item.USER_ID]
+
+
+async def test_input_errors_show_inline_and_do_not_count(
+    factory: sessionmaker[Session], demo: DemoReport, settings: Settings, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await answer(pilot, Item.USER_ID, {"value": "not a user id"})
+        assert "(not counted)" in text(app)
+        await answer(pilot, Item.USER_ID, {"value": CALLER})
+        await answer(pilot, Item.PHONE, {"value": "12"})
+        screen = text(app)
+        assert "not a phone number: 12 (not counted)" in screen
+        assert f"Misses left: {settings.max_misses}" in screen
+        # What was typed stays, to be corrected rather than typed again.
+        phone = app.screen.query_one(f"#{field_id(Item.PHONE, 'value')}")
+        assert phone.value == "12"
+        assert app.focused is phone
+
+    call = last_call(factory)
+    assert call.state is CallState.OPEN
+    assert [(c.item, c.result) for c in call.checks] == [(Item.USER_ID, CheckResult.MATCH)]
+
+
+async def test_a_verification_expires(
+    factory: sessionmaker[Session],
+    demo: DemoReport,
+    settings: Settings,
+    clock: Clock,
+    make_app,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, CALLER))
+        assert "Gate OPEN" in text(app)
+
+        clock.advance(minutes=settings.verification_expiry_minutes, seconds=1)
+        await pilot.pause(1.2)  # the desk's one-second tick notices
+        await settle(pilot)
+        screen = text(app)
+        assert "Gate CLOSED" in screen
+        assert "expired" in screen
+        assert app.screen.check_action("act", ("cancel_now",)) is None
+        # Back to the first item, to be asked again.
+        assert app.focused is not None
+        assert app.focused.id == field_id(Item.USER_ID, "value")
+
+    view = desk_api.load_call(factory, last_call(factory).id, settings, clock())
+    assert not view.gate_open
+    assert all(state.status == "not_asked" for state in view.items)
+    with factory() as session:
+        assert session.scalars(select(ItemCheck)).all()  # the checks themselves are kept
+
+
+async def test_end_call_is_offered_while_verifying_and_can_go_back(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await pilot.press(*"jose")
+        await pilot.press("f4")
+        assert isinstance(app.screen, EndCallModal)
+        assert app.screen.query_one("#outcomes").highlighted_option.id == "abandoned"
+        await pilot.press("escape")
+        # Back in the call with what was typed.
+        assert app.focused is not None and app.focused.value == "jose"
+        await end_call(pilot)
+        assert "closed: abandoned" in text(app)
+
+    assert last_call(factory).outcome is Outcome.ABANDONED
