@@ -7,10 +7,11 @@
 The schema comes from ``db.migrate.upgrade``; the rows are synthetic tenants,
 account users, subscriptions, agents and closed calls, each call with the item
 checks, cancellation requests and audit events the desk writes for it, in the
-same shapes (``db.desk``). The audit chain is computed here in Python with
-``db.audit.canonical_payload`` and ``event_hash`` and so verifies like one the
-desks appended. Rows go in by executemany (SQLite) or COPY (PostgreSQL) in
-large batches, a few transactions in all.
+same shapes (``db.desk``), over the year before ``ANCHOR``. The audit chain
+is computed here in Python with ``db.audit.canonical_payload`` and
+``event_hash`` and so verifies like one the desks appended. Rows go in by
+executemany (SQLite) or COPY (PostgreSQL), one transaction per batch of
+50,000 calls; a second process hashes and stores the chain meanwhile.
 
 A SQLite database is built under ``benchmarks/.cache/`` in a name keyed by
 its size, the generator version and the schema revision, and reused when it
@@ -31,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ class Generated:
     counts: Counts
     seconds: float
     cached: bool = False
-    head_hash: str = field(default=GENESIS_HASH)
+    head_hash: str = GENESIS_HASH
 
 
 # --- where rows go ------------------------------------------------------------
