@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.agents import AgentInfo
-    from db.desk import CallView, SubscriptionView
+    from db.desk import CallView, ItemState, SubscriptionView
     from tui.app import CallgateApp
     from verification.policy import Option
 
@@ -53,6 +53,26 @@ NOT_ADMIN_TEXT = (
 )
 
 
+def next_item(
+    items: tuple[ItemState, ...], current: Item | None, checked: Item | None
+) -> Item | None:
+    """The item to ask next: after a check, the next one not asked yet.
+
+    Items are asked in order; once every item was asked, the missed ones come
+    round again. Without a check (a new or reloaded call) the agent stays on
+    the item they were on, if it still needs an answer.
+    """
+    order = [state.item for state in items]
+    status = {state.item: state.status for state in items}
+    if checked is None and current is not None and status.get(current, "matched") != "matched":
+        return current
+    start = order.index(checked) + 1 if checked in status else 0
+    rotated = order[start:] + order[:start]
+    unasked = (item for item in rotated if status[item] == "not_asked")
+    missed = (item for item in rotated if status[item] == "missed")
+    return next(unasked, None) or next(missed, None)
+
+
 class DeskScreen(Screen[None]):
     """Item list and gate on the left; the question, or the subscriptions, on the right."""
 
@@ -71,6 +91,8 @@ class DeskScreen(Screen[None]):
         Binding("r", "act('auto_renew_off')", "Renew off", show=False),
         Binding("x", "act('expedited')", "Expedite", show=False),
         Binding("ctrl+o", "sign_out", "Sign out"),
+        Binding("pageup", "other_item(-1)", "Previous item", show=False),
+        Binding("pagedown", "other_item(1)", "Next item", show=False),
     ]
 
     def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
@@ -134,6 +156,19 @@ class DeskScreen(Screen[None]):
                 return None
             return True if self._selected_option(str(parameters[0])) else None
         return True
+
+    def action_other_item(self, step: int) -> None:
+        """Ask another item that still needs an answer (PageUp/PageDown)."""
+        view, current = self.view, self._current
+        if view is None or current is None:
+            return
+        pending = [s.item for s in view.items if s.status != "matched"]
+        if current in pending and len(pending) > 1:
+            self._current = pending[(pending.index(current) + step) % len(pending)]
+            form = self.query_one(ItemForm)
+            form.show_item(self._current)
+            form.show_result("", None)
+            self.query_one(ItemList).show(view, self._current)
 
     def action_new_call(self) -> None:
         """Start a call; it is recorded before anything is asked."""
@@ -334,7 +369,7 @@ class DeskScreen(Screen[None]):
                 form.clear(message.checked)
         elif previous is None:
             form.show_result("", None)
-        self._redraw(force_focus=message.checked is not None)
+        self._redraw(checked=message.checked)
 
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
@@ -389,7 +424,7 @@ class DeskScreen(Screen[None]):
             self.notify("Verification expired: ask the items again.", severity="warning")
             self._reload(view.call_id)
 
-    def _redraw(self, force_focus: bool = False) -> None:
+    def _redraw(self, checked: Item | None = None) -> None:
         view = self.view
         self._tick()
         switcher = self.query_one("#main", ContentSwitcher)
@@ -409,9 +444,9 @@ class DeskScreen(Screen[None]):
         elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
             self._stop(NOT_ADMIN_TEXT)
         else:
-            current = next((s.item for s in view.items if s.status != "matched"), None)
+            current = next_item(view.items, self._current, checked)
             switcher.current = "verify"
-            if current is not None and (current != self._current or force_focus):
+            if current is not None and (current != self._current or checked is not None):
                 self.query_one(ItemForm).show_item(current)
         self._current = current
         # With the gate open the item list has nothing left to say: the gate
