@@ -250,9 +250,7 @@ def _median_over(fn: Callable[[T], object], values: Sequence[T]) -> float:
 # --- recording an item check ------------------------------------------------------
 
 
-def _stated_items(
-    session: Session, tenant: Tenant, user_id: str
-) -> list[tuple[Item, dict[str, str]]]:
+def _stated_items(tenant: Tenant, user_id: str) -> list[tuple[Item, dict[str, str]]]:
     """What a caller who knows the account states for each required item."""
     return [
         (Item.USER_ID, {"value": user_id.upper()}),
@@ -282,7 +280,7 @@ def _callers(factory: sessionmaker[Session], count: int) -> list[list[tuple[Item
             user = session.get(AccountUser, admin_id)
             if user is None or not user.is_admin or user.tenant.support_pin_hash:
                 continue
-            callers.append(_stated_items(session, user.tenant, user.user_id))
+            callers.append(_stated_items(user.tenant, user.user_id))
             if len(callers) == count:
                 break
     return callers
