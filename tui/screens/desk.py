@@ -84,9 +84,10 @@ class DeskScreen(Screen[None]):
         Binding("f4", "end_call", "End call"),
         # F-keys stay visible (dimmed) while the agent types in a field; the
         # letters are the same actions for when the subscription table has focus.
-        Binding("f5", "act('cancel_now')", "Cancel now"),
-        Binding("f6", "act('auto_renew_off')", "Renew off"),
-        Binding("f7", "act('expedited')", "Expedite"),
+        # F6 is the app's supervisor desk key.
+        Binding("f7", "act('cancel_now')", "Cancel now"),
+        Binding("f8", "act('auto_renew_off')", "Renew off"),
+        Binding("f9", "act('expedited')", "Expedite"),
         Binding("c", "act('cancel_now')", "Cancel now", show=False),
         Binding("r", "act('auto_renew_off')", "Renew off", show=False),
         Binding("x", "act('expedited')", "Expedite", show=False),

@@ -16,18 +16,24 @@ HELP = """\
 **A call, start to finish**
 
 1. **n** starts a call; it is recorded at once and the timer runs.
-2. Read out each question, type what the caller says, **Enter** checks it.
-   *Match* moves to the next item. On a miss, read the sentence shown;
-   never hint at which part was wrong. Input errors (not a phone number…)
-   do not count as misses.
+2. Read out each question, type what the caller says, **Enter** checks it
+   and moves to the next item not asked yet. On a miss, read the sentence
+   shown; never hint at which part was wrong. Missed items come round again
+   once all were asked (or **PageUp**/**PageDown** now). Input errors (not a
+   phone number…) are shown under the fields and do not count as misses.
 3. The gate opens when every item matches and the caller is an admin.
 4. Pick a subscription (**↑ ↓**) and an action: **c** cancel now,
    **r** turn auto-renew off, **x** expedited data deletion. Ask each
-   checklist point, tick it (**space**), confirm, then confirm the dates.
-5. **F4** ends the call with an outcome and shows the lines to read back.
+   checklist point and tick it (**space**), **Ctrl+S** to continue, then
+   **y** to confirm the consequences and dates.
+5. **F4** ends the call with an outcome (the likely one is chosen) and shows
+   the lines to read back to the caller.
 
 A locked call or a locked organization offers only **F4** (end call):
 transfer the caller to a supervisor.
+
+After a crash the open call comes back at sign-in: resume it or close it as
+abandoned. If the database is unavailable nothing typed is lost: try again.
 
 **Keys**
 
@@ -35,9 +41,13 @@ transfer the caller to a supervisor.
 | --- | --- |
 | Enter | check the current item |
 | Tab / Shift+Tab, ↑ ↓ | move between fields |
+| PageUp / PageDown | ask another item that still needs an answer |
 | n | new call |
-| c / r / x | cancel now / auto-renew off / expedited deletion |
+| c or F7 | cancel now |
+| r or F8 | turn auto-renew off |
+| x or F9 | expedited deprovisioning |
 | F4 | end call |
+| F6 | supervisor desk (supervisors) |
 | Ctrl+P | command palette: new call, end call, sign out, theme |
 | F1 or ? | this help |
 | Esc | close this help or a dialog |

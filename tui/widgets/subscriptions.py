@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 # "x" is expedited deprovisioning: with cancel-now when the subscription is
 # still running, on its own when it is already cancelled.
 ACTION_KEYS: dict[str, tuple[str, tuple[Action, ...]]] = {
-    "cancel_now": ("c/F5", (Action.CANCEL_NOW,)),
-    "auto_renew_off": ("r/F6", (Action.AUTO_RENEW_OFF,)),
-    "expedited": ("x/F7", (Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING)),
+    "cancel_now": ("c/F7", (Action.CANCEL_NOW,)),
+    "auto_renew_off": ("r/F8", (Action.AUTO_RENEW_OFF,)),
+    "expedited": ("x/F9", (Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING)),
 }
 CHANNEL_NAMES = {
     Channel.DIRECT: "direct",
