@@ -103,7 +103,10 @@ class CallgateApp(App[int]):
             detail = friendly_error(exc)
             if detail is None:
                 raise
-            poster.post_message(messages.DatabaseFailed(doing, detail))
+            # The app tells the agent; the poster gives its form back for a retry.
+            self.post_message(messages.DatabaseFailed(doing, detail))
+            if poster is not self:
+                poster.post_message(messages.DatabaseFailed(doing, detail))
         return None
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:

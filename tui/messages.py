@@ -30,8 +30,12 @@ class SchemaOutdated(Message):
         self.detail = detail
 
 
-class DatabaseFailed(Message):
-    """A database call failed for a reason the agent can retry (down, locked)."""
+class DatabaseFailed(Message, bubble=False):
+    """A database call failed for a reason the agent can retry (down, locked).
+
+    Posted to the app (which notifies) and to the screen that asked (which
+    re-enables its form); it does not bubble, so the notice is shown once.
+    """
 
     def __init__(self, doing: str, detail: str) -> None:
         super().__init__()

@@ -389,7 +389,7 @@ class DeskScreen(Screen[None]):
         self.notify(message.detail, title="Not done", severity="warning", timeout=8)
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
-        """Allow a retry; the app shows the notification as the message bubbles on."""
+        """Allow a retry (the app shows the notice)."""
         self._busy = False
         if self._current is not None:
             self.query_one(ItemForm).show_error("Not checked: the database is unavailable.")

@@ -34,9 +34,7 @@ class RecoveredCallModal(ModalScreen[RecoveryChoice]):
         entered = sum(1 for state in self._view.items if state.status != "not_asked")
         with Vertical(id="recovered"):
             yield Label("Your call was interrupted", classes="title")
-            yield Static(
-                f"Call #{self._view.call_id}, started {self._started}, "
-                f"{entered} item(s) already checked, is still open."
-            )
+            yield Static(f"Call #{self._view.call_id}, started {self._started}, is still open.")
+            yield Static(f"Items already checked: {entered}")
             yield Static("Enter: resume it where it was · a: close it as abandoned", classes="hint")
         yield Footer()

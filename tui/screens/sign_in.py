@@ -101,7 +101,7 @@ class SignInScreen(Screen[None]):
         self.app.switch_screen(DeskScreen(message.agent, message.open_call))
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
-        """Give the form back for a retry; the message bubbles on to the app's notice."""
+        """Give the form back for a retry (the app shows the notice)."""
         self._say("Could not reach the database. Press Enter to try again.")
         self._set_enabled(True)
         self.query_one("#passphrase", Input).focus()
