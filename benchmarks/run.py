@@ -23,7 +23,6 @@ import os
 import platform
 import pty
 import random
-import resource
 import sqlite3
 import statistics
 import struct
@@ -38,7 +37,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,7 +54,6 @@ from verification.userid import normalize_user_id
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -220,31 +218,25 @@ def lookups(factory: sessionmaker[Session], runs: int) -> list[Figure]:
         with factory() as session:
             return session.scalars(select(AccountUser).where(AccountUser.id == pk)).first()
 
-    baseline = _median_over(by_pk, user_pks)
-    note = "median; baseline: fetch an account user by primary key"
-    figures = []
-    for name, fn, values in (
-        ("account lookup by user ID", find_by_user_id, emails),
-        ("account lookup by phone", find_by_phone, phones),
-    ):
-        for value in values:  # every sample must find its account
-            if not fn(factory, value):
-                raise RuntimeError(f"{name}: {value!r} found nothing")
-        measured = _median_over(partial(fn, factory), values)
-        figures.append(Figure(name, measured, baseline, "ms", bar=2.0, note=note))
-    return figures
-
-
-def _median_over(fn: Callable[[T], object], values: Sequence[T]) -> float:
-    """Median milliseconds of ``fn(value)`` over ``values``, after two untimed calls."""
-    for value in values[:2]:
-        fn(value)
-    samples = []
-    for value in values:
-        started = time.perf_counter()
-        fn(value)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+    by_user_id = partial(find_by_user_id, factory)
+    by_phone = partial(find_by_phone, factory)
+    for email, phone in zip(emails, phones, strict=False):  # each sample finds its account
+        if not by_user_id(email) or not by_phone(phone):
+            raise RuntimeError(f"a sampled account was not found: {email!r} or {phone!r}")
+    # Interleaved, so that a cache warming up or a busy neighbour weighs on all three alike.
+    functions: tuple[Callable[[Any], object], ...] = (by_pk, by_user_id, by_phone)
+    samples: list[list[float]] = [[], [], []]
+    for sample in zip(user_pks, emails, phones, strict=False):
+        for kind, (fn, value) in enumerate(zip(functions, sample, strict=True)):
+            started = time.perf_counter()
+            fn(value)
+            samples[kind].append(time.perf_counter() - started)
+    baseline, user_id_ms, phone_ms = (statistics.median(s) * 1000 for s in samples)
+    note = f"median of {len(samples[0])}; baseline: fetch an account user by primary key"
+    return [
+        Figure("account lookup by user ID", user_id_ms, baseline, "ms", bar=2.0, note=note),
+        Figure("account lookup by phone", phone_ms, baseline, "ms", bar=2.0, note=note),
+    ]
 
 
 # --- recording an item check ------------------------------------------------------
@@ -436,17 +428,28 @@ def supervisor(factory: sessionmaker[Session], runs: int) -> list[Figure]:
     ]
 
 
+def _peak_rss_kib() -> int:
+    """This process's peak resident set size (VmHWM).
+
+    Not ``getrusage``'s ``ru_maxrss``: on Linux that keeps the high-water mark
+    from before ``exec``, i.e. the parent's size at the fork.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _memory_probe(url: str) -> None:
     """Child process: peak RSS with the desk loaded, then after every supervisor read."""
     import tui.app
     import tui.screens.desk  # noqa: F401
 
     factory = make_sessionmaker(make_engine(url))
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    loaded = _peak_rss_kib()
     for _name, fn in supervisor_views(factory):
         fn()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"loaded_kib": loaded, "peak_kib": peak}))
+    print(json.dumps({"loaded_kib": loaded, "peak_kib": _peak_rss_kib()}))
 
 
 def supervisor_memory(url: str) -> Figure:
