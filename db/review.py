@@ -846,7 +846,7 @@ def _detail(session: Session, call_id: int) -> CallDetail:
         checks=tuple(_check_line(check, tenant, caller) for check in checks),
         requests=_request_lines(session, call.id),
         review_notes=_notes(session, call.id),
-        timeline=_timeline(session, call.id, call.started_at),
+        timeline=_timeline(session, call),
     )
 
 
@@ -977,21 +977,26 @@ def _notes(session: Session, call_id: int) -> tuple[NoteLine, ...]:
     return tuple(NoteLine(username, note.text, note.created_at) for note, username in rows)
 
 
-def _timeline(session: Session, call_id: int, started_at: datetime) -> tuple[TimelineEntry, ...]:
+def _timeline(session: Session, call: Call) -> tuple[TimelineEntry, ...]:
     """Audit events whose payload names this call.
 
     Payloads are canonical JSON (sorted keys, no spaces), so the key and value
     appear as ``"call_id":N`` followed by ``,`` or ``}``; the JSON is then
     checked, so a value that merely contains the text never slips in. Only
-    events from the call's start on are read: a recent call costs little
-    however long the chain, an old one still reads everything after it.
+    the stretches of the chain when the call ran and when it was decided on
+    (approvals, notes, review) are read, so an old call costs what a new one does.
     """
-    marker = f'"call_id":{call_id}'
-    first = _first_seq_since(session, started_at - CLOCK_SKEW)
+    marker = f'"call_id":{call.id}'
+    stretches = or_(
+        *(
+            and_(AuditEvent.seq >= first, AuditEvent.seq < end)
+            for first, end in _stretches(session, call)
+        )
+    )
     rows = session.execute(
         select(AuditEvent)
         .where(
-            AuditEvent.seq >= first,
+            stretches,
             or_(
                 AuditEvent.payload.contains(marker + ",", autoescape=True),
                 AuditEvent.payload.endswith(marker + "}", autoescape=True),
@@ -1002,8 +1007,35 @@ def _timeline(session: Session, call_id: int, started_at: datetime) -> tuple[Tim
     return tuple(
         TimelineEntry(event.seq, event.occurred_at, event.actor, event.type, event.payload)
         for event in rows
-        if json.loads(event.payload).get("call_id") == call_id
+        if json.loads(event.payload).get("call_id") == call.id
     )
+
+
+def _stretches(session: Session, call: Call) -> list[tuple[int, int]]:
+    """Sequence ranges ``[first, end)`` around the call and every later decision on it."""
+    decided = session.scalars(
+        select(Approval.decided_at)
+        .join(CancellationRequest, CancellationRequest.id == Approval.request_id)
+        .where(CancellationRequest.call_id == call.id)
+    ).all()
+    noted = session.scalars(select(ReviewNote.created_at).where(ReviewNote.call_id == call.id))
+    spans = [(call.started_at, call.ended_at)]
+    spans += [(moment, moment) for moment in (*decided, *noted, call.reviewed_at) if moment]
+    end_of_chain = head(session)[0] + 1
+    ranges = sorted(
+        (
+            _first_seq_since(session, begin - CLOCK_SKEW),
+            end_of_chain if end is None else _first_seq_since(session, end + CLOCK_SKEW),
+        )
+        for begin, end in spans
+    )
+    merged = [ranges[0]]
+    for first, end in ranges[1:]:
+        if first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((first, end))
+    return merged
 
 
 def _first_seq_since(session: Session, moment: datetime) -> int:

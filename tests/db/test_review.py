@@ -398,6 +398,31 @@ def test_the_timeline_holds_only_this_calls_events(
     assert len(timeline) == expected
 
 
+def test_the_timeline_finds_decisions_taken_long_after_the_call(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    with unit_of_work(factory) as session:
+        for hour in range(1, 200):
+            at = NOW + timedelta(hours=hour)
+            append_event(session, actor="x", type="other", payload={"call_id": 0}, at=at)
+    later = NOW + timedelta(days=20)
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    review.decide_expedited(
+        factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", seen, later
+    )
+    review.add_review_note(factory, staff.supervisor.id, call_id, "late", later)
+
+    timeline = review.call_detail(factory, staff.supervisor.id, call_id).timeline
+
+    with factory() as session:
+        payloads = session.scalars(select(AuditEvent.payload).order_by(AuditEvent.seq)).all()
+    expected = [p for p in payloads if json.loads(p).get("call_id") == call_id]
+    assert [e.payload for e in timeline] == expected
+    assert [e.type for e in timeline][-2:] == ["expedited.approved", "review.note_added"]
+
+
 def test_the_queue_reads_the_tenant_lock_from_the_database(
     factory: sessionmaker[Session], staff: Staff
 ) -> None:
