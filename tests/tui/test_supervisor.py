@@ -310,6 +310,21 @@ async def test_the_list_filters_as_you_type_and_pages(
         phone = next(p for org, p, _, _ in tenants.values() if org == "Fabrikam")
         assert phone not in text and phone[-4:] in text
 
+        screen.query_one("#f-since").focus()
+        since = TODAY - timedelta(days=6)
+        await pilot.press(*since.isoformat())
+        await settle(pilot)
+        recent = [c for c in fabrikam if c.started_at.astimezone().date() >= since]
+        newest = max(recent, key=lambda c: (c.started_at, c.call_id))
+        assert table.row_count == len(recent)
+
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        assert app.screen.call_id == newest.call_id
+
 
 async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
     factory: sessionmaker[Session], make_app, tmp_path: Path, monkeypatch
