@@ -152,6 +152,29 @@ async def test_a_supervisor_approves_another_agents_expedited_request(
     assert "expedited.approved" in _event_types(factory)
 
 
+async def test_a_supervisor_rejects_an_expedited_request(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent, account, START)
+    with factory() as session:
+        kept = session.get(Subscription, account.subscription_id).data_deletion_on
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue")
+        queue = await open_queue(pilot)
+        await open_row(pilot, queue, "expedited")
+
+        await decide(pilot, "x", "caller could not confirm")
+
+        assert "rejected by sue" in screen_text(app)
+    with factory() as session:
+        subscription = session.get(Subscription, account.subscription_id)
+        assert subscription.expedited is ExpeditedState.REJECTED
+        assert subscription.data_deletion_on == kept
+    assert "expedited.rejected" in _event_types(factory)
+
+
 async def test_approving_ones_own_call_is_refused(
     factory: sessionmaker[Session], staff: Staff, make_app
 ) -> None:
