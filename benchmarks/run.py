@@ -366,7 +366,7 @@ def _an_organization(factory: sessionmaker[Session]) -> str:
 
 def supervisor_views(factory: sessionmaker[Session]) -> list[tuple[str, Callable[[], object]]]:
     """The supervisor desk's reads: the queue, the first page, a next page, each filter."""
-    from db.review import Cursor, RequestFilter, list_requests, queue
+    from db.review import Cursor, RequestFilter, call_detail, list_requests, queue
 
     actor = _supervisor_id(factory)
     week = RequestFilter(started_from=ANCHOR - timedelta(days=7), started_before=ANCHOR)
@@ -399,6 +399,12 @@ def supervisor_views(factory: sessionmaker[Session]) -> list[tuple[str, Callable
     views += [
         (f"filter: {name}", partial(list_requests, factory, actor, filter_))
         for name, filter_ in filters.items()
+    ]
+    # A call's whole story: the oldest call's timeline reads the far end of the chain.
+    newest = first.rows[0].call_id if first.rows else 1
+    views += [
+        ("timeline of the newest call", partial(call_detail, factory, actor, newest)),
+        ("timeline of the oldest call", partial(call_detail, factory, actor, 1)),
     ]
     return views
 
