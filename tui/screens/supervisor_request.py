@@ -31,7 +31,7 @@ ACTION_LABELS = {
 }
 
 # Fits 80 columns; stated and on-file values wrap within theirs.
-CHECK_COLUMNS = (("Item", 15), ("Result · rules", 18), ("Stated", 18), ("On file", 18))
+CHECK_COLUMNS = (("Item", 15), ("Result · rules", 18), ("Stated", 17), ("On file", 17))
 
 
 class DetailLoaded(Message):
