@@ -450,27 +450,30 @@ def numbers(
         ):
             if 0 <= int(index) < days:
                 per_day[int(index)] = count
-        total, verified, failures = session.execute(
+        # One pass over the period's calls on the time index; a GROUP BY outcome
+        # would have SQLite walk the whole outcome index instead.
+        total, verified, failures, *per_outcome = session.execute(
             select(
                 func.count(),
                 func.count(Call.verified_at),
-                func.coalesce(func.sum(case((failed, 1), else_=0)), 0),
+                _count_where(failed),
+                _count_where(Call.outcome.is_(None)),
+                *(_count_where(Call.outcome == outcome) for outcome in Outcome),
             ).where(in_period)
         ).one()
-        outcomes = session.execute(
-            select(Call.outcome, func.count())
-            .where(in_period)
-            .group_by(Call.outcome)
-            .order_by(func.count().desc())
-        ).all()
+        names = ["open", *(outcome.value for outcome in Outcome)]
+        outcomes = sorted(
+            ((name, int(n)) for name, n in zip(names, per_outcome, strict=True) if n),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
         handle = _handle_seconds(dialect)
         agents = session.execute(
             select(
                 Agent.username,
                 func.count(),
                 func.count(Call.verified_at),
-                func.coalesce(func.sum(case((failed, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Call.outcome == Outcome.CANCELED, 1), else_=0)), 0),
+                _count_where(failed),
+                _count_where(Call.outcome == Outcome.CANCELED),
                 func.avg(handle),
             )
             .join(Agent, Agent.id == Call.agent_id)
@@ -485,7 +488,7 @@ def numbers(
         calls=total,
         verified=verified,
         failed=int(failures),
-        outcomes=tuple((o.value if o else "open", n) for o, n in outcomes),
+        outcomes=tuple(outcomes),
         median_handle_seconds=median,
         agents=tuple(
             AgentNumbers(name, n, v, int(f), int(c), float(avg) if avg is not None else None)
@@ -1064,6 +1067,11 @@ def _day_index(dialect: str, start: datetime) -> ColumnElement[Any]:
         since = func.julianday(Call.started_at) - func.julianday(literal(start, UTCDateTime()))
         return cast(since, Integer)
     return func.floor(extract("epoch", Call.started_at - start) / 86400)
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """How many rows of the group meet ``condition`` (0, not NULL, for none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _handle_seconds(dialect: str) -> ColumnElement[Any]:
