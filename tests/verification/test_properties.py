@@ -12,6 +12,7 @@ from dataclasses import astuple, replace
 from typing import TypeVar
 
 import phonenumbers
+from email_validator import validate_email
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat
@@ -25,7 +26,7 @@ from verification.names import fold_name, match_name
 from verification.organization import match_organization, normalize_organization
 from verification.phone import match_phone, normalize_phone
 from verification.pin import normalize_pin
-from verification.userid import match_user_id, normalize_user_id
+from verification.userid import match_user_id, normalize_user_id, plain_user_id
 
 T = TypeVar("T")
 
@@ -332,3 +333,22 @@ def test_check_item_raises_only_input_errors(item: Item, stated: dict[str, str])
         assert "0100" not in str(error) or "0100" in "".join(stated.values())
     else:
         assert verdict.item is item
+
+
+EMAIL_TOKENS = [*"abcXYZ019.-_+'!@é", "--", "xn--", ".test", ".com", "..", "a" * 63]
+EMAILISH = st.lists(st.sampled_from(EMAIL_TOKENS), max_size=30).map("".join)
+
+
+@SETTINGS
+@given(st.one_of(EMAILISH, st.emails().map(str)))
+@example("ana@contoso.test")
+@example("ana@mail.localhost")
+@example("ana@xn--zz.example.com")
+@example("ana@ab--cd.example.com")
+@example("Ana.Perez@Contoso.COM")
+def test_the_plain_user_id_path_agrees_with_email_validator(text: str) -> None:
+    plain = plain_user_id(text)
+    if plain is None:
+        return  # the library alone judges it
+    result = validate_email(text, check_deliverability=False)
+    assert result.normalized.lower() == plain
