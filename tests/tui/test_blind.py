@@ -86,4 +86,4 @@ async def test_no_on_file_value_is_rendered_during_a_failing_call(
 
     # The steps really were misses and a lock, not something that hid them.
     assert "✗ Miss" in seen[0]
-    assert "closed: verification_failed" in seen[-1]
+    assert "closed: Verification failed" in seen[-1]

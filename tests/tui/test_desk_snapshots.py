@@ -84,7 +84,7 @@ def confirmation(factory: sessionmaker[Session]) -> Step:
 
     async def steps(pilot: Pilot[int]) -> None:
         await gate_open(factory)(pilot)
-        await pilot.press("c", "space", "tab", "space", "ctrl+s")
+        await pilot.press("c", "space", "space", "enter")
 
     return steps
 

@@ -66,7 +66,7 @@ async def test_misses_lock_the_call(
         assert app.screen.query_one("#outcomes").highlighted_option.id == "verification_failed"
         await pilot.press("enter")
         await settle(pilot)
-        assert "closed: verification_failed" in text(app)
+        assert "closed: Verification failed" in text(app)
 
     call = last_call(factory)
     assert call.outcome is Outcome.VERIFICATION_FAILED
@@ -115,7 +115,7 @@ async def test_a_locked_tenant_is_shown_as_soon_as_it_is_found(
         assert app.screen.query_one("#outcomes").highlighted_option.id == "escalated"
         await pilot.press("enter")
         await settle(pilot)
-        assert "closed: escalated" in text(app)
+        assert "closed: Escalated" in text(app)
 
     call = last_call(factory)
     assert call.outcome is Outcome.ESCALATED
@@ -193,6 +193,32 @@ async def test_end_call_is_offered_while_verifying_and_can_go_back(
         # Back in the call with what was typed.
         assert app.focused is not None and app.focused.value == "jose"
         await end_call(pilot)
-        assert "closed: abandoned" in text(app)
+        assert "closed: Abandoned" in text(app)
 
     assert last_call(factory).outcome is Outcome.ABANDONED
+
+
+async def test_an_unknown_user_id_is_a_miss_and_is_asked_again(
+    factory: sessionmaker[Session], demo: DemoReport, settings: Settings, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await answer(pilot, Item.USER_ID, {"value": "nobody@example.com"})
+        screen = text(app)
+        assert "User ID: ✗ Miss" in screen
+        assert f"Misses left: {settings.max_misses - 1}" in screen
+        # Nothing else can be checked before the account is found: the user ID
+        # is asked again, its old answer selected so typing replaces it.
+        field = app.focused
+        assert field is not None and field.id == field_id(Item.USER_ID, "value")
+        await pilot.press(*"x")
+        assert field.value == "x"
+        await pilot.press("pagedown")
+        assert app.focused is field
+        await answer(pilot, Item.USER_ID, {"value": CALLER})
+        assert "User ID: ✓ Match (account found)" in text(app)
+
+    results = [(c.item, c.result) for c in last_call(factory).checks]
+    assert results == [(Item.USER_ID, CheckResult.MISMATCH), (Item.USER_ID, CheckResult.MATCH)]

@@ -77,7 +77,7 @@ async def test_an_open_call_can_be_closed_as_abandoned(
         await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
         await pilot.press("a")
         await settle(pilot)
-        assert "Call #1 closed: abandoned" in text(app)
+        assert "Call #1 closed: Abandoned" in text(app)
         await pilot.press("enter")
         assert "No call." in text(app)
 

@@ -16,13 +16,16 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
     """Tick every point (space), then continue; gives the confirmed points.
 
     Continue stays disabled until every point is ticked, because each one is a
-    question the caller must have answered.
+    question the caller must have answered. Ticking a point moves to the next
+    one (and after the last, to Continue), so a checklist is space… Enter.
     """
 
     CSS_PATH = "checklist_modal.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Back"),
         Binding("ctrl+s", "proceed", "Continue", priority=True),
+        Binding("down", "app.focus_next", "Next", show=False),
+        Binding("up", "app.focus_previous", "Previous", show=False),
     ]
 
     def __init__(self, title: str, points: tuple[str, ...], warnings: tuple[str, ...]) -> None:
@@ -43,7 +46,7 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
                     with Horizontal(classes="point"):
                         yield Checkbox(compact=True)
                         yield Static(point, classes="point-text")
-            yield Button("Continue (ctrl+s)", id="proceed", disabled=bool(self._points))
+            yield Button("Continue", id="proceed", disabled=bool(self._points))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,9 +55,11 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
         (boxes.first() if boxes else self.query_one("#proceed", Button)).focus()
 
     @on(Checkbox.Changed)
-    def _update(self) -> None:
+    def _update(self, event: Checkbox.Changed) -> None:
         self.query_one("#proceed", Button).disabled = not self._all_ticked()
         self.refresh_bindings()
+        if event.value and event.checkbox.has_focus:
+            self.focus_next()
 
     def _all_ticked(self) -> bool:
         return all(box.value for box in self.query(Checkbox))

@@ -54,16 +54,19 @@ NOT_ADMIN_TEXT = (
 
 
 def next_item(
-    items: tuple[ItemState, ...], current: Item | None, checked: Item | None
+    items: tuple[ItemState, ...], current: Item | None, checked: Item | None, tenant_found: bool
 ) -> Item | None:
     """The item to ask next: after a check, the next one not asked yet.
 
     Items are asked in order; once every item was asked, the missed ones come
     round again. Without a check (a new or reloaded call) the agent stays on
-    the item they were on, if it still needs an answer.
+    the item they were on, if it still needs an answer. Until a user ID finds
+    the account nothing else can be checked, so the user ID is asked again.
     """
     order = [state.item for state in items]
     status = {state.item: state.status for state in items}
+    if not tenant_found and Item.USER_ID in status:
+        return Item.USER_ID
     if checked is None and current is not None and status.get(current, "matched") != "matched":
         return current
     start = order.index(checked) + 1 if checked in status else 0
@@ -161,7 +164,7 @@ class DeskScreen(Screen[None]):
     def action_other_item(self, step: int) -> None:
         """Ask another item that still needs an answer (PageUp/PageDown)."""
         view, current = self.view, self._current
-        if view is None or current is None:
+        if view is None or current is None or not view.tenant_found:
             return
         pending = [s.item for s in view.items if s.status != "matched"]
         if current in pending and len(pending) > 1:
@@ -364,7 +367,9 @@ class DeskScreen(Screen[None]):
         if message.checked is not None:
             state = next(s for s in message.view.items if s.item == message.checked)
             matched = state.status == "matched"
-            form.show_result(state.label, matched)
+            # A user ID lookup reveals nothing but "found".
+            found = matched and message.checked is Item.USER_ID
+            form.show_result(state.label, matched, "account found" if found else "")
             form.show_error("")
             if matched:
                 form.clear(message.checked)
@@ -445,7 +450,7 @@ class DeskScreen(Screen[None]):
         elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
             self._stop(NOT_ADMIN_TEXT)
         else:
-            current = next_item(view.items, self._current, checked)
+            current = next_item(view.items, self._current, checked, view.tenant_found)
             switcher.current = "verify"
             if current is not None and (current != self._current or checked is not None):
                 self.query_one(ItemForm).show_item(current)

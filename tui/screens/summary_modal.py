@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from tui.screens.end_call_modal import OUTCOME_LABELS
+
 if TYPE_CHECKING:
     from db.desk import CallSummary
 
@@ -28,10 +30,8 @@ class SummaryModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):
-            yield Label(
-                f"Call #{self._summary.call_id} closed: {self._summary.outcome.value}",
-                classes="title",
-            )
+            outcome = OUTCOME_LABELS[self._summary.outcome]
+            yield Label(f"Call #{self._summary.call_id} closed: {outcome}", classes="title")
             yield Label("Read back to the caller:")
             for line in self._summary.lines:
                 yield Static(f"• {line}", classes="line")

@@ -59,8 +59,10 @@ class ItemForm(Vertical):
         """Switch to ``item``'s question and fields, and focus its first field."""
         self.query_one("#item-switcher", ContentSwitcher).current = f"item-{item.value}"
         self.show_error("")
-        first = ITEM_SPECS[item].fields[0]
-        self.query_one(f"#{field_id(item, first)}", FieldInput).focus()
+        first = self.query_one(f"#{field_id(item, ITEM_SPECS[item].fields[0])}", FieldInput)
+        first.focus()
+        # Asked again after a miss: typing replaces the old answer, arrows keep it.
+        first.select_all()
 
     def values(self, item: Item) -> dict[str, str]:
         """What the agent typed for ``item``, by field name."""
@@ -85,15 +87,15 @@ class ItemForm(Vertical):
         """The input error under the fields; not an attempt."""
         self.query_one("#input-error", Static).update(text)
 
-    def show_result(self, label: str, matched: bool | None) -> None:
-        """The last check: "Match", the miss sentence, or nothing (None)."""
+    def show_result(self, label: str, matched: bool | None, note: str = "") -> None:
+        """The last check: "Match" (with ``note``), the miss sentence, or nothing (None)."""
         result = self.query_one("#check-result", Static)
         result.remove_class("match", "miss")
         if matched is None:
             result.update("")
         elif matched:
             result.add_class("match")
-            result.update(f"{label}: ✓ Match")
+            result.update(f"{label}: ✓ Match ({note})" if note else f"{label}: ✓ Match")
         else:
             result.add_class("miss")
             result.update(f"{label}: ✗ Miss\nSay: “{MISS_SENTENCE}”")
