@@ -19,13 +19,13 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pycountry
 from sqlalchemy import insert, select
@@ -71,6 +71,34 @@ OPTIONAL_COLUMNS = (
     "data_deletion_on",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# What ``_tenant`` reads: every row of a tenant repeats them, so a tenant's
+# fields are validated once per distinct set of values, not once per user.
+_TENANT_COLUMNS = (
+    "organization",
+    "contact_first_name",
+    "contact_last_name",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "domains",
+    "support_pin",
+)
+_SUBSCRIPTION_COLUMNS = (
+    "kind",
+    "channel",
+    "status",
+    "term_start",
+    "term_end",
+    "canceled_at",
+    "data_deletion_on",
+    "auto_renew",
+)
+# Parsed field groups by their raw values, with the reasons they were bad.
+_Memo = dict[tuple[object, ...], tuple[object, list[str]]]
 MIN_PIN_LENGTH = 4
 # Bound on the number of values in one IN (...) list: under SQLite's limit.
 _CHUNK = 500
@@ -79,6 +107,7 @@ _FALSE = frozenset({"false", "no", "n", "0", ""})
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 def _max_length(model: type[Base], column: str) -> int:
@@ -237,10 +266,11 @@ def import_records(
     """
     bad: list[BadRow] = []
     rows: list[_Row] = []
+    memo: _Memo = {}
     count = 0
     for line, record in records:
         count += 1
-        row, reasons = _parse(line, record, default_region)
+        row, reasons = _parse(line, record, default_region, memo)
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
         elif row is not None:
@@ -461,7 +491,7 @@ _Parts = _TenantFields | _SubscriptionFields | _UserFields
 
 
 def _parse(
-    line: int, record: Mapping[str, object], default_region: str
+    line: int, record: Mapping[str, object], default_region: str, memo: _Memo
 ) -> tuple[_Row | None, list[str]]:
     """One record validated and normalized, or the reasons it is bad."""
     f = _Fields(record)
@@ -469,7 +499,7 @@ def _parse(
     if unknown:
         f.reasons.append(f"unknown field(s): {', '.join(unknown)}")
     tenant_ref = f.text("tenant_ref", required=True)
-    tenant = _tenant(f, default_region)
+    tenant = _memoized(memo, f, _TENANT_COLUMNS, lambda: _tenant(f, default_region))
     user_id = f.text("user_id", required=True)
     if user_id:
         try:
@@ -478,10 +508,32 @@ def _parse(
             f.reasons.append(str(exc))
     user = _UserFields(f.text("display_name") or user_id, f.flag("is_admin"))
     product_name = f.text("product_name", required=True)
-    subscription = _subscription(f)
+    subscription = _memoized(memo, f, _SUBSCRIPTION_COLUMNS, lambda: _subscription(f))
     if f.reasons or subscription is None:
         return None, f.reasons
     return _Row(line, tenant_ref, tenant, user_id, user, product_name, subscription), []
+
+
+def _memoized(memo: _Memo, f: _Fields, columns: tuple[str, ...], parse: Callable[[], T]) -> T:
+    """``parse()`` once per distinct set of raw values of ``columns``.
+
+    The rows of one tenant repeat its fields, so each set is validated once;
+    the reasons it was bad are replayed on every row that repeats it.
+    """
+    key = (columns, *(_hashable(f.record.get(name)) for name in columns))
+    known = memo.get(key)
+    if known is not None:
+        f.reasons.extend(known[1])
+        return cast(T, known[0])
+    before = len(f.reasons)
+    parsed = parse()
+    memo[key] = (parsed, f.reasons[before:])
+    return parsed
+
+
+def _hashable(value: object) -> object:
+    """A record value as a memo key part; JSON may give lists or objects."""
+    return value if isinstance(value, str) else (type(value).__name__, repr(value))
 
 
 def _tenant(f: _Fields, default_region: str) -> _TenantFields:

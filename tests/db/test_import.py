@@ -225,6 +225,21 @@ def test_every_bad_row_is_reported(factory: Factory, tmp_path: Path) -> None:
     assert "not a user ID" in lines(report)[5] and "unknown channel" in lines(report)[5]
 
 
+def test_a_bad_tenant_field_is_reported_on_every_row_that_repeats_it(
+    factory: Factory, tmp_path: Path
+) -> None:
+    rows = [
+        row(phone="12", kind="weekly"),
+        row(phone="12", kind="weekly", user_id="ben@contoso.com"),
+        row(user_id="cy@contoso.com", tenant_ref="T-2", phone="(425) 555-0199"),
+    ]
+    report = import_accounts(factory, write_csv(tmp_path / "a.csv", rows))
+    assert sorted(lines(report)) == [2, 3]
+    for line in (2, 3):
+        assert "not a phone number" in lines(report)[line]
+        assert "unknown kind" in lines(report)[line]
+
+
 def test_line_numbers_count_quoted_newlines(factory: Factory, tmp_path: Path) -> None:
     rows = [
         row(address_line2="Building 7\nFloor 2"),
