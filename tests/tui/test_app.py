@@ -1,0 +1,86 @@
+"""The desk's frame: opening the database, palette, help, the call timer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.demo import DemoReport
+from db.migrate import SchemaError, head
+from db.settings import Settings
+from tests.tui.conftest import Clock
+from tests.tui.drive import known_passphrase, sign_in, start_call, text
+from tui.app import CallgateApp
+from tui.commands.desk import connector
+from tui.screens.help_modal import HelpModal
+from tui.screens.sign_in import SignInScreen
+
+
+def test_the_desk_upgrades_a_new_sqlite_file(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    factory = connector(Settings(database_url=url))
+    with factory() as session:
+        bind = session.get_bind()
+        assert "call" in inspect(bind).get_table_names()
+        version = session.connection().exec_driver_sql("SELECT version_num FROM alembic_version")
+        assert version.scalar_one() == head()
+
+
+async def test_an_outdated_schema_stops_the_desk_with_its_message(settings: Settings) -> None:
+    def outdated() -> sessionmaker[Session]:
+        raise SchemaError("the database schema is at revision 0001: run `callgate db upgrade`")
+
+    app = CallgateApp(settings, outdated)
+    messages: list[object] = []
+    exit_app = app.exit
+
+    def exit_recording(*args: Any, **kwargs: Any) -> None:
+        messages.append(kwargs.get("message"))
+        exit_app(*args, **kwargs)
+
+    app.exit = exit_recording  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 2
+    assert messages and "callgate db upgrade" in str(messages[-1])
+
+
+async def test_palette_offers_what_can_be_done_now(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        idle = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"New call", "Sign out", "Help", "Theme"} <= idle
+        assert "End call" not in idle
+        await start_call(pilot)
+        calling = {command.title for command in app.get_system_commands(app.screen)}
+        assert "End call" in calling
+        assert not {"New call", "Sign out"} & calling
+
+
+async def test_help_opens_with_f1_and_closes_with_escape(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpModal)
+        assert "A call, start to finish" in text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, SignInScreen)
+
+
+async def test_the_call_timer_follows_the_clock(
+    factory: sessionmaker[Session], demo: DemoReport, clock: Clock, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        assert "Call #1  00:00" in text(app)
+        clock.advance(minutes=4, seconds=7)
+        await pilot.pause(1.1)  # one tick of the timer
+        assert "Call #1  04:07" in text(app)
