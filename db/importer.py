@@ -520,8 +520,14 @@ def _memoized(memo: _Memo, f: _Fields, columns: tuple[str, ...], parse: Callable
     The rows of one tenant repeat its fields, so each set is validated once;
     the reasons it was bad are replayed on every row that repeats it.
     """
-    key = (columns, *(_hashable(f.record.get(name)) for name in columns))
-    known = memo.get(key)
+    raw = tuple(map(f.record.get, columns))
+    # The types are part of the key because True == 1 == 1.0 as dict keys.
+    key: tuple[object, ...] = (columns, raw, tuple(map(type, raw)))
+    try:
+        known = memo.get(key)
+    except TypeError:  # a JSON list or object among the values
+        key = (columns, repr(raw))
+        known = memo.get(key)
     if known is not None:
         f.reasons.extend(known[1])
         return cast(T, known[0])
@@ -529,11 +535,6 @@ def _memoized(memo: _Memo, f: _Fields, columns: tuple[str, ...], parse: Callable
     parsed = parse()
     memo[key] = (parsed, f.reasons[before:])
     return parsed
-
-
-def _hashable(value: object) -> object:
-    """A record value as a memo key part; JSON may give lists or objects."""
-    return value if isinstance(value, str) else (type(value).__name__, repr(value))
 
 
 def _tenant(f: _Fields, default_region: str) -> _TenantFields:
