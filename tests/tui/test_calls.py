@@ -226,3 +226,33 @@ async def test_caller_who_is_not_an_admin_is_denied(
 
     assert last_call(factory).outcome is Outcome.DENIED_NOT_ADMIN
     assert subscription_of(factory, caller).status is SubscriptionStatus.ACTIVE
+
+
+async def test_two_subscriptions_each_with_its_own_actions_and_a_note(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "priya.shah@proseware.example"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        screen = text(app)
+        assert "Business Premium" in screen and "Project Plan 3" in screen
+        desk = app.screen
+        assert desk.check_action("act", ("auto_renew_off",)) is True
+        await pilot.press("down")  # the trial: nothing to offer
+        assert "A trial can't be cancelled" in text(app)
+        assert desk.check_action("act", ("auto_renew_off",)) is None
+        await pilot.press("up", "r", "y")
+        await settle(pilot)
+        await pilot.press("f4", "tab", *"wants the invoice", "enter")
+        await settle(pilot)
+        assert "closed: Auto-renew turned off" in text(app)
+
+    with factory() as session:
+        user = session.scalars(select(AccountUser).where(AccountUser.user_id == caller)).one()
+        direct, trial = user.tenant.subscriptions
+        assert not direct.auto_renew
+        assert trial.status is SubscriptionStatus.ACTIVE
+    assert last_call(factory).notes == "wants the invoice"

@@ -38,25 +38,48 @@ async def test_sign_in_opens_the_desk(factory: sessionmaker[Session], make_app) 
         assert agent.last_signin_at is not None
 
 
-async def test_wrong_passphrase_is_refused_then_locked(
+async def fail_once(pilot) -> None:
+    """Retype a wrong passphrase in the (re-enabled) form and press Enter."""
+    pilot.app.screen.query_one("#passphrase").focus()
+    await pilot.press(*"wrong passphrase", "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_failed_sign_ins_are_slowed_then_locked(
     factory: sessionmaker[Session], make_app
 ) -> None:
     add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
+        passphrase = app.screen.query_one("#passphrase")
         await sign_in(pilot, "ana", "wrong passphrase")
         assert isinstance(app.screen, SignInScreen)
         assert "Wrong username or passphrase" in screen_text(app)
-        for _ in range(4):
-            for field in app.screen.query("Input"):
-                field.disabled = False  # skip the growing delay; it is checked below
-            app.screen.query_one("#passphrase").focus()
-            await pilot.press(*"wrong passphrase", "enter")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+        assert not passphrase.disabled  # the first failures cost nothing
+        await fail_once(pilot)
+        await fail_once(pilot)
+        # From the third failure on, the form waits (db.agents says how long).
+        assert passphrase.disabled
+        await pilot.pause(1.2)
+        assert not passphrase.disabled
+        await fail_once(pilot)
+        for field in app.screen.query("Input"):
+            field.disabled = False  # skip this 2 s wait: the one above is checked
+        await fail_once(pilot)
         assert "locked" in screen_text(app)
-        assert app.screen.query_one("#passphrase").disabled
+        assert passphrase.disabled
     with factory() as session:
         agent = session.scalars(select(Agent).where(Agent.username == "ana")).one()
         assert agent.locked_at is not None
         assert agent.failed_signins == 5
+
+
+async def test_sign_out_between_calls(factory: sessionmaker[Session], make_app) -> None:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana", PASSPHRASE)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#username").value == ""
