@@ -19,12 +19,16 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from tui import messages
+from tui.screens.checklist_modal import ChecklistModal
+from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
+from tui.screens.recovered_modal import RecoveredCallModal
+from tui.screens.summary_modal import SummaryModal
 from tui.widgets.call_bar import CallBar
 from tui.widgets.gate_panel import GatePanel
 from tui.widgets.item_form import ItemForm
 from tui.widgets.item_list import ItemList
-from tui.widgets.subscriptions import SubscriptionPanel, find_option
+from tui.widgets.subscriptions import SubscriptionPanel, consequences, find_option
 from verification.kinds import Item, Outcome
 
 if TYPE_CHECKING:
@@ -103,7 +107,6 @@ class DeskScreen(Screen[None]):
         super().__init__()
         self.agent = agent
         self.view = recovered
-        self._recovered = recovered is not None
         self._busy = False
         self._current: Item | None = None
         self._actions_taken: list[str] = []
@@ -132,8 +135,6 @@ class DeskScreen(Screen[None]):
         self.set_interval(1, self._tick)
         self._redraw()
         if self.view is not None:
-            from tui.screens.recovered_modal import RecoveredCallModal
-
             started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
             self.app.push_screen(RecoveredCallModal(self.view, started), self._recovery_chosen)
 
@@ -208,7 +209,6 @@ class DeskScreen(Screen[None]):
         option = self._selected_option(kind)
         if view is None or sub is None or option is None or not view.gate_open or self._busy:
             return
-        from tui.screens.checklist_modal import ChecklistModal
 
         def checked(confirmed: tuple[str, ...] | None) -> None:
             if confirmed is not None:
@@ -221,9 +221,6 @@ class DeskScreen(Screen[None]):
             checked(())
 
     def _confirm(self, sub: SubscriptionView, option: Option, confirmed: tuple[str, ...]) -> None:
-        from tui.screens.confirm_modal import ConfirmModal
-        from tui.widgets.subscriptions import consequences
-
         def decided(yes: bool | None) -> None:
             if yes and self.view is not None:
                 self._busy = True
@@ -401,8 +398,6 @@ class DeskScreen(Screen[None]):
 
     def on_call_ended(self, message: messages.CallEnded) -> None:
         """Show the read-back lines, then go back to idle."""
-        from tui.screens.summary_modal import SummaryModal
-
         self._busy = False
         self.view = None
         self._current = None
