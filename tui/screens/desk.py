@@ -107,6 +107,8 @@ class DeskScreen(Screen[None]):
         super().__init__()
         self.agent = agent
         self.view = recovered
+        # Actions taken before a restart are not in the view: see likely_outcomes.
+        self._recovered_call = recovered.call_id if recovered is not None else None
         self._busy = False
         self._current: Item | None = None
         self._actions_taken: list[str] = []
@@ -186,7 +188,8 @@ class DeskScreen(Screen[None]):
         view = self.view
         if view is None or self._busy:
             return
-        outcomes, likely = likely_outcomes(view, tuple(self._actions_taken))
+        recovered = view.call_id == self._recovered_call
+        outcomes, likely = likely_outcomes(view, tuple(self._actions_taken), recovered)
 
         def chosen(ending: CallEnding | None) -> None:
             if ending is not None and self.view is not None:

@@ -33,12 +33,14 @@ _RENEW_OFF = "auto_renew_off"
 
 
 def likely_outcomes(
-    view: CallView, actions_taken: tuple[str, ...]
+    view: CallView, actions_taken: tuple[str, ...], recovered: bool = False
 ) -> tuple[tuple[Outcome, ...], Outcome]:
     """The outcomes that fit the call as it stands, and the likely one.
 
     ``actions_taken`` are the policy actions confirmed in this desk session;
-    a pending expedited request also means something was cancelled.
+    a pending expedited request also means something was cancelled. A
+    ``recovered`` call may have had actions before the restart that the desk
+    cannot see, so their outcomes stay on offer (the database checks).
     """
     fallback = (Outcome.ESCALATED, Outcome.ABANDONED)
     if view.locked:
@@ -56,10 +58,8 @@ def likely_outcomes(
         )
         return (*done, *fallback), done[0]
     if view.gate_open:
-        # After a restart the desk does not know what this call already did,
-        # so the outcomes of an action stay on offer; the database checks.
-        done = (Outcome.INFORMED, Outcome.CANCELED, Outcome.AUTO_RENEW_OFF)
-        return (*done, *fallback), Outcome.INFORMED
+        unseen = (Outcome.CANCELED, Outcome.AUTO_RENEW_OFF) if recovered else ()
+        return (Outcome.INFORMED, *unseen, *fallback), Outcome.INFORMED
     return (Outcome.ABANDONED, Outcome.ESCALATED), Outcome.ABANDONED
 
 
