@@ -456,6 +456,7 @@ class DeskScreen(Screen[None]):
         # With the gate open the item list has nothing left to say: the gate
         # becomes one line on top and the subscriptions get the whole width.
         self.set_class(gate_open, "-gate-open")
+        self.set_class(view is None, "-idle")
         self.query_one(ItemList).show(view, current)
         self.query_one(GatePanel).show(view)
         self.refresh_bindings()
