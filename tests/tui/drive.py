@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +62,15 @@ async def settle(pilot: Pilot[int]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Wait for something the desk does on a timer (its one-second tick, a delay)."""
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            break
+        await pilot.pause(0.1)
+    await settle(pilot)
 
 
 async def sign_in(pilot: Pilot[int], username: str, passphrase: str) -> None:

@@ -11,7 +11,7 @@ from db.demo import DemoReport
 from db.migrate import SchemaError, head
 from db.settings import Settings
 from tests.tui.conftest import Clock
-from tests.tui.drive import known_passphrase, sign_in, start_call, text
+from tests.tui.drive import known_passphrase, sign_in, start_call, text, until
 from tui.app import CallgateApp
 from tui.commands.desk import connector
 from tui.screens.help_modal import HelpModal
@@ -82,5 +82,5 @@ async def test_the_call_timer_follows_the_clock(
         await start_call(pilot)
         assert "Call #1  00:00" in text(app)
         clock.advance(minutes=4, seconds=7)
-        await pilot.pause(1.1)  # one tick of the timer
+        await until(pilot, lambda: "04:07" in text(app))  # the timer's next tick
         assert "Call #1  04:07" in text(app)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.agents import add_agent
 from db.models import Agent
 from tests.tui.conftest import screen_text
+from tests.tui.drive import until
 from tui.screens.desk import DeskScreen
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
@@ -61,7 +62,7 @@ async def test_failed_sign_ins_are_slowed_then_locked(
         await fail_once(pilot)
         # From the third failure on, the form waits (db.agents says how long).
         assert passphrase.disabled
-        await pilot.pause(1.2)
+        await until(pilot, lambda: not passphrase.disabled)
         assert not passphrase.disabled
         await fail_once(pilot)
         for field in app.screen.query("Input"):
