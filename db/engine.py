@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -33,10 +32,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            # A new user's default database lives in a folder that may not exist yet.
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return _sqlite_engine(parsed.render_as_string(hide_password=False), **kwargs)
     try:
         return create_engine(parsed, pool_pre_ping=True, **kwargs)

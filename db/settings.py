@@ -44,8 +44,14 @@ def user_data_dir() -> Path:
 
 
 def default_database_url() -> str:
-    """The SQLite file used when nothing else names a database."""
-    return f"sqlite:///{user_data_dir() / 'callgate.db'}"
+    """The SQLite file used when nothing else names a database.
+
+    Its folder is created here, since a new user has none yet; a folder named
+    explicitly (``--db``) is never created, so a typo there is an error.
+    """
+    folder = user_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'callgate.db'}"
 
 
 def settings_path(explicit: str | None = None) -> Path:

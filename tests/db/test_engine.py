@@ -5,13 +5,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from db.engine import SQLITE_BUSY_TIMEOUT_MS
 
 INSERT_AGENT = text(
     "INSERT INTO agent (username, display_name, role, passphrase_hash, active,"
@@ -81,14 +80,3 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
     )
     with pytest.raises(IntegrityError, match="FOREIGN KEY"), engine.begin() as connection:
         connection.execute(orphan)
-
-
-def test_a_new_sqlite_file_gets_its_folder(tmp_path: Path) -> None:
-    target = tmp_path / "not" / "yet" / "callgate.db"
-    eng = make_engine(f"sqlite:///{target}")
-    try:
-        with eng.begin() as conn:
-            conn.execute(text("CREATE TABLE t (x INTEGER)"))
-    finally:
-        eng.dispose()
-    assert target.exists()

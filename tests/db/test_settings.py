@@ -31,6 +31,13 @@ def test_defaults_without_any_file(isolated_dirs: Path) -> None:
     expected_db = isolated_dirs / "data" / "callgate" / "callgate.db"
     assert settings.database_url == f"sqlite:///{expected_db}"
     assert settings.default_region == Settings().default_region
+    # A new user has no data folder yet; the default database needs one.
+    assert expected_db.parent.is_dir()
+
+
+def test_a_named_database_creates_no_default_folder(isolated_dirs: Path) -> None:
+    load_settings(db_url="sqlite:////elsewhere/callgate.db")
+    assert not (isolated_dirs / "data").exists()
 
 
 def test_database_url_override_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
