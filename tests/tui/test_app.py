@@ -11,11 +11,12 @@ from db.demo import DemoReport
 from db.migrate import SchemaError, head
 from db.settings import Settings
 from tests.tui.conftest import Clock
-from tests.tui.drive import known_passphrase, sign_in, start_call, text, until
+from tests.tui.drive import known_passphrase, last_call, sign_in, start_call, text, until
 from tui.app import CallgateApp
 from tui.commands.desk import connector
 from tui.screens.help_modal import HelpModal
 from tui.screens.sign_in import SignInScreen
+from verification.kinds import CallState
 
 
 def test_the_desk_upgrades_a_new_sqlite_file(tmp_path) -> None:
@@ -81,6 +82,9 @@ async def test_the_call_timer_follows_the_clock(
         await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
         await start_call(pilot)
         assert "Call #1  00:00" in text(app)
+        # One key, and the call is on record before anything is asked.
+        call = last_call(factory)
+        assert (call.id, call.state, call.started_at) == (1, CallState.OPEN, clock.now)
         clock.advance(minutes=4, seconds=7)
         await until(pilot, lambda: "04:07" in text(app))  # the timer's next tick
         assert "Call #1  04:07" in text(app)
