@@ -256,3 +256,35 @@ async def test_two_subscriptions_each_with_its_own_actions_and_a_note(
         assert not direct.auto_renew
         assert trial.status is SubscriptionStatus.ACTIVE
     assert last_call(factory).notes == "wants the invoice"
+
+
+async def test_cancel_now_with_expedited_deprovisioning(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    caller = "liam.oconnor@wideworld.example"  # direct, no custom domains
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+        await start_call(pilot)
+        await verify_all(pilot, on_file(factory, caller))
+        await pilot.press("x")
+        assert isinstance(app.screen, ChecklistModal)
+        screen = text(app)
+        assert "Custom domains" not in screen  # none on file: no such point
+        assert "irreversible" in screen
+        await pilot.press("space", "space", "enter")
+        screen = text(app)
+        assert "Data permanently deleted by, if approved today:" in screen
+        assert "waiting for a supervisor's approval" in screen
+        await pilot.press("y")
+        await settle(pilot)
+        await end_call(pilot)
+        assert "closed: Canceled" in text(app)
+
+    sub = subscription_of(factory, caller)
+    assert sub.status is SubscriptionStatus.CANCELED
+    assert sub.expedited is ExpeditedState.PENDING
+    with factory() as session:
+        request = session.scalars(select(CancellationRequest)).one()
+        assert request.action == "cancel_now_with_expedited"
+        assert request.needs_approval
