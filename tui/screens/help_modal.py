@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 HELP = """\
 # callgate desk
@@ -55,7 +55,7 @@ abandoned. If the database is unavailable nothing typed is lost: try again.
 
 
 class HelpModal(ModalScreen[None]):
-    """Read-only help; Esc, F1 or q closes it."""
+    """Read-only help (↑ ↓ PageUp PageDown scroll); Esc, F1 or q closes it."""
 
     CSS_PATH = "help_modal.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,3 +65,4 @@ class HelpModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Markdown(HELP)
+        yield Footer()
