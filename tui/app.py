@@ -90,15 +90,17 @@ class CallgateApp(App[int]):
 
         Database trouble an agent can retry (down, locked) is posted to
         ``poster`` as ``DatabaseFailed`` and gives None; an outdated schema
-        ends the desk with its message; anything else is a bug and propagates.
+        or an unusable URL ends the desk with its message; anything else is a
+        bug and propagates.
         """
+        from db.engine import DatabaseURLError
         from db.migrate import SchemaError
         from tui.commands.common import friendly_error
 
         try:
             return fn(self.factory())
-        except SchemaError as exc:
-            self.post_message(messages.SchemaOutdated(str(exc)))
+        except (SchemaError, DatabaseURLError) as exc:
+            self.post_message(messages.DatabaseUnusable(str(exc)))
         except Exception as exc:
             detail = friendly_error(exc)
             if detail is None:
@@ -119,8 +121,8 @@ class CallgateApp(App[int]):
             timeout=10,
         )
 
-    def on_schema_outdated(self, message: messages.SchemaOutdated) -> None:
-        """Refuse to run on an old schema: the operator must upgrade it."""
+    def on_database_unusable(self, message: messages.DatabaseUnusable) -> None:
+        """Refuse to run (old schema, bad URL): the operator must fix it first."""
         self.exit(return_code=2, message=f"callgate: {message.detail}")
 
     def action_help(self) -> None:

@@ -22,8 +22,8 @@ class Connected(Message):
     """The database is reachable and its schema is current."""
 
 
-class SchemaOutdated(Message):
-    """The database schema is older than this desk; the desk cannot run."""
+class DatabaseUnusable(Message):
+    """The desk cannot run on this database (old schema, bad URL); ends the desk."""
 
     def __init__(self, detail: str) -> None:
         super().__init__()

@@ -29,11 +29,8 @@ def test_the_desk_upgrades_a_new_sqlite_file(tmp_path) -> None:
         assert version.scalar_one() == head()
 
 
-async def test_an_outdated_schema_stops_the_desk_with_its_message(settings: Settings) -> None:
-    def outdated() -> sessionmaker[Session]:
-        raise SchemaError("the database schema is at revision 0001: run `callgate db upgrade`")
-
-    app = CallgateApp(settings, outdated)
+async def exit_message(app: CallgateApp) -> object:
+    """Run the desk until it has tried its database; the message it exited with."""
     messages: list[object] = []
     exit_app = app.exit
 
@@ -46,7 +43,20 @@ async def test_an_outdated_schema_stops_the_desk_with_its_message(settings: Sett
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert app.return_code == 2
-    assert messages and "callgate db upgrade" in str(messages[-1])
+    return messages[-1] if messages else None
+
+
+async def test_an_outdated_schema_stops_the_desk_with_its_message(settings: Settings) -> None:
+    def outdated() -> sessionmaker[Session]:
+        raise SchemaError("the database schema is at revision 0001: run `callgate db upgrade`")
+
+    assert "callgate db upgrade" in str(await exit_message(CallgateApp(settings, outdated)))
+
+
+async def test_a_bad_database_url_stops_the_desk_with_its_message() -> None:
+    settings = Settings(database_url="nosuchdb://x")
+    app = CallgateApp(settings, lambda: connector(settings))
+    assert "nosuchdb://x" in str(await exit_message(app))
 
 
 async def test_palette_offers_what_can_be_done_now(
