@@ -60,7 +60,8 @@ class ItemForm(Vertical):
         self.query_one("#item-switcher", ContentSwitcher).current = f"item-{item.value}"
         self.show_error("")
         first = self.query_one(f"#{field_id(item, ITEM_SPECS[item].fields[0])}", FieldInput)
-        first.focus()
+        # At once, so keys typed while the last check ran go to the new question.
+        self.screen.set_focus(first)
         # Asked again after a miss: typing replaces the old answer, arrows keep it.
         first.select_all()
 
