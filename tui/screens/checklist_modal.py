@@ -36,7 +36,7 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="checklist"):
-            yield Label(self._title, classes="title")
+            yield Static(self._title, classes="title")
             for warning in self._warnings:
                 yield Static(f"⚠ {warning}", classes="warning")
             yield Label("Ask the caller, then tick (space):")

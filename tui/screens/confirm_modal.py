@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -27,7 +27,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Label(self._title, classes="title")
+            yield Static(self._title, classes="title")
             for line in self._consequences:
                 yield Static(line, classes="consequence")
             yield Static("y: confirm · n: back", classes="hint")

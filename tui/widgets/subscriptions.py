@@ -31,7 +31,7 @@ CHANNEL_NAMES = {
     Channel.FPP: "FPP",
 }
 # Wide enough for most product names, narrow enough for the table to fit 80 columns.
-PRODUCT_WIDTH = 26
+PRODUCT_WIDTH = 22
 
 
 def find_option(sub: SubscriptionView, kind: str) -> Option | None:
@@ -87,19 +87,16 @@ class SubscriptionPanel(Vertical):
         with VerticalScroll(id="sub-detail-scroll"):
             yield Static("", id="sub-detail")
 
-    def on_mount(self) -> None:
-        """Set up the columns once."""
-        table = self.query_one(DataTable)
-        table.add_column("Product", width=PRODUCT_WIDTH)
-        table.add_columns("Kind", "Status", "Term end", "Renew", "Allows")
-
     def show(self, subs: tuple[SubscriptionView, ...]) -> None:
         """Fill the table, keeping the highlighted row, and focus it."""
         table = self.query_one(DataTable)
         row = table.cursor_row
         if subs != self._subs:
             self._subs = subs
-            table.clear()
+            # Columns too, so their widths fit the new values ("canceled*").
+            table.clear(columns=True)
+            table.add_column("Product", width=PRODUCT_WIDTH)
+            table.add_columns("Kind", "Status", "Term end", "Renew", "Allows")
             for sub in subs:
                 table.add_row(
                     sub.product_name,
@@ -139,5 +136,5 @@ class SubscriptionPanel(Vertical):
                 text.append(f"[{key_for(option.action)}] ", style="bold")
                 text.append(f"{option.label}\n")
             if not sub.decision.options:
-                text.append("Nothing to do: the outcome is “informed”.", style="italic")
+                text.append("Nothing (more) can be done for this subscription.", style="italic")
         self.query_one("#sub-detail", Static).update(text)
