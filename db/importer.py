@@ -71,6 +71,7 @@ OPTIONAL_COLUMNS = (
     "data_deletion_on",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_COLUMN_SET = frozenset(COLUMNS)
 # What ``_tenant`` reads: every row of a tenant repeats them, so a tenant's
 # fields are validated once per distinct set of values, not once per user.
 _TENANT_COLUMNS = (
@@ -495,7 +496,7 @@ def _parse(
 ) -> tuple[_Row | None, list[str]]:
     """One record validated and normalized, or the reasons it is bad."""
     f = _Fields(record)
-    unknown = sorted(str(k) for k in record if k not in COLUMNS)
+    unknown = sorted(str(k) for k in record.keys() - _COLUMN_SET)
     if unknown:
         f.reasons.append(f"unknown field(s): {', '.join(unknown)}")
     tenant_ref = f.text("tenant_ref", required=True)
