@@ -377,6 +377,28 @@ def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
     assert "subscription.expedited_deprovisioning" in types
 
 
+def test_a_missed_user_id_is_not_shown_against_the_account_found_later(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    agent = staff.agent
+    view = desk.start_call(factory, agent.id, agent.username, SETTINGS, NOW)
+    desk.submit_item(
+        factory, view.call_id, agent.username, Item.USER_ID, {"value": "x@nowhere.example"},
+        SETTINGS, NOW,
+    )  # fmt: skip
+    desk.submit_item(
+        factory, view.call_id, agent.username, Item.USER_ID, {"value": account.user_id},
+        SETTINGS, NOW,
+    )  # fmt: skip
+
+    detail = review.call_detail(factory, staff.supervisor.id, view.call_id)
+
+    missed, matched = detail.checks
+    assert (missed.result, missed.on_file) == (CheckResult.MISMATCH, "(no matching account)")
+    assert (matched.result, matched.on_file) == (CheckResult.MATCH, account.user_id)
+
+
 def test_the_timeline_holds_only_this_calls_events(
     factory: sessionmaker[Session], staff: Staff
 ) -> None:
