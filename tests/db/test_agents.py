@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import re
@@ -23,6 +24,7 @@ from db.agents import (
     list_agents,
     reset_agent,
 )
+from db.engine import make_engine, make_sessionmaker
 from db.models import Agent, AuditEvent
 from tui.cli import main
 from verification.kinds import Role
@@ -191,6 +193,10 @@ def test_cli_add_list_disable_reset(
     assert re.search(r"^lee\s+lee\s+supervisor\s+disabled\s+0", out, re.MULTILINE)
     assert main(["--db", db_url, "agents", "reset", "ghost"]) == 1
     assert "no agent named 'ghost'" in capsys.readouterr().err
+    # Changes made from a shell are the operator's, named by OS user.
+    with make_sessionmaker(make_engine(db_url))() as session:
+        actors = {e.type: e.actor for e in session.scalars(select(AuditEvent))}
+    assert actors["agent.added"] == actors["agent.disabled"] == f"operator:{getpass.getuser()}"
 
 
 def test_cli_passphrases_must_match(

@@ -32,7 +32,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     from db.engine import make_sessionmaker
     from db.importer import ImportFileError, import_accounts
     from db.migrate import SchemaError, prepare_for_desk
-    from tui.commands.common import CommandError, engine_for
+    from tui.commands.common import CommandError, engine_for, operator_actor
 
     engine = engine_for(settings)
     try:
@@ -42,6 +42,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             args.file,
             dry_run=args.dry_run,
             default_region=settings.default_region,
+            actor=operator_actor(),
         )
     except (ImportFileError, SchemaError) as exc:
         raise CommandError(str(exc)) from exc

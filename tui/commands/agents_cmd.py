@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from tui.commands.common import operator_actor
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,7 +67,14 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
     passphrase = _read_passphrase(args.passphrase_stdin)
     with _database(settings) as factory:
-        info = add_agent(factory, args.name, args.display_name, Role(args.role), passphrase)
+        info = add_agent(
+            factory,
+            args.name,
+            args.display_name,
+            Role(args.role),
+            passphrase,
+            actor=operator_actor(),
+        )
     print(f"added {info.role.value} {info.username} ({info.display_name})")
     return 0
 
@@ -95,7 +104,7 @@ def run_disable(args: argparse.Namespace, settings: Settings) -> int:
     from db.agents import disable_agent
 
     with _database(settings) as factory:
-        info = disable_agent(factory, args.name)
+        info = disable_agent(factory, args.name, actor=operator_actor())
     print(f"disabled {info.username}")
     return 0
 
@@ -106,7 +115,7 @@ def run_reset(args: argparse.Namespace, settings: Settings) -> int:
 
     passphrase = _read_passphrase(True) if args.passphrase_stdin else None
     with _database(settings) as factory:
-        info = reset_agent(factory, args.name, passphrase)
+        info = reset_agent(factory, args.name, passphrase, actor=operator_actor())
     extra = " with a new passphrase" if passphrase else ""
     disabled = " (still disabled)" if not info.active else ""
     print(f"reset {info.username}{extra}: sign-in unlocked{disabled}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from typing import TYPE_CHECKING
 
 from db.settings import Settings, SettingsError, load_settings
@@ -48,3 +49,12 @@ def friendly_error(exc: BaseException) -> str | None:
             return f"the database file is not a SQLite database ({detail})"
         return f"database error: {detail}"
     return None
+
+
+def operator_actor() -> str:
+    """The audit actor of a command run from a shell: the OS user who ran it."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "unknown"
+    return f"operator:{user}"[:64]

@@ -30,14 +30,14 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from db.demo import DemoError, load_demo
     from db.engine import make_sessionmaker
     from db.migrate import SchemaError, prepare_for_desk
-    from tui.commands.common import CommandError, engine_for
+    from tui.commands.common import CommandError, engine_for, operator_actor
 
     engine = engine_for(settings)
     shown_url = engine.url.render_as_string(hide_password=True)
     try:
         prepare_for_desk(engine)
         # Local today: the demo's terms are meant to look right on this desk's calendar.
-        report = load_demo(make_sessionmaker(engine), date.today())
+        report = load_demo(make_sessionmaker(engine), date.today(), actor=operator_actor())
     except (DemoError, SchemaError) as exc:
         raise CommandError(str(exc)) from exc
     finally:

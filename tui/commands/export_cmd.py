@@ -56,7 +56,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """Export, then report the row count and the chain head."""
     from db.engine import make_sessionmaker
     from db.migrate import SchemaError, prepare_for_desk
-    from tui.commands.common import CommandError, engine_for
+    from tui.commands.common import CommandError, engine_for, operator_actor
 
     if args.unmasked and not args.as_user:
         raise CommandError("--unmasked needs --as SUPERVISOR", exit_code=2)
@@ -69,7 +69,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
         except SchemaError as exc:
             raise CommandError(str(exc)) from exc
         factory = make_sessionmaker(engine)
-        supervisor_id, actor = None, _operator()
+        supervisor_id, actor = None, operator_actor()
         if args.unmasked:
             supervisor_id, actor = _supervisor(factory, args, settings)
         filters = period(args.since, args.until)
@@ -145,12 +145,3 @@ def _supervisor(
     if result.agent.role is not Role.SUPERVISOR:
         raise CommandError(f"{result.agent.username} is not a supervisor: --unmasked refused")
     return result.agent.id, result.agent.username
-
-
-def _operator() -> str:
-    """The audit actor for a command run from a shell: the OS user."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = "unknown"
-    return f"operator:{user}"[:64]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,7 +44,7 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
     from db.migrate import SchemaError, prepare_for_desk
     from db.purge import purge
     from db.types import utcnow
-    from tui.commands.common import CommandError, engine_for
+    from tui.commands.common import CommandError, engine_for, operator_actor
 
     days = args.older_than or settings.retention_days
     engine = engine_for(settings)
@@ -59,7 +58,7 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
             older_than_days=days,
             now=utcnow(),
             dry_run=args.dry_run,
-            actor=_operator(),
+            actor=operator_actor(),
         )
     finally:
         engine.dispose()
@@ -69,12 +68,3 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"purged personal data from {report.calls} closed calls ended before {cutoff}")
     return 0
-
-
-def _operator() -> str:
-    """The audit actor for a command run from a shell: the OS user."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = "unknown"
-    return f"operator:{user}"[:64]
