@@ -1,8 +1,9 @@
 """Purge of personal data from old, closed calls (PRODUCT.md section 7).
 
-What the caller stated (and its normalized form) and the call's notes are
-blanked; results, outcomes and the audit chain stay, because audit payloads
-never carry personal data. Open calls are never touched, whatever their age.
+What the caller stated (and its normalized form), the call's notes and the
+supervisors' review notes on it are blanked; results, outcomes and the audit
+chain stay, because audit payloads never carry personal data. Open calls are
+never touched, whatever their age.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.models import Call, ItemCheck
+from db.models import Call, ItemCheck, ReviewNote
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
@@ -63,6 +64,12 @@ def purge(
             update(ItemCheck)
             .where(ItemCheck.call_id.in_(ids))
             .values(stated=None, normalized=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(ReviewNote)
+            .where(ReviewNote.call_id.in_(ids))
+            .values(text="")
             .execution_options(synchronize_session=False)
         )
         session.execute(

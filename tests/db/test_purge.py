@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event, verify_chain
 from db.engine import unit_of_work
-from db.models import Agent, AuditEvent, Call, ItemCheck
+from db.models import Agent, AuditEvent, Call, ItemCheck, ReviewNote
 from db.purge import PURGE_EVENT, purge
 from tui.cli import main as cli
 from verification.kinds import CallState, CheckResult, Item, Outcome, Role
@@ -58,8 +58,13 @@ def _add_call(
                 checked_at=started,
             )
         )
+    session.add(ReviewNote(call_id=call.id, author_id=agent_id, text=NOTES, created_at=started))
     append_event(session, actor="desk", type="call.started", payload={"call": call.id})
     return call.id
+
+
+def _review_notes(session: Session, call_id: int) -> list[str]:
+    return list(session.scalars(select(ReviewNote.text).where(ReviewNote.call_id == call_id)))
 
 
 def _seed(factory: sessionmaker[Session], now: datetime = NOW) -> Calls:
@@ -112,6 +117,7 @@ def test_purge_blanks_personal_data_and_keeps_results(any_factory: sessionmaker[
             call = session.get(Call, call_id)
             assert call is not None
             assert (call.notes, call.purged_at) == ("", NOW)
+            assert _review_notes(session, call_id) == [""]
             assert (call.state, call.outcome) == (CallState.CLOSED, Outcome.INFORMED)
             assert [
                 (c.item, c.result, c.rules_version, c.stated, c.normalized) for c in call.checks
@@ -129,6 +135,7 @@ def test_open_recent_and_unclosed_calls_are_untouched(any_factory: sessionmaker[
             call = session.get(Call, call_id)
             assert call is not None
             assert (call.notes, call.purged_at) == (NOTES, None)
+            assert _review_notes(session, call_id) == [NOTES]
             assert {(c.stated, c.normalized) for c in call.checks} == {(STATED, NORMALIZED)}
 
 
