@@ -756,7 +756,12 @@ def _subscription_view(
 
 
 def _pending(session: Session, call_id: int) -> tuple[PendingRequest, ...]:
-    decided = select(Approval.id).where(Approval.request_id == CancellationRequest.id)
+    # A decision counts only for the request as it was decided: a changed
+    # request (another hash) waits for a new approval, as on the supervisor desk.
+    decided = select(Approval.id).where(
+        Approval.request_id == CancellationRequest.id,
+        Approval.request_hash == CancellationRequest.request_hash,
+    )
     rows = session.execute(
         select(CancellationRequest, Subscription.product_name)
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)

@@ -195,8 +195,13 @@ def test_a_changed_request_voids_its_approval(factory: sessionmaker[Session], st
         factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", first, NOW
     )
     assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "expedited"]
+    assert desk.load_call(factory, call_id, SETTINGS, NOW).pending_requests == ()
 
     _change_request(factory, request_id, rehash=True)
+
+    # The agent desk agrees with the supervisor's: the changed request waits again.
+    pending = desk.load_call(factory, call_id, SETTINGS, NOW).pending_requests
+    assert [p.request_id for p in pending] == [request_id]
 
     detail = review.call_detail(factory, staff.supervisor.id, call_id)
     [request] = detail.requests
