@@ -48,7 +48,7 @@ from verification.kinds import (
     SubscriptionKind,
     SubscriptionStatus,
 )
-from verification.phone import last_four
+from verification.phone import mask_phone
 from verification.policy import (
     Action,
     Option,
@@ -678,7 +678,7 @@ def _shown(session: Session, call: Call, tenant: Tenant | None, item: Item) -> s
             caller = _caller(session, call)
             return caller.user_id if caller is not None else None
         case Item.PHONE:
-            return f"••• {last_four(tenant.phone_e164)}"
+            return mask_phone(tenant.phone_e164)
         case Item.CONTACT_NAME:
             return f"{tenant.contact_first_name} {tenant.contact_last_name}"
         case Item.ORGANIZATION:

@@ -22,11 +22,11 @@ from db.audit import append_event
 from db.engine import unit_of_work
 from db.review import (
     RequestFilter,
-    mask_phone,
     organization_is_broad,
     request_query,
     require_supervisor,
 )
+from verification.phone import mask_phone
 
 Format = Literal["csv", "json"]
 FIELDS = (
@@ -176,5 +176,6 @@ def _filter_payload(filters: RequestFilter) -> dict[str, object]:
         "outcome": filters.outcome.value if filters.outcome else None,
         "kind": filters.kind.value if filters.kind else None,
         "channel": filters.channel.value if filters.channel else None,
-        "organization": filters.organization.strip() or None,
+        # Whether a name search was set, not its text: the chain outlives any purge.
+        "organization_search": bool(filters.organization.strip()),
     }

@@ -65,7 +65,7 @@ from verification.kinds import (
     Role,
     SubscriptionKind,
 )
-from verification.phone import last_four
+from verification.phone import mask_phone
 from verification.policy import NotOffered, approve_expedited, reject_expedited
 
 QueueKind = Literal[
@@ -284,11 +284,6 @@ class Numbers:
 
 
 # --- masking ----------------------------------------------------------------------
-
-
-def mask_phone(e164: str) -> str:
-    """A phone number as lists show it: its last four digits only."""
-    return f"•••{last_four(e164)}" if e164 else ""
 
 
 # --- reads ------------------------------------------------------------------------

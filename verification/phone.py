@@ -63,3 +63,8 @@ def last_four(e164: str) -> str:
     """The last four digits of a number: the hint a masked list may show."""
     digits = "".join(ch for ch in e164 if ch.isdigit())
     return digits[-4:]
+
+
+def mask_phone(e164: str) -> str:
+    """A phone number as masked views show it: its last four digits only."""
+    return f"•••{last_four(e164)}" if e164 else ""

@@ -112,6 +112,7 @@ def test_every_export_is_an_audit_event_and_returns_the_head(
     assert payload["rows"] == report.rows
     assert payload["masked"] is True
     assert payload["filters"]["outcome"] == "canceled"
+    assert payload["filters"]["organization_search"] is False
     assert verify_chain(factory()).ok
 
 

@@ -7,7 +7,7 @@ import pytest
 from phonenumbers import PhoneNumberFormat
 
 from verification.errors import InputError
-from verification.phone import last_four, match_phone, normalize_phone, region_of
+from verification.phone import last_four, mask_phone, match_phone, normalize_phone, region_of
 
 REGIONS = ["US", "GB", "DE", "FR", "IN", "JP", "BR", "AU"]
 
@@ -65,3 +65,8 @@ def test_default_region_serves_a_number_on_file_without_region() -> None:
 
 def test_last_four() -> None:
     assert last_four("+14255550100") == "0100"
+
+
+def test_masked_phone_shows_only_the_last_four_digits() -> None:
+    assert mask_phone("+14255550123") == "•••0123"
+    assert mask_phone("") == ""
