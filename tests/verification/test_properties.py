@@ -193,6 +193,16 @@ STATED_PHONES = st.sampled_from(PHONE_REGIONS).flatmap(lambda r: st.sampled_from
 
 
 @SETTINGS
+@given(STATED_PHONES, st.sampled_from(PHONE_REGIONS))
+def test_phone_normalizing_twice_gives_the_same_number(stated: str, region: str) -> None:
+    # Random text rarely parses as a number, so idempotence is checked on real ones.
+    e164 = attempt(lambda t: normalize_phone(t, region), stated)
+    assume(e164 is not None)
+    assert normalize_phone(e164, region) == e164
+    assert match_phone(e164, e164)
+
+
+@SETTINGS
 @given(STATED_PHONES, STATED_PHONES)
 def test_phone_matching_is_symmetric(a: str, b: str) -> None:
     # Each side's E.164 is what the other would have on file.
