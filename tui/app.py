@@ -75,8 +75,9 @@ class CallgateApp(App[int]):
         self.run_worker(self._check_database, thread=True, group="db")
 
     def _check_database(self) -> None:
-        if self.db_call(self, "opening the database", lambda _factory: True):
-            self.post_message(messages.Connected())
+        # Connecting (and upgrading SQLite) while the agent types the sign-in;
+        # trouble is reported the usual way, by db_call.
+        self.db_call(self, "opening the database", lambda _factory: True)
 
     def factory(self) -> sessionmaker[Session]:
         """The sessionmaker, connecting on first use. Call from worker threads only."""

@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from verification.kinds import Item
 
 
-class Connected(Message):
-    """The database is reachable and its schema is current."""
-
-
 class DatabaseUnusable(Message):
     """The desk cannot run on this database (old schema, bad URL); ends the desk."""
 
