@@ -57,8 +57,12 @@ class SupervisorQueueScreen(SupervisorScreen):
         yield Static("Loading…", id="queue-status", classes="status")
         yield Footer()
 
+    def on_mount(self) -> None:
+        """Load the queue."""
+        self._load()
+
     def on_screen_resume(self) -> None:
-        """Load the queue when shown, and again back from a request it may have left."""
+        """Back from a request: it may have left the queue."""
         self._load()
 
     def action_refresh(self) -> None:
