@@ -100,9 +100,29 @@ class DeskTab:
             lambda: all(p in self.text() for p in phrases), f"{phrases!r} on screen", seconds
         )
 
+    def cursor(self) -> tuple[int, int]:
+        """Where the terminal cursor is: Textual puts it in the focused input."""
+        return (-1, -1) if self.screen is None else (self.screen.cursor.x, self.screen.cursor.y)
+
     async def type(self, text: str) -> None:
         """Type ``text`` into the terminal, key by key."""
         await self.page.keyboard.type(text)
+
+    async def fill(self, value: str, secret: bool = False) -> None:
+        """Type ``value`` into the focused (empty) input and wait until it is drawn."""
+        await self.type(value)
+        tail = ("•" * len(value) if secret else value)[-8:]
+        await self.shows(tail)
+
+    async def next_field(self) -> None:
+        """Tab to the next input and wait for the focus to get there.
+
+        Keys sent right after Tab would otherwise land in the old input: Textual
+        hands them to the focused widget before Tab comes back from it unused.
+        """
+        before = self.cursor()
+        await self.press("Tab")
+        await self.until(lambda: self.cursor() != before, "the focus to move")
 
     async def press(self, *keys: str) -> None:
         """Press keys by Playwright name (Enter, Tab, F4, Control+u)."""
