@@ -108,9 +108,13 @@ class DeskTab:
         """Type ``text`` into the terminal, key by key."""
         await self.page.keyboard.type(text)
 
+    async def insert(self, text: str) -> None:
+        """Enter ``text`` as one input event (as an IME does): one websocket message."""
+        await self.page.keyboard.insert_text(text)
+
     async def fill(self, value: str, secret: bool = False) -> None:
-        """Type ``value`` into the focused (empty) input and wait until it is drawn."""
-        await self.type(value)
+        """Enter ``value`` into the focused (empty) input and wait until it is drawn."""
+        await self.insert(value)
         tail = ("•" * len(value) if secret else value)[-8:]
         await self.shows(tail)
 
