@@ -98,7 +98,7 @@ async def running(
     """The server with room for one tab, idle after 5 minutes."""
     limited = replace(settings, web_max_sessions=1, web_idle_minutes=5)
     server = DeskServer(
-        f"{sys.executable} -m tui.cli",
+        f"exec {sys.executable} -m tui.cli",
         {"CALLGATE_DATABASE_URL": settings.database_url, "PYTHONPATH": str(REPO)},
         limited,
         factory,

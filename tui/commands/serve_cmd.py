@@ -75,7 +75,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     server = DeskServer(
-        f"{shlex.quote(sys.executable)} -m tui.cli",
+        # exec: the shell textual-serve starts becomes the desk, one process per tab.
+        f"exec {shlex.quote(sys.executable)} -m tui.cli",
         desk_environment(args, settings),
         settings,
         factory,
