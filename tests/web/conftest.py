@@ -90,7 +90,9 @@ def settings_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def served(db_url: str, settings_file: Path, tmp_path: Path, today_demo: DemoReport) -> Iterator[Served]:
+def served(
+    db_url: str, settings_file: Path, tmp_path: Path, today_demo: DemoReport
+) -> Iterator[Served]:
     """``callgate serve`` on the demo database, stopped after the test."""
     running = start_serve(db_url, settings_file, tmp_path / "serve.log")
     try:

@@ -92,9 +92,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(
-    settings: Settings, factory: sessionmaker[Session]
-) -> AsyncIterator[Running]:
+async def running(settings: Settings, factory: sessionmaker[Session]) -> AsyncIterator[Running]:
     """The server with room for one tab, idle after 5 minutes."""
     limited = replace(settings, web_max_sessions=1, web_idle_minutes=5)
     server = DeskServer(

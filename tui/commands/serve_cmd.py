@@ -89,4 +89,3 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     return 0
-

@@ -102,9 +102,7 @@ class DeskServer(Server):
         public_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        super().__init__(
-            command, host=host, port=port, title="callgate", public_url=public_url
-        )
+        super().__init__(command, host=host, port=port, title="callgate", public_url=public_url)
         self.templates_path = TEMPLATES
         self.environment = environment
         self.limits = Limits.of(settings)
@@ -169,7 +167,7 @@ class DeskServer(Server):
             await tab.websocket.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
         return len(idle)
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         """The desk's page, or the refusal page when every session is taken."""
         if self.full():
             context = {"max_sessions": self.limits.max_sessions}
