@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import AuditEvent
 from db.settings import Settings
 from db.web_sessions import ENDED, STARTED
+from tests.web.conftest import free_port
 from tui.web.server import DeskServer
 
 pytestmark = pytest.mark.slow
@@ -95,15 +96,16 @@ class Running:
 async def running(settings: Settings, factory: sessionmaker[Session]) -> AsyncIterator[Running]:
     """The server with room for one tab, idle after 5 minutes."""
     limited = replace(settings, web_max_sessions=1, web_idle_minutes=5)
+    port = free_port()
     server = DeskServer(
         f"exec {sys.executable} -m tui.cli",
         {"CALLGATE_DATABASE_URL": settings.database_url, "PYTHONPATH": str(REPO)},
         limited,
         factory,
         host="127.0.0.1",
-        port=0,
+        port=port,
     )
-    http = TestServer(await server._make_app(), host="127.0.0.1")
+    http = TestServer(await server._make_app(), host="127.0.0.1", port=port)
     await http.start_server()
     async with ClientSession() as client:
         try:
@@ -167,3 +169,27 @@ async def test_an_idle_tab_is_ended_and_a_key_keeps_it(
 
     (_, ended) = session_events(factory)[-1]
     assert ended["reason"] == "idle"
+
+
+async def test_another_sites_page_cannot_open_a_desk(running: Running) -> None:
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await running.client.ws_connect(
+            running.url("/ws"), headers={"Origin": "http://elsewhere.example"}
+        )
+    assert refused.value.status == 403
+    assert not running.server.tabs
+    port = running.http.port
+    for own in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        assert running.server.page_origin(own)
+    assert not running.server.page_origin(f"https://127.0.0.1:{port}")
+    assert not running.server.page_origin("http://localhost:1")
+
+
+async def test_stopping_the_server_ends_every_tab_and_says_why(
+    running: Running, factory: sessionmaker[Session]
+) -> None:
+    await running.open_tab()
+    await running.http.close()
+    await until(lambda: not desk_processes(), "the desk to quit")
+    assert [type_ for type_, _ in session_events(factory)] == [STARTED, ENDED]
+    assert session_events(factory)[-1][1]["reason"] == "shutdown"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import shlex
 import sys
 from pathlib import Path
@@ -44,23 +43,13 @@ def desk_environment(args: argparse.Namespace, settings: Settings) -> dict[str, 
     return environment
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the database once (as the desk does), then serve until Ctrl+C."""
     from db.engine import DatabaseURLError
     from db.migrate import SchemaError
     from tui.commands.common import CommandError
     from tui.commands.desk import connector
-    from tui.web.server import DeskServer
+    from tui.web.server import DeskServer, is_loopback
 
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, got {args.port}", exit_code=2)

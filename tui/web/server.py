@@ -7,6 +7,7 @@ the one home for those limits:
 - at most ``web_max_sessions`` tabs at once: past it, the page is a refusal
   (HTTP 503) and the websocket is refused too;
 - a tab without a key for ``web_idle_minutes`` is ended;
+- a websocket opened by another site's page (its Origin) is refused;
 - each session's start and end is an audit event (``db.web_sessions``); the
   remote address goes to the server log only, never to the chain.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 import uuid
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -44,6 +47,16 @@ log = logging.getLogger("callgate.serve")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # How often idle tabs are looked for; an idle tab lives at most this much past its limit.
 SWEEP_SECONDS = 30.0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -114,6 +127,24 @@ class DeskServer(Server):
     def tabs(self) -> dict[str, Tab]:
         """The sessions open now, by id."""
         return self._state.tabs
+
+    def page_origin(self, origin: str) -> bool:
+        """Whether a websocket's Origin header is this server's page.
+
+        The page's own origin is ``public_url``'s; on loopback, also the same
+        page opened as localhost or 127.0.0.1, which the operator cannot tell
+        apart. Any other site's page in the agent's browser is refused.
+        """
+        public = urlsplit(self.public_url)
+        given = urlsplit(origin)
+        if (given.scheme, given.netloc) == (public.scheme, public.netloc):
+            return True
+        return (
+            given.scheme == public.scheme
+            and is_loopback(public.hostname or "")
+            and is_loopback(given.hostname or "")
+            and given.port == public.port
+        )
 
     def full(self) -> bool:
         """Whether another tab would exceed ``web_max_sessions``."""
@@ -189,6 +220,11 @@ class DeskServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Run one desk process for this tab, within the limits, recording start and end."""
+        origin = request.headers.get("Origin")
+        if origin is not None and not self.page_origin(origin):
+            # Another site's page in the agent's browser must not drive a desk.
+            log.warning("refused a session from %s: page of %s", request.remote, origin)
+            raise web.HTTPForbidden(text="this desk serves its own page only")
         if self.full():
             log.warning("refused a session from %s: %d open", request.remote, len(self.tabs))
             raise web.HTTPServiceUnavailable(text="every desk session is in use")
