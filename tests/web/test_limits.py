@@ -160,7 +160,7 @@ async def test_an_idle_tab_is_ended_and_a_key_keeps_it(
     assert await running.server.end_idle_sessions(sent_at + idle - 1) == 0
     assert running.server.tabs
 
-    assert await running.server.end_idle_sessions(tab.last_input + idle) == 1
+    assert await running.server.end_idle_sessions(tab.last_input + idle + 1) == 1
     closing = await asyncio.wait_for(websocket.receive(), timeout=30)
     while closing.type == WSMsgType.BINARY:  # the desk's last frames, then the close
         closing = await asyncio.wait_for(websocket.receive(), timeout=30)

@@ -47,6 +47,8 @@ log = logging.getLogger("callgate.serve")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # How often idle tabs are looked for; an idle tab lives at most this much past its limit.
 SWEEP_SECONDS = 30.0
+# How long a desk may take to quit once its tab is gone.
+QUIT_SECONDS = 10.0
 
 
 def is_loopback(host: str) -> bool:
@@ -79,6 +81,20 @@ class DeskService(AppService):
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         return {**super()._build_environment(width, height), **self._extra_environment}
+
+    async def stop(self) -> None:
+        """Ask the desk to quit, then wait for it; one that does not quit is killed."""
+        await super().stop()
+        process = self._process
+        if process is None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), timeout=QUIT_SECONDS)
+        except TimeoutError:
+            log.warning("a desk process ignored quit: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
 
 @dataclass
