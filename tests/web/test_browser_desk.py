@@ -27,7 +27,7 @@ from tests.web.browser import (
     new_context,
     open_tab,
 )
-from tests.web.conftest import Served
+from tests.web.conftest import Served, stop_serve
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, Item, Outcome
 
@@ -160,6 +160,14 @@ async def test_a_whole_call_in_the_browser_then_a_closed_tab_is_resumed(
     for event in [*started, closed]:
         assert "127.0.0.1" not in event.payload and "127.0.0.1" not in event.actor
     assert "opened from 127.0.0.1" in served.log.read_text()  # the server log has it
+
+    # Stopping the server (SIGTERM, as a service manager does) ends the open tab.
+    stop_serve(served)
+    assert served.process.returncode == 0
+    assert [json.loads(e.payload)["reason"] for e in events(factory, ENDED)] == [
+        "closed",
+        "shutdown",
+    ]
 
     await context.close()
     assert requests.urls, "no request was recorded"

@@ -138,6 +138,7 @@ async def test_past_the_maximum_the_page_is_a_refusal_until_a_tab_closes(
     page = await running.client.get(running.url("/"))
     assert page.status == 200
     assert "textual.js" in await page.text()
+    assert page.headers["X-Frame-Options"] == "DENY"
 
     events = session_events(factory)
     assert [type_ for type_, _ in events] == [STARTED, ENDED]

@@ -22,6 +22,7 @@ def test_a_port_already_taken_is_one_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = _callgate(tmp_path, "--db", db, "serve", "--port", str(port))
     _assert_one_clear_line(result, "cannot listen on", f"127.0.0.1:{port}")
+    assert "callgate serve: http" not in result.stdout  # never claims to be serving
 
 
 def test_a_port_out_of_range_is_one_line(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -167,14 +168,16 @@ class DeskServer(Server):
         return len(self.tabs) >= self.limits.max_sessions
 
     async def _make_app(self) -> web.Application:
-        """textual-serve's routes, without a directory listing of the static files."""
+        """textual-serve's routes, less the static folder's listing and the file downloads.
+
+        The desk delivers no files to the browser, so /download is not served.
+        """
         app = web.Application()
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
-                web.get("/download/{key}", self.handle_download, name="download"),
                 web.static("/static", self.statics_path, name="static"),
             ]
         )
@@ -182,13 +185,33 @@ class DeskServer(Server):
         app.on_shutdown.append(self.on_shutdown)
         return app
 
+    def serve(self, debug: bool = False) -> None:
+        """Serve until SIGINT or SIGTERM; an address already in use raises OSError."""
+        self.debug = debug
+        self.initialize_logging()
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        runner = web.AppRunner(await self._make_app())
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+            # Said once listening, so the line is never printed for a port in use.
+            self.console.print(
+                f"callgate serve: {self.public_url} (at most {self.limits.max_sessions} tabs,"
+                f" idle tabs ended after {self.limits.idle_seconds / 60:g} min); Ctrl+C stops",
+                highlight=False,
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
     async def on_startup(self, app: web.Application) -> None:
-        """Say where the desk is served; start looking for idle tabs."""
-        self.console.print(
-            f"callgate serve: {self.public_url} (at most {self.limits.max_sessions} tabs,"
-            f" idle tabs ended after {self.limits.idle_seconds / 60:g} min); Ctrl+C stops",
-            highlight=False,
-        )
+        """Start looking for idle tabs."""
         self._state.sweeper = asyncio.create_task(self._sweep_forever())
 
     async def on_shutdown(self, app: web.Application) -> None:
@@ -219,7 +242,12 @@ class DeskServer(Server):
         if self.full():
             context = {"max_sessions": self.limits.max_sessions}
             return aiohttp_jinja2.render_template("refused.html", request, context, status=503)
-        return aiohttp_jinja2.render_template("app_index.html", request, self._page(request))
+        page = aiohttp_jinja2.render_template("app_index.html", request, self._page(request))
+        # Never inside another site's frame: a framed desk would take the agent's keys.
+        page.headers["X-Frame-Options"] = "DENY"
+        page.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        page.headers["Cache-Control"] = "no-store"
+        return page
 
     def _page(self, request: web.Request) -> dict[str, Any]:
         """The template's values, as textual-serve computes them: URLs under public_url."""
