@@ -112,11 +112,15 @@ class DeskTab:
         """Enter ``text`` as one input event (as an IME does): one websocket message."""
         await self.page.keyboard.insert_text(text)
 
-    async def fill(self, value: str, secret: bool = False) -> None:
-        """Enter ``value`` into the focused (empty) input and wait until it is drawn."""
+    async def fill(self, value: str, drawn: bool = True) -> None:
+        """Enter ``value`` into the focused (empty) input; with ``drawn``, wait until it shows.
+
+        Wait before a Tab (``next_field`` watches the cursor, which must have
+        stopped moving); an Enter after it needs no wait, it goes to the same input.
+        """
         await self.insert(value)
-        tail = ("•" * len(value) if secret else value)[-8:]
-        await self.shows(tail)
+        if drawn:
+            await self.shows(value[-8:])
 
     async def next_field(self) -> None:
         """Tab to the next input and wait for the focus to get there.

@@ -72,7 +72,7 @@ async def sign_in(tab: DeskTab, passphrase: str) -> None:
     await tab.shows("Passphrase")
     await tab.fill("agent")
     await tab.next_field()
-    await tab.fill(passphrase, secret=True)
+    await tab.fill(passphrase, drawn=False)
     await tab.press("Enter")
 
 
@@ -83,10 +83,11 @@ async def answer(
 
     ``then`` is what to wait for instead (the last item opens the gate view).
     """
-    for number, name in enumerate(ITEM_SPECS[item].fields):
+    fields = ITEM_SPECS[item].fields
+    for number, name in enumerate(fields):
         if number:
             await tab.next_field()
-        await tab.fill(stated.get(name, ""))
+        await tab.fill(stated.get(name, ""), drawn=number < len(fields) - 1)
     await tab.press("Enter")
     await tab.shows(then or f"✓ {ITEM_SPECS[item].label}")
 
