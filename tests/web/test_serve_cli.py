@@ -32,6 +32,12 @@ def test_a_port_out_of_range_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
 
 
+def test_a_public_url_without_its_scheme_is_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'callgate.db'}"
+    result = _callgate(tmp_path, "--db", db, "serve", "--public-url", "desk.example.com")
+    _assert_one_clear_line(result, "--public-url must be an http:// or https:// URL")
+
+
 def test_an_unusable_database_is_refused_before_serving(tmp_path: Path) -> None:
     result = _callgate(tmp_path, "--db", "sqlite:////nonexistent-dir/x.db", "serve")
     _assert_one_clear_line(result, "database error")

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from db.settings import Settings
@@ -53,6 +54,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, got {args.port}", exit_code=2)
+    public = urlsplit(args.public_url) if args.public_url else None
+    if public is not None and (public.scheme not in ("http", "https") or not public.netloc):
+        raise CommandError(
+            f"--public-url must be an http:// or https:// URL, got {args.public_url!r}",
+            exit_code=2,
+        )
     try:
         factory = connector(settings)
     except (SchemaError, DatabaseURLError) as exc:
@@ -71,7 +78,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         factory,
         host=args.host,
         port=args.port,
-        public_url=args.public_url,
+        public_url=args.public_url.rstrip("/") if args.public_url else None,
     )
     try:
         server.serve()
