@@ -6,7 +6,8 @@ the one home for those limits:
 
 - at most ``web_max_sessions`` tabs at once: past it, the page is a refusal
   (HTTP 503) and the websocket is refused too;
-- a tab without a key for ``web_idle_minutes`` is ended;
+- a tab without input (a key, a click, the mouse moving over it) for
+  ``web_idle_minutes`` is ended;
 - a websocket opened by another site's page (its Origin) is refused;
 - each session's start and end is an audit event (``db.web_sessions``); the
   remote address goes to the server log only, never to the chain.
