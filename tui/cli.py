@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export")
+COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
