@@ -22,6 +22,8 @@ from verification.kinds import (
     SubscriptionStatus,
 )
 
+# Paid subscriptions keep their data this long after they end or are
+# cancelled; a trial keeps none (see _trial_deletion).
 DATA_RETENTION = timedelta(days=90)
 EXPEDITED_DELETION = timedelta(days=3)
 
@@ -158,15 +160,30 @@ Row = Callable[[SubscriptionFacts, tuple[str, ...], date], PolicyDecision]
 
 
 def _trial(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
+    deletion = _trial_deletion(facts)
     if _ended(facts, today):
-        return _ended_row(facts, domains, today)
-    deletion = _deletion_after_term(facts)
+        return _informed(
+            f"A trial that ended on {_d(facts.term_end)}: its data was deleted on "
+            f"{_d(deletion)}. There is nothing to cancel.",
+            (("trial ended", facts.term_end), ("data deleted", deletion)),
+        )
+    when = f"when the trial ends on {_d(facts.term_end)}"
+    if deletion != facts.term_end:
+        when = f"on {_d(deletion)}, before the trial ends on {_d(facts.term_end)}"
     return _informed(
-        f"A trial can't be cancelled. It expires at the end of the trial on "
-        f"{_d(facts.term_end)}, and all its data is then permanently deleted "
-        f"(on {_d(deletion)}).",
+        f"A trial can't be cancelled. It expires by itself, and all its data is "
+        f"permanently deleted {when}.",
         (("trial ends", facts.term_end), ("data deleted", deletion)),
     )
+
+
+def _trial_deletion(facts: SubscriptionFacts) -> date:
+    """The seed: a trial "automatically expires at the end of the trial period
+    and all data is permanently deleted" -- on its last day, not 90 days later.
+    An earlier date on record (data already deleted) stands."""
+    if facts.data_deletion_on is None:
+        return facts.term_end
+    return min(facts.data_deletion_on, facts.term_end)
 
 
 def _paid(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
