@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import pycountry
-from scourgify import normalize_address_record
+import usaddress
 from scourgify.address_constants import (
     CITY_ABBREVIATIONS,
     DIRECTIONAL_REPLACEMENTS,
@@ -35,11 +35,31 @@ from scourgify.address_constants import (
 )
 
 from verification.errors import InputError, echo
-from verification.names import fold
+from verification.names import fold, may_have_umlauts
+from verification.street_types import fold_street_types
 
 US = "US"
 
 _ORDINAL = re.compile(r"(\d)(?:ST|ND|RD|TH)\b")
+_DESIGNATORS = frozenset(OCCUPANCY_TYPE_ABBREVIATIONS.values())
+_UNIT_DESIGNATORS = frozenset({"#", "APT", "UNIT", "STE"})
+# The street components of usaddress's tags, in the order Pub 28 writes them.
+_STREET_ORDER = (
+    "AddressNumberPrefix",
+    "AddressNumber",
+    "AddressNumberSuffix",
+    "StreetNamePreModifier",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+    "OccupancyType",
+    "OccupancyIdentifier",
+    "SubaddressType",
+    "SubaddressIdentifier",
+)
+_STREET_ORDER_SET = frozenset(_STREET_ORDER)
 
 # Names callers use that pycountry does not list (folded).
 _COUNTRY_ALIASES = {
@@ -108,10 +128,15 @@ def canonical_address(addr: Address, default_country: str) -> Address:
     ``default_country``. Raises InputError for a blank address or an unknown
     country.
     """
+    return _canonical(addr, _stated_country(addr, default_country))
+
+
+def _stated_country(addr: Address, default_country: str) -> str:
+    """The country of a statement. Raises InputError for a blank address or
+    an unknown country."""
     if addr.is_blank():
         raise InputError("enter the caller's address")
-    country = country_code(addr.country, default_country)
-    return _canonical(addr, country)
+    return country_code(addr.country, default_country)
 
 
 def normalize_address(addr: Address, default_country: str) -> str:
@@ -125,21 +150,23 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
     Raises InputError (a blank address, an unknown country); nothing on file
     can make it raise.
     """
-    mine = canonical_address(stated, default_country)
-    theirs, *theirs_swapped = _on_file_forms(on_file, default_country)
-    forms = (theirs, *theirs_swapped)
-    swapped = _canonical(_swap(stated), mine.country) if _has_two_lines(stated) else None
-    if any(_covers(mine, form) or (swapped and _covers(swapped, form)) for form in forms):
+    my_forms = _forms(stated, _stated_country(stated, default_country))
+    mine = my_forms[0]
+    my_keys = _keys(my_forms)
+    theirs, their_keys = _on_file_keys(on_file, default_country)
+    if _covers(my_keys, their_keys):
         return render(mine), True
     if mine.country != US or theirs.country != US:
         return render(mine), False
     # The parser can only reconcile street lines that differ in the order of
-    # their words or in ordinal suffixes; anything else is a mismatch already.
-    if not _covers(replace(mine, line1=theirs.line1), theirs):
+    # their words; anything else is a mismatch already.
+    if not _covers((my_keys[0], *my_keys[1:]), (frozenset(), *their_keys[1:])):
         return render(mine), False
-    if _street_signature(mine.line1) != _street_signature(theirs.line1):
+    if not {_street_signature(k) for k in my_keys[0]} & {
+        _street_signature(k) for k in their_keys[0]
+    }:
         return render(mine), False
-    parsed = _parsed_us(stated)
+    parsed = _parsed_us_street(stated)
     return render(mine), parsed is not None and parsed == _on_file_parsed(on_file)
 
 
@@ -148,12 +175,36 @@ def match_address(stated: Address, on_file: Address, default_country: str) -> bo
     return check_address(stated, on_file, default_country)[1]
 
 
-def _covers(stated: Address, on_file: Address) -> bool:
-    """Every component on file is stated alike; a stated extra (a region the
-    record lacks) is no reason to fail a caller."""
+Keys = tuple[frozenset[str], ...]
+
+
+def _covers(stated: Keys, on_file: Keys) -> bool:
+    """Every component on file is stated alike (in some form); a stated extra
+    (a region the record lacks) is no reason to fail a caller."""
     return all(
-        not theirs or mine == theirs
-        for mine, theirs in zip(astuple(stated), astuple(on_file), strict=True)
+        not (theirs - {""}) or bool(mine & theirs)
+        for mine, theirs in zip(stated, on_file, strict=True)
+    )
+
+
+def _keys(forms: tuple[Address, ...]) -> Keys:
+    """What each component is compared by: the set of its values over the
+    forms of one address (lines swapped, umlauts bare or written out), a US
+    street line by its unit-tolerant key."""
+    fields = tuple(frozenset(values) for values in zip(*map(astuple, forms), strict=True))
+    if forms[0].country == US:
+        fields = (frozenset(map(_us_line_key, fields[0])), *fields[1:])
+    return fields
+
+
+def _forms(addr: Address, country: str) -> tuple[Address, ...]:
+    """The canonical forms of one address: as given and with its street lines
+    swapped; outside the US also with umlauts written out (DIN 5007-2)."""
+    variants = [addr, _swap(addr)] if _has_two_lines(addr) else [addr]
+    written_out = country != US and any(map(may_have_umlauts, astuple(addr)))
+    umlauts = (False, True) if written_out else (False,)
+    return tuple(
+        dict.fromkeys(_canonical(v, country, expand_umlauts=e) for v in variants for e in umlauts)
     )
 
 
@@ -176,7 +227,7 @@ def country_code(text: str, default_country: str) -> str:
     return code
 
 
-def _canonical(addr: Address, country: str) -> Address:
+def _canonical(addr: Address, country: str, *, expand_umlauts: bool = False) -> Address:
     if country == US:
         return Address(
             line1=_us_street(f"{addr.line1} {addr.line2}"),
@@ -185,28 +236,27 @@ def _canonical(addr: Address, country: str) -> Address:
             postal_code=_zip5(addr.postal_code),
             country=US,
         )
+    street = fold(f"{addr.line1} {addr.line2}", expand_umlauts=expand_umlauts).split()
     return Address(
-        line1=fold(f"{addr.line1} {addr.line2}"),
-        city=fold(addr.city),
-        region=_region_code(country, addr.region),
+        line1=" ".join(fold_street_types(country, street)),
+        city=fold(addr.city, expand_umlauts=expand_umlauts),
+        region=_region_code(country, addr.region, expand_umlauts=expand_umlauts),
         postal_code="".join(ch for ch in fold(addr.postal_code) if ch.isalnum()).upper(),
         country=country,
     )
 
 
 @lru_cache(maxsize=4096)
-def _on_file_forms(addr: Address, default_country: str) -> tuple[Address, ...]:
-    """The on-file address in canonical form, then with its lines swapped if it has two."""
+def _on_file_keys(addr: Address, default_country: str) -> tuple[Address, Keys]:
+    """The on-file address in canonical form, and its keys."""
     # Lenient: a country on file that names nothing is kept as text, so it
     # simply matches no statement instead of raising at the agent.
     try:
         country = country_code(addr.country, default_country)
     except InputError:
         country = fold(addr.country).upper()
-    forms = [_canonical(addr, country)]
-    if _has_two_lines(addr):
-        forms.append(_canonical(_swap(addr), country))
-    return tuple(forms)
+    forms = _forms(addr, country)
+    return forms[0], _keys(forms)
 
 
 def _has_two_lines(addr: Address) -> bool:
@@ -220,41 +270,61 @@ def _swap(addr: Address) -> Address:
 
 
 @lru_cache(maxsize=4096)
-def _on_file_parsed(addr: Address) -> Address | None:
-    return _parsed_us(addr)
+def _on_file_parsed(addr: Address) -> str | None:
+    return _parsed_us_street(addr)
 
 
-def _parsed_us(addr: Address) -> Address | None:
-    """The address as the Pub 28 parser reads it, or None when it cannot."""
-    if len(addr.line1) + len(addr.line2) > _PARSER_MAX_CHARS:
+def _parsed_us_street(addr: Address) -> str | None:
+    """The key of the street lines as the usaddress tagger reads them, its
+    components put in Pub 28 order; None when it cannot read them as one
+    street address."""
+    text = f"{addr.line1} {addr.line2}"
+    if len(text) > _PARSER_MAX_CHARS:
         return None
-    record = {
-        "address_line_1": addr.line1,
-        "address_line_2": addr.line2 or None,
-        "city": addr.city,
-        "state": addr.region,
-        "postal_code": addr.postal_code,
-    }
     try:
         with _PARSER_LOCK:
-            parsed = normalize_address_record(record)
-    except Exception:  # the parser raises many types on odd input; it then has no opinion
+            tagged, kind = usaddress.tag(text)
+    except Exception:  # the tagger raises on repeated labels and odd input; no opinion then
         return None
-    return _canonical(
-        Address(
-            line1=str(parsed.get("address_line_1") or ""),
-            line2=str(parsed.get("address_line_2") or ""),
-            city=str(parsed.get("city") or ""),
-            region=str(parsed.get("state") or ""),
-            postal_code=str(parsed.get("postal_code") or ""),
-        ),
-        US,
-    )
+    if kind != "Street Address" or not set(tagged) <= _STREET_ORDER_SET:
+        return None
+    ordered = " ".join(tagged[label] for label in _STREET_ORDER if label in tagged)
+    return _us_line_key(_us_street(ordered))
 
 
 def _us_street(text: str) -> str:
+    """A US street line in Pub 28 words; ``#`` (the unit designator when the
+    type is unknown) kept as a word of its own."""
     table = _us_token_table()
-    return " ".join(table.get(token, token) for token in fold(text).upper().split())
+    words: list[str] = []
+    for raw in text.replace("#", " # ").split():
+        words.extend(["#"] if raw == "#" else fold(raw).upper().split())
+    return " ".join(table.get(word, word) for word in words)
+
+
+def _us_line_key(street: str) -> str:
+    """What a canonical US street line is compared by.
+
+    Ordinal suffixes go (``12TH AVE`` = ``12 AVE``); a unit read number first
+    (``400 STE``) is put designator first, except for the house number; and
+    the designators of a dwelling or office unit are one, since Pub 28 writes
+    ``#`` when the type is unknown and the number identifies the unit:
+    ``# 12`` = ``UNIT 12`` = ``APT 12`` = ``STE 12``. A floor, building or
+    room stays what it is.
+    """
+    words = _ORDINAL.sub(r"\1", street).split()
+    for i in range(2, len(words)):
+        if (
+            words[i] in _DESIGNATORS
+            and _has_digit(words[i - 1])
+            and (i + 1 == len(words) or not _has_digit(words[i + 1]))
+        ):
+            words[i - 1], words[i] = words[i], words[i - 1]
+    return " ".join("#" if word in _UNIT_DESIGNATORS else word for word in words)
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
 
 
 def _street_signature(street: str) -> str:
@@ -314,9 +384,12 @@ def _drop_article(folded: str) -> str:
     return folded.removeprefix("the ")
 
 
-def _region_code(country: str, text: str) -> str:
-    folded = fold(text)
-    return _subdivision_index(country).get(folded, folded)
+def _region_code(country: str, text: str, *, expand_umlauts: bool = False) -> str:
+    index = _subdivision_index(country)
+    bare = fold(text)
+    written = fold(text, expand_umlauts=True) if may_have_umlauts(text) else bare
+    code = index.get(bare) or index.get(written)
+    return code or (written if expand_umlauts else bare)
 
 
 @lru_cache(maxsize=64)
@@ -329,4 +402,5 @@ def _subdivision_index(country: str) -> dict[str, str]:
         code = str(sub.code)
         for key in (code, code.partition("-")[2], str(sub.name)):
             index.setdefault(fold(key), code)
+            index.setdefault(fold(key, expand_umlauts=True), code)
     return index

@@ -9,7 +9,7 @@ from typing import assert_never
 from verification.address import Address, check_address
 from verification.kinds import CheckResult, Item
 from verification.limits import screen_stated
-from verification.names import fold, fold_name
+from verification.names import fold_name, match_name
 from verification.organization import match_organization, normalize_organization
 from verification.phone import check_phone
 from verification.pin import match_pin
@@ -18,7 +18,7 @@ from verification.userid import match_user_id, normalize_user_id
 # The version of the matching rules; recorded with every check so that a
 # result can be explained later even after the rules change. Bump it whenever
 # a normalizer changes what it accepts or matches.
-RULES_VERSION = "2026.11-1"
+RULES_VERSION = "2026.12-1"
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,12 @@ def check_item(
         case Item.PHONE:
             normalized, matched = check_phone(value, on_file.phone_e164, default_region)
         case Item.CONTACT_NAME:
-            first = fold_name(stated.get("first", ""))
-            last = fold_name(stated.get("last", ""))
-            normalized = f"{first} {last}"
-            on_first, on_last = fold(on_file.contact_first), fold(on_file.contact_last)
-            matched = bool(on_first and on_last) and (first, last) == (on_first, on_last)
+            first, last = stated.get("first", ""), stated.get("last", "")
+            normalized = f"{fold_name(first)} {fold_name(last)}"
+            # Each field on its own: a word moved from one to the other is a miss.
+            matched = match_name(first, on_file.contact_first) and match_name(
+                last, on_file.contact_last
+            )
         case Item.ORGANIZATION:
             normalized = normalize_organization(value)
             matched = match_organization(value, on_file.organization)
