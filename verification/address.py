@@ -1,18 +1,26 @@
 """Street addresses: every component on file must be stated.
 
-US addresses are normalized to USPS Publication 28 with the tables and parser
-of usaddress-scourgify: suffixes, directionals, unit designators and state
+US addresses are normalized to USPS Publication 28 with the tables of
+usaddress-scourgify: suffixes, directionals, unit designators and state
 names abbreviated, a ZIP+4 compared on its 5-digit ZIP, and a unit given on
-line 1 or line 2 alike. Other countries are folded as names, postal codes
-compared without spaces, hyphens or case, and regions by ISO 3166-2 code where
-the name or code is known. Countries compare by ISO code: "United Kingdom",
-"UK", "GB" and "gb" are one country; a blank stated country is the default.
+line 1 or line 2, designator first or number first, alike. A unit is its
+number: ``#`` (Pub 28's designator when the type is unknown), APT, UNIT and
+STE are one designator when compared, so ``# 12`` = ``Unit 12`` =
+``Apt 12`` (a floor, building or room stays apart). Other countries are
+folded as names (umlauts bare or written out, DIN 5007-2), street types
+written out (``street_types``), postal codes compared without spaces,
+hyphens or case, and regions by ISO 3166-2 code where the name or code is
+known. Countries compare by ISO code: "United Kingdom", "UK", "GB" and "gb"
+are one country; a blank stated country is the default.
 
-Speed: the parser costs about 250 µs, so a check first compares cheap
-token-wise Pub 28 forms (the street lines taken in either order) and calls
-the parser only when those differ in the street lines alone and in a way it
-might reconcile (words reordered within a line, "12 Ave" for "12th Ave").
-The on-file side is cached, being a pure function of a frozen value.
+Speed: a check compares cheap token-wise Pub 28 keys (the street lines in
+either order, a unit said number first or before the street, ``#`` for its
+designator, ordinals dropped) and calls usaddress's tagger on the street
+lines alone only when those differ in the street lines and hold the same
+letters from the same house number on, i.e. words reordered within the
+street itself: a rare statement that the tagger seldom reconciles
+(``benchmarks/bench_checks.py`` counts and times it). The on-file side is
+cached, being a pure function of a frozen value.
 """
 
 from __future__ import annotations
@@ -158,13 +166,16 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
         return render(mine), True
     if mine.country != US or theirs.country != US:
         return render(mine), False
-    # The parser can only reconcile street lines that differ in the order of
-    # their words; anything else is a mismatch already.
+    # The tagger can only reconcile street lines that hold the same words in
+    # another order, and reads a street address only when it starts with its
+    # house number; anything else is a mismatch already (see _street_signature).
     if not _covers((my_keys[0], *my_keys[1:]), (frozenset(), *their_keys[1:])):
         return render(mine), False
     if not {_street_signature(k) for k in my_keys[0]} & {
         _street_signature(k) for k in their_keys[0]
     }:
+        return render(mine), False
+    if not {_first_word(k) for k in my_keys[0]} & {_first_word(k) for k in their_keys[0]}:
         return render(mine), False
     parsed = _parsed_us_street(stated)
     return render(mine), parsed is not None and parsed == _on_file_parsed(on_file)
@@ -316,15 +327,29 @@ def _us_line_key(street: str) -> str:
     for i in range(2, len(words)):
         if (
             words[i] in _DESIGNATORS
-            and _has_digit(words[i - 1])
-            and (i + 1 == len(words) or not _has_digit(words[i + 1]))
+            and _is_unit_id(words[i - 1])
+            and (i + 1 == len(words) or not _is_unit_id(words[i + 1]))
         ):
             words[i - 1], words[i] = words[i], words[i - 1]
-    return " ".join("#" if word in _UNIT_DESIGNATORS else word for word in words)
+    # A unit said before the street on the same line goes after it.
+    if len(words) > 2 and words[0] in _DESIGNATORS and _is_unit_id(words[1]):
+        words = words[2:] + words[:2]
+    key: list[str] = []
+    for word in words:
+        # "STE # 400": a "#" after a designator only repeats it.
+        if word == "#" and key and key[-1] in _DESIGNATORS:
+            continue
+        key.append(word)
+    return " ".join("#" if word in _UNIT_DESIGNATORS else word for word in key)
 
 
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
+def _is_unit_id(word: str) -> bool:
+    """Whether a word can be a unit's identifier: "400", "5B", "B"."""
+    return any(ch.isdigit() for ch in word) or (len(word) == 1 and word.isalpha())
+
+
+def _first_word(street: str) -> str:
+    return street.partition(" ")[0]
 
 
 def _street_signature(street: str) -> str:

@@ -83,6 +83,8 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         number = phonenumbers.parse(text, region)
         if not phonenumbers.is_possible_number(number):
             return None
+        if not number.italian_leading_zero:
+            return number  # no leading zeros: the E.164 form reads back as itself
         e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
         again = phonenumbers.parse(e164, None)
     except Exception:  # NumberParseException, or the regexes tripping on odd Unicode

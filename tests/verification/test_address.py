@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from verification.address import (
@@ -223,3 +225,24 @@ def test_a_unit_read_number_first_matches() -> None:
         on_file,
         "US",
     )
+
+
+@pytest.mark.parametrize(
+    ("line1", "line2"),
+    [
+        ("123 North Main Street", "Ste. #400"),  # "#" after a designator repeats it
+        ("Suite 400 123 North Main Street", ""),  # the unit said first, one line
+        ("#400 123 N Main St", ""),
+        ("123 N Main St 400 Suite", ""),
+    ],
+)
+def test_unit_spellings_against_a_one_line_record(line1: str, line2: str) -> None:
+    on_file = Address("123 North Main Street Suite 400", "", "Springfield", "Illinois", "62704")
+    assert match_address(Address(line1, line2, "Springfield", "IL", "62704"), on_file, "US")
+
+
+def test_a_lettered_unit_read_backwards_is_that_unit() -> None:
+    on_file = Address("2 Lake Shore Drive", "Apt B", "Chicago", "IL", "60601", "US")
+    stated = Address("2 Lake Shore Dr", "B Apt", "Chicago", "Illinois", "60601")
+    assert match_address(stated, on_file, "US")
+    assert not match_address(replace(stated, line2="C Apt"), on_file, "US")
