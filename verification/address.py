@@ -25,49 +25,23 @@ cached, being a pure function of a frozen value.
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import pycountry
-import usaddress
 from scourgify.address_constants import (
     CITY_ABBREVIATIONS,
-    DIRECTIONAL_REPLACEMENTS,
-    OCCUPANCY_TYPE_ABBREVIATIONS,
     STATE_ABBREVIATIONS,
-    STREET_TYPE_ABBREVIATIONS,
 )
 
 from verification.errors import InputError, echo
 from verification.names import fold, may_have_umlauts
 from verification.street_types import fold_street_types
+from verification.us_street import first_word, line_key, street_signature, tagged_key, us_street
 
 US = "US"
-
-_ORDINAL = re.compile(r"(\d)(?:ST|ND|RD|TH)\b")
-_DESIGNATORS = frozenset(OCCUPANCY_TYPE_ABBREVIATIONS.values())
-_UNIT_DESIGNATORS = frozenset({"#", "APT", "UNIT", "STE"})
-# The street components of usaddress's tags, in the order Pub 28 writes them.
-_STREET_ORDER = (
-    "AddressNumberPrefix",
-    "AddressNumber",
-    "AddressNumberSuffix",
-    "StreetNamePreModifier",
-    "StreetNamePreDirectional",
-    "StreetNamePreType",
-    "StreetName",
-    "StreetNamePostType",
-    "StreetNamePostDirectional",
-    "OccupancyType",
-    "OccupancyIdentifier",
-    "SubaddressType",
-    "SubaddressIdentifier",
-)
-_STREET_ORDER_SET = frozenset(_STREET_ORDER)
 
 # Names callers use that pycountry does not list (folded).
 _COUNTRY_ALIASES = {
@@ -91,12 +65,6 @@ _COUNTRY_ALIASES = {
     "vietnam": "VN",
     "deutschland": "DE",
 }
-
-# The parser is not known to be thread-safe and desks call it from worker
-# threads; a lock costs nothing next to the parse itself.
-_PARSER_LOCK = threading.Lock()
-# No real street line is this long; longer text skips the slow parser.
-_PARSER_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -168,14 +136,12 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
         return render(mine), False
     # The tagger can only reconcile street lines that hold the same words in
     # another order, and reads a street address only when it starts with its
-    # house number; anything else is a mismatch already (see _street_signature).
+    # house number; anything else is a mismatch already (see us_street.street_signature).
     if not _covers((my_keys[0], *my_keys[1:]), (frozenset(), *their_keys[1:])):
         return render(mine), False
-    if not {_street_signature(k) for k in my_keys[0]} & {
-        _street_signature(k) for k in their_keys[0]
-    }:
+    if not {street_signature(k) for k in my_keys[0]} & {street_signature(k) for k in their_keys[0]}:
         return render(mine), False
-    if not {_first_word(k) for k in my_keys[0]} & {_first_word(k) for k in their_keys[0]}:
+    if not {first_word(k) for k in my_keys[0]} & {first_word(k) for k in their_keys[0]}:
         return render(mine), False
     parsed = _parsed_us_street(stated)
     return render(mine), parsed is not None and parsed == _on_file_parsed(on_file)
@@ -204,7 +170,7 @@ def _keys(forms: tuple[Address, ...]) -> Keys:
     street line by its unit-tolerant key."""
     fields = tuple(frozenset(values) for values in zip(*map(astuple, forms), strict=True))
     if forms[0].country == US:
-        fields = (frozenset(map(_us_line_key, fields[0])), *fields[1:])
+        fields = (frozenset(map(line_key, fields[0])), *fields[1:])
     return fields
 
 
@@ -241,7 +207,7 @@ def country_code(text: str, default_country: str) -> str:
 def _canonical(addr: Address, country: str, *, expand_umlauts: bool = False) -> Address:
     if country == US:
         return Address(
-            line1=_us_street(f"{addr.line1} {addr.line2}"),
+            line1=us_street(f"{addr.line1} {addr.line2}"),
             city=" ".join(CITY_ABBREVIATIONS.get(t, t) for t in fold(addr.city).upper().split()),
             region=_us_state(addr.region),
             postal_code=_zip5(addr.postal_code),
@@ -286,77 +252,7 @@ def _on_file_parsed(addr: Address) -> str | None:
 
 
 def _parsed_us_street(addr: Address) -> str | None:
-    """The key of the street lines as the usaddress tagger reads them, its
-    components put in Pub 28 order; None when it cannot read them as one
-    street address."""
-    text = f"{addr.line1} {addr.line2}"
-    if len(text) > _PARSER_MAX_CHARS:
-        return None
-    try:
-        with _PARSER_LOCK:
-            tagged, kind = usaddress.tag(text)
-    except Exception:  # the tagger raises on repeated labels and odd input; no opinion then
-        return None
-    if kind != "Street Address" or not set(tagged) <= _STREET_ORDER_SET:
-        return None
-    ordered = " ".join(tagged[label] for label in _STREET_ORDER if label in tagged)
-    return _us_line_key(_us_street(ordered))
-
-
-def _us_street(text: str) -> str:
-    """A US street line in Pub 28 words; ``#`` (the unit designator when the
-    type is unknown) kept as a word of its own."""
-    table = _us_token_table()
-    words: list[str] = []
-    for raw in text.replace("#", " # ").split():
-        words.extend(["#"] if raw == "#" else fold(raw).upper().split())
-    return " ".join(table.get(word, word) for word in words)
-
-
-def _us_line_key(street: str) -> str:
-    """What a canonical US street line is compared by.
-
-    Ordinal suffixes go (``12TH AVE`` = ``12 AVE``); a unit read number first
-    (``400 STE``) is put designator first, except for the house number; and
-    the designators of a dwelling or office unit are one, since Pub 28 writes
-    ``#`` when the type is unknown and the number identifies the unit:
-    ``# 12`` = ``UNIT 12`` = ``APT 12`` = ``STE 12``. A floor, building or
-    room stays what it is.
-    """
-    words = _ORDINAL.sub(r"\1", street).split()
-    for i in range(2, len(words)):
-        if (
-            words[i] in _DESIGNATORS
-            and _is_unit_id(words[i - 1])
-            and (i + 1 == len(words) or not _is_unit_id(words[i + 1]))
-        ):
-            words[i - 1], words[i] = words[i], words[i - 1]
-    # A unit said before the street on the same line goes after it.
-    if len(words) > 2 and words[0] in _DESIGNATORS and _is_unit_id(words[1]):
-        words = words[2:] + words[:2]
-    key: list[str] = []
-    for word in words:
-        # "STE # 400": a "#" after a designator only repeats it.
-        if word == "#" and key and key[-1] in _DESIGNATORS:
-            continue
-        key.append(word)
-    return " ".join("#" if word in _UNIT_DESIGNATORS else word for word in key)
-
-
-def _is_unit_id(word: str) -> bool:
-    """Whether a word can be a unit's identifier: "400", "5B", "B"."""
-    return any(ch.isdigit() for ch in word) or (len(word) == 1 and word.isalpha())
-
-
-def _first_word(street: str) -> str:
-    return street.partition(" ")[0]
-
-
-def _street_signature(street: str) -> str:
-    """The letters and digits of a canonical US street line, in sorted order,
-    with ordinal suffixes dropped: equal for the lines the parser might
-    reconcile."""
-    return "".join(sorted(_ORDINAL.sub(r"\1", street).replace(" ", "")))
+    return tagged_key(f"{addr.line1} {addr.line2}")
 
 
 def _us_state(text: str) -> str:
@@ -370,26 +266,6 @@ def _zip5(text: str) -> str:
     if 3 <= len(digits) < 5:
         digits = digits.zfill(5)
     return digits[:5]
-
-
-@lru_cache(maxsize=1)
-def _us_token_table() -> dict[str, str]:
-    """Pub 28 abbreviations of single words, closed so that applying it twice
-    changes nothing (a few abbreviations are themselves keys of another table)."""
-    table: dict[str, str] = {}
-    sources = (STREET_TYPE_ABBREVIATIONS, OCCUPANCY_TYPE_ABBREVIATIONS, DIRECTIONAL_REPLACEMENTS)
-    for source in sources:
-        for key, value in source.items():
-            if " " not in key and key.isalnum():
-                table.setdefault(key, value)
-    closed: dict[str, str] = {}
-    for key, value in table.items():
-        seen = {key}
-        while value in table and table[value] != value and value not in seen:
-            seen.add(value)
-            value = table[value]
-        closed[key] = value
-    return closed
 
 
 @lru_cache(maxsize=1)

@@ -22,8 +22,6 @@ from verification.kinds import (
     SubscriptionStatus,
 )
 
-# Paid subscriptions keep their data this long after they end or are
-# cancelled; a trial keeps none (see _trial_deletion).
 DATA_RETENTION = timedelta(days=90)
 EXPEDITED_DELETION = timedelta(days=3)
 
@@ -160,30 +158,22 @@ Row = Callable[[SubscriptionFacts, tuple[str, ...], date], PolicyDecision]
 
 
 def _trial(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
-    deletion = _trial_deletion(facts)
+    # Seed: a trial "automatically expires at the end of the trial period and all
+    # data is permanently deleted": then, not 90 days later (an earlier date stands).
+    end = facts.term_end
+    deletion = min(facts.data_deletion_on or end, end)
     if _ended(facts, today):
         return _informed(
-            f"A trial that ended on {_d(facts.term_end)}: its data was deleted on "
-            f"{_d(deletion)}. There is nothing to cancel.",
-            (("trial ended", facts.term_end), ("data deleted", deletion)),
+            f"A trial that ended on {_d(end)}: its data was deleted on {_d(deletion)}. "
+            "There is nothing to cancel.",
+            (("trial ended", end), ("data deleted", deletion)),
         )
-    when = f"when the trial ends on {_d(facts.term_end)}"
-    if deletion != facts.term_end:
-        when = f"on {_d(deletion)}, before the trial ends on {_d(facts.term_end)}"
+    when = f"on {_d(deletion)}, before" if deletion != end else "when"
     return _informed(
         f"A trial can't be cancelled. It expires by itself, and all its data is "
-        f"permanently deleted {when}.",
-        (("trial ends", facts.term_end), ("data deleted", deletion)),
+        f"permanently deleted {when} the trial ends on {_d(end)}.",
+        (("trial ends", end), ("data deleted", deletion)),
     )
-
-
-def _trial_deletion(facts: SubscriptionFacts) -> date:
-    """The seed: a trial "automatically expires at the end of the trial period
-    and all data is permanently deleted" -- on its last day, not 90 days later.
-    An earlier date on record (data already deleted) stands."""
-    if facts.data_deletion_on is None:
-        return facts.term_end
-    return min(facts.data_deletion_on, facts.term_end)
 
 
 def _paid(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
