@@ -36,7 +36,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
-from verification.policy import SubscriptionFacts
+from verification.policy import Action, SubscriptionFacts
 
 PAYLOAD_VERSION = 1
 # The audit actor of the delivery worker.
@@ -55,6 +55,21 @@ class EventType(StrEnum):
     EXPEDITED_REJECTED = "expedited.rejected"
     EXPEDITED_FINAL = "expedited.final"
     EXPEDITED_DISPUTED = "expedited.disputed"
+
+
+# The events each desk action writes: a cancellation with expedited
+# deprovisioning is two facts for the billing system.
+_ACTION_EVENTS = {
+    Action.AUTO_RENEW_OFF: (EventType.AUTO_RENEW_OFF,),
+    Action.CANCEL_NOW: (EventType.CANCELED,),
+    Action.EXPEDITED_DEPROVISIONING: (EventType.EXPEDITED_REQUESTED,),
+    Action.CANCEL_NOW_WITH_EXPEDITED: (EventType.CANCELED, EventType.EXPEDITED_REQUESTED),
+}
+
+
+def action_events(action: Action) -> tuple[EventType, ...]:
+    """The event types the agent desk enqueues for ``action``."""
+    return _ACTION_EVENTS[action]
 
 
 class NotRetryable(ValueError):
