@@ -36,6 +36,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
+from verification.kinds import Decision
 from verification.policy import Action, SubscriptionFacts
 
 PAYLOAD_VERSION = 1
@@ -64,6 +65,13 @@ _ACTION_EVENTS = {
     Action.CANCEL_NOW: (EventType.CANCELED,),
     Action.EXPEDITED_DEPROVISIONING: (EventType.EXPEDITED_REQUESTED,),
     Action.CANCEL_NOW_WITH_EXPEDITED: (EventType.CANCELED, EventType.EXPEDITED_REQUESTED),
+}
+
+
+# The event a supervisor's decision on expedited deprovisioning writes.
+DECISION_EVENTS = {
+    Decision.APPROVED: EventType.EXPEDITED_APPROVED,
+    Decision.REJECTED: EventType.EXPEDITED_REJECTED,
 }
 
 
