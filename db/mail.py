@@ -83,7 +83,10 @@ class MailSender:
             raise MailError(f"SMTP login to {self.host} refused ({exc.smtp_code})") from exc
         except smtplib.SMTPException as exc:
             raise MailError(f"SMTP error from {self.host}: {type(exc).__name__}") from exc
-        except (OSError, ssl.SSLError) as exc:
+        except ssl.SSLError as exc:
+            reason = exc.reason or type(exc).__name__
+            raise MailError(f"TLS with SMTP {self.host}:{self.port} failed: {reason}") from exc
+        except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise MailError(f"cannot reach SMTP {self.host}:{self.port}: {reason}") from exc
         return smtp
