@@ -53,7 +53,9 @@ def test_delivery_settings_are_read_from_the_file(tmp_path: Path) -> None:
         ('smtp_tls = "tls"\n', "smtp_tls .* must be one of starttls, ssl, none"),
     ],
 )
-def test_secrets_in_the_file_and_bad_values_are_refused(tmp_path: Path, body: str, reason: str) -> None:
+def test_secrets_in_the_file_and_bad_values_are_refused(
+    tmp_path: Path, body: str, reason: str
+) -> None:
     file = write(tmp_path / "bad.toml", body)
     with pytest.raises(SettingsError, match=reason):
         load_settings(str(file), "sqlite://")
