@@ -63,6 +63,8 @@ def run_deliver(args: argparse.Namespace, settings: Settings) -> int:
         if args.check:
             return _check(factory, settings, secret, password)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        # Our own line per event says more; httpx's per-request line would double it.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         try:
             worker = Deliverer(factory, settings, webhook_secret=secret, smtp_password=password)
         except NothingToDeliver as exc:
