@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -125,14 +125,15 @@ def test_sigterm_finishes_the_event_in_flight_hands_back_the_rest_and_exits_0(
     assert receiver.keys() == five_events[:3]
 
 
-def load_example_verify():  # type: ignore[no-untyped-def]
+def load_example_verify() -> Callable[[bytes, str, bytes], bool]:
     spec = importlib.util.spec_from_file_location(
         "receiver", REPO / "examples" / "webhook_receiver.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.verify
+    verify: Callable[[bytes, str, bytes], bool] = module.verify
+    return verify
 
 
 def test_check_says_what_is_configured_and_which_endpoint_answers(

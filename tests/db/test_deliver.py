@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -52,15 +53,15 @@ def load_example() -> ModuleType:
     return module
 
 
-def worker(factory: sessionmaker[Session], settings: Settings, **kwargs: object) -> Deliverer:
-    return Deliverer(factory, settings, webhook_secret=SECRET, smtp_password="", **kwargs)  # type: ignore[arg-type]
+def worker(factory: sessionmaker[Session], settings: Settings, **kwargs: Any) -> Deliverer:
+    return Deliverer(factory, settings, webhook_secret=SECRET, smtp_password="", **kwargs)
 
 
 def deliver_until_settled(
     deliverer: Deliverer, clock: Clock, factory: sessionmaker[Session]
 ) -> list[timedelta]:
     """Run passes, moving the clock to each retry; the waits between attempts."""
-    waits = []
+    waits: list[timedelta] = []
     for _ in range(20):
         deliverer.run_due()
         pending = [r for r in rows(factory) if r.state is OutboxState.PENDING]

@@ -64,6 +64,14 @@ def act(factory: sessionmaker[Session], staff: Staff, number: int, action: Actio
         return session.scalars(select(func.max(CancellationRequest.id))).one()
 
 
+def hash_of(factory: sessionmaker[Session], request_id: int) -> str:
+    """The request hash a supervisor is shown."""
+    with factory() as session:
+        request = session.get(CancellationRequest, request_id)
+        assert request is not None
+        return request.request_hash
+
+
 def test_every_decision_writes_its_events_as_documented(
     any_factory: sessionmaker[Session], staff: Staff
 ) -> None:
@@ -79,8 +87,7 @@ def test_every_decision_writes_its_events_as_documented(
         any_factory, staff.agent, make_account(any_factory, "Rej", "+14255551002", TODAY), NOW
     )[1]
     for request_id, decision in ((approved, Decision.APPROVED), (rejected, Decision.REJECTED)):
-        with any_factory() as session:
-            seen = session.get(CancellationRequest, request_id).request_hash  # type: ignore[union-attr]
+        seen = hash_of(any_factory, request_id)
         review.decide_expedited(
             any_factory, staff.supervisor.id, request_id, decision, "ok", seen, NOW
         )
@@ -125,7 +132,7 @@ def test_the_effective_dates_are_the_decisions(
     effective = json.loads(cancel.payload)["effective"]
     assert effective == {
         "service_ends_on": TODAY.isoformat(),
-        "data_deletion_on": subs[cancel.tenant_ref].data_deletion_on.isoformat(),  # type: ignore[union-attr]
+        "data_deletion_on": str(subs[cancel.tenant_ref].data_deletion_on),
     }
 
 
@@ -134,8 +141,7 @@ def test_a_refused_decision_writes_no_event(factory: sessionmaker[Session]) -> N
     account = make_account(factory, "Refused", "+14255550100", TODAY)
     _call, request_id = expedited_call(factory, staff.supervisor, account, NOW)
     before = len(rows(factory))
-    with factory() as session:
-        seen = session.get(CancellationRequest, request_id).request_hash  # type: ignore[union-attr]
+    seen = hash_of(factory, request_id)
     with pytest.raises(review.ReviewRefused, match="You took this call"):
         review.decide_expedited(
             factory, staff.supervisor.id, request_id, Decision.APPROVED, "x", seen, NOW

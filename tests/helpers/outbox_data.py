@@ -8,6 +8,7 @@ turns auto-renew off, so every event in these tests was written by
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,9 +60,9 @@ def rows(factory: sessionmaker[Session]) -> list[OutboxEvent]:
         return list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
 
 
-def webhook_settings(*urls: str, **changes: object) -> Settings:
+def webhook_settings(*urls: str, **changes: Any) -> Settings:
     """Settings that deliver to ``urls``, with fast retries unless ``changes`` say otherwise."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "database_url": "sqlite://",
         "webhook_urls": urls,
         "delivery_max_attempts": 5,
@@ -70,4 +71,4 @@ def webhook_settings(*urls: str, **changes: object) -> Settings:
         "delivery_timeout_seconds": 5,
     }
     values.update(changes)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)

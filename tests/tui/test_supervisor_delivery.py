@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from textual.widgets import DataTable
 
 from db.agents import list_agents
 from db.deliver import Deliverer
@@ -44,7 +45,7 @@ async def test_a_supervisor_sees_a_failed_delivery_and_retries_it(
         assert "Delivery failed" in text and "HTTP 503" in text
         assert "r retries a failed delivery" in text
         index = next(i for i, r in enumerate(queue.rows) if r.kind == "delivery_failed")
-        queue.query_one("#queue").move_cursor(row=index)
+        queue.query_one("#queue", DataTable).move_cursor(row=index)
         await pilot.press("r")
         await settle(pilot)
         assert "Delivery failed" not in screen_text(app)
@@ -70,7 +71,7 @@ async def test_r_on_another_kind_of_row_retries_nothing(
         await sign_in(pilot, "sue")
         queue = await open_queue(pilot)
         other = next(i for i, r in enumerate(queue.rows) if r.kind != "delivery_failed")
-        queue.query_one("#queue").move_cursor(row=other)
+        queue.query_one("#queue", DataTable).move_cursor(row=other)
         await pilot.press("r")
         await settle(pilot)
         assert any(
