@@ -131,6 +131,9 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
         raise SettingsError(f"default_region in {file} must be a two-letter code like 'US'")
     if region is not None:
         checked["default_region"] = region.upper()
+    for url in checked.get("webhook_urls", ()):
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(f"webhook_urls in {file} must be http(s) URLs, got {url!r}")
     if checked.get("smtp_tls", "starttls") not in SMTP_TLS_MODES:
         raise SettingsError(f"smtp_tls in {file} must be one of {', '.join(SMTP_TLS_MODES)}")
     return Settings(**checked)

@@ -64,10 +64,21 @@ class WebhookSender:
             "Idempotency-Key": event_id,
             SIGNATURE_HEADER: signature(self._secret, int(now.timestamp()), body),
         }
+        shown = display_url(url)
         try:
             response = self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            return f"{url}: {type(exc).__name__}: {exc}".strip()
+            return f"{shown}: {type(exc).__name__}: {exc}".strip()
         if response.is_success:
             return None
-        return f"{url}: HTTP {response.status_code} {response.reason_phrase}".strip()
+        return f"{shown}: HTTP {response.status_code} {response.reason_phrase}".strip()
+
+
+def display_url(url: str) -> str:
+    """``url`` without credentials or query: some receivers put a token there, and errors
+    are shown to supervisors and written to logs."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "(invalid URL)"
+    return str(parsed.copy_with(username=None, password=None, query=None, fragment=None))

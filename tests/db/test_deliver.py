@@ -176,6 +176,20 @@ def test_a_receiver_down_for_good_parks_the_event_for_a_supervisor_to_retry(
     assert json.loads(parked.payload)["attempts"] == 3
 
 
+def test_an_error_never_shows_a_token_in_the_url(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    turn_auto_renew_off(factory, staff.agent, 1, datetime.now(UTC))
+    with running_receiver(Receiver(status=lambda _n: 500)) as receiver:
+        url = receiver.url.replace("http://", "http://user:pw@") + "?token=tok-123"
+        deliverer = worker(factory, webhook_settings(url, delivery_max_attempts=1))
+        assert deliverer.run_due().failed == 1
+        deliverer.close()
+    [row] = rows(factory)
+    assert row.last_error == f"{receiver.url}: HTTP 500 Internal Server Error"
+    assert receiver.requests  # the request did go to the URL as configured
+
+
 def test_a_url_that_answered_is_not_sent_the_event_again(
     factory: sessionmaker[Session], staff: Staff
 ) -> None:

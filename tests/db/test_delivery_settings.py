@@ -50,6 +50,7 @@ def test_delivery_settings_are_read_from_the_file(tmp_path: Path) -> None:
         ),
         ('smtp_password = "pw"\n', "smtp_password cannot be written in .*CALLGATE_SMTP_PASSWORD"),
         ('webhook_urls = "https://one.example"\n', "must be a list of strings"),
+        ('webhook_urls = ["billing.example/hook"]\n', "must be http\\(s\\) URLs"),
         ('smtp_tls = "tls"\n', "smtp_tls .* must be one of starttls, ssl, none"),
     ],
 )
