@@ -1,6 +1,6 @@
 """``callgate deliver`` as a process: killed mid-batch, stopped by SIGTERM, ``--check``.
 
-The worker runs as ``python -m tui.cli deliver`` on a SQLite file, posting to
+The worker runs as ``python -m tui.cli deliver`` on SQLite and PostgreSQL, posting to
 a real receiver on loopback that applies each event once by its key.
 """
 
@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.deliver import Deliverer
@@ -60,8 +61,14 @@ def deliver(db_url: str, settings: Path, *argv: str) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def five_events(factory: sessionmaker[Session]) -> list[str]:
-    return turn_auto_renew_off(factory, make_staff(factory).agent, 5, datetime.now(UTC))
+def five_events(any_factory: sessionmaker[Session]) -> list[str]:
+    return turn_auto_renew_off(any_factory, make_staff(any_factory).agent, 5, datetime.now(UTC))
+
+
+@pytest.fixture
+def any_url(any_engine: Engine) -> str:
+    """The URL of ``any_engine``'s database, for the worker process."""
+    return any_engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -71,14 +78,14 @@ def holding_third() -> Iterator[Receiver]:
 
 
 def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(
-    factory: sessionmaker[Session],
-    db_url: str,
+    any_factory: sessionmaker[Session],
+    any_url: str,
     tmp_path: Path,
     five_events: list[str],
     holding_third: Receiver,
 ) -> None:
     receiver = holding_third
-    worker = deliver(db_url, settings_file(tmp_path, receiver.url))
+    worker = deliver(any_url, settings_file(tmp_path, receiver.url))
     assert receiver.held.wait(30), worker.communicate(timeout=5)
     # The third event has reached the receiver; the worker dies before hearing back.
     worker.send_signal(signal.SIGKILL)
@@ -87,7 +94,7 @@ def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(
     # The claimed rows come back once the dead worker's lease has run out.
     later = datetime.now(UTC) + timedelta(hours=1)
     survivor = Deliverer(
-        factory,
+        any_factory,
         webhook_settings(receiver.url),
         webhook_secret=SECRET,
         smtp_password="",
@@ -95,7 +102,7 @@ def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(
     )
     assert survivor.run_due().delivered == 3
     survivor.close()
-    assert all(r.state is OutboxState.DELIVERED for r in rows(factory))
+    assert all(r.state is OutboxState.DELIVERED for r in rows(any_factory))
     assert receiver.applied == {event_id: 1 for event_id in five_events}
     # Only the event in flight was sent twice, with the same key; the receiver applied it once.
     sent = receiver.keys()
@@ -103,14 +110,14 @@ def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(
 
 
 def test_sigterm_finishes_the_event_in_flight_hands_back_the_rest_and_exits_0(
-    factory: sessionmaker[Session],
-    db_url: str,
+    any_factory: sessionmaker[Session],
+    any_url: str,
     tmp_path: Path,
     five_events: list[str],
     holding_third: Receiver,
 ) -> None:
     receiver = holding_third
-    worker = deliver(db_url, settings_file(tmp_path, receiver.url))
+    worker = deliver(any_url, settings_file(tmp_path, receiver.url))
     assert receiver.held.wait(30)
     worker.send_signal(signal.SIGTERM)
     receiver.release.set()
@@ -118,7 +125,7 @@ def test_sigterm_finishes_the_event_in_flight_hands_back_the_rest_and_exits_0(
     assert worker.returncode == 0, err
     assert "stopping: 2 claimed event(s) handed back" in err
     assert "Traceback" not in err
-    states = [(r.event_id, r.state, r.claim, r.attempts) for r in rows(factory)]
+    states = [(r.event_id, r.state, r.claim, r.attempts) for r in rows(any_factory)]
     assert [s[1] for s in states] == [OutboxState.DELIVERED] * 3 + [OutboxState.PENDING] * 2
     # Handed back: unclaimed, their attempt uncounted, due at once for the next worker.
     assert [(s[2], s[3]) for s in states[3:]] == [(None, 0), (None, 0)]
