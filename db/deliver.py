@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.mail import MailError, MailSender
 from db.models import OutboxChannel, OutboxState
-from db.outbox import Claimed, Outcome, RetryPolicy, claim_due, record, release
+from db.outbox import AttemptResult, Claimed, RetryPolicy, claim_due, record, release
 from db.settings import Settings
 from db.types import utcnow
 from db.webhook import WebhookSender
@@ -163,7 +163,7 @@ class Deliverer:
         log.info("will retry %s %s: %s", item.type, item.event_id, outcome.error)
         return BatchReport(retrying=1)
 
-    def _send_webhook(self, item: Claimed) -> Outcome:
+    def _send_webhook(self, item: Claimed) -> AttemptResult:
         assert self.webhook is not None  # only claimed when configured
         body = item.payload.encode("utf-8")
         acked: list[str] = []
@@ -176,15 +176,15 @@ class Deliverer:
                 acked.append(url)
             else:
                 errors.append(error)
-        return Outcome(tuple(acked), "; ".join(errors) or None)
+        return AttemptResult(tuple(acked), "; ".join(errors) or None)
 
-    def _send_mail(self, item: Claimed) -> Outcome:
+    def _send_mail(self, item: Claimed) -> AttemptResult:
         assert self.mail is not None  # only claimed when configured
         if item.recipient is None:
-            return Outcome((), "the recipient is no longer on file")
+            return AttemptResult((), "the recipient is no longer on file")
         notice = json.loads(item.payload)
         try:
             self.mail.send(item.recipient, notice["subject"], notice["body"], item.event_id)
         except MailError as exc:
-            return Outcome((), str(exc))
-        return Outcome(("smtp",), None)
+            return AttemptResult((), str(exc))
+        return AttemptResult(("smtp",), None)

@@ -100,7 +100,7 @@ class Claimed:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AttemptResult:
     """What one attempt did: targets that answered 2xx, and the error if any did not."""
 
     acked: tuple[str, ...]
@@ -272,7 +272,7 @@ def claim_due(
 def record(
     factory: sessionmaker[Session],
     claimed: Claimed,
-    outcome: Outcome,
+    outcome: AttemptResult,
     now: datetime,
     policy: RetryPolicy,
     jitter: float,
