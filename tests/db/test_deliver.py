@@ -136,8 +136,9 @@ def test_retry_delay_is_capped_and_jittered() -> None:
 
 
 def test_a_receiver_down_for_good_parks_the_event_for_a_supervisor_to_retry(
-    factory: sessionmaker[Session], staff: Staff
+    any_factory: sessionmaker[Session],
 ) -> None:
+    factory, staff = any_factory, make_staff(any_factory)
     clock = Clock()
     [event_id] = turn_auto_renew_off(factory, staff.agent, 1, clock.now)
     up = threading.Event()
