@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.mail import MailError, MailSender
@@ -31,6 +32,8 @@ log = logging.getLogger("callgate.deliver")
 
 BATCH_SIZE = 20
 POLL_SECONDS = 2.0
+# Longest wait between tries while the database is unreachable.
+MAX_OUTAGE_WAIT = 60.0
 
 
 class NothingToDeliver(ValueError):
@@ -133,10 +136,24 @@ class Deliverer:
         return total
 
     def run(self, stop: threading.Event, poll_seconds: float = POLL_SECONDS) -> BatchReport:
-        """Deliver until ``stop`` is set, polling when nothing is due."""
+        """Deliver until ``stop`` is set, polling when nothing is due.
+
+        A database that cannot be reached (a server restart, a failover) is
+        waited for, not fatal: rows claimed before it went away come back when
+        their lease ends, and are sent with the same idempotency key.
+        """
         total = BatchReport()
+        outage = 0.0
         while not stop.is_set():
-            report = self.run_batch(stop)
+            try:
+                report = self.run_batch(stop)
+            except OperationalError as exc:
+                outage = min(MAX_OUTAGE_WAIT, max(poll_seconds, outage * 2))
+                detail = str(exc.orig or exc).strip().splitlines()[0]
+                log.warning("database unavailable, trying again in %.0fs: %s", outage, detail)
+                stop.wait(outage)
+                continue
+            outage = 0.0
             total += report
             if report.attempted == 0:
                 stop.wait(poll_seconds)

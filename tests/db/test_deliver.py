@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import URL, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
@@ -257,3 +258,48 @@ def test_two_workers_on_sqlite_never_send_one_event_twice(
     factory: sessionmaker[Session], staff: Staff
 ) -> None:
     two_workers_at_once(factory, staff.agent)
+
+
+@pytest.mark.postgres
+def test_the_worker_waits_out_a_database_outage(
+    pg_server: URL, pg_url: str, pg_factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    staff = make_staff(pg_factory)
+    name = make_url(pg_url).database
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    stop = threading.Event()
+    with running_receiver() as receiver, caplog.at_level(logging.WARNING, "callgate.deliver"):
+        deliverer = worker(pg_factory, webhook_settings(receiver.url))
+        thread = threading.Thread(target=deliverer.run, args=(stop, 0.05))
+        thread.start()
+        try:
+            # The server refuses the database and drops the worker's connections.
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(
+                r.getMessage().startswith("database unavailable") for r in caplog.records
+            ):
+                time.sleep(0.05)
+            assert any(r.getMessage().startswith("database unavailable") for r in caplog.records)
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+            # Back: decisions taken now are delivered by the same worker.
+            ids = turn_auto_renew_off(pg_factory, staff.agent, 2, datetime.now(UTC))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(receiver.applied) < 2:
+                time.sleep(0.05)
+            assert thread.is_alive()
+        finally:
+            stop.set()
+            thread.join(30)
+            deliverer.close()
+            admin.dispose()
+    assert sorted(receiver.applied) == sorted(ids)
