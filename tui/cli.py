@@ -12,7 +12,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export", "serve")
+COMMAND_MODULES = (
+    "demo",
+    "accounts",
+    "agents",
+    "db",
+    "audit",
+    "purge",
+    "export",
+    "serve",
+    "deliver",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

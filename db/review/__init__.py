@@ -7,8 +7,9 @@ return frozen dataclasses, never ORM objects.
 
 By desk area: ``access`` (who may act, four-eyes, lifting locks), ``waiting``
 (the queue's SQL), ``requests`` (the keyset-paged list, shared with the
-export), ``detail`` and ``timeline`` (one call's story), ``decisions`` and
-``figures`` (the numbers). Every public name is re-exported here.
+export), ``detail`` and ``timeline`` (one call's story), ``decisions``,
+``deliveries`` (retrying a failed delivery) and ``figures`` (the numbers).
+Every public name is re-exported here.
 """
 
 from db.review.access import (
@@ -19,6 +20,7 @@ from db.review.access import (
     reset_locked_agent,
 )
 from db.review.decisions import add_review_note, decide_expedited, mark_reviewed
+from db.review.deliveries import retry_delivery
 from db.review.detail import (
     ApprovalLine,
     CallDetail,
@@ -75,4 +77,5 @@ __all__ = [
     "request_query",
     "require_supervisor",
     "reset_locked_agent",
+    "retry_delivery",
 ]

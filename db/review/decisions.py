@@ -25,6 +25,7 @@ from db.calls import (
 )
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
+from db.outbox import DECISION_EVENTS, enqueue
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
 from db.review.detail import CallDetail, detail
 from verification.kinds import Decision, ExpeditedState
@@ -106,6 +107,7 @@ def decide_expedited(
             },
             at=now,
         )
+        enqueue(session, type=DECISION_EVENTS[decision], request=request, facts=outcome, now=now)
         return detail(session, call.id)
 
 

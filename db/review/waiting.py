@@ -2,7 +2,7 @@
 
 The queue's SQL lives here: each kind is one query on a partial index whose
 WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
-``EARLY_CANCELLATION``), newest first and at most ``QUEUE_LIMIT`` rows; an
+``EARLY_CANCELLATION``, ``OUTBOX_FAILED``), newest first and at most ``QUEUE_LIMIT`` rows; an
 expedited request waits until it has a decision for its current content
 (``db.calls.decided``).
 """
@@ -20,10 +20,12 @@ from db.calls import decided
 from db.models import (
     EARLY_CANCELLATION,
     NEEDS_APPROVAL,
+    OUTBOX_FAILED,
     UNREVIEWED_FAILED,
     Agent,
     Call,
     CancellationRequest,
+    OutboxEvent,
     Subscription,
     Tenant,
 )
@@ -31,7 +33,12 @@ from db.review.access import require_supervisor
 from verification.kinds import CallState
 
 QueueKind = Literal[
-    "expedited", "tenant_locked", "agent_locked", "failed_verification", "early_cancellation"
+    "expedited",
+    "tenant_locked",
+    "agent_locked",
+    "failed_verification",
+    "early_cancellation",
+    "delivery_failed",
 ]
 # Rows of each kind the queue shows; older ones surface as newer ones are decided.
 QUEUE_LIMIT = 50
@@ -50,6 +57,8 @@ class QueueRow:
     agent: str
     organization: str
     detail: str
+    # A delivery parked as failed (``delivery_failed``): the row to retry.
+    outbox_id: int | None = None
 
 
 def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]:
@@ -62,6 +71,7 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
             *_locked_agents(session),
             *_failed_verifications(session),
             *_early_cancellations(session),
+            *_failed_deliveries(session),
         )
 
 
@@ -205,4 +215,39 @@ def _early_cancellations(session: Session) -> list[QueueRow]:
             detail=f"review: {row.product_name}",
         )
         for row in rows
+    ]
+
+
+def _failed_deliveries(session: Session) -> list[QueueRow]:
+    # The failed rows alone first: their WHERE repeats the partial index's predicate verbatim.
+    failed = aliased(
+        OutboxEvent,
+        select(OutboxEvent)
+        .where(text(OUTBOX_FAILED))
+        .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc())
+        .limit(QUEUE_LIMIT)
+        .subquery(),
+    )
+    rows = session.execute(
+        select(failed, Call.id, Call.agent_id, Agent.username, Tenant.id, Tenant.organization)
+        .outerjoin(CancellationRequest, CancellationRequest.id == failed.request_id)
+        .outerjoin(Call, Call.id == CancellationRequest.call_id)
+        .outerjoin(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.ref == failed.tenant_ref)
+        .order_by(failed.created_at.desc(), failed.id.desc())
+    ).all()
+    return [
+        QueueRow(
+            kind="delivery_failed",
+            at=event.created_at,
+            call_id=call_id,
+            request_id=event.request_id,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            agent=username or "",
+            organization=organization or "",
+            detail=f"{event.type}: {event.last_error}",
+            outbox_id=event.id,
+        )
+        for event, call_id, agent_id, username, tenant_id, organization in rows
     ]

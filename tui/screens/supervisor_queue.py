@@ -23,8 +23,10 @@ KIND_LABELS = {
     "agent_locked": "Agent lock",
     "failed_verification": "Failed check",
     "early_cancellation": "Cancel now",
+    "delivery_failed": "Delivery failed",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
+RETRY_HINT = " · r retries a failed delivery"
 
 
 class QueueLoaded(Message):
@@ -43,6 +45,8 @@ class SupervisorQueueScreen(SupervisorScreen):
         Binding("enter", "open", "Open", priority=True),
         Binding("a", "all_requests", "All requests"),
         Binding("s", "numbers", "Numbers"),
+        # Shown in the status line when a failed delivery waits, not in every footer.
+        Binding("r", "retry_delivery", "Retry delivery", show=False),
         Binding("f5", "refresh", "Refresh"),
         Binding("escape", "close", "Back"),
     ]
@@ -99,6 +103,17 @@ class SupervisorQueueScreen(SupervisorScreen):
             self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
         elif row.kind == "tenant_locked" and row.tenant_id is not None:
             self._confirm_clear(row.tenant_id, row.organization)
+
+    def action_retry_delivery(self) -> None:
+        """Send the highlighted failed delivery again (``callgate deliver`` picks it up)."""
+        table = self.query_one("#queue", DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return
+        row = self.rows[table.cursor_row]
+        if row.kind != "delivery_failed" or row.outbox_id is None:
+            self.notify("Only a failed delivery can be retried.", severity="warning")
+            return
+        self._retry(row.outbox_id)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
         from tui.screens.confirm_modal import ConfirmModal
@@ -159,6 +174,19 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         self.review_call("clearing the lock", clear)
 
+    @work(thread=True, group="decision")
+    def _retry(self, outbox_id: int) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def retry(factory: sessionmaker[Session]) -> None:
+            from db.review import queue, retry_delivery
+
+            retry_delivery(factory, actor, outbox_id, now)
+            self.post_message(Done("Delivery queued again: the deliver worker sends it next."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("retrying the delivery", retry)
+
     # --- results ----------------------------------------------------------------
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
@@ -178,4 +206,6 @@ class SupervisorQueueScreen(SupervisorScreen):
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
+        if any(row.kind == "delivery_failed" for row in message.rows):
+            status += RETRY_HINT
         self.query_one("#queue-status", Static).update(status)
