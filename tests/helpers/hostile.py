@@ -75,16 +75,20 @@ def _usable(text: str) -> bool:
     return bool(lines and lines[0].strip() and " ".join(text.split()))
 
 
+# At most 90 characters: the shortest imported column (a contact name) holds 100.
 _core = st.builds(
-    lambda first, rest: first + rest,
+    lambda first, rest: (first + rest)[:40],
     st.sampled_from(MARKUP),
     st.lists(st.one_of(st.sampled_from(MARKUP), st.text(_ANY_CHAR, max_size=4)), max_size=5).map(
         _join
     ),
 )
 # Long text: the markup first, so it is in the part a column or a line shows.
-_long = st.builds(lambda core, words: core + " lorem ipsum dolor" * words, _core, st.integers(3, 4))
+_long = _core.map(lambda core: core + " lorem ipsum dolor" * 2)
 HOSTILE = st.one_of(_core, _long).filter(_usable)
+# Free text (notes, reasons, stated values) has no column limit: up to ~300 characters.
+_longer = st.builds(lambda core, n: core + " lorem ipsum dolor" * n, _core, st.integers(3, 14))
+HOSTILE_TEXT = st.one_of(_core, _longer).filter(_usable)
 
 _C0 = {code: chr(0x2400 + code) for code in range(0x20)}
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -176,14 +180,22 @@ def locked_call(
     return view.call_id
 
 
-def expedited_call(
-    factory: sessionmaker[Session], agent: AgentInfo, user_id: str, note: str, now: datetime
-) -> int:
-    """A verified call asking expedited deprovisioning, ended as canceled with ``note``."""
+def verified_call(
+    factory: sessionmaker[Session], agent: AgentInfo, user_id: str, now: datetime
+) -> desk.CallView:
+    """An open call of ``agent`` in which ``user_id``'s caller passed every item."""
     view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
     for item, fields in on_file(factory, user_id).items():
         view = desk.submit_item(factory, view.call_id, agent.username, item, fields, SETTINGS, now)
     assert view.gate_open, view.gate_reasons
+    return view
+
+
+def expedited_call(
+    factory: sessionmaker[Session], agent: AgentInfo, user_id: str, note: str, now: datetime
+) -> int:
+    """A verified call asking expedited deprovisioning, ended as canceled with ``note``."""
+    view = verified_call(factory, agent, user_id, now)
     [sub] = view.subscriptions
     [option] = [o for o in sub.decision.options if o.action is Action.EXPEDITED_DEPROVISIONING]
     desk.take_action(
