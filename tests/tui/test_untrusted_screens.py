@@ -58,7 +58,7 @@ SIZE = (160, 60)
 # What a terminal would act on instead of showing (bar newline, between lines).
 RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 EXAMPLES = settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     # One database for the test, new rows per example: that is the point.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
