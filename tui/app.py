@@ -114,8 +114,11 @@ class CallgateApp(App[int]):
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Tell the agent, keep everything typed; the same key retries."""
-        self.notify(
-            f"Database unavailable while {message.doing}: {message.detail}\n"
+        from tui.widgets.plain import notify
+
+        notify(
+            self,
+            f"Database unavailable while {message.doing}: {message.detail}",
             "What you typed is kept; try again.",
             title="Database",
             severity="error",

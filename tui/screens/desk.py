@@ -28,6 +28,7 @@ from tui.widgets.call_bar import CallBar
 from tui.widgets.gate_panel import GatePanel
 from tui.widgets.item_form import ItemForm
 from tui.widgets.item_list import ItemList
+from tui.widgets.plain import notify
 from tui.widgets.subscriptions import SubscriptionPanel, consequences, find_option
 from verification.kinds import Item, Outcome
 
@@ -391,7 +392,7 @@ class DeskScreen(Screen[None]):
     def on_action_refused(self, message: messages.ActionRefused) -> None:
         """The database said no: tell the agent why."""
         self._busy = False
-        self.notify(message.detail, title="Not done", severity="warning", timeout=8)
+        notify(self, message.detail, title="Not done", severity="warning", timeout=8)
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Allow a retry (the app shows the notice)."""

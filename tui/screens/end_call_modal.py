@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.widgets.plain import PlainInput
 from verification.kinds import Outcome
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class EndCallModal(ModalScreen[CallEnding | None]):
                 id="outcomes",
             )
             yield Label("Note (optional)")
-            yield Input(id="note", compact=True, placeholder="what the agent wants on record")
+            yield PlainInput(id="note", compact=True, placeholder="what the agent wants on record")
             yield Label("Enter ends the call · Esc goes back", classes="hint")
         yield Footer()
 

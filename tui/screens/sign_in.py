@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from tui import messages
+from tui.widgets.plain import PlainInput, plain
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +34,7 @@ class SignInScreen(Screen[None]):
         with Vertical(id="sign-in"):
             yield Static("callgate — sign in", id="sign-in-title")
             yield Label("Username")
-            yield Input(id="username", compact=True)
+            yield PlainInput(id="username", compact=True)
             yield Label("Passphrase")
             yield Input(id="passphrase", password=True, compact=True)
             yield Static("", id="sign-in-message")
@@ -115,4 +116,4 @@ class SignInScreen(Screen[None]):
             field.disabled = not enabled
 
     def _say(self, text: str) -> None:
-        self.query_one("#sign-in-message", Static).update(text)
+        self.query_one("#sign-in-message", Static).update(plain(text))

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from textual.message import Message
 from textual.screen import Screen
 
+from tui.widgets.plain import notify
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,8 +75,8 @@ class SupervisorScreen(Screen[None]):
 
     def on_done(self, message: Done) -> None:
         """Confirm what was recorded."""
-        self.notify(message.text, title="Recorded")
+        notify(self, *message.text.splitlines(), title="Recorded")
 
     def on_refused(self, message: Refused) -> None:
         """Say why the database said no."""
-        self.notify(message.detail, title="Not done", severity="warning", timeout=8)
+        notify(self, message.detail, title="Not done", severity="warning", timeout=8)

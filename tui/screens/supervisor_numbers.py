@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from tui.screens.supervisor_base import SupervisorScreen
+from tui.widgets.plain import cell
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -106,7 +107,7 @@ class SupervisorNumbersScreen(SupervisorScreen):
         table.clear()
         for agent in n.agents:
             table.add_row(
-                agent.agent,
+                cell(agent.agent),
                 str(agent.calls),
                 str(agent.verified),
                 str(agent.failed),

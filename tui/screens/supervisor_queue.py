@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.plain import cell
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -199,9 +200,9 @@ class SupervisorQueueScreen(SupervisorScreen):
             table.add_row(
                 KIND_LABELS[row.kind],
                 local_time(row.at),
-                row.organization,
-                row.agent,
-                row.detail,
+                cell(row.organization),
+                cell(row.agent),
+                cell(row.detail),
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))

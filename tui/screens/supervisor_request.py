@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.plain import cell, plain
 from verification.kinds import Decision
 
 if TYPE_CHECKING:
@@ -247,37 +247,39 @@ class SupervisorRequestScreen(SupervisorScreen):
         """Redraw every section from the new detail."""
         detail = self.detail = message.detail
         title = f"Call #{detail.call_id} — {detail.organization or 'no account found'}"
-        self.query_one("#request-title", Static).update(title)
-        self.query_one("#summary", Static).update(_summary(detail))
+        self.query_one("#request-title", Static).update(plain(title))
+        self.query_one("#summary", Static).update(plain(*_summary(detail)))
         checks = self.query_one("#checks", DataTable)
         checks.clear()
         for check in detail.checks:
             checks.add_row(
                 check.label,
                 f"{check.result.value} {check.rules_version}",
-                Text(check.stated, overflow="fold"),
-                Text(check.on_file, overflow="fold"),
+                cell(check.stated, fold=True),
+                cell(check.on_file, fold=True),
                 height=None,  # long addresses wrap instead of running off the screen
             )
+        # A blank line between requests.
+        requests = [line for r in detail.requests for line in ("", *_request_lines(r))][1:]
         self.query_one("#requests-text", Static).update(
-            "\n\n".join(_request_text(r) for r in detail.requests) or "No action was taken."
+            plain(*requests) if requests else "No action was taken."
         )
         notes = [f"{local_time(n.at)} {n.author}: {n.text}" for n in detail.review_notes]
-        self.query_one("#notes-text", Static).update("\n".join(notes) or "None yet.")
+        self.query_one("#notes-text", Static).update(plain(*notes) if notes else "None yet.")
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
         for event in detail.timeline:
             timeline.add_row(
                 str(event.seq),
                 local_time(event.at),
-                event.actor,
-                event.type,
-                _details(event.payload),
+                cell(event.actor),
+                cell(event.type),
+                cell(_details(event.payload)),
             )
         self.refresh_bindings()
 
 
-def _summary(detail: CallDetail) -> str:
+def _summary(detail: CallDetail) -> list[str]:
     outcome = detail.outcome.value if detail.outcome else "—"
     reviewed = (
         f"reviewed by {detail.reviewed_by} {local_time(detail.reviewed_at)}"
@@ -291,11 +293,12 @@ def _summary(detail: CallDetail) -> str:
     if detail.tenant_locked:
         lines.append("The organization is LOCKED for phone cancellation (l clears it).")
     if detail.notes:
-        lines.append(f"Agent's notes: {detail.notes}")
-    return "\n".join(lines)
+        # One line per note: the call keeps its notes newline-separated.
+        lines += f"Agent's notes: {detail.notes}".split("\n")
+    return lines
 
 
-def _request_text(request: RequestLine) -> str:
+def _request_lines(request: RequestLine) -> list[str]:
     label = ACTION_LABELS.get(request.action, request.action)
     lines = [f"{label} — {request.product_name}: {request.status}"]
     if request.tampered:
@@ -310,7 +313,7 @@ def _request_text(request: RequestLine) -> str:
             f"  {approval.decision.value} by {approval.approver} "
             f"{local_time(approval.decided_at)}: {approval.reason}{void}"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _details(payload: str) -> str:
