@@ -2,7 +2,9 @@
 
 The rows are exactly those of the supervisor's request list (the same
 query), read with ``yield_per`` so a year of calls never sits in memory.
-Personal data is masked unless a supervisor asks otherwise. Every export
+Personal data is masked unless a supervisor asks otherwise. CSV cells that a
+spreadsheet would run as a formula are neutralized here (``csv_cell``, the one
+home of that rule). Every export
 appends an ``export`` audit event, and the chain head after it is returned, so
 whoever keeps the file can also keep the head outside the database.
 """
@@ -45,6 +47,8 @@ FIELDS = (
 )
 # Rows fetched per round trip: enough to be fast, few enough to stay small.
 BATCH = 1_000
+# OWASP's CSV-injection rule: a cell starting with one of these is run as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,14 @@ def _write_csv(out: TextIO, records: Iterator[dict[str, str]]) -> int:
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow(record)
+        writer.writerow({name: csv_cell(value) for name, value in record.items()})
         count += 1
     return count
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a CSV cell no spreadsheet runs: a leading formula character gets a ``'``."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def _write_json(out: TextIO, records: Iterator[dict[str, str]]) -> int:

