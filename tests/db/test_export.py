@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
 from db.agents import add_agent
 from db.audit import head, verify_chain
-from db.engine import unit_of_work
+from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.export import FIELDS, export_rows, write_export
 from db.models import AccountUser, Agent, AuditEvent, Call, Tenant
 from tests.helpers.review_data import PASSPHRASE, Made, many_calls
@@ -265,3 +266,42 @@ def test_json_export_keeps_values_as_they_are(factory: sessionmaker[Session]) ->
     write_export(factory, out, "json", review.RequestFilter(), actor="sue", now=NOW)
     [record] = json.loads(out.getvalue())
     assert record["organization"] == FORMULA_ORG
+
+
+# --- the export is recorded before anything is written (issue 11, item 13) ---------
+
+
+def _read_only(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the same SQLite file opened read-only, as a mounted backup would be."""
+    path = engine.url.database
+    engine.dispose()
+    return make_sessionmaker(make_engine(f"sqlite:///file:{path}?mode=ro&uri=true"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_that_cannot_be_recorded_writes_nothing(
+    engine: Engine, factory: sessionmaker[Session], fmt: str
+) -> None:
+    many_calls(factory, 30, NOW)
+    read_only = _read_only(engine)
+    assert list(export_rows(read_only, review.RequestFilter(), masked=True))  # reads work
+    out = io.StringIO()
+
+    with pytest.raises(DatabaseError, match="readonly"):
+        write_export(read_only, out, fmt, RECENT, actor="sue", now=NOW)  # type: ignore[arg-type]
+
+    assert out.getvalue() == ""
+
+
+def test_export_rows_unmasked_checks_the_supervisor_itself(factory: sessionmaker[Session]) -> None:
+    supervisor, _, tenants = many_calls(factory, 30, NOW)
+    with factory() as session:
+        agent = session.scalars(select(Agent.id).where(Agent.username == "ana")).one()
+
+    with pytest.raises(review.NotSupervisor):
+        export_rows(factory, RECENT, masked=False)
+    with pytest.raises(review.NotSupervisor):
+        export_rows(factory, RECENT, masked=False, requested_by=agent)
+
+    rows = list(export_rows(factory, RECENT, masked=False, requested_by=supervisor))
+    assert {r["phone"] for r in rows if r["tenant_ref"]} <= _tenant_phones(tenants)
