@@ -128,3 +128,50 @@ def test_an_import_bug_inside_a_command_module_still_raises(
     monkeypatch.setattr(cli, "importlib", _importer("some_dependency"))
     with pytest.raises(ModuleNotFoundError, match="some_dependency"):
         cli.build_parser()
+
+
+# --- a closed pipe (issue 11, item 15) ------------------------------------------------
+
+
+def _into_closed_pipe(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run callgate with stdout a pipe whose reader is gone, as in ``callgate … | head -0``.
+
+    The read end is closed before the child starts, so its first write fails
+    with EPIPE whatever the timing.
+    """
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("CALLGATE_SETTINGS", None)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "tui.cli", *argv],
+            cwd=REPO,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_export_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from db.engine import make_engine, make_sessionmaker
+    from db.migrate import upgrade
+    from tests.helpers.review_data import many_calls
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    many_calls(make_sessionmaker(engine), 50, datetime(2026, 11, 26, 14, 0, tzinfo=UTC))
+    engine.dispose()
+
+    for fmt in ("csv", "json"):
+        result = _into_closed_pipe(tmp_path, "--db", url, "export", "--format", fmt)
+        assert result.stderr == ""
+        assert result.returncode == 141  # 128 + SIGPIPE, as a Unix tool killed by it

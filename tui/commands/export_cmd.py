@@ -80,6 +80,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
         else:
             report = _export(factory, sys.stdout, args.format, filters, actor, supervisor_id)
             notices = sys.stderr
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the command line stops quietly
     except OSError as exc:
         raise CommandError(f"cannot write {args.output}: {exc.strerror}") from exc
     finally:
