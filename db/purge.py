@@ -20,6 +20,8 @@ from db.models import Call, ItemCheck, ReviewNote
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
+# A hundred years: beyond any retention policy, and a cutoff every date type holds.
+MAX_DAYS = 36_500
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ def purge(
     One unit of work: the blanking and its ``data.purged`` event commit together.
     Calls purged before are not counted again. A dry run only counts.
     """
-    if older_than_days < 1:
-        raise ValueError("older_than_days must be at least 1")
+    if not 1 <= older_than_days <= MAX_DAYS:
+        raise ValueError(f"older_than_days must be between 1 and {MAX_DAYS}")
     if now.tzinfo is None:
         raise ValueError("naive datetime given as the purge time")
     now = now.astimezone(UTC)

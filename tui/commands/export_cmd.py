@@ -16,11 +16,26 @@ if TYPE_CHECKING:
     from db.settings import Settings
 
 
+# Days whose local midnight, and the day after, every date computation holds.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _check_in_range(option: str, day: date | None) -> None:
+    from tui.commands.common import CommandError
+
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise CommandError(
+            f"{option} {day.isoformat()} is out of range: give a day from "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+            exit_code=2,
+        )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +75,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.unmasked and not args.as_user:
         raise CommandError("--unmasked needs --as SUPERVISOR", exit_code=2)
+    _check_in_range("--since", args.since)
+    _check_in_range("--until", args.until)
     if args.since and args.until and args.since > args.until:
         raise CommandError("--since is after --until", exit_code=2)
     engine = engine_for(settings)
