@@ -3,7 +3,9 @@
 What the caller stated (and its normalized form), the call's notes and the
 supervisors' review notes on it are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
-never touched, whatever their age.
+never touched, whatever their age. On SQLite the write-ahead log is then
+checkpointed and emptied, so the old pages leave the disk too (with the
+engine's ``secure_delete``).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.engine import unit_of_work
+from db.engine import checkpoint_wal, unit_of_work
 from db.models import Call, ItemCheck, ReviewNote
 from verification.kinds import CallState
 
@@ -90,4 +92,7 @@ def purge(
                 "cutoff": cutoff.isoformat(timespec="seconds"),
             },
         )
+        engine = session.get_bind()
+    if isinstance(engine, Engine):
+        checkpoint_wal(engine)
     return PurgeReport(count, cutoff, dry_run=False)
