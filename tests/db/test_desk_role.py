@@ -16,10 +16,11 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
+from db.agents import authenticate
 from db.audit import verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import prepare_for_desk
-from tests.helpers.review_data import SETTINGS, make_account, make_staff, stated
+from tests.helpers.review_data import PASSPHRASE, SETTINGS, make_account, make_staff, stated
 from tui.cli import main as cli
 from verification.kinds import Item
 from verification.session import ItemStatus
@@ -51,6 +52,9 @@ def test_the_desk_role_does_the_desks_work(
     factory = make_sessionmaker(desk_engine)
     prepare_for_desk(desk_engine)
 
+    assert not authenticate(factory, "nobody", PASSPHRASE, NOW, 5).ok  # counted as the role
+    assert not authenticate(factory, staff.agent.username, "wrong passphrase", NOW, 5).ok
+    assert authenticate(factory, staff.agent2.username, PASSPHRASE, NOW, 5).ok
     view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
     for item in (Item.USER_ID, Item.PHONE):
         view = desk.submit_item(

@@ -305,3 +305,18 @@ def test_export_rows_unmasked_checks_the_supervisor_itself(factory: sessionmaker
 
     rows = list(export_rows(factory, RECENT, masked=False, requested_by=supervisor))
     assert {r["phone"] for r in rows if r["tenant_ref"]} <= _tenant_phones(tenants)
+
+
+def test_cli_export_on_a_read_only_database_leaves_no_file(
+    engine: Engine, factory: sessionmaker[Session], tmp_path: Path, capsys
+) -> None:
+    many_calls(factory, 10, NOW)
+    path = engine.url.database
+    engine.dispose()
+    target = tmp_path / "calls.csv"
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+
+    assert main(["--db", read_only, "export", "--output", str(target)]) == 1
+
+    assert "readonly" in capsys.readouterr().err
+    assert not target.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 from datetime import date, datetime, time, timedelta
@@ -91,8 +92,9 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
             supervisor_id, actor = _supervisor(factory, args, settings)
         filters = period(args.since, args.until)
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                report = _export(factory, out, args.format, filters, actor, supervisor_id)
+            report = _export_to_file(
+                factory, args.output, args.format, filters, actor, supervisor_id
+            )
             notices: TextIO = sys.stdout
         else:
             report = _export(factory, sys.stdout, args.format, filters, actor, supervisor_id)
@@ -121,6 +123,29 @@ def period(since: date | None, until: date | None) -> RequestFilter:
         started_from=start_of(since) if since else None,
         started_before=start_of(until + timedelta(days=1)) if until else None,
     )
+
+
+def _export_to_file(
+    factory: sessionmaker[Session],
+    path: str,
+    fmt: str,
+    filters: RequestFilter,
+    actor: str,
+    supervisor_id: int | None,
+) -> ExportReport:
+    """Export into ``path``; a file this export created is removed again if it fails."""
+    import os
+
+    existed = os.path.exists(path)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            return _export(factory, out, fmt, filters, actor, supervisor_id)
+    except BaseException:
+        if not existed:
+            # E.g. the export could not be recorded: leave no (empty) file behind.
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise
 
 
 def _export(
