@@ -668,6 +668,9 @@ def run_all(made: Generated, runs: int, import_rows: int, workdir: Path) -> list
     figures += supervisor(factory, max(3, runs // 10))
     figures.append(supervisor_memory(made.url))
     figures.append(account_import(workdir, import_rows))
+    from benchmarks.web_memory import web_tab_memory
+
+    figures.append(web_tab_memory(made.url))
     figures += check_costs(runs * 10)
     return figures
 

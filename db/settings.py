@@ -36,6 +36,9 @@ class Settings:
     tenant_lock_window_hours: int = 24
     signin_lock_after: int = 5
     retention_days: int = 365
+    # callgate serve (tui/web): browser tabs at once; minutes without input end a tab.
+    web_max_sessions: int = 20
+    web_idle_minutes: int = 30
 
 
 # Largest value each whole-number setting may take: a bound every date computation

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export")
+COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export", "serve")
 # What a Unix tool killed by SIGPIPE exits with (128 + 13), e.g. under `| head`.
 CLOSED_PIPE_EXIT = 141
 

@@ -1,0 +1,192 @@
+"""What both desks read about a call: the shared lookups and the facts on file.
+
+One home each for: finding a call, its tenant and its caller; the on-file
+value of an item as text, masked for the agent's desk or whole for the
+supervisor's (``on_file_text``); the values the checks compare with
+(``on_file``); the clause saying a request is decided (``decided``); the
+request hash that binds an approval to exactly one request; and the
+subscription facts the policy reads and writes back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import assert_never
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from db.audit import canonical_payload
+from db.models import AccountUser, Approval, Call, CancellationRequest, Subscription, Tenant
+from verification.address import Address, render
+from verification.checks import OnFile
+from verification.kinds import Item
+from verification.phone import mask_phone
+from verification.policy import SubscriptionFacts
+
+# What the agent's desk shows for a matched PIN: it is stored only as a slow hash.
+PIN_MASK = "••••"
+
+
+def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Call:
+    """The call ``call_id``; raises ``LookupError`` for an unknown call."""
+    call = session.get(Call, call_id, with_for_update=for_update)
+    if call is None:
+        raise LookupError(f"no call {call_id}")
+    return call
+
+
+def tenant_of(session: Session, call: Call) -> Tenant | None:
+    """The tenant the call found by its user ID, if any yet."""
+    return None if call.tenant_id is None else session.get(Tenant, call.tenant_id)
+
+
+def caller_of(session: Session, call: Call) -> AccountUser | None:
+    """The account the caller named by its user ID, if found."""
+    return None if call.caller_user_id is None else session.get(AccountUser, call.caller_user_id)
+
+
+def domains_of(tenant: Tenant) -> tuple[str, ...]:
+    """The tenant's domains, as the policy reads them."""
+    return tuple(d.domain for d in tenant.domains)
+
+
+def tenant_locked(tenant: Tenant) -> bool:
+    """Whether phone cancellation is locked for the tenant (a lock not cleared since)."""
+    if tenant.locked_at is None:
+        return False
+    return tenant.lock_cleared_at is None or tenant.lock_cleared_at < tenant.locked_at
+
+
+def local_date(now: datetime) -> date:
+    """Today where the desk runs: the policy's dates are the agent's dates."""
+    return now.astimezone().date()
+
+
+def address_of(tenant: Tenant) -> Address:
+    """The tenant's address on file."""
+    return Address(
+        line1=tenant.address_line1,
+        line2=tenant.address_line2,
+        city=tenant.city,
+        region=tenant.region,
+        postal_code=tenant.postal_code,
+        country=tenant.country,
+    )
+
+
+def on_file(tenant: Tenant, caller: AccountUser | None) -> OnFile:
+    """The values on file that a stated item is checked against."""
+    return OnFile(
+        user_id=caller.user_id if caller is not None else "",
+        phone_e164=tenant.phone_e164,
+        contact_first=tenant.contact_first_name,
+        contact_last=tenant.contact_last_name,
+        organization=tenant.organization,
+        address=address_of(tenant),
+        pin_hash=tenant.support_pin_hash,
+    )
+
+
+def on_file_text(item: Item, tenant: Tenant, caller: AccountUser | None, *, masked: bool) -> str:
+    """The on-file value of ``item`` as one line of text.
+
+    ``masked`` is the agent's desk: the phone number shows only its last
+    digits and a PIN only that there is one. The supervisor reads it whole.
+    """
+    match item:
+        case Item.USER_ID:
+            return caller.user_id if caller is not None else "(no such account)"
+        case Item.PHONE:
+            return mask_phone(tenant.phone_e164) if masked else tenant.phone_e164
+        case Item.CONTACT_NAME:
+            return f"{tenant.contact_first_name} {tenant.contact_last_name}"
+        case Item.ORGANIZATION:
+            return tenant.organization
+        case Item.ADDRESS:
+            return render(address_of(tenant))
+        case Item.PIN:
+            # A PIN is stored only as a slow hash: there is nothing to show.
+            if masked:
+                return PIN_MASK
+            return "(set)" if tenant.support_pin_hash else "(none)"
+        case _:
+            assert_never(item)
+
+
+def decided() -> ColumnElement[bool]:
+    """Whether a request has a decision for its current content (a correlated EXISTS).
+
+    A decision counts only for the request as it was decided: a changed
+    request (another hash) waits for a new approval, on both desks.
+    """
+    return (
+        select(Approval.id)
+        .where(
+            Approval.request_id == CancellationRequest.id,
+            Approval.request_hash == CancellationRequest.request_hash,
+        )
+        .exists()
+    )
+
+
+def request_hash(
+    call_id: int,
+    subscription_id: int,
+    action: str,
+    before: Mapping[str, object],
+    after: Mapping[str, object],
+) -> str:
+    """SHA-256 of the canonical JSON of a request: any change to it voids approvals."""
+    body = canonical_payload(
+        {
+            "call_id": call_id,
+            "subscription_id": subscription_id,
+            "action": action,
+            "before": before,
+            "after": after,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def tampered(request: CancellationRequest) -> bool:
+    """Whether the stored request no longer hashes to its ``request_hash``."""
+    recomputed = request_hash(
+        request.call_id,
+        request.subscription_id,
+        request.action,
+        json.loads(request.before),
+        json.loads(request.after),
+    )
+    return recomputed != request.request_hash
+
+
+def subscription_facts(subscription: Subscription) -> SubscriptionFacts:
+    """What the policy needs to know about a stored subscription."""
+    canceled_at = subscription.canceled_at
+    return SubscriptionFacts(
+        kind=subscription.kind,
+        channel=subscription.channel,
+        status=subscription.status,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        auto_renew=subscription.auto_renew,
+        canceled_on=local_date(canceled_at) if canceled_at is not None else None,
+        data_deletion_on=subscription.data_deletion_on,
+        expedited=subscription.expedited,
+    )
+
+
+def store_facts(subscription: Subscription, facts: SubscriptionFacts, now: datetime) -> None:
+    """Write the policy's result back to the stored subscription."""
+    if facts.canceled_on is not None and subscription.canceled_at is None:
+        subscription.canceled_at = now
+    subscription.status = facts.status
+    subscription.auto_renew = facts.auto_renew
+    subscription.data_deletion_on = facts.data_deletion_on
+    subscription.expedited = facts.expedited
+    subscription.updated_at = now

@@ -1,0 +1,189 @@
+"""Checking what the caller states, and the misses and locks that follow.
+
+Misses and locks live here: each check is stored with its result, and after
+it the call locks when ``verification.session`` says the misses ran out
+(``_update_call_state``); the tenant locks for phone cancellation when
+enough of its calls locked within the window (``_maybe_lock_tenant``, with
+the count in ``verification.session.tenant_lock_time``). Input that cannot
+be a value of the item is an ``InputError``: nothing stored, no miss.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.audit import append_event
+from db.calls import caller_of, get_call, on_file, tenant_locked, tenant_of
+from db.desk.views import CallView, limits, verification_of, view
+from db.engine import unit_of_work
+from db.models import AccountUser, Call, ItemCheck, Tenant
+from db.settings import Settings
+from verification.checks import Verdict, check_item
+from verification.errors import InputError
+from verification.items import ITEM_SPECS
+from verification.kinds import CallState, CheckResult, Item
+from verification.session import VerificationSession, tenant_lock_time
+from verification.userid import normalize_user_id
+
+# Secret items are stored as this placeholder, never as typed.
+_SECRET_PLACEHOLDER = "[secret]"
+
+
+def submit_item(
+    factory: sessionmaker[Session],
+    call_id: int,
+    actor: str,
+    item: Item,
+    stated: Mapping[str, str],
+    settings: Settings,
+    now: datetime,
+) -> CallView:
+    """Check one stated item against the record on file and record the result.
+
+    Raises InputError, writing nothing and counting no miss, for input that
+    cannot be a value of the item and for a call that takes no more items
+    (locked or ended). Other items than the user ID need the tenant found.
+    """
+    fields = {name: stated.get(name, "") for name in ITEM_SPECS[item].fields}
+    with unit_of_work(factory) as session:
+        call = get_call(session, call_id, for_update=True)
+        if call.state is CallState.CLOSED:
+            raise InputError("this call has ended: start a new call")
+        if call.state is CallState.LOCKED:
+            raise InputError("this call is locked after too many misses: end the call")
+        if item is Item.USER_ID:
+            verdict = _check_user_id(session, call, fields["value"])
+        else:
+            tenant = tenant_of(session, call)
+            if tenant is None:
+                raise InputError("ask for the user ID first")
+            known = on_file(tenant, caller_of(session, call))
+            verdict = check_item(item, fields, known, settings.default_region)
+        secret = ITEM_SPECS[item].secret
+        session.add(
+            ItemCheck(
+                call_id=call.id,
+                item=item,
+                stated=json.dumps(
+                    {k: _SECRET_PLACEHOLDER if secret else v for k, v in fields.items()},
+                    ensure_ascii=False,
+                ),
+                normalized=verdict.normalized,
+                result=verdict.result,
+                rules_version=verdict.rules_version,
+                checked_at=now,
+            )
+        )
+        session.flush()
+        append_event(
+            session,
+            actor=actor,
+            type="item.checked",
+            payload={
+                "call_id": call.id,
+                "item": item.value,
+                "result": verdict.result.value,
+                "rules_version": verdict.rules_version,
+            },
+            at=now,
+        )
+        tenant = tenant_of(session, call)
+        verification = verification_of(session, call, tenant, settings)
+        _update_call_state(session, call, tenant, verification, actor, settings, now)
+        return view(session, call, settings, now, verification)
+
+
+def _check_user_id(session: Session, call: Call, text: str) -> Verdict:
+    """Look the account up: it reveals nothing but whether it was found."""
+    normalized = normalize_user_id(text)
+    user = session.scalars(select(AccountUser).where(AccountUser.user_id == normalized)).first()
+    # Once a tenant is found, another tenant's account is no proof of this one.
+    if user is None or (call.tenant_id is not None and user.tenant_id != call.tenant_id):
+        return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
+    call.tenant_id = user.tenant_id
+    call.caller_user_id = user.id
+    return Verdict(Item.USER_ID, CheckResult.MATCH, normalized)
+
+
+def _update_call_state(
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    verification: VerificationSession,
+    actor: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Lock or verify the call after a new check, with the audit events that say so."""
+    if verification.locked:
+        call.state = CallState.LOCKED
+        append_event(
+            session,
+            actor=actor,
+            type="call.locked",
+            payload={"call_id": call.id, "misses": verification.misses},
+            at=now,
+        )
+        if tenant is not None:
+            _maybe_lock_tenant(session, tenant, call, actor, settings, now)
+    elif verification.verified(now):
+        if call.state is not CallState.VERIFIED:
+            call.state = CallState.VERIFIED
+            call.verified_at = now
+            append_event(
+                session,
+                actor=actor,
+                type="call.verified",
+                payload={"call_id": call.id, "tenant_id": tenant.id if tenant else None},
+                at=now,
+            )
+    else:
+        # A new round after expiry: the earlier verification no longer holds.
+        call.state = CallState.OPEN
+
+
+def _maybe_lock_tenant(
+    session: Session, tenant: Tenant, call: Call, actor: str, settings: Settings, now: datetime
+) -> None:
+    if tenant_locked(tenant):
+        return
+    window = limits(settings)
+    since = now - timedelta(hours=window.tenant_lock_window_hours)
+    if tenant.lock_cleared_at is not None:
+        since = max(since, tenant.lock_cleared_at)
+    times = _locked_call_times(session, tenant, since, settings)
+    locked_at = tenant_lock_time(times, tenant.lock_cleared_at, now, window)
+    if locked_at is None:
+        return
+    tenant.locked_at = locked_at
+    append_event(
+        session,
+        actor=actor,
+        type="tenant.locked",
+        payload={"tenant_id": tenant.id, "call_id": call.id},
+        at=now,
+    )
+
+
+def _locked_call_times(
+    session: Session, tenant: Tenant, since: datetime, settings: Settings
+) -> list[datetime]:
+    """When each of the tenant's calls with a miss since ``since`` locked, if it did.
+
+    A call's lock is recomputed from its checks rather than read from its
+    state, because a locked call is closed (as failed, escalated or abandoned)
+    once the agent ends it.
+    """
+    recent_misses = select(ItemCheck.call_id).where(
+        ItemCheck.result == CheckResult.MISMATCH, ItemCheck.checked_at >= since
+    )
+    calls = session.scalars(
+        select(Call).where(Call.tenant_id == tenant.id, Call.id.in_(recent_misses))
+    ).all()
+    locks = (verification_of(session, other, tenant, settings).locked_at for other in calls)
+    return [locked_at for locked_at in locks if locked_at is not None]

@@ -1,0 +1,237 @@
+"""What the agent's desk shows about a call, and the blind rule that governs it.
+
+The blind rule lives here alone: an on-file value reaches a returned
+``ItemState`` only after its item matched in this call (``_item_state``),
+masked as ``db.calls.on_file_text`` masks it for the desk. Subscriptions are
+shown only while the gate is open, with what ``verification.policy`` allows
+for each today; whether the caller is an admin only once every item is
+verified. The gate itself (``gate``) is ``VerificationSession.gate`` fed
+with the stored checks and the tenant's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.calls import (
+    caller_of,
+    decided,
+    domains_of,
+    local_date,
+    on_file_text,
+    subscription_facts,
+    tenant_locked,
+    tenant_of,
+)
+from db.models import Call, CancellationRequest, ItemCheck, Subscription, Tenant
+from db.settings import Settings
+from verification.items import ITEM_SPECS, required_items
+from verification.kinds import (
+    CallState,
+    Channel,
+    ExpeditedState,
+    Item,
+    Outcome,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
+from verification.policy import PolicyDecision, decide
+from verification.session import CheckRecord, ItemStatus, Limits, VerificationSession
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One identity item as the desk shows it; ``shown`` only after a match."""
+
+    item: Item
+    label: str
+    question: str
+    fields: tuple[str, ...]
+    status: ItemStatus
+    shown: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A subscription of the verified tenant with what the policy allows now."""
+
+    id: int
+    product_name: str
+    kind: SubscriptionKind
+    channel: Channel
+    status: SubscriptionStatus
+    term_start: date
+    term_end: date
+    auto_renew: bool
+    canceled_at: datetime | None
+    data_deletion_on: date | None
+    expedited: ExpeditedState
+    decision: PolicyDecision
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A request of this call waiting for a supervisor (expedited deprovisioning)."""
+
+    request_id: int
+    subscription_id: int
+    product_name: str
+    action: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CallView:
+    """Everything the desk shows about one call.
+
+    ``caller_is_admin`` is None until every item is verified: before that,
+    saying "not an admin" would reveal something about an account.
+    """
+
+    call_id: int
+    agent_id: int
+    started_at: datetime
+    state: CallState
+    outcome: Outcome | None
+    tenant_found: bool
+    tenant_locked: bool
+    items: tuple[ItemState, ...]
+    misses_left: int
+    locked: bool
+    gate_open: bool
+    gate_reasons: tuple[str, ...]
+    expires_at: datetime | None
+    caller_is_admin: bool | None
+    subscriptions: tuple[SubscriptionView, ...]
+    pending_requests: tuple[PendingRequest, ...]
+    notes: str
+
+
+def limits(settings: Settings) -> Limits:
+    """The verification limits the settings configure."""
+    return Limits(
+        max_misses=settings.max_misses,
+        expiry_minutes=settings.verification_expiry_minutes,
+        tenant_lock_calls=settings.tenant_lock_calls,
+        tenant_lock_window_hours=settings.tenant_lock_window_hours,
+    )
+
+
+def verification_of(
+    session: Session, call: Call, tenant: Tenant | None, settings: Settings
+) -> VerificationSession:
+    """The call's verification rebuilt from its stored checks."""
+    checks = session.execute(
+        select(ItemCheck.item, ItemCheck.result, ItemCheck.checked_at)
+        .where(ItemCheck.call_id == call.id)
+        .order_by(ItemCheck.id)
+    ).all()
+    records = [CheckRecord(item, result, at) for item, result, at in checks]
+    has_pin = tenant is not None and tenant.support_pin_hash is not None
+    return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
+
+
+def gate(
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    verification: VerificationSession,
+    now: datetime,
+) -> tuple[bool, tuple[str, ...], bool | None]:
+    """Whether the gate is open, its reasons, and (once verified) whether the caller is an admin."""
+    caller = caller_of(session, call)
+    is_admin = caller is not None and caller.is_admin
+    locked = tenant is not None and tenant_locked(tenant)
+    result = verification.gate(now, caller_is_admin=is_admin, tenant_locked=locked)
+    shown_admin = is_admin if verification.verified(now) else None
+    return result.open, result.reasons, shown_admin
+
+
+def view(
+    session: Session,
+    call: Call,
+    settings: Settings,
+    now: datetime,
+    verification: VerificationSession | None = None,
+) -> CallView:
+    """The call as the desk shows it; ``verification`` saves rebuilding a fresh one."""
+    tenant = tenant_of(session, call)
+    if verification is None:
+        verification = verification_of(session, call, tenant, settings)
+    statuses = verification.statuses(now)
+    items = tuple(_item_state(session, call, tenant, item, statuses[item]) for item in statuses)
+    gate_open, reasons, caller_is_admin = gate(session, call, tenant, verification, now)
+    subscriptions: tuple[SubscriptionView, ...] = ()
+    if gate_open and tenant is not None and call.state is not CallState.CLOSED:
+        today = local_date(now)
+        domains = domains_of(tenant)
+        subscriptions = tuple(_subscription_view(s, domains, today) for s in tenant.subscriptions)
+    return CallView(
+        call_id=call.id,
+        agent_id=call.agent_id,
+        started_at=call.started_at,
+        state=call.state,
+        outcome=call.outcome,
+        tenant_found=tenant is not None,
+        tenant_locked=tenant is not None and tenant_locked(tenant),
+        items=items,
+        misses_left=verification.misses_left,
+        locked=verification.locked,
+        gate_open=gate_open,
+        gate_reasons=reasons,
+        expires_at=verification.expires_at,
+        caller_is_admin=caller_is_admin,
+        subscriptions=subscriptions,
+        pending_requests=_pending(session, call.id),
+        notes=call.notes,
+    )
+
+
+def _item_state(
+    session: Session, call: Call, tenant: Tenant | None, item: Item, status: ItemStatus
+) -> ItemState:
+    """One item; its on-file value (masked) only once it matched: the blind rule."""
+    spec = ITEM_SPECS[item]
+    shown = None
+    if status is ItemStatus.MATCHED and tenant is not None:
+        shown = on_file_text(item, tenant, caller_of(session, call), masked=True)
+    return ItemState(item, spec.label, spec.question, spec.fields, status, shown)
+
+
+def _subscription_view(
+    subscription: Subscription, domains: tuple[str, ...], today: date
+) -> SubscriptionView:
+    return SubscriptionView(
+        id=subscription.id,
+        product_name=subscription.product_name,
+        kind=subscription.kind,
+        channel=subscription.channel,
+        status=subscription.status,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        auto_renew=subscription.auto_renew,
+        canceled_at=subscription.canceled_at,
+        data_deletion_on=subscription.data_deletion_on,
+        expedited=subscription.expedited,
+        decision=decide(subscription_facts(subscription), domains, today),
+    )
+
+
+def _pending(session: Session, call_id: int) -> tuple[PendingRequest, ...]:
+    rows = session.execute(
+        select(CancellationRequest, Subscription.product_name)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(
+            CancellationRequest.call_id == call_id,
+            CancellationRequest.needs_approval.is_(True),
+            ~decided(),
+        )
+        .order_by(CancellationRequest.id)
+    ).all()
+    return tuple(
+        PendingRequest(r.id, r.subscription_id, name, r.action, r.created_at) for r, name in rows
+    )

@@ -1,0 +1,92 @@
+"""Who may act on the supervisor desk, the four-eyes rule, and lifting locks.
+
+Every supervisor function calls ``require_supervisor`` and refuses anyone who
+is not an active supervisor (``NotSupervisor``), so the rule holds whatever
+the UI shows. Four-eyes lives here alone (``require_other_agent``): nobody
+decides on or reviews a call they took. A reason or note must say something
+(``reason_text``). A supervisor lifts a tenant's lock for phone
+cancellation (``clear_tenant_lock``) and an agent's sign-in lock
+(``reset_locked_agent``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.agents import AgentInfo, reset_agent
+from db.audit import append_event
+from db.engine import unit_of_work
+from db.models import Agent, Call, Tenant
+from verification.kinds import Role
+
+
+class ReviewRefused(Exception):
+    """A supervisor action cannot be taken; the message says why, for the supervisor."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotSupervisor(ReviewRefused):
+    """The acting account is not an active supervisor."""
+
+
+def require_supervisor(session: Session, actor_id: int) -> Agent:
+    """The acting agent, if an active supervisor; raises ``NotSupervisor`` otherwise."""
+    agent = session.get(Agent, actor_id)
+    if agent is None or agent.role is not Role.SUPERVISOR or not agent.active:
+        raise NotSupervisor("Only a supervisor can do this.")
+    return agent
+
+
+def require_other_agent(call: Call, supervisor: Agent, refusal: str) -> None:
+    """Four eyes: refuse with ``refusal`` when ``supervisor`` took ``call`` themselves."""
+    if call.agent_id == supervisor.id:
+        raise ReviewRefused(refusal)
+
+
+def reason_text(reason: str) -> str:
+    """The reason as given, trimmed; raises ``ReviewRefused`` when it is blank."""
+    text = reason.strip()
+    if not text:
+        raise ReviewRefused("Give a reason.")
+    return text
+
+
+def clear_tenant_lock(
+    factory: sessionmaker[Session], actor_id: int, tenant_id: int, reason: str, now: datetime
+) -> None:
+    """Lift a tenant's lock for phone cancellation; its next call proceeds.
+
+    Calls locked before now no longer count towards a new lock.
+    """
+    text = reason_text(reason)
+    with unit_of_work(factory) as session:
+        supervisor = require_supervisor(session, actor_id)
+        tenant = session.get(Tenant, tenant_id, with_for_update=True)
+        if tenant is None:
+            raise ReviewRefused(f"There is no tenant {tenant_id}.")
+        tenant.locked_at = None
+        tenant.lock_cleared_at = now
+        # The reason is staff text about the lock, not customer data: it stays in the chain.
+        append_event(
+            session,
+            actor=supervisor.username,
+            type="tenant.lock_cleared",
+            payload={"tenant_id": tenant.id, "reason": text},
+            at=now,
+        )
+
+
+def reset_locked_agent(factory: sessionmaker[Session], actor_id: int, agent_id: int) -> AgentInfo:
+    """Unlock an agent account locked by failed sign-ins (``db.agents.reset_agent``)."""
+    with factory() as session:
+        supervisor = require_supervisor(session, actor_id)
+        target = session.get(Agent, agent_id)
+        if target is None:
+            raise ReviewRefused(f"There is no agent {agent_id}.")
+        username, actor = target.username, supervisor.username
+    return reset_agent(factory, username, actor=actor)

@@ -1,0 +1,159 @@
+"""Supervisor decisions: expedited deprovisioning, review notes, marking reviewed.
+
+Each opens one unit of work and appends its audit event in it. A decision is
+bound to the request hash the supervisor was shown (``seen_hash``); the new
+deletion date comes from ``verification.policy`` (``approve_expedited`` /
+``reject_expedited``), never from here. Four-eyes: ``access.require_other_agent``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.audit import append_event
+from db.calls import (
+    decided,
+    get_call,
+    local_date,
+    store_facts,
+    subscription_facts,
+    tampered,
+)
+from db.engine import unit_of_work
+from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
+from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
+from db.review.detail import CallDetail, detail
+from verification.kinds import Decision, ExpeditedState
+from verification.policy import NotOffered, approve_expedited, reject_expedited
+
+
+def decide_expedited(
+    factory: sessionmaker[Session],
+    actor_id: int,
+    request_id: int,
+    decision: Decision,
+    reason: str,
+    seen_hash: str,
+    now: datetime,
+) -> CallDetail:
+    """Approve or reject an expedited deprovisioning request.
+
+    ``seen_hash`` is the request hash the supervisor was shown: a request that
+    changed since is refused, so nobody approves what they did not see. The
+    supervisor must not be the agent who took the call. Approval moves the
+    data deletion date to 3 days after today; rejection keeps the 90-day date.
+    """
+    text = reason_text(reason)
+    with unit_of_work(factory) as session:
+        supervisor = require_supervisor(session, actor_id)
+        request = session.get(CancellationRequest, request_id, with_for_update=True)
+        if request is None:
+            raise ReviewRefused(f"There is no request {request_id}.")
+        call = session.get(Call, request.call_id)
+        assert call is not None  # a foreign key
+        require_other_agent(call, supervisor, "You took this call: another supervisor must decide.")
+        if not request.needs_approval:
+            raise ReviewRefused("This request needs no approval.")
+        if tampered(request):
+            raise ReviewRefused("This request does not match its hash: it cannot be decided.")
+        current = request.request_hash
+        if current != seen_hash:
+            raise ReviewRefused("The request changed since you opened it: review it again.")
+        if session.scalar(
+            select(CancellationRequest.id).where(CancellationRequest.id == request.id, decided())
+        ):
+            raise ReviewRefused("This request is already decided.")
+        subscription = session.get(Subscription, request.subscription_id, with_for_update=True)
+        assert subscription is not None  # a foreign key
+        # A change voided the earlier decision, so the request waits again.
+        facts = replace(subscription_facts(subscription), expedited=ExpeditedState.PENDING)
+        try:
+            if decision is Decision.APPROVED:
+                # Policy dates are the desk's local dates, as on the agent's desk.
+                outcome = approve_expedited(facts, local_date(now))
+            else:
+                outcome = reject_expedited(facts)
+        except NotOffered as exc:
+            raise ReviewRefused(str(exc)) from exc
+        store_facts(subscription, outcome, now)
+        approval = Approval(
+            request_id=request.id,
+            request_hash=current,
+            requester_id=call.agent_id,
+            approver_id=supervisor.id,
+            decision=decision,
+            reason=text,
+            decided_at=now,
+        )
+        session.add(approval)
+        session.flush()
+        deletion = subscription.data_deletion_on
+        append_event(
+            session,
+            actor=supervisor.username,
+            type=f"expedited.{decision.value}",
+            payload={
+                "approval_id": approval.id,
+                "request_id": request.id,
+                "call_id": call.id,
+                "subscription_id": subscription.id,
+                "request_hash": current,
+                "data_deletion_on": deletion.isoformat() if deletion else None,
+            },
+            at=now,
+        )
+        return detail(session, call.id)
+
+
+def add_review_note(
+    factory: sessionmaker[Session], actor_id: int, call_id: int, text: str, now: datetime
+) -> CallDetail:
+    """Attach a supervisor's note to a call."""
+    body = text.strip()
+    if not body:
+        raise ReviewRefused("Write the note first.")
+    with unit_of_work(factory) as session:
+        supervisor = require_supervisor(session, actor_id)
+        call = get_call(session, call_id)
+        note = ReviewNote(call_id=call.id, author_id=supervisor.id, text=body, created_at=now)
+        session.add(note)
+        session.flush()
+        append_event(
+            session,
+            actor=supervisor.username,
+            type="review.note_added",
+            payload={"call_id": call.id, "note_id": note.id},
+            at=now,
+        )
+        return detail(session, call.id)
+
+
+def mark_reviewed(
+    factory: sessionmaker[Session], actor_id: int, call_id: int, now: datetime
+) -> CallDetail:
+    """Record that a supervisor reviewed a call; it leaves the queue.
+
+    A review is a second pair of eyes, so nobody reviews a call they took.
+    """
+    with unit_of_work(factory) as session:
+        supervisor = require_supervisor(session, actor_id)
+        call = get_call(session, call_id, for_update=True)
+        require_other_agent(
+            call, supervisor, "You took this call: another supervisor must review it."
+        )
+        if call.reviewed_at is not None:
+            raise ReviewRefused("This call is already reviewed.")
+        call.reviewed_at = now
+        call.reviewed_by_id = supervisor.id
+        append_event(
+            session,
+            actor=supervisor.username,
+            type="call.reviewed",
+            payload={"call_id": call.id},
+            at=now,
+        )
+        return detail(session, call.id)

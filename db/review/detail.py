@@ -1,0 +1,256 @@
+"""Everything a supervisor sees about one call: checks, requests, notes, timeline.
+
+On-file values are shown whole here, as ``db.calls.on_file_text`` renders
+them unmasked. A request's status counts only decisions on its current
+content, and none at all once its stored content no longer hashes to its
+``request_hash`` (``db.calls.tampered``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.calls import caller_of, get_call, on_file_text, tampered, tenant_locked, tenant_of
+from db.models import (
+    AccountUser,
+    Agent,
+    Approval,
+    CancellationRequest,
+    ItemCheck,
+    ReviewNote,
+    Subscription,
+    Tenant,
+)
+from db.review.access import require_supervisor
+from db.review.timeline import TimelineEntry, timeline
+from verification.items import ITEM_SPECS
+from verification.kinds import CallState, CheckResult, Decision, Item, Outcome
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One item check: what was stated, what is on file, and the result."""
+
+    item: Item
+    label: str
+    stated: str
+    on_file: str
+    result: CheckResult
+    rules_version: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class ApprovalLine:
+    """A decision on a request; ``valid`` is False once the request changed after it."""
+
+    approver: str
+    decision: Decision
+    reason: str
+    decided_at: datetime
+    valid: bool
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """An action taken in the call, the subscription before and after, and its decisions.
+
+    ``status`` is ``"no approval needed"``, ``"waiting"`` (no valid decision,
+    including after a change voided one), ``"approved"`` or ``"rejected"``.
+    ``request_hash`` is what a decision is bound to; ``tampered`` says the
+    stored content no longer hashes to it, and then nobody can decide.
+    """
+
+    request_id: int
+    subscription_id: int
+    product_name: str
+    action: str
+    needs_approval: bool
+    request_hash: str
+    tampered: bool
+    before: tuple[tuple[str, str], ...]
+    after: tuple[tuple[str, str], ...]
+    status: str
+    approvals: tuple[ApprovalLine, ...]
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    """A supervisor's review note."""
+
+    author: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """Everything a supervisor sees about one call (on-file values included)."""
+
+    call_id: int
+    agent_id: int
+    agent: str
+    started_at: datetime
+    ended_at: datetime | None
+    state: CallState
+    outcome: Outcome | None
+    notes: str
+    reviewed_at: datetime | None
+    reviewed_by: str | None
+    tenant_id: int | None
+    organization: str
+    tenant_locked: bool
+    checks: tuple[CheckLine, ...]
+    requests: tuple[RequestLine, ...]
+    review_notes: tuple[NoteLine, ...]
+    timeline: tuple[TimelineEntry, ...]
+
+
+def call_detail(factory: sessionmaker[Session], actor_id: int, call_id: int) -> CallDetail:
+    """The whole story of one call; raises ``LookupError`` for an unknown call."""
+    with factory() as session:
+        require_supervisor(session, actor_id)
+        return detail(session, call_id)
+
+
+def detail(session: Session, call_id: int) -> CallDetail:
+    call = get_call(session, call_id)
+    agent = session.get(Agent, call.agent_id)
+    tenant = tenant_of(session, call)
+    caller = caller_of(session, call)
+    reviewer = None if call.reviewed_by_id is None else session.get(Agent, call.reviewed_by_id)
+    checks = session.scalars(
+        select(ItemCheck).where(ItemCheck.call_id == call.id).order_by(ItemCheck.id)
+    ).all()
+    return CallDetail(
+        call_id=call.id,
+        agent_id=call.agent_id,
+        agent=agent.username if agent is not None else "",
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        state=call.state,
+        outcome=call.outcome,
+        notes=call.notes,
+        reviewed_at=call.reviewed_at,
+        reviewed_by=reviewer.username if reviewer is not None else None,
+        tenant_id=call.tenant_id,
+        organization=tenant.organization if tenant is not None else "",
+        tenant_locked=tenant is not None and tenant_locked(tenant),
+        checks=tuple(_check_line(check, tenant, caller) for check in checks),
+        requests=_request_lines(session, call.id),
+        review_notes=_notes(session, call.id),
+        timeline=timeline(session, call),
+    )
+
+
+def _check_line(check: ItemCheck, tenant: Tenant | None, caller: AccountUser | None) -> CheckLine:
+    return CheckLine(
+        item=check.item,
+        label=ITEM_SPECS[check.item].label,
+        stated=_stated(check.stated),
+        on_file=_on_file(check, tenant, caller),
+        result=check.result,
+        rules_version=check.rules_version,
+        checked_at=check.checked_at,
+    )
+
+
+def _on_file(check: ItemCheck, tenant: Tenant | None, caller: AccountUser | None) -> str:
+    """What the stated value was compared with, whole."""
+    if check.item is Item.USER_ID and check.result is CheckResult.MISMATCH:
+        # A missed user ID named no account of this caller: the account
+        # found later in the call is not what it was compared with.
+        return "(no matching account)"
+    return "" if tenant is None else on_file_text(check.item, tenant, caller, masked=False)
+
+
+def _stated(stored: str | None) -> str:
+    """The stated value as typed: the desk stores the fields as a JSON object."""
+    if stored is None:
+        return "(purged)"
+    try:
+        fields = json.loads(stored)
+    except ValueError:
+        return stored
+    if isinstance(fields, dict):
+        # Names read as typed ("Jo Park"); address parts are separated as on an envelope.
+        separator = ", " if len(fields) > 2 else " "
+        return separator.join(str(value) for value in fields.values() if value)
+    return stored
+
+
+def _request_lines(session: Session, call_id: int) -> tuple[RequestLine, ...]:
+    rows = session.execute(
+        select(CancellationRequest, Subscription.product_name)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(CancellationRequest.call_id == call_id)
+        .order_by(CancellationRequest.id)
+    ).all()
+    lines = []
+    for request, product in rows:
+        is_tampered = tampered(request)
+        # Against a tampered request no decision holds: the hash is what was decided on.
+        current = "" if is_tampered else request.request_hash
+        approvals = _approval_lines(session, request.id, current)
+        valid = [a for a in approvals if a.valid]
+        if not request.needs_approval:
+            status = "no approval needed"
+        elif valid:
+            status = valid[-1].decision.value
+        else:
+            status = "waiting"
+        lines.append(
+            RequestLine(
+                request_id=request.id,
+                subscription_id=request.subscription_id,
+                product_name=product,
+                action=request.action,
+                needs_approval=request.needs_approval,
+                request_hash=request.request_hash,
+                tampered=is_tampered,
+                before=_pairs(request.before),
+                after=_pairs(request.after),
+                status=status,
+                approvals=approvals,
+            )
+        )
+    return tuple(lines)
+
+
+def _approval_lines(session: Session, request_id: int, current: str) -> tuple[ApprovalLine, ...]:
+    rows = session.execute(
+        select(Approval, Agent.username)
+        .join(Agent, Agent.id == Approval.approver_id)
+        .where(Approval.request_id == request_id)
+        .order_by(Approval.decided_at, Approval.id)
+    ).all()
+    return tuple(
+        ApprovalLine(
+            approver=username,
+            decision=approval.decision,
+            reason=approval.reason,
+            decided_at=approval.decided_at,
+            valid=approval.request_hash == current,
+        )
+        for approval, username in rows
+    )
+
+
+def _pairs(stored: str) -> tuple[tuple[str, str], ...]:
+    values = json.loads(stored)
+    return tuple((key, "—" if value is None else str(value)) for key, value in values.items())
+
+
+def _notes(session: Session, call_id: int) -> tuple[NoteLine, ...]:
+    rows = session.execute(
+        select(ReviewNote, Agent.username)
+        .join(Agent, Agent.id == ReviewNote.author_id)
+        .where(ReviewNote.call_id == call_id)
+        .order_by(ReviewNote.created_at, ReviewNote.id)
+    ).all()
+    return tuple(NoteLine(username, note.text, note.created_at) for note, username in rows)

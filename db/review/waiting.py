@@ -1,0 +1,208 @@
+"""The supervisor queue: everything waiting for a decision, kind by kind, in SQL.
+
+The queue's SQL lives here: each kind is one query on a partial index whose
+WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
+``EARLY_CANCELLATION``), newest first and at most ``QUEUE_LIMIT`` rows; an
+expedited request waits until it has a decision for its current content
+(``db.calls.decided``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from db.calls import decided
+from db.models import (
+    EARLY_CANCELLATION,
+    NEEDS_APPROVAL,
+    UNREVIEWED_FAILED,
+    Agent,
+    Call,
+    CancellationRequest,
+    Subscription,
+    Tenant,
+)
+from db.review.access import require_supervisor
+from verification.kinds import CallState
+
+QueueKind = Literal[
+    "expedited", "tenant_locked", "agent_locked", "failed_verification", "early_cancellation"
+]
+# Rows of each kind the queue shows; older ones surface as newer ones are decided.
+QUEUE_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One thing waiting for a supervisor; ``call_id`` is the request it opens, if any."""
+
+    kind: QueueKind
+    at: datetime
+    call_id: int | None
+    request_id: int | None
+    tenant_id: int | None
+    agent_id: int | None
+    agent: str
+    organization: str
+    detail: str
+
+
+def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]:
+    """Everything that needs a decision, grouped by kind, newest first in each."""
+    with factory() as session:
+        require_supervisor(session, actor_id)
+        return (
+            *_waiting_expedited(session),
+            *_locked_tenants(session),
+            *_locked_agents(session),
+            *_failed_verifications(session),
+            *_early_cancellations(session),
+        )
+
+
+def _waiting_expedited(session: Session) -> list[QueueRow]:
+    rows = session.execute(
+        select(CancellationRequest, Call.agent_id, Agent.username, Tenant, Subscription)
+        .join(Call, Call.id == CancellationRequest.call_id)
+        .join(Agent, Agent.id == Call.agent_id)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .join(Tenant, Tenant.id == Subscription.tenant_id)
+        .where(text(NEEDS_APPROVAL), ~decided())
+        .order_by(CancellationRequest.created_at.desc(), CancellationRequest.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind="expedited",
+            at=request.created_at,
+            call_id=request.call_id,
+            request_id=request.id,
+            tenant_id=tenant.id,
+            agent_id=agent_id,
+            agent=username,
+            organization=tenant.organization,
+            detail=f"approve: {subscription.product_name}",
+        )
+        for request, agent_id, username, tenant, subscription in rows
+    ]
+
+
+def _locked_tenants(session: Session) -> list[QueueRow]:
+    last = aliased(Call)
+    latest_locked = (
+        select(func.max(last.id))
+        .where(last.tenant_id == Tenant.id, last.state == CallState.LOCKED)
+        .scalar_subquery()
+    )
+    latest_any = select(func.max(last.id)).where(last.tenant_id == Tenant.id).scalar_subquery()
+    rows = session.execute(
+        select(Tenant.id, Tenant.organization, Tenant.locked_at, latest_locked, latest_any)
+        .where(Tenant.locked_at.is_not(None))
+        .order_by(Tenant.locked_at.desc(), Tenant.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind="tenant_locked",
+            at=locked_at,
+            # A locked call is closed once ended, so fall back to the latest call.
+            call_id=locked_call or any_call,
+            request_id=None,
+            tenant_id=tenant_id,
+            agent_id=None,
+            agent="",
+            organization=organization,
+            detail="phone cancellation locked",
+        )
+        for tenant_id, organization, locked_at, locked_call, any_call in rows
+    ]
+
+
+def _locked_agents(session: Session) -> list[QueueRow]:
+    rows = session.execute(
+        select(Agent.id, Agent.username, Agent.locked_at, Agent.failed_signins)
+        .where(Agent.locked_at.is_not(None))
+        .order_by(Agent.locked_at.desc(), Agent.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind="agent_locked",
+            at=locked_at,
+            call_id=None,
+            request_id=None,
+            tenant_id=None,
+            agent_id=agent_id,
+            agent=username,
+            organization="",
+            detail=f"{failures} failed sign-ins",
+        )
+        for agent_id, username, locked_at, failures in rows
+        if locked_at is not None  # the WHERE clause; said again for the type checker
+    ]
+
+
+def _failed_verifications(session: Session) -> list[QueueRow]:
+    rows = session.execute(
+        select(Call.id, Call.started_at, Call.agent_id, Agent.username, Tenant.organization)
+        .join(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+        .where(text(UNREVIEWED_FAILED))
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind="failed_verification",
+            at=started_at,
+            call_id=call_id,
+            request_id=None,
+            tenant_id=None,
+            agent_id=agent_id,
+            agent=username,
+            organization=organization or "(no account found)",
+            detail="verification failed",
+        )
+        for call_id, started_at, agent_id, username, organization in rows
+    ]
+
+
+def _early_cancellations(session: Session) -> list[QueueRow]:
+    rows = session.execute(
+        select(
+            CancellationRequest.id.label("request_id"),
+            CancellationRequest.created_at,
+            Call.id.label("call_id"),
+            Call.agent_id,
+            Agent.username,
+            Tenant.id.label("tenant_id"),
+            Tenant.organization,
+            Subscription.product_name,
+        )
+        .join(Call, Call.id == CancellationRequest.call_id)
+        .join(Agent, Agent.id == Call.agent_id)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .join(Tenant, Tenant.id == Subscription.tenant_id)
+        .where(text(EARLY_CANCELLATION), Call.reviewed_at.is_(None))
+        .order_by(CancellationRequest.created_at.desc(), CancellationRequest.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind="early_cancellation",
+            at=row.created_at,
+            call_id=row.call_id,
+            request_id=row.request_id,
+            tenant_id=row.tenant_id,
+            agent_id=row.agent_id,
+            agent=row.username,
+            organization=row.organization,
+            detail=f"review: {row.product_name}",
+        )
+        for row in rows
+    ]
