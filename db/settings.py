@@ -56,6 +56,20 @@ class Settings:
     smtp_ca_file: str = ""
 
 
+# Largest value each whole-number setting may take: a bound every date computation
+# with it stays inside, and beyond any sensible policy. Settings not named here
+# take DEFAULT_MAXIMUM.
+MAXIMUMS = {
+    "max_misses": 100,
+    "verification_expiry_minutes": 1_440,
+    "tenant_lock_calls": 100,
+    "tenant_lock_window_hours": 8_784,
+    "signin_lock_after": 100,
+    "retention_days": 36_500,
+}
+DEFAULT_MAXIMUM = 1_000_000
+
+
 def user_data_dir() -> Path:
     """Where the default SQLite database lives."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -123,8 +137,11 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
             raise SettingsError(
                 f"setting {name!r} in {file} must be {expected.__name__}, got {value!r}"
             )
-        if expected is int and value < 1:
-            raise SettingsError(f"setting {name!r} in {file} must be at least 1, got {value}")
+        highest = MAXIMUMS.get(name, DEFAULT_MAXIMUM)
+        if expected is int and not 1 <= value <= highest:
+            raise SettingsError(
+                f"setting {name!r} in {file} must be between 1 and {highest}, got {value}"
+            )
         checked[name] = value
     region = checked.get("default_region")
     if region is not None and (len(region) != 2 or not region.isalpha()):

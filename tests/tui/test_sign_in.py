@@ -68,12 +68,40 @@ async def test_failed_sign_ins_are_slowed_then_locked(
         for field in app.screen.query("Input"):
             field.disabled = False  # skip this 2 s wait: the one above is checked
         await fail_once(pilot)
-        assert "locked" in screen_text(app)
+        # Locked now, but the answer is the wrong-passphrase one: it must not confirm the name.
+        assert "Wrong username or passphrase" in screen_text(app)
+        assert "locked" not in screen_text(app)
         assert passphrase.disabled
     with factory() as session:
         agent = session.scalars(select(Agent).where(Agent.username == "ana")).one()
         assert agent.locked_at is not None
         assert agent.failed_signins == 5
+
+
+async def test_the_wait_holds_even_if_the_form_is_forced_open(
+    factory: sessionmaker[Session], make_app, clock
+) -> None:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana", "wrong passphrase")
+        await fail_once(pilot)
+        await fail_once(pilot)
+        assert "Try again in" in screen_text(app) and "1 s." in screen_text(app)
+        for field in app.screen.query("Input"):
+            field.disabled = False  # what a patched or scripted desk could do
+        app.screen.query_one("#passphrase").focus()
+        await pilot.press(*PASSPHRASE, "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SignInScreen)  # the database said no
+        assert "Wrong username or passphrase" in screen_text(app)
+        clock.advance(seconds=30)
+        await until(pilot, lambda: not app.screen.query_one("#passphrase").disabled)
+        app.screen.query_one("#passphrase").focus()
+        await pilot.press(*PASSPHRASE, "enter")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: isinstance(app.screen, DeskScreen))
 
 
 async def test_sign_out_between_calls(factory: sessionmaker[Session], make_app) -> None:

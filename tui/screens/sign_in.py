@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -15,6 +16,7 @@ from tui.widgets.plain import PlainInput, plain
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+    from textual.timer import Timer
 
     from tui.app import CallgateApp
 
@@ -24,6 +26,10 @@ class SignInScreen(Screen[None]):
 
     CSS_PATH = "sign_in.tcss"
     AUTO_FOCUS = "#username"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wait: Timer | None = None
 
     @property
     def desk(self) -> CallgateApp:
@@ -60,6 +66,7 @@ class SignInScreen(Screen[None]):
             self._say("Type your passphrase.")
             self.query_one("#passphrase", Input).focus()
             return
+        self._stop_wait()
         self._set_enabled(False)
         self._say("Signing in…")
         self._authenticate(username, passphrase)
@@ -85,14 +92,16 @@ class SignInScreen(Screen[None]):
         desk.db_call(self, "signing in", sign_in)
 
     def on_sign_in_refused(self, message: messages.SignInRefused) -> None:
-        """Show why; keep the form disabled for the delay the server asks for."""
+        """Show the database's answer; keep the form disabled for the wait it gives."""
         result = message.result
         passphrase = self.query_one("#passphrase", Input)
         passphrase.value = ""
-        self._say(result.message)
+        self._stop_wait()
         if result.delay_seconds > 0:
-            self.set_timer(result.delay_seconds, self._unlock_form)
+            self._say(f"{result.message} Try again in {math.ceil(result.delay_seconds)} s.")
+            self._wait = self.set_timer(result.delay_seconds, self._unlock_form)
         else:
+            self._say(result.message)
             self._unlock_form()
 
     def on_signed_in(self, message: messages.SignedIn) -> None:
@@ -106,6 +115,12 @@ class SignInScreen(Screen[None]):
         self._say("Could not reach the database. Press Enter to try again.")
         self._set_enabled(True)
         self.query_one("#passphrase", Input).focus()
+
+    def _stop_wait(self) -> None:
+        """An earlier wait must not reopen the form during a later attempt or wait."""
+        if self._wait is not None:
+            self._wait.stop()
+            self._wait = None
 
     def _unlock_form(self) -> None:
         self._set_enabled(True)
