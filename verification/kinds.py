@@ -82,3 +82,13 @@ class Outcome(StrEnum):
 class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class RequestStatus(StrEnum):
+    """Where a cancellation request stands with the supervisors."""
+
+    NO_APPROVAL_NEEDED = "no approval needed"
+    # No valid decision, including after a change voided one.
+    WAITING = "waiting"
+    APPROVED = "approved"
+    REJECTED = "rejected"

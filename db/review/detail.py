@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.calls import caller_of, get_call, on_file_text, tampered, tenant_locked, tenant_of
+from db.calls import (
+    caller_of,
+    expedited_decided,
+    get_call,
+    on_file_text,
+    tampered,
+    tenant_locked,
+    tenant_of,
+)
 from db.models import (
     AccountUser,
     Agent,
@@ -29,7 +37,7 @@ from db.models import (
 from db.review.access import require_supervisor
 from db.review.timeline import TimelineEntry, timeline
 from verification.items import ITEM_SPECS
-from verification.kinds import CallState, CheckResult, Decision, Item, Outcome
+from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, RequestStatus
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,12 @@ class ApprovalLine:
 class RequestLine:
     """An action taken in the call, the subscription before and after, and its decisions.
 
-    ``status`` is ``"no approval needed"``, ``"waiting"`` (no valid decision,
-    including after a change voided one), ``"approved"`` or ``"rejected"``.
+    ``status`` counts only decisions on the request as it is now.
     ``request_hash`` is what a decision is bound to; ``tampered`` says the
     stored content no longer hashes to it, and then nobody can decide.
+    While it waits, ``deleted_by_if_approved`` and ``kept_until_if_rejected``
+    are the deletion dates each decision would set today, as
+    ``verification.policy`` computes them (None when no decision can be taken).
     """
 
     request_id: int
@@ -75,8 +85,10 @@ class RequestLine:
     tampered: bool
     before: tuple[tuple[str, str], ...]
     after: tuple[tuple[str, str], ...]
-    status: str
+    status: RequestStatus
     approvals: tuple[ApprovalLine, ...]
+    deleted_by_if_approved: date | None
+    kept_until_if_rejected: date | None
 
 
 @dataclass(frozen=True)
@@ -111,14 +123,17 @@ class CallDetail:
     timeline: tuple[TimelineEntry, ...]
 
 
-def call_detail(factory: sessionmaker[Session], actor_id: int, call_id: int) -> CallDetail:
-    """The whole story of one call; raises ``LookupError`` for an unknown call."""
+def call_detail(
+    factory: sessionmaker[Session], actor_id: int, call_id: int, now: datetime
+) -> CallDetail:
+    """The whole story of one call as of ``now``; raises ``LookupError`` for an unknown call."""
     with factory() as session:
         require_supervisor(session, actor_id)
-        return detail(session, call_id)
+        return detail(session, call_id, now)
 
 
-def detail(session: Session, call_id: int) -> CallDetail:
+def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
+    """The detail of ``call_id``, with what a decision taken ``now`` would do."""
     call = get_call(session, call_id)
     agent = session.get(Agent, call.agent_id)
     tenant = tenant_of(session, call)
@@ -142,7 +157,7 @@ def detail(session: Session, call_id: int) -> CallDetail:
         organization=tenant.organization if tenant is not None else "",
         tenant_locked=tenant is not None and tenant_locked(tenant),
         checks=tuple(_check_line(check, tenant, caller) for check in checks),
-        requests=_request_lines(session, call.id),
+        requests=_request_lines(session, call.id, now),
         review_notes=_notes(session, call.id),
         timeline=timeline(session, call),
     )
@@ -184,31 +199,32 @@ def _stated(stored: str | None) -> str:
     return stored
 
 
-def _request_lines(session: Session, call_id: int) -> tuple[RequestLine, ...]:
+def _request_lines(session: Session, call_id: int, now: datetime) -> tuple[RequestLine, ...]:
     rows = session.execute(
-        select(CancellationRequest, Subscription.product_name)
+        select(CancellationRequest, Subscription)
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
         .where(CancellationRequest.call_id == call_id)
         .order_by(CancellationRequest.id)
     ).all()
     lines = []
-    for request, product in rows:
+    for request, subscription in rows:
         is_tampered = tampered(request)
         # Against a tampered request no decision holds: the hash is what was decided on.
         current = "" if is_tampered else request.request_hash
         approvals = _approval_lines(session, request.id, current)
         valid = [a for a in approvals if a.valid]
         if not request.needs_approval:
-            status = "no approval needed"
+            status = RequestStatus.NO_APPROVAL_NEEDED
         elif valid:
-            status = valid[-1].decision.value
+            status = RequestStatus(valid[-1].decision.value)
         else:
-            status = "waiting"
+            status = RequestStatus.WAITING
+        waiting = status is RequestStatus.WAITING and not is_tampered
         lines.append(
             RequestLine(
                 request_id=request.id,
                 subscription_id=request.subscription_id,
-                product_name=product,
+                product_name=subscription.product_name,
                 action=request.action,
                 needs_approval=request.needs_approval,
                 request_hash=request.request_hash,
@@ -217,9 +233,20 @@ def _request_lines(session: Session, call_id: int) -> tuple[RequestLine, ...]:
                 after=_pairs(request.after),
                 status=status,
                 approvals=approvals,
+                deleted_by_if_approved=(
+                    _deletion_on(subscription, Decision.APPROVED, now) if waiting else None
+                ),
+                kept_until_if_rejected=(
+                    _deletion_on(subscription, Decision.REJECTED, now) if waiting else None
+                ),
             )
         )
     return tuple(lines)
+
+
+def _deletion_on(subscription: Subscription, decision: Decision, now: datetime) -> date | None:
+    """The data deletion date ``decision`` would set now (the policy's, never recomputed here)."""
+    return expedited_decided(subscription, decision, now).data_deletion_on
 
 
 def _approval_lines(session: Session, request_id: int, current: str) -> tuple[ApprovalLine, ...]:

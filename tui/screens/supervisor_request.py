@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.plain import cell, plain
-from verification.kinds import Decision
+from verification.kinds import Decision, RequestStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -112,7 +112,12 @@ class SupervisorRequestScreen(SupervisorScreen):
         if self.detail is None:
             return None
         return next(
-            (r for r in self.detail.requests if r.status == "waiting" and not r.tampered), None
+            (
+                r
+                for r in self.detail.requests
+                if r.status is RequestStatus.WAITING and not r.tampered
+            ),
+            None,
         )
 
     def action_close(self) -> None:
@@ -127,12 +132,11 @@ class SupervisorRequestScreen(SupervisorScreen):
         if request is None or self.detail is None or self.detail.agent_id == self.agent.id:
             return
         chosen = Decision(decision)
-        today = self.desk.clock().astimezone().date()
         verb = "Approve" if chosen is Decision.APPROVED else "Reject"
         if chosen is Decision.APPROVED:
-            effect = f"Data deleted by {today + timedelta(days=3):%Y-%m-%d} (3 days), irreversibly."
+            effect = f"Data deleted by {_day(request.deleted_by_if_approved)}, irreversibly."
         else:
-            effect = f"Data kept until {dict(request.after).get('data_deletion_on', '—')}."
+            effect = f"Data kept until {_day(request.kept_until_if_rejected)}."
         lines = (
             f"{ACTION_LABELS.get(request.action, request.action)} of {request.product_name}",
             effect,
@@ -182,12 +186,12 @@ class SupervisorRequestScreen(SupervisorScreen):
 
     @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
-        actor, call_id = self.agent.id, self.call_id
+        actor, call_id, now = self.agent.id, self.call_id, self.desk.clock()
 
         def load(factory: sessionmaker[Session]) -> None:
             from db.review import call_detail
 
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
 
         self.review_call("loading the call", load)
 
@@ -212,7 +216,7 @@ class SupervisorRequestScreen(SupervisorScreen):
             from db.review import call_detail, clear_tenant_lock
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
             self.post_message(Done("Lock cleared: the next call proceeds."))
 
         self.review_call("clearing the lock", clear)
@@ -314,6 +318,10 @@ def _request_lines(request: RequestLine) -> list[str]:
             f"{local_time(approval.decided_at)}: {approval.reason}{void}"
         )
     return lines
+
+
+def _day(day: date | None) -> str:
+    return "—" if day is None else f"{day:%Y-%m-%d}"
 
 
 def _details(payload: str) -> str:
