@@ -201,7 +201,7 @@ async def test_approving_ones_own_call_is_refused(
         await sign_in(pilot, "sue", PASSPHRASE)
         assert isinstance(app.screen, DeskScreen)
         await open_queue(pilot)
-        app.push_screen(SupervisorRequestScreen(app.signed_in_agent(), call_id))
+        app.push_screen(SupervisorRequestScreen(app.signed_in, call_id))
         await settle(pilot)
         screen = app.screen
         assert screen.check_action("decide", ("approved",)) is None  # shown dimmed

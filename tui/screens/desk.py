@@ -31,6 +31,7 @@ from tui.widgets.item_list import ItemList
 from tui.widgets.plain import notify
 from tui.widgets.subscriptions import SubscriptionPanel, consequences, find_option
 from verification.kinds import Item, Outcome
+from verification.session import ItemStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -72,12 +73,16 @@ def next_item(
     status = {state.item: state.status for state in items}
     if not tenant_found and Item.USER_ID in status:
         return Item.USER_ID
-    if checked is None and current is not None and status.get(current, "matched") != "matched":
+    if (
+        checked is None
+        and current is not None
+        and status.get(current, ItemStatus.MATCHED) is not ItemStatus.MATCHED
+    ):
         return current
     start = order.index(checked) + 1 if checked in status else 0
     rotated = order[start:] + order[:start]
-    unasked = (item for item in rotated if status[item] == "not_asked")
-    missed = (item for item in rotated if status[item] == "missed")
+    unasked = (item for item in rotated if status[item] is ItemStatus.NOT_ASKED)
+    missed = (item for item in rotated if status[item] is ItemStatus.MISSED)
     return next(unasked, None) or next(missed, None)
 
 
@@ -170,7 +175,7 @@ class DeskScreen(Screen[None]):
         view, current = self.view, self._current
         if view is None or current is None or not view.tenant_found:
             return
-        pending = [s.item for s in view.items if s.status != "matched"]
+        pending = [s.item for s in view.items if s.status is not ItemStatus.MATCHED]
         if current in pending and len(pending) > 1:
             self._current = pending[(pending.index(current) + step) % len(pending)]
             form = self.query_one(ItemForm)
@@ -367,7 +372,7 @@ class DeskScreen(Screen[None]):
         form = self.query_one(ItemForm)
         if message.checked is not None:
             state = next(s for s in message.view.items if s.item == message.checked)
-            matched = state.status == "matched"
+            matched = state.status is ItemStatus.MATCHED
             # A user ID lookup reveals nothing but "found".
             found = matched and message.checked is Item.USER_ID
             form.show_result(state.label, matched, "account found" if found else "")
@@ -446,7 +451,9 @@ class DeskScreen(Screen[None]):
             gate_open = True
             switcher.current = "subs"
             self.query_one(SubscriptionPanel).show(view.subscriptions)
-        elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
+        elif view.caller_is_admin is False and all(
+            s.status is ItemStatus.MATCHED for s in view.items
+        ):
             self._stop(NOT_ADMIN_TEXT)
         else:
             current = next_item(view.items, self._current, checked, view.tenant_found)

@@ -47,6 +47,10 @@ class SignInScreen(Screen[None]):
             yield Static("Enter signs in · F1 help", id="sign-in-hint")
         yield Footer()
 
+    def on_mount(self) -> None:
+        """Nobody is signed in while this screen shows (at start and after sign-out)."""
+        self.desk.signed_in = None
+
     @on(Input.Submitted, "#username")
     def _next_field(self) -> None:
         if self.query_one("#passphrase", Input).value:
@@ -108,6 +112,7 @@ class SignInScreen(Screen[None]):
         """Open the desk, with the recovered call if there is one."""
         from tui.screens.desk import DeskScreen
 
+        self.desk.signed_in = message.agent
         self.app.switch_screen(DeskScreen(message.agent, message.open_call))
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
