@@ -17,6 +17,8 @@ from typing import Any
 
 import platformdirs
 
+from verification.session import Limits
+
 APP_NAME = "callgate"
 
 
@@ -30,10 +32,11 @@ class Settings:
 
     database_url: str = ""
     default_region: str = "US"
-    max_misses: int = 3
-    verification_expiry_minutes: int = 30
-    tenant_lock_calls: int = 2
-    tenant_lock_window_hours: int = 24
+    # The verification limits default to the domain's own defaults.
+    max_misses: int = Limits.max_misses
+    verification_expiry_minutes: int = Limits.expiry_minutes
+    tenant_lock_calls: int = Limits.tenant_lock_calls
+    tenant_lock_window_hours: int = Limits.tenant_lock_window_hours
     signin_lock_after: int = 5
     retention_days: int = 365
     # callgate serve (tui/web): browser tabs at once; minutes without input end a tab.

@@ -181,13 +181,3 @@ def tenant_lock_time(
         if last - first <= window:
             return last
     return None
-
-
-def tenant_is_locked(
-    locked_call_times: Iterable[datetime],
-    cleared_at: datetime | None,
-    now: datetime,
-    limits: Limits,
-) -> bool:
-    """Whether the tenant is locked for phone cancellation (see ``tenant_lock_time``)."""
-    return tenant_lock_time(locked_call_times, cleared_at, now, limits) is not None
