@@ -136,6 +136,17 @@ def decided() -> ColumnElement[bool]:
     )
 
 
+def requests_of(session: Session, call_id: int) -> list[tuple[CancellationRequest, Subscription]]:
+    """The requests taken in a call, in order, each with its subscription."""
+    rows = session.execute(
+        select(CancellationRequest, Subscription)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(CancellationRequest.call_id == call_id)
+        .order_by(CancellationRequest.id)
+    ).all()
+    return [(request, subscription) for request, subscription in rows]
+
+
 def request_hash(
     call_id: int,
     subscription_id: int,

@@ -20,6 +20,7 @@ from db.calls import (
     expedited_decided,
     get_call,
     on_file_text,
+    requests_of,
     tampered,
     tenant_locked,
     tenant_of,
@@ -28,7 +29,6 @@ from db.models import (
     AccountUser,
     Agent,
     Approval,
-    CancellationRequest,
     ItemCheck,
     ReviewNote,
     Subscription,
@@ -200,14 +200,8 @@ def _stated(stored: str | None) -> str:
 
 
 def _request_lines(session: Session, call_id: int, now: datetime) -> tuple[RequestLine, ...]:
-    rows = session.execute(
-        select(CancellationRequest, Subscription)
-        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(CancellationRequest.call_id == call_id)
-        .order_by(CancellationRequest.id)
-    ).all()
     lines = []
-    for request, subscription in rows:
+    for request, subscription in requests_of(session, call_id):
         is_tampered = tampered(request)
         # Against a tampered request no decision holds: the hash is what was decided on.
         current = "" if is_tampered else request.request_hash

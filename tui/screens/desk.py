@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.confirm_modal import ConfirmModal
+from tui.screens.desk_workers import DeskWorkers
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
@@ -34,11 +34,8 @@ from verification.kinds import Item, Outcome
 from verification.session import ItemStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
     from db.agents import AgentInfo
     from db.desk import CallView, ItemState, SubscriptionView
-    from tui.app import CallgateApp
     from verification.policy import Option
 
 IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."
@@ -86,7 +83,7 @@ def next_item(
     return next(unasked, None) or next(missed, None)
 
 
-class DeskScreen(Screen[None]):
+class DeskScreen(DeskWorkers):
     """Item list and gate on the left; the question, or the subscriptions, on the right."""
 
     CSS_PATH = "desk.tcss"
@@ -110,8 +107,7 @@ class DeskScreen(Screen[None]):
     ]
 
     def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
-        super().__init__()
-        self.agent = agent
+        super().__init__(agent)
         self.view = recovered
         # Actions taken before a restart are not in the view: see likely_outcomes.
         self._recovered_call = recovered.call_id if recovered is not None else None
@@ -119,11 +115,6 @@ class DeskScreen(Screen[None]):
         self._current: Item | None = None
         self._actions_taken: list[str] = []
         self._expiry_seen: datetime | None = None
-
-    @property
-    def desk(self) -> CallgateApp:
-        """The app, typed."""
-        return cast("CallgateApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield CallBar(self.agent.display_name, self.agent.role.value)
@@ -270,95 +261,6 @@ class DeskScreen(Screen[None]):
     def _row_highlighted(self) -> None:
         self.query_one(SubscriptionPanel).show_detail()
         self.refresh_bindings()
-
-    # --- workers (threads: never touch widgets here) ------------------------
-
-    @work(thread=True, group="db", exclusive=False)
-    def _start(self) -> None:
-        desk, agent = self.desk, self.agent
-
-        def start(factory: sessionmaker[Session]) -> None:
-            from db.desk import start_call
-
-            view = start_call(factory, agent.id, agent.username, desk.settings, desk.clock())
-            self.post_message(messages.CallUpdated(view))
-
-        desk.db_call(self, "starting the call", start)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _submit(self, call_id: int, item: Item, stated: dict[str, str]) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def submit(factory: sessionmaker[Session]) -> None:
-            from db.desk import submit_item
-            from verification.errors import InputError
-
-            try:
-                view = submit_item(
-                    factory, call_id, actor, item, stated, desk.settings, desk.clock()
-                )
-            except InputError as exc:
-                self.post_message(messages.ItemRejected(item, str(exc)))
-            else:
-                self.post_message(messages.CallUpdated(view, checked=item))
-
-        desk.db_call(self, "checking the item", submit)
-
-    @work(thread=True, group="db", exclusive=True)
-    def _reload(self, call_id: int) -> None:
-        desk = self.desk
-
-        def reload(factory: sessionmaker[Session]) -> None:
-            from db.desk import load_call
-
-            self.post_message(
-                messages.CallUpdated(load_call(factory, call_id, desk.settings, desk.clock()))
-            )
-
-        desk.db_call(self, "reloading the call", reload)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _take(self, call_id: int, sub_id: int, option: Option, confirmed: tuple[str, ...]) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def take(factory: sessionmaker[Session]) -> None:
-            from db.desk import ActionRefused, take_action
-
-            try:
-                view = take_action(
-                    factory,
-                    call_id,
-                    actor,
-                    sub_id,
-                    option.action,
-                    confirmed,
-                    desk.settings,
-                    desk.clock(),
-                )
-            except ActionRefused as exc:
-                self.post_message(messages.ActionRefused(exc.message))
-            else:
-                self.post_message(messages.ActionTaken(view, option.action.value, option.label))
-
-        desk.db_call(self, "recording the action", take)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _end(self, call_id: int, ending: CallEnding) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def end(factory: sessionmaker[Session]) -> None:
-            from db.desk import ActionRefused, end_call
-
-            try:
-                summary = end_call(
-                    factory, call_id, actor, ending.outcome, ending.note, desk.clock()
-                )
-            except ActionRefused as exc:
-                self.post_message(messages.ActionRefused(exc.message))
-            else:
-                self.post_message(messages.CallEnded(summary))
-
-        desk.db_call(self, "ending the call", end)
 
     # --- results ------------------------------------------------------------
 
