@@ -92,3 +92,14 @@ class RequestStatus(StrEnum):
     WAITING = "waiting"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class QueueKind(StrEnum):
+    """What a row of the supervisor queue waits for."""
+
+    EXPEDITED = "expedited"
+    TENANT_LOCKED = "tenant_locked"
+    AGENT_LOCKED = "agent_locked"
+    FAILED_VERIFICATION = "failed_verification"
+    EARLY_CANCELLATION = "early_cancellation"
+    DELIVERY_FAILED = "delivery_failed"

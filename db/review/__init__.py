@@ -42,7 +42,8 @@ from db.review.requests import (
     request_query,
 )
 from db.review.timeline import CLOCK_SKEW, TimelineEntry
-from db.review.waiting import QUEUE_LIMIT, QueueKind, QueueRow, queue
+from db.review.waiting import QUEUE_LIMIT, QueueRow, queue
+from verification.kinds import QueueKind
 
 __all__ = [
     "BROAD_ORGANIZATION",

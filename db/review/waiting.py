@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -30,16 +29,8 @@ from db.models import (
     Tenant,
 )
 from db.review.access import require_supervisor
-from verification.kinds import CallState
+from verification.kinds import CallState, QueueKind
 
-QueueKind = Literal[
-    "expedited",
-    "tenant_locked",
-    "agent_locked",
-    "failed_verification",
-    "early_cancellation",
-    "delivery_failed",
-]
 # Rows of each kind the queue shows; older ones surface as newer ones are decided.
 QUEUE_LIMIT = 50
 
@@ -88,7 +79,7 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="expedited",
+            kind=QueueKind.EXPEDITED,
             at=request.created_at,
             call_id=request.call_id,
             request_id=request.id,
@@ -118,7 +109,7 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="tenant_locked",
+            kind=QueueKind.TENANT_LOCKED,
             at=locked_at,
             # A locked call is closed once ended, so fall back to the latest call.
             call_id=locked_call or any_call,
@@ -142,7 +133,7 @@ def _locked_agents(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="agent_locked",
+            kind=QueueKind.AGENT_LOCKED,
             at=locked_at,
             call_id=None,
             request_id=None,
@@ -168,7 +159,7 @@ def _failed_verifications(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="failed_verification",
+            kind=QueueKind.FAILED_VERIFICATION,
             at=started_at,
             call_id=call_id,
             request_id=None,
@@ -204,7 +195,7 @@ def _early_cancellations(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="early_cancellation",
+            kind=QueueKind.EARLY_CANCELLATION,
             at=row.created_at,
             call_id=row.call_id,
             request_id=row.request_id,
@@ -238,7 +229,7 @@ def _failed_deliveries(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="delivery_failed",
+            kind=QueueKind.DELIVERY_FAILED,
             at=event.created_at,
             call_id=call_id,
             request_id=event.request_id,

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.plain import cell
+from verification.kinds import QueueKind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -19,12 +20,12 @@ if TYPE_CHECKING:
     from db.review import QueueRow
 
 KIND_LABELS = {
-    "expedited": "Expedited",
-    "tenant_locked": "Tenant lock",
-    "agent_locked": "Agent lock",
-    "failed_verification": "Failed check",
-    "early_cancellation": "Cancel now",
-    "delivery_failed": "Delivery failed",
+    QueueKind.EXPEDITED: "Expedited",
+    QueueKind.TENANT_LOCKED: "Tenant lock",
+    QueueKind.AGENT_LOCKED: "Agent lock",
+    QueueKind.FAILED_VERIFICATION: "Failed check",
+    QueueKind.EARLY_CANCELLATION: "Cancel now",
+    QueueKind.DELIVERY_FAILED: "Delivery failed",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 RETRY_HINT = " · r retries a failed delivery"
@@ -96,13 +97,13 @@ class SupervisorQueueScreen(SupervisorScreen):
         if not self.rows or table.cursor_row >= len(self.rows):
             return
         row = self.rows[table.cursor_row]
-        if row.kind == "agent_locked" and row.agent_id is not None:
+        if row.kind is QueueKind.AGENT_LOCKED and row.agent_id is not None:
             self._confirm_reset(row.agent_id, row.agent)
         elif row.call_id is not None:
             from tui.screens.supervisor_request import SupervisorRequestScreen
 
             self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
-        elif row.kind == "tenant_locked" and row.tenant_id is not None:
+        elif row.kind is QueueKind.TENANT_LOCKED and row.tenant_id is not None:
             self._confirm_clear(row.tenant_id, row.organization)
 
     def action_retry_delivery(self) -> None:
@@ -111,7 +112,7 @@ class SupervisorQueueScreen(SupervisorScreen):
         if not self.rows or table.cursor_row >= len(self.rows):
             return
         row = self.rows[table.cursor_row]
-        if row.kind != "delivery_failed" or row.outbox_id is None:
+        if row.kind is not QueueKind.DELIVERY_FAILED or row.outbox_id is None:
             self.notify("Only a failed delivery can be retried.", severity="warning")
             return
         self._retry(row.outbox_id)
@@ -207,6 +208,6 @@ class SupervisorQueueScreen(SupervisorScreen):
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
-        if any(row.kind == "delivery_failed" for row in message.rows):
+        if any(row.kind is QueueKind.DELIVERY_FAILED for row in message.rows):
             status += RETRY_HINT
         self.query_one("#queue-status", Static).update(status)
