@@ -7,34 +7,23 @@ a message, which ``DeskScreen`` draws.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import work
-from textual.screen import Screen
 
 from tui import messages
+from tui.screens.agent_screen import AgentScreen
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
-    from tui.app import CallgateApp
     from tui.screens.end_call_modal import CallEnding
     from verification.kinds import Item
     from verification.policy import Option
 
 
-class DeskWorkers(Screen[None]):
+class DeskWorkers(AgentScreen):
     """The desk screen's workers, for ``agent``."""
-
-    def __init__(self, agent: AgentInfo) -> None:
-        super().__init__()
-        self.agent = agent
-
-    @property
-    def desk(self) -> CallgateApp:
-        """The app, typed."""
-        return cast("CallgateApp", self.app)
 
     @work(thread=True, group="db", exclusive=False)
     def _start(self) -> None:
