@@ -594,6 +594,7 @@ def test_numbers_are_aggregated_in_sql(any_factory: sessionmaker[Session]) -> No
     numbers = review.numbers(any_factory, supervisor, NOW)
 
     assert numbers.first_day == first_day
+    assert numbers.last_day == TODAY
     per_day = [0] * 30
     for c in recent:
         per_day[(c.started_at.astimezone().date() - first_day).days] += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -91,10 +90,9 @@ class SupervisorNumbersScreen(SupervisorScreen):
         """Draw the chart, the totals and the agent table."""
         n = message.numbers
         self.query_one("#per-day", Sparkline).data = [float(c) for c in n.calls_per_day]
-        last_day = n.first_day + timedelta(days=len(n.calls_per_day) - 1)
         busiest = max(n.calls_per_day, default=0)
         self.query_one("#per-day-axis", Static).update(
-            f"{n.first_day:%Y-%m-%d} … {last_day:%Y-%m-%d} · busiest day {busiest} calls"
+            f"{n.first_day:%Y-%m-%d} … {n.last_day:%Y-%m-%d} · busiest day {busiest} calls"
         )
         outcomes = " · ".join(f"{name} {count}" for name, count in n.outcomes) or "none"
         self.query_one("#totals", Static).update(
