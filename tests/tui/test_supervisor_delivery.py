@@ -13,9 +13,11 @@ from db.deliver import Deliverer
 from db.models import AuditEvent, OutboxState
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver
-from tests.helpers.review_data import failed_call, make_account, make_staff
+from tests.helpers.review_data import PASSPHRASE, failed_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
-from tests.tui.test_supervisor import open_queue, settle, sign_in
+from tests.tui.drive import settle, sign_in
+from tests.tui.test_supervisor import open_queue
+from tui.screens.desk import DeskScreen
 
 
 def park_one_event(factory: sessionmaker[Session]) -> str:
@@ -39,7 +41,8 @@ async def test_a_supervisor_sees_a_failed_delivery_and_retries_it(
     error = park_one_event(factory)
     app = make_app()
     async with app.run_test(size=(140, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         text = screen_text(app)
         assert "Delivery failed" in text and "HTTP 503" in text
@@ -68,7 +71,8 @@ async def test_r_on_another_kind_of_row_retries_nothing(
     failed_call(factory, agent, account, START - timedelta(minutes=5))
     app = make_app()
     async with app.run_test(size=(140, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         other = next(i for i, r in enumerate(queue.rows) if r.kind != "delivery_failed")
         queue.query_one("#queue", DataTable).move_cursor(row=other)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, TypeVar
 from textual.message import Message
 
 from tui.screens.agent_screen import AgentScreen
-
 from tui.widgets.plain import notify
 
 if TYPE_CHECKING:
