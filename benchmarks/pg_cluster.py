@@ -63,6 +63,7 @@ class Cluster:
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
         self.data = self.root / "data"
         self.log = self.root / "server.log"
+        self.url: URL | None = None  # once started
 
     def _run(self, *argv: str) -> None:
         result = subprocess.run(
@@ -100,11 +101,8 @@ class Cluster:
             options,
             "start",
         )
-        return make_url(f"postgresql+psycopg://postgres@/postgres?host={self.root}")
-
-    def postmaster_pid(self) -> int:
-        """The server's main process (first line of ``postmaster.pid``)."""
-        return int((self.data / "postmaster.pid").read_text().split()[0])
+        self.url = make_url(f"postgresql+psycopg://postgres@/postgres?host={self.root}")
+        return self.url
 
     def stop(self) -> None:
         """Stop the server and remove its files."""
