@@ -706,11 +706,19 @@ class PgLoad:
 
 
 def pg_load(
-    url: str | None, desks: Sequence[int], seconds: float, calls: int | None = None
+    url: str | None,
+    desks: Sequence[int],
+    seconds: float,
+    calls: int | None = None,
+    scale: Scale | None = None,
 ) -> PgLoad:
-    """The load benchmark on ``url`` (an empty database) or on a throwaway cluster."""
+    """The load benchmark on ``url`` (an empty database) or on a throwaway cluster.
+
+    ``scale``: what the database holds before the desks start (default
+    ``benchmarks.pg_load.LOAD_SCALE``); ``calls`` caps each desk's calls.
+    """
     if url is not None:
-        return _pg_load_on(url, desks, seconds, calls)
+        return _pg_load_on(url, desks, seconds, calls, scale)
     from sqlalchemy import create_engine, text
 
     from benchmarks.pg_cluster import running_cluster
@@ -727,11 +735,15 @@ def pg_load(
             desks,
             seconds,
             calls,
+            scale,
         )
 
 
-def _pg_load_on(url: str, desks: Sequence[int], seconds: float, calls: int | None) -> PgLoad:
+def _pg_load_on(
+    url: str, desks: Sequence[int], seconds: float, calls: int | None, scale: Scale | None
+) -> PgLoad:
     from benchmarks.pg_load import (
+        LOAD_SCALE,
         postmaster_of,
         prepare,
         run_load,
@@ -739,7 +751,7 @@ def _pg_load_on(url: str, desks: Sequence[int], seconds: float, calls: int | Non
         verified_count,
     )
 
-    prepared = prepare(url)
+    prepared = prepare(url, scale or LOAD_SCALE)
     postmaster = postmaster_of(url)
     profile = statement_profile(prepared)
     figures: list[Figure] = []
