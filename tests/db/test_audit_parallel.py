@@ -7,11 +7,14 @@ break is compared with what the single-process scan reports for the same rows.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import Engine, text
 
 import db.audit
 from db.audit import ChainReport, canonical_payload, event_hash, verify_chain
+from db.chain_scan import canonical_text
 from db.engine import make_sessionmaker
 from db.models import AuditEvent
 from tests.db.test_audit import _append, _tamper, _url
@@ -33,6 +36,23 @@ def _in_one_process(engine: Engine, expect_head: str | None = None) -> ChainRepo
     # Given a session, verify_chain always scans in this process.
     with make_sessionmaker(engine)() as session:
         return verify_chain(session, expect_head=expect_head)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "",
+        'quote " and \\ backslash',
+        "tab\tnew\nline\x00\x1f\x7f",
+        "Pérez 名前 🎉",
+        "\u2028\ud800",
+    ],
+)
+def test_canonical_text_is_the_json_the_chain_was_hashed_with(text: str) -> None:
+    fields = (123456789, f"2026-11-01T00:00:00.000001+00:00{text}", text, f"t{text}", text, text)
+    as_json = json.dumps(list(fields), separators=(",", ":"), ensure_ascii=False)
+    assert canonical_text(*fields) == as_json
 
 
 def test_a_long_chain_is_split_into_ranges(parallel: None, any_engine: Engine) -> None:
