@@ -430,7 +430,8 @@ def verified_count(url: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: load a throwaway cluster (or ``--url``) and print each run."""
-    from benchmarks.run import pg_load, table
+    from benchmarks.load_figures import pg_load
+    from benchmarks.run import table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")

@@ -43,7 +43,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.generate import ANCHOR, CACHE_DIR, Generated, Scale, ensure_sqlite
-from db.audit import GENESIS_HASH
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import AccountUser, Agent, Call, Tenant
@@ -605,216 +604,6 @@ def account_import(workdir: Path, rows: int) -> Figure:
     )
 
 
-# --- audit verify -------------------------------------------------------------------
-
-# Runs ``callgate audit verify`` and prints its wall time and the peak RSS of the
-# largest process among it and its workers (all descendants, waited for).
-_VERIFY_WRAPPER = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-out = {"code": done.returncode, "out": done.stdout, "seconds": seconds, "peak_kib": peak}
-print(json.dumps(out))
-"""
-
-
-def plain_verify_loop(path: str) -> tuple[float, int]:
-    """The baseline: one sqlite3 cursor over every event in seq order, each hash
-    recomputed with json + hashlib and compared, each link to the previous hash.
-    Returns (seconds, events)."""
-    import hashlib
-
-    connection = sqlite3.connect(path)
-    try:
-        started = time.perf_counter()
-        prev, count, bad = GENESIS_HASH, 0, 0
-        for seq, at, actor, type_, payload, prev_hash, digest in connection.execute(
-            "SELECT seq, occurred_at, actor, type, payload, prev_hash, hash FROM audit_event"
-            " ORDER BY seq"
-        ):
-            canonical = json.dumps(
-                [seq, at.replace(" ", "T") + "+00:00", actor, type_, payload, prev_hash],
-                separators=(",", ":"),
-                ensure_ascii=False,
-            )
-            if hashlib.sha256(canonical.encode()).hexdigest() != digest or prev_hash != prev:
-                bad += 1
-            prev, count = digest, count + 1
-        seconds = time.perf_counter() - started
-    finally:
-        connection.close()
-    if bad:
-        raise RuntimeError(f"the plain loop found {bad} bad events: the benchmark chain is broken")
-    return seconds, count
-
-
-def audit_verify(url: str) -> list[Figure]:
-    """``callgate audit verify`` (both cores) against the plain single-threaded loop."""
-    from db.audit import verify_workers
-
-    command = [sys.executable, "-c", _VERIFY_WRAPPER, *desk_command(url), "audit", "verify"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    probe = json.loads(done.stdout.strip().splitlines()[-1])
-    if probe["code"] != 0 or "chain intact" not in probe["out"]:
-        raise RuntimeError(f"audit verify failed: {probe['out'][-300:]}")
-    baseline, events = plain_verify_loop(url.removeprefix("sqlite:///"))
-    if f"audit chain: {events:,}".replace(",", "") not in probe["out"]:
-        raise RuntimeError(f"audit verify counted other events than the loop's {events}")
-    workers = verify_workers()
-    note = f"callgate audit verify, whole process, {workers} workers past 200k events"
-    base_note = "baseline: one sqlite3 cursor + json + hashlib loop over the same rows"
-    return [
-        Figure(
-            f"audit verify of {events:,} events",
-            probe["seconds"],
-            baseline,
-            "s",
-            bar=1.0,
-            bar_on="ratio",
-            note=f"{note}; {base_note}",
-        ),
-        Figure(
-            "audit verify: events per second",
-            events / probe["seconds"],
-            events / baseline,
-            "/s",
-            note=f"higher is better; {base_note}",
-        ),
-        Figure(
-            "audit verify: peak memory, largest process",
-            probe["peak_kib"] / 1024,
-            None,
-            "MiB",
-            note="max RSS over the command and its workers (ru_maxrss of descendants)",
-        ),
-    ]
-
-
-# --- many desks on PostgreSQL ---------------------------------------------------------
-
-
-@dataclass
-class PgLoad:
-    """The PostgreSQL load benchmark's figures and the details kept in the results file."""
-
-    figures: list[Figure]
-    runs: list[dict[str, Any]]
-    profile: dict[str, dict[str, float]]
-    chain_events: int
-
-
-def pg_load(
-    url: str | None,
-    desks: Sequence[int],
-    seconds: float,
-    calls: int | None = None,
-    scale: Scale | None = None,
-) -> PgLoad:
-    """The load benchmark on ``url`` (an empty database) or on a throwaway cluster.
-
-    ``scale``: what the database holds before the desks start (default
-    ``benchmarks.pg_load.LOAD_SCALE``); ``calls`` caps each desk's calls.
-    """
-    if url is not None:
-        return _pg_load_on(url, desks, seconds, calls, scale)
-    from sqlalchemy import create_engine, text
-
-    from benchmarks.pg_cluster import running_cluster
-
-    with running_cluster(max_connections=max(100, 3 * max(desks))) as cluster:
-        server = cluster.url
-        assert server is not None
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text('CREATE DATABASE "callgate_load"'))
-        admin.dispose()
-        return _pg_load_on(
-            server.set(database="callgate_load").render_as_string(hide_password=False),
-            desks,
-            seconds,
-            calls,
-            scale,
-        )
-
-
-def _pg_load_on(
-    url: str, desks: Sequence[int], seconds: float, calls: int | None, scale: Scale | None
-) -> PgLoad:
-    from benchmarks.pg_load import (
-        LOAD_SCALE,
-        postmaster_of,
-        prepare,
-        run_load,
-        statement_profile,
-        verified_count,
-    )
-
-    prepared = prepare(url, scale or LOAD_SCALE)
-    postmaster = postmaster_of(url)
-    profile = statement_profile(prepared)
-    figures: list[Figure] = []
-    runs: list[dict[str, Any]] = []
-    events = 0
-    for n in desks:
-        desk = run_load(prepared, "desk", n, seconds=seconds, calls=calls, postmaster=postmaster)
-        raw = run_load(prepared, "raw", n, seconds=seconds, calls=calls, postmaster=postmaster)
-        events = verified_count(url)
-        runs += [{**asdict(desk), "chain_events_after": events}, asdict(raw)]
-        if desk.error_samples or raw.error_samples:
-            print(f"pg load {n} desks: errors: {desk.error_samples + raw.error_samples}")
-        figures += _load_figures(desk, raw, events)
-    return PgLoad(figures, runs, profile, events)
-
-
-def _load_figures(desk: Any, raw: Any, events: int) -> list[Figure]:
-    """One desk count's rows: throughput, latency, errors, CPU per check against raw psycopg."""
-    label = f"pg load {desk.desks} desk{'s' if desk.desks > 1 else ''}"
-    vs_raw = f"{desk.checks} checks in {desk.seconds:.1f} s; baseline: raw psycopg, same rows"
-    figures = [
-        Figure(
-            f"{label}: checks/s",
-            desk.checks_per_second,
-            raw.checks_per_second,
-            "/s",
-            note=f"higher is better; {vs_raw}; chain of {events:,} verified after",
-        ),
-        Figure(f"{label}: p50 per check", desk.p50_ms, raw.p50_ms, "ms", note=vs_raw),
-        Figure(f"{label}: p99 per check", desk.p99_ms, raw.p99_ms, "ms", bar=100.0, note=vs_raw),
-        Figure(
-            f"{label}: errors",
-            desk.errors,
-            None,
-            "",
-            bar=0.0,
-            note=f"desks {desk.errors}, baseline {raw.errors}",
-        ),
-        Figure(
-            f"{label}: client CPU per check",
-            desk.client_cpu_ms_per_check,
-            raw.client_cpu_ms_per_check,
-            "ms",
-            bar=2.0,
-            bar_on="ratio",
-            note="CPU of the desk processes / checks (their whole calls)",
-        ),
-    ]
-    if desk.server_cpu_ms_per_check is not None:
-        figures.append(
-            Figure(
-                f"{label}: server CPU per check",
-                desk.server_cpu_ms_per_check,
-                raw.server_cpu_ms_per_check,
-                "ms",
-                bar=2.0,
-                bar_on="ratio",
-                note="CPU of every server process (/proc) / checks",
-            )
-        )
-    return figures
-
-
 # --- identity checks (the domain's own benchmark) -----------------------------------
 
 
@@ -889,6 +678,9 @@ def run_all(
 
     figures.append(web_tab_memory(made.url))
     figures += check_costs(runs * 10)
+    from benchmarks.load_figures import pg_load
+    from benchmarks.verify_figures import audit_verify
+
     figures += audit_verify(made.url)
     details: dict[str, Any] = {}
     if not pg.get("skip"):

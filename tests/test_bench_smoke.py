@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from benchmarks import run
+from benchmarks import load_figures, run, verify_figures
 from benchmarks.generate import Generated, Scale, ensure_sqlite, generate
 from db.audit import verify_chain
 from db.engine import make_engine, make_sessionmaker
@@ -248,7 +248,7 @@ def test_check_costs_cover_every_case() -> None:
 
 
 def test_audit_verify_against_the_plain_loop(scratch: Generated) -> None:
-    figures = run.audit_verify(scratch.url)
+    figures = verify_figures.audit_verify(scratch.url)
     _assert_figures(figures, 3)
     events = _row_counts(make_engine(scratch.url))["audit_event"]
     assert figures[0].name == f"audit verify of {events:,} events"
@@ -266,12 +266,12 @@ def test_plain_verify_loop_refuses_a_broken_chain(scratch: Generated, tmp_path: 
     target.commit()
     target.close()
     with pytest.raises(RuntimeError, match="1 bad events"):
-        run.plain_verify_loop(str(copy))
+        verify_figures.plain_verify_loop(str(copy))
 
 
 @pytest.mark.postgres
 def test_postgres_load_runs_desks_and_the_raw_baseline(pg_url: str) -> None:
-    load = run.pg_load(pg_url, [2], seconds=300, calls=2, scale=TINY)
+    load = load_figures.pg_load(pg_url, [2], seconds=300, calls=2, scale=TINY)
     # the conftest's server runs on this machine, so its CPU is read too
     _assert_figures(load.figures, 6)
     desk, raw = load.runs
