@@ -662,31 +662,45 @@ def machine() -> dict[str, Any]:
 def run_all(
     made: Generated, runs: int, import_rows: int, workdir: Path, pg: dict[str, Any]
 ) -> tuple[list[Figure], dict[str, Any]]:
-    """Every figure, on the generated database at ``made.url``, and the load details.
+    """Every figure, on the generated database at ``made.url``, and the run's details.
 
     ``pg``: ``url`` (None: a throwaway cluster), ``desks``, ``seconds``, or
-    ``skip`` to leave the PostgreSQL load out.
+    ``skip`` to leave the PostgreSQL load out. A measurement that raises is
+    named in ``details["failed_measurements"]`` and the others still run, so
+    one broken figure does not cost the whole table.
     """
-    factory = make_sessionmaker(make_engine(made.url))
-    figures = [desk_start(made.url, max(3, runs // 10))]
-    figures += lookups(factory, runs)
-    figures.append(record_item_checks(factory, workdir, max(2, runs // 5)))
-    figures += supervisor(factory, max(3, runs // 10))
-    figures.append(supervisor_memory(made.url))
-    figures.append(account_import(workdir, import_rows))
-    from benchmarks.web_memory import web_tab_memory
-
-    figures.append(web_tab_memory(made.url))
-    figures += check_costs(runs * 10)
     from benchmarks.load_figures import pg_load
     from benchmarks.verify_figures import audit_verify
+    from benchmarks.web_memory import web_tab_memory
 
-    figures += audit_verify(made.url)
-    details: dict[str, Any] = {}
+    factory = make_sessionmaker(make_engine(made.url))
+    details: dict[str, Any] = {"failed_measurements": {}}
+
+    def load() -> list[Figure]:
+        measured = pg_load(pg.get("url"), pg["desks"], pg["seconds"])
+        details.update(pg_load_runs=measured.runs, pg_statements_per_step=measured.profile)
+        return measured.figures
+
+    sections: list[tuple[str, Callable[[], list[Figure]]]] = [
+        ("desk start", lambda: [desk_start(made.url, max(3, runs // 10))]),
+        ("lookups", lambda: lookups(factory, runs)),
+        ("item checks", lambda: [record_item_checks(factory, workdir, max(2, runs // 5))]),
+        ("supervisor", lambda: supervisor(factory, max(3, runs // 10))),
+        ("supervisor memory", lambda: [supervisor_memory(made.url)]),
+        ("import", lambda: [account_import(workdir, import_rows)]),
+        ("web tab memory", lambda: [web_tab_memory(made.url)]),
+        ("identity checks", lambda: check_costs(runs * 10)),
+        ("audit verify", lambda: audit_verify(made.url)),
+    ]
     if not pg.get("skip"):
-        load = pg_load(pg.get("url"), pg["desks"], pg["seconds"])
-        figures += load.figures
-        details = {"pg_load_runs": load.runs, "pg_statements_per_step": load.profile}
+        sections.append(("PostgreSQL load", load))
+    figures: list[Figure] = []
+    for name, measure in sections:
+        try:
+            figures += measure()
+        except Exception as exc:  # reported with the table, and in the results file
+            details["failed_measurements"][name] = f"{type(exc).__name__}: {exc}"
+            print(f"{name}: the measurement failed: {type(exc).__name__}: {exc}", flush=True)
     return figures, details
 
 
@@ -754,8 +768,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if failed:
         print("over the bar: " + "; ".join(failed))
+    broken = details["failed_measurements"]
+    if broken:
+        print("measurements that failed (no figures): " + "; ".join(broken))
     print(f"total {time.perf_counter() - began:.0f} s")
-    return 0
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

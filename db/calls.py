@@ -53,11 +53,21 @@ def caller_of(session: Session, call: Call) -> AccountUser | None:
     """
     if call.caller_user_id is None:
         return None
-    held: dict[int, AccountUser] = session.info.setdefault("callers", {})
+    held = _held_callers(session)
     caller = held.get(call.caller_user_id) or session.get(AccountUser, call.caller_user_id)
     if caller is not None:
         held[call.caller_user_id] = caller
     return caller
+
+
+def hold_caller(session: Session, caller: AccountUser) -> None:
+    """Keep an account just looked up for ``caller_of`` (the user-ID check found it)."""
+    _held_callers(session)[caller.id] = caller
+
+
+def _held_callers(session: Session) -> dict[int, AccountUser]:
+    held: dict[int, AccountUser] = session.info.setdefault("callers", {})
+    return held
 
 
 def domains_of(tenant: Tenant) -> tuple[str, ...]:
