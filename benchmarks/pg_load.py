@@ -130,8 +130,10 @@ def _desk_worker(
                 out.error_samples.append(f"{type(exc).__name__}: {exc}")
         out.calls += 1
     out.cpu_seconds = time.process_time() - cpu
-    engine.dispose()
+    # Report before disconnecting: the server's CPU is read while this desk's backend
+    # lives (a backend that exited but is not reaped yet shows in no counter).
     results.put(out)
+    engine.dispose()
 
 
 def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object]) -> None:
@@ -219,7 +221,7 @@ def _raw_worker(
                     out.error_samples.append(f"{type(exc).__name__}: {exc}")
             out.calls += 1
         out.cpu_seconds = time.process_time() - cpu
-    results.put(out)
+        results.put(out)  # connected still, as the desk worker
 
 
 # --- the server's CPU time --------------------------------------------------------------
