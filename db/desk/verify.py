@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.calls import caller_of, get_call, on_file, tenant_locked, tenant_of
+from db.calls import caller_of, get_call, hold_caller, on_file, tenant_locked, tenant_of
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, ItemCheck, Tenant
@@ -107,6 +107,7 @@ def _check_user_id(session: Session, call: Call, text: str) -> Verdict:
         return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
     call.tenant_id = user.tenant_id
     call.caller_user_id = user.id
+    hold_caller(session, user)  # the gate and the view read it next: no second SELECT
     return Verdict(Item.USER_ID, CheckResult.MATCH, normalized)
 
 
