@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from db.account_file import (
@@ -28,9 +28,16 @@ from db.account_file import (
     read_account_file,
 )
 from db.account_rows import MIN_PIN_LENGTH, AccountRow, counts, merge, parse_records
+from db.account_writes import (
+    insert_rows,
+    insert_tenants,
+    subscription_values,
+    tenant_values,
+    user_values,
+)
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.models import AccountUser, Base, Subscription, Tenant, TenantDomain
+from db.models import AccountUser, Subscription, Tenant, TenantDomain
 from db.types import utcnow
 from verification.pin import hash_pin
 
@@ -164,7 +171,7 @@ def _write(
     rows: list[AccountRow],
     source: str,
     actor: str,
-    counts: Mapping[str, int],
+    found: Mapping[str, int],
 ) -> None:
     """Insert every tenant, domain, user and subscription in one transaction."""
     tenants = {row.tenant_ref: row.tenant for row in rows}
@@ -172,31 +179,13 @@ def _write(
     pins = {ref: hash_pin(t.support_pin) for ref, t in tenants.items() if t.support_pin}
     # One time for the whole import, rather than a default computed per row.
     now = utcnow()
-    tenant_values = [
-        {
-            "ref": ref,
-            "organization": t.organization,
-            "contact_first_name": t.contact_first_name,
-            "contact_last_name": t.contact_last_name,
-            "phone_e164": t.phone,
-            "address_line1": t.address_line1,
-            "address_line2": t.address_line2,
-            "city": t.city,
-            "region": t.region,
-            "postal_code": t.postal_code,
-            "country": t.country,
-            "support_pin_hash": pins.get(ref),
-            "created_at": now,
-        }
+    new_tenants = [
+        {"ref": ref, "created_at": now, **tenant_values(t, pins.get(ref))}
         for ref, t in tenants.items()
     ]
     with unit_of_work(factory) as session:
-        table = Base.metadata.tables[Tenant.__tablename__]
-        # Ids come back paired with refs, so the rows' order does not matter
-        # and SQLite can batch the RETURNING insert.
-        inserted = session.execute(insert(table).returning(table.c.ref, table.c.id), tenant_values)
-        ids: dict[str, int] = {ref: id_ for ref, id_ in inserted}
-        _insert(
+        ids = insert_tenants(session, new_tenants)
+        insert_rows(
             session,
             TenantDomain,
             [
@@ -206,36 +195,20 @@ def _write(
             ],
         )
         users = {row.user_id: row for row in rows}
-        _insert(
+        insert_rows(
             session,
             AccountUser,
-            [
-                {
-                    "user_id": user_id,
-                    "display_name": row.user.display_name,
-                    "tenant_id": ids[row.tenant_ref],
-                    "is_admin": row.user.is_admin,
-                }
-                for user_id, row in users.items()
-            ],
+            [user_values(user_id, row.user, ids[row.tenant_ref]) for user_id, row in users.items()],
         )
         subscriptions = {(row.tenant_ref, row.product_name): row for row in rows}
-        _insert(
+        insert_rows(
             session,
             Subscription,
             [
                 {
                     "tenant_id": ids[ref],
                     "product_name": product,
-                    "kind": row.subscription.kind,
-                    "channel": row.subscription.channel,
-                    "term_start": row.subscription.term_start,
-                    "term_end": row.subscription.term_end,
-                    "auto_renew": row.subscription.auto_renew,
-                    "status": row.subscription.status,
-                    "canceled_at": row.subscription.canceled_at,
-                    "data_deletion_on": row.subscription.data_deletion_on,
-                    "updated_at": now,
+                    **subscription_values(row.subscription, now),
                 }
                 for (ref, product), row in subscriptions.items()
             ],
@@ -244,11 +217,5 @@ def _write(
             session,
             actor=actor,
             type="accounts.imported",
-            payload={"source": source, "rows": len(rows), **counts},
+            payload={"source": source, "rows": len(rows), **found},
         )
-
-
-def _insert(session: Session, model: type[Base], values: list[dict[str, object]]) -> None:
-    # A Core insert of the table skips the ORM's per-row bookkeeping.
-    if values:
-        session.execute(insert(Base.metadata.tables[model.__tablename__]), values)

@@ -69,3 +69,9 @@ def _reason(exc: EmailNotValidError) -> str:
     """The library's message as a short lower-case clause."""
     message = str(exc).strip().rstrip(".")
     return message[:1].lower() + message[1:]
+
+
+def mask_user_id(user_id: str) -> str:
+    """``jo.park@contoso.com`` as ``j…@contoso.com``: the one user ID mask."""
+    local, at, domain = user_id.partition("@")
+    return f"{local[:1]}…{at}{domain}" if local else ""
