@@ -9,16 +9,17 @@ subscription or user must agree. What one field's text may be is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar, cast
 
 import pycountry
 
 from db.account_fields import FieldReader
 from db.account_file import COLUMNS, BadRow, shown_name
+from db.parallel import in_two
 from verification.errors import InputError
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
@@ -119,31 +120,48 @@ class ParsedFile:
     count: int
 
 
+# Below this many records, forking costs more than it saves.
+_PARALLEL_MINIMUM = 20_000
+
+
 def parse_records(
     records: Iterable[tuple[int, Mapping[str, object]]],
     default_region: str,
     file_errors: Iterable[BadRow] = (),
 ) -> ParsedFile:
-    """Every record validated, then the rows checked against each other.
+    """Every record validated (on both cores for a big file), then the rows
+    checked against each other.
 
     ``file_errors`` are read after ``records`` is consumed (the reader is lazy).
     """
+    listed = list(records)
+    bad: list[BadRow] = []
+    rows: list[AccountRow] = []
+    for part_rows, part_bad in in_two(
+        partial(_parse_part, default_region), listed, _PARALLEL_MINIMUM
+    ):
+        rows += part_rows
+        bad += part_bad
+    bad.extend(file_errors)
+    if not listed and not bad:
+        bad.append(BadRow(1, "no account rows: nothing to import"))
+    bad.extend(cross_check(rows))
+    return ParsedFile(rows, bad, len(listed))
+
+
+def _parse_part(
+    default_region: str, records: Sequence[tuple[int, Mapping[str, object]]]
+) -> tuple[list[AccountRow], list[BadRow]]:
     bad: list[BadRow] = []
     rows: list[AccountRow] = []
     memo: _Memo = {}
-    count = 0
     for line, record in records:
-        count += 1
         row, reasons = parse_record(line, record, default_region, memo)
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
         elif row is not None:
             rows.append(row)
-    bad.extend(file_errors)
-    if count == 0 and not bad:
-        bad.append(BadRow(1, "no account rows: nothing to import"))
-    bad.extend(cross_check(rows))
-    return ParsedFile(rows, bad, count)
+    return rows, bad
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:
