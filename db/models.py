@@ -226,7 +226,7 @@ class ItemCheck(Base):
     """One identity item stated by the caller and its result.
 
     ``on_file`` is the on-file value the item was judged against, rendered as
-    the supervisor sees it (``db.on_file``), so a later sync never rewrites
+    the supervisor sees it (``db.calls.on_file_text``), so a later sync never rewrites
     what a past check was compared with. ``stated``, ``normalized`` and
     ``on_file`` are personal data: purge blanks them and keeps the result.
     """

@@ -8,7 +8,7 @@ instead of deleting them (calls refer to them). ``item_check.on_file`` keeps
 the value a check was judged against, so history survives a changed record.
 Until this revision a record could never change after its import, so the
 record on file today is what every existing check was judged against: it is
-copied in, rendered as ``db.on_file`` renders it, except for purged calls,
+copied in, rendered as ``db.calls.on_file_text`` renders it for the supervisor, except for purged calls,
 whose personal data stays blank.
 """
 
@@ -52,12 +52,12 @@ def upgrade() -> None:
     unpurged = "c.id = item_check.call_id AND c.purged_at IS NULL"
     for item, rendered in _RENDERED.items():
         op.execute(
-            f"UPDATE item_check SET on_file = (SELECT {rendered} FROM \"call\" c"
+            f'UPDATE item_check SET on_file = (SELECT {rendered} FROM "call" c'
             f" JOIN tenant t ON t.id = c.tenant_id WHERE {unpurged})"
             f" WHERE item = '{item}'"
         )
     op.execute(
-        "UPDATE item_check SET on_file = (SELECT u.user_id FROM \"call\" c"
+        'UPDATE item_check SET on_file = (SELECT u.user_id FROM "call" c'
         f" JOIN account_user u ON u.id = c.caller_user_id WHERE {unpurged})"
         " WHERE item = 'user_id' AND result = 'match'"
     )
