@@ -56,17 +56,12 @@ class FieldReader:
 
     def text(self, name: str, required: bool = False) -> str:
         value = self.record.get(name)
-        if value is None:
-            value = ""
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            try:
-                value = str(value)
-            except ValueError:  # an int past Python's digit limit, from memory
-                self.reasons.append(f"{name} is a number too long for any field")
+        if value.__class__ is not str:
+            converted = self._as_text(name, value)
+            if converted is None:
                 return ""
-        if not isinstance(value, str):
-            self.reasons.append(f"{name} must be text")
-            return ""
+            value = converted
+        assert isinstance(value, str)
         if not value.isascii():
             try:
                 value.encode("utf-8")
@@ -78,12 +73,25 @@ class FieldReader:
             self.reasons.append(f"{name} contains a NUL character")
             return ""
         value = " ".join(value.split())
-        if required and not value:
-            self.reasons.append(f"missing {name}")
-        limit = _MAX_LENGTHS.get(name)
-        if limit is not None and len(value) > limit:
-            self.reasons.append(f"{name} is longer than {limit} characters")
+        if not value:
+            if required:
+                self.reasons.append(f"missing {name}")
+        elif len(value) > _MAX_LENGTHS.get(name, len(value)):
+            self.reasons.append(f"{name} is longer than {_MAX_LENGTHS[name]} characters")
         return value
+
+    def _as_text(self, name: str, value: object) -> str | None:
+        """A value that is not a str as text (numbers), or None with the reason."""
+        if value is None:
+            return ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return str(value)
+            except ValueError:  # an int past Python's digit limit, from memory
+                self.reasons.append(f"{name} is a number too long for any field")
+                return None
+        self.reasons.append(f"{name} must be text")
+        return None
 
     def flag(self, name: str) -> bool:
         value = self.record.get(name)

@@ -20,6 +20,7 @@ from db.models import Base, Tenant
 Values = dict[str, Any]
 # Update statements bind the row's id under this name: "id" is a column's.
 ROW_ID = "row_id"
+_UNSET = object()
 
 
 def table(model: type[Base]) -> Table:
@@ -142,11 +143,19 @@ def _executemany(
         for name in names
     ]
     processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+    # The same object in one column (the one ``now``, an enum member) is
+    # processed once: a value's processing depends on nothing but the value.
+    last: list[tuple[object, object]] = [(_UNSET, None)] * len(processors)
     rows: list[Any] = []
     for value in values:
         row = [value[key] if key in value else defaults[key] for key in keys]
         for i, process in processed:
-            row[i] = process(row[i])
+            given_value = row[i]
+            seen, result = last[i]
+            if given_value is not seen:
+                result = process(given_value)
+                last[i] = (given_value, result)
+            row[i] = result
         rows.append(tuple(row) if compiled.positional else dict(zip(names, row, strict=True)))
     connection.exec_driver_sql(compiled.string, rows)
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from db.account_file import (
@@ -155,6 +155,11 @@ def _check_database(session: Session, rows: list[AccountRow]) -> list[BadRow]:
 
 
 def existing(session: Session, column: InstrumentedAttribute[str], values: set[str]) -> set[str]:
+    """Which of ``values`` are in ``column`` already."""
+    stored = session.scalar(select(func.count()).select_from(column.class_)) or 0
+    if stored <= 4 * len(values):
+        # Fewer rows than a few IN lists would probe: read the column whole.
+        return values & set(session.scalars(select(column)))
     ordered = sorted(values)
     found: set[str] = set()
     for i in range(0, len(ordered), CHUNK):
