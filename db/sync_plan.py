@@ -14,12 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from operator import attrgetter
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.account_rows import AccountRow, SubscriptionFields, TenantFields, UserFields
-from db.account_writes import Values, table
+from db.account_writes import table
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
 from verification.phone import mask_phone
 from verification.pin import hash_pin, match_pin
@@ -38,6 +40,8 @@ _TENANT_TEXT = (
     "country",
 )
 _SUBSCRIPTION_FIELDS = tuple(f.name for f in fields(SubscriptionFields))
+# A tenant's stored fields, compared in one C-level tuple comparison.
+_COMPARED = attrgetter(*_TENANT_TEXT, "domains")
 
 
 @dataclass(frozen=True)
@@ -90,16 +94,9 @@ class PinJudge:
 @dataclass(frozen=True, slots=True)
 class _OnFileTenant:
     id: int
-    fields: TenantFields
+    # The fields ``_COMPARED`` reads from a TenantFields, in that order.
+    fields: tuple[object, ...]
     pin_hash: str | None
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _OnFileUser:
-    id: int
-    tenant_id: int
-    fields: UserFields
     active: bool
 
 
@@ -196,19 +193,16 @@ def _tenants_on_file(session: Session) -> dict[str, _OnFileTenant]:
     t = table(Tenant)
     domains: defaultdict[int, list[str]] = defaultdict(list)
     d = table(TenantDomain)
-    for tenant_id, domain in session.execute(select(d.c.tenant_id, d.c.domain)):
+    for tenant_id, domain in session.execute(select(d.c.tenant_id, d.c.domain)).all():
         domains[tenant_id].append(domain)
     found = {}
     query = select(
         t.c.id, t.c.ref, *(t.c[_column(name)] for name in _TENANT_TEXT), t.c.support_pin_hash,
         t.c.active,
     )  # fmt: skip
-    for row in session.execute(query):
-        values = dict(zip(_TENANT_TEXT, row[2:12], strict=True))
-        fields_ = TenantFields(
-            **values, domains=tuple(sorted(domains.get(row.id, ()))), support_pin=None
-        )
-        found[row.ref] = _OnFileTenant(row.id, fields_, row.support_pin_hash, row.active)
+    for row in session.execute(query).all():
+        known = (*row[2:12], tuple(sorted(domains.get(row[0], ()))))
+        found[row[1]] = _OnFileTenant(row[0], known, row[12], row[13])
     return found
 
 
@@ -220,19 +214,19 @@ def _compare_tenant(
     plan: Plan, ref: str, old: _OnFileTenant, new: TenantFields, judge: PinJudge
 ) -> None:
     same_pin = judge.same(new.support_pin, old.pin_hash)
-    stored = TenantFields(**{**_as_dict(old.fields), "support_pin": new.support_pin})
-    if stored == new and same_pin and old.active:
+    now = _COMPARED(new)
+    if now == old.fields and same_pin and old.active:
         return
+    names = (*_TENANT_TEXT, "domains")
     changed = [
-        FieldChange(name, _shown(name, getattr(old.fields, name)), _shown(name, getattr(new, name)))
-        for name in _TENANT_TEXT
-        if getattr(old.fields, name) != getattr(new, name)
+        FieldChange(name, _shown(name, before), _shown(name, after))
+        for name, before, after in zip(names, old.fields, now, strict=True)
+        if before != after and name != "domains"
     ]
-    if old.fields.domains != new.domains:
-        before, after = set(old.fields.domains), set(new.domains)
-        changed.append(
-            FieldChange("domains", "; ".join(old.fields.domains), "; ".join(new.domains))
-        )
+    old_domains, new_domains = cast(tuple[str, ...], old.fields[-1]), new.domains
+    if old_domains != new_domains:
+        before, after = set(old_domains), set(new_domains)
+        changed.append(FieldChange("domains", "; ".join(old_domains), "; ".join(new_domains)))
         plan.domains_added += [(ref, domain) for domain in sorted(after - before)]
         plan.domains_removed += [(old.id, domain) for domain in sorted(before - after)]
     if not same_pin:
@@ -251,44 +245,46 @@ def _compare_users(
     remove_missing: bool,
 ) -> None:
     u = table(AccountUser)
-    users = {
-        r.user_id: _OnFileUser(r.id, r.tenant_id, UserFields(r.display_name, r.is_admin), r.active)
-        for r in session.execute(
+    # user ID -> (id, tenant id, display name, admin, active)
+    users: dict[str, tuple[int, int, str, bool, bool]] = {
+        user_id: (id_, tenant_id, name, admin, active)
+        for id_, user_id, tenant_id, name, admin, active in session.execute(
             select(u.c.id, u.c.user_id, u.c.tenant_id, u.c.display_name, u.c.is_admin, u.c.active)
-        )
+        ).all()
     }
     in_file: dict[str, AccountRow] = {}
     for row in rows:
         if row.user_id in in_file:
             continue
         in_file[row.user_id] = row
-        shown = mask_user_id(row.user_id)
         old = users.get(row.user_id)
         if old is None:
             plan.new_users.append((row.user_id, row.user, row.tenant_ref))
-            plan.users_added.append(Change(f"{shown} ({row.tenant_ref})"))
+            plan.users_added.append(Change(f"{mask_user_id(row.user_id)} ({row.tenant_ref})"))
             continue
-        old_ref = refs[old.tenant_id]
-        if old.fields == row.user and old_ref == row.tenant_ref and old.active:
+        id_, tenant_id, name, admin, active = old
+        old_ref = refs[tenant_id]
+        new = row.user
+        same = name == new.display_name and admin == new.is_admin and old_ref == row.tenant_ref
+        if same and active:
             continue
-        changed = [
-            FieldChange(f.name, _shown(f.name, getattr(old.fields, f.name)), _shown(f.name, new))
-            for f in fields(UserFields)
-            if getattr(old.fields, f.name) != (new := getattr(row.user, f.name))
-        ]
+        changed = []
+        if name != new.display_name:
+            changed.append(FieldChange("display_name", repr(name), repr(new.display_name)))
+        if admin != new.is_admin:
+            changed.append(FieldChange("is_admin", _shown("", admin), _shown("", new.is_admin)))
         if old_ref != row.tenant_ref:
             changed.append(FieldChange("tenant", old_ref, row.tenant_ref))
-        if not old.active:
+        if not active:
             changed.append(FieldChange("active", "false", "true"))
-        plan.users_changed.append(Change(f"{shown} ({row.tenant_ref})", tuple(changed)))
-        plan.user_updates.append((old.id, row.user_id, row.user, row.tenant_ref))
-    for user_id, old in users.items():
-        if old.active and user_id not in in_file:
+        shown = f"{mask_user_id(row.user_id)} ({row.tenant_ref})"
+        plan.users_changed.append(Change(shown, tuple(changed)))
+        plan.user_updates.append((id_, row.user_id, new, row.tenant_ref))
+    for user_id, (id_, tenant_id, _, _, active) in users.items():
+        if active and user_id not in in_file:
             if remove_missing:
-                plan.removed_user_ids.append(old.id)
-                plan.users_removed.append(
-                    Change(f"{mask_user_id(user_id)} ({refs[old.tenant_id]})")
-                )
+                plan.removed_user_ids.append(id_)
+                plan.users_removed.append(Change(f"{mask_user_id(user_id)} ({refs[tenant_id]})"))
             else:
                 plan.users_missing += 1
 
@@ -299,7 +295,7 @@ def _compare_subscriptions(
     s = table(Subscription)
     on_file: dict[tuple[str, str], tuple[int, SubscriptionFields]] = {}
     query = select(s.c.id, s.c.tenant_id, s.c.product_name, *(s.c[n] for n in _SUBSCRIPTION_FIELDS))
-    for r in session.execute(query.order_by(s.c.id)):
+    for r in session.execute(query.order_by(s.c.id)).all():
         values = dict(zip(_SUBSCRIPTION_FIELDS, r[3:], strict=True))
         on_file.setdefault(
             (refs[r.tenant_id], r.product_name), (r.id, SubscriptionFields(**values))
@@ -323,10 +319,6 @@ def _compare_subscriptions(
             )
             plan.subscriptions_changed.append(Change(what, changed))
             plan.subscription_updates.append((old[0], row.subscription))
-
-
-def _as_dict(fields_: TenantFields) -> Values:
-    return {f.name: getattr(fields_, f.name) for f in fields(TenantFields)}
 
 
 def _shown(name: str, value: object) -> str:
