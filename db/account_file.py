@@ -114,7 +114,7 @@ def csv_records(text: str, bad: list[BadRow]) -> Records:
             bad.append(BadRow(start, f"unreadable CSV: {exc}"))
             return
         line, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():  # a blank line, or only separators
             continue
         if len(values) != width:
             bad.append(BadRow(line, f"{len(values)} values for {width} columns"))
