@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache, partial
-from typing import TypeVar, cast
+from operator import attrgetter
+from typing import Any, TypeVar, cast
 
 import pycountry
 
@@ -162,6 +163,57 @@ def _parse_part(
         elif row is not None:
             rows.append(row)
     return rows, bad
+
+
+_Part = tuple[list[AccountRow], list[BadRow]]
+_TENANT_VALUES = attrgetter(*(f.name for f in fields(TenantFields)))
+_SUBSCRIPTION_VALUES = attrgetter(*(f.name for f in fields(SubscriptionFields)))
+
+
+def _pack(part: _Part) -> object:
+    """A parsed part as plain tuples, each tenant and subscription once: a
+    tenth of the time to pickle and load that the dataclasses take."""
+    rows, bad = part
+    tenants: dict[int, int] = {}
+    subscriptions: dict[int, int] = {}
+    tenant_values: list[tuple[object, ...]] = []
+    subscription_values: list[tuple[object, ...]] = []
+    packed = []
+    for row in rows:
+        t = tenants.get(id(row.tenant))
+        if t is None:
+            t = tenants[id(row.tenant)] = len(tenant_values)
+            tenant_values.append(_TENANT_VALUES(row.tenant))
+        s = subscriptions.get(id(row.subscription))
+        if s is None:
+            s = subscriptions[id(row.subscription)] = len(subscription_values)
+            subscription_values.append(_SUBSCRIPTION_VALUES(row.subscription))
+        name, admin = row.user.display_name, row.user.is_admin
+        packed.append((row.line, row.tenant_ref, t, row.user_id, name, admin, row.product_name, s))
+    return packed, tenant_values, subscription_values, [(b.line, b.reason) for b in bad]
+
+
+def _unpack(packed: object) -> _Part:
+    rows, tenant_values, subscription_values, bad = cast(
+        tuple[
+            list[tuple[int, str, int, str, str, bool, str, int]],
+            list[tuple[Any, ...]],
+            list[tuple[Any, ...]],
+            list[tuple[int, str]],
+        ],
+        packed,
+    )
+    tenants = [TenantFields(*values) for values in tenant_values]
+    subscriptions = [SubscriptionFields(*values) for values in subscription_values]
+    return (
+        [
+            AccountRow(
+                line, ref, tenants[t], user_id, UserFields(name, admin), product, subscriptions[s]
+            )
+            for line, ref, t, user_id, name, admin, product, s in rows
+        ],
+        [BadRow(line, reason) for line, reason in bad],
+    )
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:
