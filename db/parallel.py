@@ -3,8 +3,10 @@
 The one home of how callgate forks for work: the second half of the items
 goes to a forked child (its input is inherited, not pickled; only its result
 is sent back), the first half is done here meanwhile. Where fork is not
-available, there is one core, the input is small, or the child fails, the
-work is done here, whole: the result is the same either way.
+available, no second core is free (the load average says the cores are
+busy: a child would only queue behind other work and the parent wait for
+it), the input is small, or the child fails, the work is done here, whole:
+the result is the same either way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
+_START_METHODS = frozenset(multiprocessing.get_all_start_methods())
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -31,11 +34,7 @@ def in_two(
     ``pack`` and ``unpack`` carry the child's result across the pipe when
     plain tuples pickle much faster than the result itself.
     """
-    if (
-        len(items) < minimum
-        or (os.cpu_count() or 1) < 2
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if len(items) < minimum or not _core_free() or "fork" not in _START_METHODS:
         return [work(items)]
     half = len(items) // 2
     context = multiprocessing.get_context("fork")
@@ -55,6 +54,11 @@ def in_two(
     if not done:
         return [mine, work(items[half:])]
     return [mine, unpack(theirs) if unpack is not None else theirs]
+
+
+def _core_free() -> bool:
+    cores = os.cpu_count() or 1
+    return cores >= 2 and os.getloadavg()[0] <= cores - 1
 
 
 def _child(
