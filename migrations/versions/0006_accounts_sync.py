@@ -8,8 +8,8 @@ instead of deleting them (calls refer to them). ``item_check.on_file`` keeps
 the value a check was judged against, so history survives a changed record.
 Until this revision a record could never change after its import, so the
 record on file today is what every existing check was judged against: it is
-copied in, rendered as ``db.calls.on_file_text`` renders it for the supervisor, except for purged calls,
-whose personal data stays blank.
+copied in, rendered as ``db.calls.on_file_text`` renders it for the
+supervisor, except for purged calls, whose personal data stays blank.
 """
 
 from __future__ import annotations
