@@ -9,18 +9,16 @@ subscription or user must agree. What one field's text may be is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from functools import lru_cache, partial
-from operator import attrgetter
-from typing import Any, TypeVar, cast
+from functools import lru_cache
+from typing import TypeVar, cast
 
 import pycountry
 
 from db.account_fields import FieldReader
 from db.account_file import COLUMNS, BadRow, shown_name
-from db.parallel import in_two
 from verification.errors import InputError
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
@@ -121,99 +119,31 @@ class ParsedFile:
     count: int
 
 
-# Below this many records, forking costs more than it saves.
-_PARALLEL_MINIMUM = 20_000
-
-
 def parse_records(
     records: Iterable[tuple[int, Mapping[str, object]]],
     default_region: str,
     file_errors: Iterable[BadRow] = (),
 ) -> ParsedFile:
-    """Every record validated (on both cores for a big file), then the rows
-    checked against each other.
+    """Every record validated, then the rows checked against each other.
 
     ``file_errors`` are read after ``records`` is consumed (the reader is lazy).
     """
-    listed = list(records)
-    bad: list[BadRow] = []
-    rows: list[AccountRow] = []
-    for part_rows, part_bad in in_two(
-        partial(_parse_part, default_region), listed, _PARALLEL_MINIMUM
-    ):
-        rows += part_rows
-        bad += part_bad
-    bad.extend(file_errors)
-    if not listed and not bad:
-        bad.append(BadRow(1, "no account rows: nothing to import"))
-    bad.extend(cross_check(rows))
-    return ParsedFile(rows, bad, len(listed))
-
-
-def _parse_part(
-    default_region: str, records: Sequence[tuple[int, Mapping[str, object]]]
-) -> tuple[list[AccountRow], list[BadRow]]:
     bad: list[BadRow] = []
     rows: list[AccountRow] = []
     memo: _Memo = {}
+    count = 0
     for line, record in records:
+        count += 1
         row, reasons = parse_record(line, record, default_region, memo)
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
         elif row is not None:
             rows.append(row)
-    return rows, bad
-
-
-_Part = tuple[list[AccountRow], list[BadRow]]
-_TENANT_VALUES = attrgetter(*(f.name for f in fields(TenantFields)))
-_SUBSCRIPTION_VALUES = attrgetter(*(f.name for f in fields(SubscriptionFields)))
-
-
-def _pack(part: _Part) -> object:
-    """A parsed part as plain tuples, each tenant and subscription once: a
-    tenth of the time to pickle and load that the dataclasses take."""
-    rows, bad = part
-    tenants: dict[int, int] = {}
-    subscriptions: dict[int, int] = {}
-    tenant_values: list[tuple[object, ...]] = []
-    subscription_values: list[tuple[object, ...]] = []
-    packed = []
-    for row in rows:
-        t = tenants.get(id(row.tenant))
-        if t is None:
-            t = tenants[id(row.tenant)] = len(tenant_values)
-            tenant_values.append(_TENANT_VALUES(row.tenant))
-        s = subscriptions.get(id(row.subscription))
-        if s is None:
-            s = subscriptions[id(row.subscription)] = len(subscription_values)
-            subscription_values.append(_SUBSCRIPTION_VALUES(row.subscription))
-        name, admin = row.user.display_name, row.user.is_admin
-        packed.append((row.line, row.tenant_ref, t, row.user_id, name, admin, row.product_name, s))
-    return packed, tenant_values, subscription_values, [(b.line, b.reason) for b in bad]
-
-
-def _unpack(packed: object) -> _Part:
-    rows, tenant_values, subscription_values, bad = cast(
-        tuple[
-            list[tuple[int, str, int, str, str, bool, str, int]],
-            list[tuple[Any, ...]],
-            list[tuple[Any, ...]],
-            list[tuple[int, str]],
-        ],
-        packed,
-    )
-    tenants = [TenantFields(*values) for values in tenant_values]
-    subscriptions = [SubscriptionFields(*values) for values in subscription_values]
-    return (
-        [
-            AccountRow(
-                line, ref, tenants[t], user_id, UserFields(name, admin), product, subscriptions[s]
-            )
-            for line, ref, t, user_id, name, admin, product, s in rows
-        ],
-        [BadRow(line, reason) for line, reason in bad],
-    )
+    bad.extend(file_errors)
+    if count == 0 and not bad:
+        bad.append(BadRow(1, "no account rows: nothing to import"))
+    bad.extend(cross_check(rows))
+    return ParsedFile(rows, bad, count)
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:
