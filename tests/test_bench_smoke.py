@@ -235,6 +235,20 @@ def test_account_import_against_plain_executemany(tmp_path: Path) -> None:
         assert _count(plain, table) == _count(imported, table) > 0
 
 
+def test_account_sync_against_plain_executemany(tmp_path: Path) -> None:
+    figure = run.account_sync(tmp_path, rows=200)
+    _assert_figures([figure], 1)
+    synced = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+    with synced.connect() as connection:
+        phones = connection.execute(
+            text("SELECT count(*) FROM tenant WHERE phone_e164 LIKE '%9999'")
+        )
+        assert phones.scalar_one() == 10  # one tenant in ten changed
+    plain = make_engine(f"sqlite:///{tmp_path / 'sync-plain.db'}")
+    for table in ("tenant", "account_user", "subscription"):
+        assert _count(plain, table) == _count(synced, table) > 0
+
+
 def _count(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

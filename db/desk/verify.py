@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.calls import caller_of, get_call, hold_caller, on_file, tenant_locked, tenant_of
+from db.calls import (
+    caller_of,
+    get_call,
+    hold_caller,
+    on_file,
+    on_file_text,
+    tenant_locked,
+    tenant_of,
+)
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, ItemCheck, Tenant
@@ -64,6 +72,7 @@ def submit_item(
                 raise InputError("ask for the user ID first")
             known = on_file(tenant, caller_of(session, call))
             verdict = check_item(item, fields, known, settings.default_region)
+        judged_against = _judged_against(session, call, item, verdict)
         secret = ITEM_SPECS[item].secret
         session.add(
             ItemCheck(
@@ -74,6 +83,7 @@ def submit_item(
                     ensure_ascii=False,
                 ),
                 normalized=verdict.normalized,
+                on_file=judged_against,
                 result=verdict.result,
                 rules_version=verdict.rules_version,
                 checked_at=now,
@@ -98,10 +108,33 @@ def submit_item(
         return view(session, call, settings, now, verification)
 
 
+def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) -> str | None:
+    """The on-file value the check compared with, kept with it: a later sync
+    changes the record, never what a past check was judged against."""
+    if item is Item.USER_ID and verdict.result is CheckResult.MISMATCH:
+        return None  # no account of this caller was named
+    tenant = tenant_of(session, call)
+    if tenant is None:
+        return None
+    return on_file_text(item, tenant, caller_of(session, call), masked=False)
+
+
 def _check_user_id(session: Session, call: Call, text: str) -> Verdict:
-    """Look the account up: it reveals nothing but whether it was found."""
+    """Look the account up: it reveals nothing but whether it was found.
+
+    An inactive account, or one of an inactive tenant (no longer in the
+    system of record since a sync), is a miss like an unknown one.
+    """
     normalized = normalize_user_id(text)
-    user = session.scalars(select(AccountUser).where(AccountUser.user_id == normalized)).first()
+    user = session.scalars(
+        select(AccountUser)
+        .join(Tenant, Tenant.id == AccountUser.tenant_id)
+        .where(
+            AccountUser.user_id == normalized,
+            AccountUser.active.is_(True),
+            Tenant.active.is_(True),
+        )
+    ).first()
     # Once a tenant is found, another tenant's account is no proof of this one.
     if user is None or (call.tenant_id is not None and user.tenant_id != call.tenant_id):
         return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
@@ -132,7 +165,8 @@ def _update_call_state(
         )
         if tenant is not None:
             _maybe_lock_tenant(session, tenant, call, actor, settings, now)
-    elif verification.verified(now):
+    elif verification.verified(now) and (tenant is None or tenant.active):
+        # A tenant marked inactive by a sync during the call cannot be verified.
         if call.state is not CallState.VERIFIED:
             call.state = CallState.VERIFIED
             call.verified_at = now
