@@ -130,7 +130,7 @@ def test_old_call_detail_keeps_that_days_on_file_values(
     world: tuple[Factory, AgentInfo, AgentInfo, int],
 ) -> None:
     factory, agent, supervisor, old_call = world
-    detail = review.call_detail(factory, supervisor.id, old_call)
+    detail = review.call_detail(factory, supervisor.id, old_call, AFTER)
     on_file = _on_file(detail)
     assert on_file[Item.PHONE] == ("+14255550100", CheckResult.MATCH)
     assert on_file[Item.ORGANIZATION] == ("Contoso, Ltd.", CheckResult.MATCH)
@@ -142,7 +142,7 @@ def test_old_call_detail_keeps_that_days_on_file_values(
     # A call after the sync shows the new record.
     new = _call(factory, agent, NEW, AFTER)
     desk.end_call(factory, new.call_id, agent.username, Outcome.INFORMED, "", AFTER)
-    now_on_file = _on_file(review.call_detail(factory, supervisor.id, new.call_id))
+    now_on_file = _on_file(review.call_detail(factory, supervisor.id, new.call_id, AFTER))
     assert now_on_file[Item.PHONE][0] == "+14255550199"
     assert now_on_file[Item.ORGANIZATION][0] == "Contoso Group"
 
@@ -152,6 +152,6 @@ def test_purge_blanks_the_stored_on_file_values(
 ) -> None:
     factory, _, supervisor, old_call = world
     assert purge(factory, 1, AFTER, dry_run=False, actor="operator").calls == 1
-    detail = review.call_detail(factory, supervisor.id, old_call)
+    detail = review.call_detail(factory, supervisor.id, old_call, AFTER)
     assert {c.on_file for c in detail.checks} == {"(purged)"}
     assert {c.stated for c in detail.checks} == {"(purged)"}

@@ -114,10 +114,7 @@ _NANP_TEXT = st.builds(
 )
 def test_plain_north_american_shape_reads_as_the_parser_reads_it(text: str, region: str) -> None:
     """The fast path for plain US/Canadian numbers gives the parser's answer, or defers to it."""
-    try:
-        expected: str | None = phone._parsed(text.strip(), region)
-    except InputError:
-        expected = None
+    expected = phone._e164(text.strip(), region) if text.strip() else None
     try:
         got: str | None = normalize_phone(text, region)
     except InputError:
