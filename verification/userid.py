@@ -69,3 +69,15 @@ def _reason(exc: EmailNotValidError) -> str:
     """The library's message as a short lower-case clause."""
     message = str(exc).strip().rstrip(".")
     return message[:1].lower() + message[1:]
+
+
+def mask_email(address: str) -> str:
+    """An e-mail address as the agent may see it: ``a•••@contoso.com``.
+
+    Only the first character of the local part and the domain are kept; the
+    one home of this mask (the phone's is ``phone.mask_phone``).
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return "•••"
+    return f"{local[0]}•••@{domain}"
