@@ -17,7 +17,9 @@ from typing import Any
 
 import platformdirs
 
+from verification.policy import Action
 from verification.session import Limits
+from verification.tiers import Tier, TierError, parse_tiers
 
 APP_NAME = "callgate"
 
@@ -57,6 +59,14 @@ class Settings:
     smtp_password_file: str = ""
     smtp_from: str = ""
     smtp_ca_file: str = ""
+    # Step-up verification (PRODUCT §5): ``[tiers]`` overrides, the cooling-off
+    # of expedited deletion, and the SMS gateway (token: ``sms_token`` below).
+    tiers: tuple[tuple[Action, Tier], ...] = ()
+    expedited_cooling_off_hours: int = 24
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_from: str = ""
+    sms_token_file: str = ""
 
 
 # Largest value each whole-number setting may take: a bound every date computation
@@ -69,6 +79,8 @@ MAXIMUMS = {
     "tenant_lock_window_hours": 8_784,
     "signin_lock_after": 100,
     "retention_days": 36_500,
+    # Inside the 3 days of expedited deletion.
+    "expedited_cooling_off_hours": 72,
 }
 DEFAULT_MAXIMUM = 1_000_000
 
@@ -129,6 +141,15 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
     if unknown:
         raise SettingsError(f"unknown setting(s) in {file}: {', '.join(unknown)}")
     checked: dict[str, Any] = {}
+    if "tiers" in values:
+        values = dict(values)  # the caller's mapping stays as read
+        table = values.pop("tiers")
+        if not isinstance(table, dict):
+            raise SettingsError(f"tiers in {file} must be a table: [tiers]")
+        try:
+            checked["tiers"] = parse_tiers(table)
+        except TierError as exc:
+            raise SettingsError(f"{file}: {exc}") from None
     for name, value in values.items():
         expected = type(getattr(Settings(), name))
         if expected is tuple:
@@ -154,6 +175,8 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
     for url in checked.get("webhook_urls", ()):
         if not url.startswith(("https://", "http://")):
             raise SettingsError(f"webhook_urls in {file} must be http(s) URLs, got {url!r}")
+    if not checked.get("sms_base_url", "https://").startswith(("https://", "http://")):
+        raise SettingsError(f"sms_base_url in {file} must be an http(s) URL")
     if checked.get("smtp_tls", "starttls") not in SMTP_TLS_MODES:
         raise SettingsError(f"smtp_tls in {file} must be one of {', '.join(SMTP_TLS_MODES)}")
     return Settings(**checked)
@@ -163,6 +186,7 @@ SMTP_TLS_MODES = ("starttls", "ssl", "none")
 _INLINE_SECRETS = {
     "webhook_secret": "webhook_secret_file or CALLGATE_WEBHOOK_SECRET",
     "smtp_password": "smtp_password_file or CALLGATE_SMTP_PASSWORD",
+    "sms_token": "sms_token_file or CALLGATE_SMS_TOKEN",
 }
 
 
@@ -174,6 +198,11 @@ def webhook_secret(settings: Settings) -> str:
 def smtp_password(settings: Settings) -> str:
     """The SMTP password: ``CALLGATE_SMTP_PASSWORD``, else ``smtp_password_file``."""
     return _secret("CALLGATE_SMTP_PASSWORD", settings.smtp_password_file)
+
+
+def sms_token(settings: Settings) -> str:
+    """The SMS gateway token: ``CALLGATE_SMS_TOKEN``, else ``sms_token_file``."""
+    return _secret("CALLGATE_SMS_TOKEN", settings.sms_token_file)
 
 
 def _secret(env: str, path: str) -> str:

@@ -74,3 +74,15 @@ def mask_user_id(user_id: str) -> str:
     """``jo.park@contoso.com`` as ``j…@contoso.com``: the one user ID mask."""
     local, at, domain = user_id.partition("@")
     return f"{local[:1]}…{at}{domain}" if local else ""
+
+
+def mask_email(address: str) -> str:
+    """An e-mail address as the agent may see it: ``a•••@contoso.com``.
+
+    Only the first character of the local part and the domain are kept; the
+    one home of this mask (the phone's is ``phone.mask_phone``).
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return "•••"
+    return f"{local[0]}•••@{domain}"

@@ -1,0 +1,56 @@
+"""Texts through an HTTP SMS gateway with Twilio's Messages API shape.
+
+``POST {base}/2010-04-01/Accounts/{sid}/Messages.json`` with basic auth
+``sid:token`` and the form fields ``To``, ``From``, ``Body``. The base URL is
+the operator's, so any gateway speaking this shape (or a test server) works.
+A failure is an ``SmsError`` whose message names the gateway and the status,
+never the token, the destination or the message (it may hold a code).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from db.webhook import USER_AGENT, display_url
+
+
+class SmsError(RuntimeError):
+    """A text the gateway did not accept; the message is one line without secrets."""
+
+
+class SmsSender:
+    """Sends texts through one gateway account; one connection pool for all."""
+
+    def __init__(
+        self, base_url: str, account_sid: str, token: str, from_number: str, timeout: float
+    ) -> None:
+        self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._shown = display_url(base_url)
+        self._from = from_number
+        # Redirects are not followed: the credentials go only where configured.
+        self._client = httpx.Client(
+            timeout=timeout, follow_redirects=False, auth=(account_sid, token)
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def send(self, to: str, body: str) -> str:
+        """Send ``body`` to ``to`` (E.164); the gateway's message id ("" if it gave none).
+
+        Raises SmsError when the gateway cannot be reached or answers other than 2xx.
+        """
+        form = {"To": to, "From": self._from, "Body": body}
+        try:
+            response = self._client.post(self._url, data=form, headers={"User-Agent": USER_AGENT})
+        except httpx.HTTPError as exc:
+            raise SmsError(f"SMS gateway {self._shown}: {type(exc).__name__}") from None
+        if not response.is_success:
+            reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            raise SmsError(f"SMS gateway {self._shown}: {reason}")
+        try:
+            sid = response.json().get("sid", "")
+        except (ValueError, AttributeError):
+            return ""
+        return sid if isinstance(sid, str) else ""
