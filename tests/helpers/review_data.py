@@ -20,6 +20,7 @@ from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.settings import Settings
 from verification.hashing import hash_secret
+from verification.pin import hash_pin
 from verification.kinds import (
     CallState,
     Channel,
@@ -76,6 +77,7 @@ def make_account(
     kind: SubscriptionKind = SubscriptionKind.PAID,
     channel: Channel = Channel.DIRECT,
     canceled_days_ago: int | None = 5,
+    pin: str | None = None,
 ) -> Account:
     """A US tenant with one admin and one subscription (cancelled, data kept, by default)."""
     ref = organization.lower().replace(" ", "-")
@@ -93,6 +95,7 @@ def make_account(
             region="IL",
             postal_code="62704",
             country="US",
+            support_pin_hash=hash_pin(pin) if pin else None,
         )
         session.add(tenant)
         session.flush()
