@@ -33,6 +33,7 @@ class Settings:
     max_misses: int = 3
     verification_expiry_minutes: int = 30
     tenant_lock_calls: int = 2
+    tenant_max_misses: int = 5
     tenant_lock_window_hours: int = 24
     signin_lock_after: int = 5
     retention_days: int = 365
