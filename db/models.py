@@ -371,9 +371,7 @@ class LockClearance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
-    user_id_lock_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_id_lock.id"), default=None
-    )
+    user_id_lock_id: Mapped[int | None] = mapped_column(ForeignKey("user_id_lock.id"), default=None)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
     reason: Mapped[str] = mapped_column(Text)
     cleared_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -4,8 +4,11 @@ Misses and locks live here: each check is stored with its result, and after
 it the call locks when ``verification.session`` says the misses ran out
 (``_update_call_state``); the tenant locks for phone cancellation when
 enough of its calls locked within the window (``_maybe_lock_tenant``, with
-the count in ``verification.session.tenant_lock_time``). Input that cannot
-be a value of the item is an ``InputError``: nothing stored, no miss.
+the count in ``verification.session.tenant_lock_time``), and misses across
+calls lock as ``db.desk.guessing`` says. Input that cannot be a value of the
+item is an ``InputError``: nothing stored, no miss; so is an item stated by
+anyone but the call's agent, on a locked tenant or user ID, or a second user
+ID while the first still holds.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.calls import caller_of, get_call, on_file, tenant_locked, tenant_of
+from db.calls import caller_of, get_call, on_file, taken_by, tenant_locked, tenant_of
+from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, ItemCheck, Tenant
@@ -27,7 +31,7 @@ from verification.checks import Verdict, check_item
 from verification.errors import InputError
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, CheckResult, Item
-from verification.session import VerificationSession, tenant_lock_time
+from verification.session import ItemStatus, VerificationSession, tenant_lock_time
 from verification.userid import normalize_user_id
 
 # Secret items are stored as this placeholder, never as typed.
@@ -56,12 +60,17 @@ def submit_item(
             raise InputError("this call has ended: start a new call")
         if call.state is CallState.LOCKED:
             raise InputError("this call is locked after too many misses: end the call")
+        _refuse_other_agent(session, call, actor)
+        tenant = tenant_of(session, call)
         if item is Item.USER_ID:
-            verdict = _check_user_id(session, call, fields["value"])
+            normalized = normalize_user_id(fields["value"])
+            refuse_locked(session, tenant, normalized)
+            _refuse_other_caller(session, call, tenant, normalized, settings, now)
+            verdict = _check_user_id(session, call, normalized)
         else:
-            tenant = tenant_of(session, call)
             if tenant is None:
                 raise InputError("ask for the user ID first")
+            refuse_locked(session, tenant, None)
             known = on_file(tenant, caller_of(session, call))
             verdict = check_item(item, fields, known, settings.default_region)
         secret = ITEM_SPECS[item].secret
@@ -92,15 +101,45 @@ def submit_item(
             },
             at=now,
         )
+        if verdict.result is CheckResult.MISMATCH:
+            after_miss(session, call, item, verdict.normalized, actor, settings, now)
         tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
+        call.misses = verification.misses
         _update_call_state(session, call, tenant, verification, actor, settings, now)
         return view(session, call, settings, now, verification)
 
 
-def _check_user_id(session: Session, call: Call, text: str) -> Verdict:
+def _refuse_other_agent(session: Session, call: Call, actor: str) -> None:
+    if not taken_by(session, call, actor):
+        raise InputError("only the agent who took this call can check items in it")
+
+
+def _refuse_other_caller(
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    normalized: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """A matched user ID stays the caller until the verification lapses.
+
+    Otherwise a verified non-admin could name an admin's user ID and take
+    over the verification without the other items being asked again.
+    """
+    caller = caller_of(session, call)
+    if caller is None or caller.user_id == normalized:
+        return
+    verification = verification_of(session, call, tenant, settings)
+    if verification.status(Item.USER_ID, now) is ItemStatus.MATCHED:
+        raise InputError(
+            "this call already verified another user ID: start a new call for another caller"
+        )
+
+
+def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
     """Look the account up: it reveals nothing but whether it was found."""
-    normalized = normalize_user_id(text)
     user = session.scalars(select(AccountUser).where(AccountUser.user_id == normalized)).first()
     # Once a tenant is found, another tenant's account is no proof of this one.
     if user is None or (call.tenant_id is not None and user.tenant_id != call.tenant_id):

@@ -15,6 +15,7 @@ from db.review.access import (
     NotSupervisor,
     ReviewRefused,
     clear_tenant_lock,
+    clear_user_id_lock,
     require_supervisor,
     reset_locked_agent,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "add_review_note",
     "call_detail",
     "clear_tenant_lock",
+    "clear_user_id_lock",
     "decide_expedited",
     "list_requests",
     "mark_reviewed",

@@ -37,7 +37,11 @@ def _pin_guesses() -> list[str]:
 
 
 def _public_facts(
-    factory: sessionmaker[Session], staff_agent: object, account: Account, call_id: int, at: datetime
+    factory: sessionmaker[Session],
+    staff_agent: object,
+    account: Account,
+    call_id: int,
+    at: datetime,
 ) -> desk.CallView | None:
     """The caller states every public fact right; None once the desk refuses items."""
     username = staff_agent.username  # type: ignore[attr-defined]
@@ -154,7 +158,10 @@ def test_misses_outside_the_window_do_not_add_up(setup) -> None:
     for n in range(SETTINGS.tenant_max_misses + 2):
         at = NOW + n * (window / 2) + timedelta(minutes=1) * n
         view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-        for item, fields in ((Item.USER_ID, {"value": account.user_id}), (Item.PHONE, {"value": "+14255550199"})):
+        for item, fields in (
+            (Item.USER_ID, {"value": account.user_id}),
+            (Item.PHONE, {"value": "+14255550199"}),
+        ):
             view = desk.submit_item(
                 factory, view.call_id, staff.agent.username, item, fields, SETTINGS, at
             )
@@ -169,12 +176,22 @@ def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -
     for _ in range(SETTINGS.tenant_max_misses):
         view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
         desk.submit_item(
-            factory, view.call_id, staff.agent.username, Item.USER_ID,
-            {"value": account.user_id}, SETTINGS, at,
+            factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            at,
         )
         view = desk.submit_item(
-            factory, view.call_id, staff.agent.username, Item.PHONE,
-            {"value": "+14255550199"}, SETTINGS, at,
+            factory,
+            view.call_id,
+            staff.agent.username,
+            Item.PHONE,
+            {"value": "+14255550199"},
+            SETTINGS,
+            at,
         )
         desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
     assert view.tenant_locked
@@ -182,7 +199,7 @@ def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -
     review.clear_tenant_lock(factory, staff.supervisor.id, account.tenant_id, "Called back", at)
     at += timedelta(minutes=1)
     view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-    for item, fields in stated(account).items():
+    for item, fields in [*stated(account).items(), (Item.PIN, {"value": PIN})]:
         view = desk.submit_item(
             factory, view.call_id, staff.agent.username, item, fields, SETTINGS, at
         )
@@ -225,12 +242,22 @@ def test_a_call_ended_unlocked_with_misses_reaches_the_queue(setup) -> None:
     factory, staff, account = setup
     view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
     desk.submit_item(
-        factory, view.call_id, staff.agent.username, Item.USER_ID,
-        {"value": account.user_id}, SETTINGS, NOW,
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.USER_ID,
+        {"value": account.user_id},
+        SETTINGS,
+        NOW,
     )
     view = desk.submit_item(
-        factory, view.call_id, staff.agent.username, Item.PHONE,
-        {"value": "+14255550199"}, SETTINGS, NOW,
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.PHONE,
+        {"value": "+14255550199"},
+        SETTINGS,
+        NOW,
     )
     assert not view.locked and view.state is CallState.OPEN
     desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", NOW)

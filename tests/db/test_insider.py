@@ -45,12 +45,22 @@ def test_a_supervisor_cannot_read_what_an_open_call_missed(any_factory) -> None:
     sup = staff.supervisor
     view = desk.start_call(any_factory, sup.id, sup.username, SETTINGS, NOW)
     desk.submit_item(
-        any_factory, view.call_id, sup.username, Item.USER_ID,
-        {"value": account.user_id}, SETTINGS, NOW,
+        any_factory,
+        view.call_id,
+        sup.username,
+        Item.USER_ID,
+        {"value": account.user_id},
+        SETTINGS,
+        NOW,
     )
     desk.submit_item(
-        any_factory, view.call_id, sup.username, Item.PHONE,
-        {"value": "030 1234567"}, SETTINGS, NOW,
+        any_factory,
+        view.call_id,
+        sup.username,
+        Item.PHONE,
+        {"value": "030 1234567"},
+        SETTINGS,
+        NOW,
     )
     # Another supervisor, or the same one on the supervisor desk: no on-file phone.
     for reader in (staff.supervisor, staff.supervisor2):
@@ -75,8 +85,13 @@ def test_an_open_call_shows_what_it_matched_and_an_ended_call_shows_everything(
             any_factory, view.call_id, agent.username, item, stated(account)[item], SETTINGS, NOW
         )
     desk.submit_item(
-        any_factory, view.call_id, agent.username, Item.ORGANIZATION,
-        {"value": "Wrong Org"}, SETTINGS, NOW,
+        any_factory,
+        view.call_id,
+        agent.username,
+        Item.ORGANIZATION,
+        {"value": "Wrong Org"},
+        SETTINGS,
+        NOW,
     )
     detail = review.call_detail(any_factory, staff.supervisor.id, view.call_id)
     on_file = {line.item: line.on_file for line in detail.checks}
@@ -132,8 +147,13 @@ def test_a_requester_never_approves_their_own_request(any_factory) -> None:
         )
     # Whoever owns the approval row, the requester recorded is the one who asked.
     review.decide_expedited(
-        any_factory, staff.supervisor2.id, request_id, Decision.APPROVED, "ok",
-        line.request_hash, NOW,
+        any_factory,
+        staff.supervisor2.id,
+        request_id,
+        Decision.APPROVED,
+        "ok",
+        line.request_hash,
+        NOW,
     )
     with unit_of_work(any_factory) as session:
         [approval] = session.query(Approval).all()
@@ -170,8 +190,13 @@ def test_another_user_id_does_not_replace_a_verified_caller(any_factory) -> None
     view = verified_call(any_factory, staff.agent, account, NOW)
     with pytest.raises(InputError):
         desk.submit_item(
-            any_factory, view.call_id, staff.agent.username, Item.USER_ID,
-            {"value": "boss@swapped-ltd.example"}, SETTINGS, NOW,
+            any_factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": "boss@swapped-ltd.example"},
+            SETTINGS,
+            NOW,
         )
     after = desk.load_call(any_factory, view.call_id, SETTINGS, NOW)
     user_line = next(i for i in after.items if i.item is Item.USER_ID)
@@ -186,26 +211,46 @@ def test_a_locked_tenant_is_not_checked_any_further(any_factory) -> None:
         at += timedelta(minutes=3)
         view = desk.start_call(any_factory, staff.agent.id, staff.agent.username, SETTINGS, at)
         desk.submit_item(
-            any_factory, view.call_id, staff.agent.username, Item.USER_ID,
-            {"value": account.user_id}, SETTINGS, at,
+            any_factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            at,
         )
         view = desk.submit_item(
-            any_factory, view.call_id, staff.agent.username, Item.PHONE,
-            {"value": "+14255550199"}, SETTINGS, at,
+            any_factory,
+            view.call_id,
+            staff.agent.username,
+            Item.PHONE,
+            {"value": "+14255550199"},
+            SETTINGS,
+            at,
         )
         desk.end_call(any_factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
     view = desk.start_call(any_factory, staff.agent.id, staff.agent.username, SETTINGS, at)
     try:
         view = desk.submit_item(
-            any_factory, view.call_id, staff.agent.username, Item.USER_ID,
-            {"value": account.user_id}, SETTINGS, at,
+            any_factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            at,
         )
     except InputError:
         pass
     with pytest.raises(InputError, match="locked"):
         desk.submit_item(
-            any_factory, view.call_id, staff.agent.username, Item.PHONE,
-            stated(account)[Item.PHONE], SETTINGS, at,
+            any_factory,
+            view.call_id,
+            staff.agent.username,
+            Item.PHONE,
+            stated(account)[Item.PHONE],
+            SETTINGS,
+            at,
         )
     after = desk.load_call(any_factory, view.call_id, SETTINGS, at)
     assert all(i.shown is None for i in after.items if i.item is not Item.USER_ID)
@@ -220,8 +265,13 @@ def test_a_request_and_its_approval_edited_together_show_as_tampered(any_factory
     call_id, request_id = expedited_call(any_factory, staff.agent, account, NOW)
     [line] = review.call_detail(any_factory, staff.supervisor.id, call_id).requests
     review.decide_expedited(
-        any_factory, staff.supervisor.id, request_id, Decision.REJECTED, "no",
-        line.request_hash, NOW,
+        any_factory,
+        staff.supervisor.id,
+        request_id,
+        Decision.REJECTED,
+        "no",
+        line.request_hash,
+        NOW,
     )
     with unit_of_work(any_factory) as session:
         request = session.get(CancellationRequest, request_id)

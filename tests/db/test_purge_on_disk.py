@@ -50,19 +50,34 @@ def test_nothing_personal_is_left_on_disk_after_a_purge(tmp_path: Path) -> None:
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
     detail = review.call_detail(factory, staff.supervisor.id, call_id)
     review.decide_expedited(
-        factory, staff.supervisor.id, request_id, Decision.APPROVED, APPROVAL_REASON,
-        detail.requests[0].request_hash, NOW,
+        factory,
+        staff.supervisor.id,
+        request_id,
+        Decision.APPROVED,
+        APPROVAL_REASON,
+        detail.requests[0].request_hash,
+        NOW,
     )
     review.add_review_note(factory, staff.supervisor2.id, call_id, REVIEW_NOTE, NOW)
     view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
     desk.submit_item(
-        factory, view.call_id, staff.agent.username, Item.USER_ID,
-        {"value": account.user_id}, SETTINGS, NOW,
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.USER_ID,
+        {"value": account.user_id},
+        SETTINGS,
+        NOW,
     )
     first, last = STATED_NAME
     desk.submit_item(
-        factory, view.call_id, staff.agent.username, Item.CONTACT_NAME,
-        {"first": first, "last": last}, SETTINGS, NOW,
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.CONTACT_NAME,
+        {"first": first, "last": last},
+        SETTINGS,
+        NOW,
     )
     desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, NOTE, NOW)
     # A tenant lock cleared with a reason full of personal data.
@@ -77,8 +92,6 @@ def test_nothing_personal_is_left_on_disk_after_a_purge(tmp_path: Path) -> None:
     assert verify_chain(engine).ok
     engine.dispose()
 
-    on_disk = b"".join(
-        p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()
-    )
+    on_disk = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
     left = [s for s in SECRETS if s.encode() in on_disk or json.dumps(s).encode() in on_disk]
     assert left == []

@@ -21,6 +21,7 @@ from db.models import (
     Approval,
     AuditEvent,
     CancellationRequest,
+    LockClearance,
     Subscription,
     Tenant,
 )
@@ -279,8 +280,12 @@ def test_clearing_a_tenant_lock_lets_its_next_call_proceed(
     with factory() as session:
         tenant = session.get(Tenant, account.tenant_id)
         assert tenant is not None and tenant.locked_at is None and tenant.lock_cleared_at == later
+    with factory() as session:
+        [clearance] = session.scalars(select(LockClearance)).all()
+        assert (clearance.tenant_id, clearance.reason) == (account.tenant_id, "called back")
+    # The reason stays out of the chain (purge must reach it): the event names the row.
     assert _events(factory, "tenant.lock_cleared") == [
-        {"tenant_id": account.tenant_id, "reason": "called back"}
+        {"tenant_id": account.tenant_id, "clearance_id": clearance.id}
     ]
 
 

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 KIND_LABELS = {
     "expedited": "Expedited",
     "tenant_locked": "Tenant lock",
+    "user_id_locked": "User ID lock",
     "agent_locked": "Agent lock",
     "failed_verification": "Failed check",
+    "ended_with_misses": "Misses",
     "early_cancellation": "Cancel now",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
@@ -99,6 +101,8 @@ class SupervisorQueueScreen(SupervisorScreen):
             self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
         elif row.kind == "tenant_locked" and row.tenant_id is not None:
             self._confirm_clear(row.tenant_id, row.organization)
+        elif row.kind == "user_id_locked" and row.lock_id is not None:
+            self._confirm_clear_user_id(row.lock_id)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
         from tui.screens.confirm_modal import ConfirmModal
@@ -119,6 +123,16 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         lines = ("Its next call proceeds; earlier locked calls no longer count.",)
         self.app.push_screen(DecisionModal(f"Clear the lock of {organization}", lines), decided)
+
+    def _confirm_clear_user_id(self, lock_id: int) -> None:
+        from tui.screens.decision_modal import DecisionModal
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._clear_user_id(lock_id, reason)
+
+        lines = ("Its next call is checked again; earlier misses no longer count.",)
+        self.app.push_screen(DecisionModal("Clear the lock of this user ID", lines), decided)
 
     # --- workers ----------------------------------------------------------------
 
@@ -155,6 +169,19 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
             self.post_message(Done("Lock cleared: the next call proceeds."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("clearing the lock", clear)
+
+    @work(thread=True, group="decision")
+    def _clear_user_id(self, lock_id: int, reason: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def clear(factory: sessionmaker[Session]) -> None:
+            from db.review import clear_user_id_lock, queue
+
+            clear_user_id_lock(factory, actor, lock_id, reason, now)
+            self.post_message(Done("Lock cleared: the user ID is checked again."))
             self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("clearing the lock", clear)
