@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, null, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.review.access import require_supervisor
@@ -120,7 +120,7 @@ def organization_is_broad(session: Session, filters: RequestFilter) -> bool:
     return (session.scalar(select(func.count()).select_from(sample)) or 0) > BROAD_ORGANIZATION
 
 
-def _blind(column: ColumnElement[str]) -> ColumnElement[str | None]:
+def _blind(column: InstrumentedAttribute[str]) -> ColumnElement[str | None]:
     """The tenant's value, or NULL while its call is open and not yet verified.
 
     The blind rule binds lists too (PRODUCT.md section 4): a supervisor must

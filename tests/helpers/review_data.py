@@ -20,7 +20,6 @@ from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.settings import Settings
 from verification.hashing import hash_secret
-from verification.pin import hash_pin
 from verification.kinds import (
     CallState,
     Channel,
@@ -31,6 +30,7 @@ from verification.kinds import (
     SubscriptionKind,
     SubscriptionStatus,
 )
+from verification.pin import hash_pin
 from verification.policy import Action
 
 PASSPHRASE = "correct horse battery"

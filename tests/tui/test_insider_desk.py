@@ -23,7 +23,6 @@ from tests.tui.drive import (
     sign_in,
     start_call,
     text,
-    verify_all,
 )
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
