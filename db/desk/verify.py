@@ -7,8 +7,8 @@ enough of its calls locked within the window (``_maybe_lock_tenant``, with
 the count in ``verification.session.tenant_lock_time``), and misses across
 calls lock as ``db.desk.guessing`` says. Input that cannot be a value of the
 item is an ``InputError``: nothing stored, no miss; so is an item stated by
-anyone but the call's agent, on a locked tenant or user ID, or a second user
-ID while the first still holds.
+anyone but the call's agent, or on a locked tenant or user ID. Another user
+ID while the caller's still holds is a miss and changes nothing.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ def submit_item(
         if item is Item.USER_ID:
             normalized = normalize_user_id(fields["value"])
             refuse_locked(session, tenant, normalized)
-            _refuse_other_caller(session, call, tenant, normalized, settings, now)
-            verdict = _check_user_id(session, call, normalized)
+            if _another_caller(session, call, tenant, normalized, settings, now):
+                verdict = Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
+            else:
+                verdict = _check_user_id(session, call, normalized)
         else:
             if tenant is None:
                 raise InputError("ask for the user ID first")
@@ -115,27 +117,25 @@ def _refuse_other_agent(session: Session, call: Call, actor: str) -> None:
         raise InputError("only the agent who took this call can check items in it")
 
 
-def _refuse_other_caller(
+def _another_caller(
     session: Session,
     call: Call,
     tenant: Tenant | None,
     normalized: str,
     settings: Settings,
     now: datetime,
-) -> None:
-    """A matched user ID stays the caller until the verification lapses.
+) -> bool:
+    """Whether ``normalized`` names someone else while the caller's match still holds.
 
-    Otherwise a verified non-admin could name an admin's user ID and take
-    over the verification without the other items being asked again.
+    A matched user ID stays the caller until the verification lapses: any
+    other one is a miss, whoever it belongs to, or a verified non-admin could
+    name an admin's user ID and take over without the other items asked again.
     """
     caller = caller_of(session, call)
     if caller is None or caller.user_id == normalized:
-        return
+        return False
     verification = verification_of(session, call, tenant, settings)
-    if verification.status(Item.USER_ID, now) is ItemStatus.MATCHED:
-        raise InputError(
-            "this call already verified another user ID: start a new call for another caller"
-        )
+    return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
 
 
 def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
 from db.engine import unit_of_work
-from db.models import Approval, CancellationRequest
+from db.models import AccountUser, Approval, Call, CancellationRequest
 from db.review import RequestFilter, ReviewRefused
 from tests.helpers.review_data import (
     SETTINGS,
@@ -176,10 +176,7 @@ def _detail_of_request(factory: sessionmaker[Session], actor_id: int, request_id
 def test_another_user_id_does_not_replace_a_verified_caller(any_factory) -> None:
     staff = make_staff(any_factory)
     account = make_account(any_factory, "Swapped Ltd", PHONE, TODAY)
-    from db.engine import unit_of_work as uow
-    from db.models import AccountUser
-
-    with uow(any_factory) as session:
+    with unit_of_work(any_factory) as session:
         session.add(
             AccountUser(
                 user_id="boss@swapped-ltd.example",
@@ -189,19 +186,23 @@ def test_another_user_id_does_not_replace_a_verified_caller(any_factory) -> None
             )
         )
     view = verified_call(any_factory, staff.agent, account, NOW)
-    with pytest.raises(InputError):
-        desk.submit_item(
-            any_factory,
-            view.call_id,
-            staff.agent.username,
-            Item.USER_ID,
-            {"value": "boss@swapped-ltd.example"},
-            SETTINGS,
-            NOW,
-        )
-    after = desk.load_call(any_factory, view.call_id, SETTINGS, NOW)
-    user_line = next(i for i in after.items if i.item is Item.USER_ID)
-    assert user_line.shown == account.user_id
+    after = desk.submit_item(
+        any_factory,
+        view.call_id,
+        staff.agent.username,
+        Item.USER_ID,
+        {"value": "boss@swapped-ltd.example"},
+        SETTINGS,
+        NOW,
+    )
+    # A miss, and the caller is still the one who proved the other items.
+    assert after.misses_left == SETTINGS.max_misses - 1
+    assert not after.gate_open
+    with unit_of_work(any_factory) as session:
+        call = session.get(Call, view.call_id)
+        assert call is not None
+        caller = session.get(AccountUser, call.caller_user_id)
+        assert caller is not None and caller.user_id == account.user_id
 
 
 def test_a_locked_tenant_is_not_checked_any_further(any_factory) -> None:
