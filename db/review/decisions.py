@@ -58,7 +58,7 @@ def decide_expedited(
         require_other_agent(call, supervisor, "You took this call: another supervisor must decide.")
         if not request.needs_approval:
             raise ReviewRefused("This request needs no approval.")
-        if tampered(request):
+        if tampered(request) or _tampered_in_chain(session, call.id, request.id):
             raise ReviewRefused("This request does not match its hash: it cannot be decided.")
         current = request.request_hash
         if current != seen_hash:
@@ -107,6 +107,11 @@ def decide_expedited(
             at=now,
         )
         return detail(session, call.id)
+
+
+def _tampered_in_chain(session: Session, call_id: int, request_id: int) -> bool:
+    """Whether the request's hash differs from the one the chain recorded (``detail``)."""
+    return any(r.tampered for r in detail(session, call_id).requests if r.request_id == request_id)
 
 
 def add_review_note(

@@ -8,7 +8,7 @@ events are the ones the agent desk writes.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import product
 
@@ -35,6 +35,9 @@ from verification.policy import Action
 
 PASSPHRASE = "correct horse battery"
 SETTINGS = Settings(database_url="sqlite://")
+# Failed calls lock by the locked-calls rule; misses across calls (which lock a
+# tenant sooner) are tested on their own in tests/db/test_guessing.py.
+FAILING = replace(SETTINGS, tenant_max_misses=100)
 
 
 @dataclass(frozen=True)
@@ -179,13 +182,13 @@ def failed_call(
     factory: sessionmaker[Session], agent: AgentInfo, account: Account, now: datetime
 ) -> int:
     """A call locked by wrong phone numbers, ended as verification failed."""
-    view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
+    view = desk.start_call(factory, agent.id, agent.username, FAILING, now)
     user = {"value": account.user_id}
-    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, SETTINGS, now)
+    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, FAILING, now)
     wrong = {"value": "+14255550199"}
     while not view.locked:
         view = desk.submit_item(
-            factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now
+            factory, view.call_id, agent.username, Item.PHONE, wrong, FAILING, now
         )
     desk.end_call(factory, view.call_id, agent.username, Outcome.VERIFICATION_FAILED, "", now)
     return view.call_id
