@@ -43,6 +43,7 @@ from db.audit import GENESIS_HASH, canonical_payload, event_hash
 from db.desk import request_hash
 from db.engine import make_engine
 from db.migrate import head, upgrade
+from db.settings import Settings
 from verification.checks import RULES_VERSION
 from verification.hashing import hash_secret
 from verification.pin import hash_pin
@@ -57,6 +58,8 @@ CALL_BATCH = 50_000
 # All timestamps are spread over the year before this moment; a fixed anchor
 # makes a given size always produce the same rows.
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+# A call locks on the miss after these many, as on the desk (the default settings).
+MAX_MISSES = Settings().max_misses
 SPAN = timedelta(days=365)
 # Supervisors review failed verifications and early cancellations (the queue)
 # within a day; only the last two days' calls are still waiting.
@@ -714,7 +717,7 @@ class Generator:
                     "rules_version": RULES_VERSION,
                 }
                 events.append((at, actor, "item.checked", payload))
-            if misses > 3:
+            if misses > MAX_MISSES:
                 events.append((at, actor, "call.locked", {"call_id": call_id, "misses": misses}))
                 break
         verified_at = None

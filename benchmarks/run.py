@@ -403,8 +403,8 @@ def supervisor_views(factory: sessionmaker[Session]) -> list[tuple[str, Callable
     # A call's whole story: the oldest call's timeline reads the far end of the chain.
     newest = first.rows[0].call_id if first.rows else 1
     views += [
-        ("timeline of the newest call", partial(call_detail, factory, actor, newest)),
-        ("timeline of the oldest call", partial(call_detail, factory, actor, 1)),
+        ("timeline of the newest call", partial(call_detail, factory, actor, newest, ANCHOR)),
+        ("timeline of the oldest call", partial(call_detail, factory, actor, 1, ANCHOR)),
     ]
     return views
 
@@ -668,6 +668,9 @@ def run_all(made: Generated, runs: int, import_rows: int, workdir: Path) -> list
     figures += supervisor(factory, max(3, runs // 10))
     figures.append(supervisor_memory(made.url))
     figures.append(account_import(workdir, import_rows))
+    from benchmarks.web_memory import web_tab_memory
+
+    figures.append(web_tab_memory(made.url))
     figures += check_costs(runs * 10)
     return figures
 

@@ -2,22 +2,28 @@
 
 Every change and every sign-in attempt appends an audit event in the same
 unit of work as the change. Payloads name the agent (staff identities are not
-customer personal data) but never a passphrase.
+customer personal data) but never a passphrase. This module is the one home
+of the sign-in rules: the wait after failures is kept in the database, and
+every refusal (wrong passphrase, unknown username, disabled, locked, too
+early) gets one answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.models import Agent
+from db.models import Agent, SigninFailure
 from verification.hashing import hash_secret, verify_secret
 from verification.kinds import Role
 
@@ -25,11 +31,9 @@ MIN_PASSPHRASE_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{1,64}")
 OPERATOR = "operator"
 
+# The answer to every refused sign-in, whatever the reason: it must not tell a
+# guesser whether a username exists, is disabled or is locked.
 SIGNIN_FAILED_MESSAGE = "Wrong username or passphrase."
-LOCKED_MESSAGE = (
-    "This account is locked after too many failed sign-ins; ask a supervisor to reset it."
-)
-DISABLED_MESSAGE = "This account is disabled; ask a supervisor."
 # Waits after the n-th failure in a row (index n-1); the last value repeats.
 _DELAYS_SECONDS = (0, 0, 1, 2, 4, 8)
 
@@ -61,8 +65,9 @@ class AgentInfo:
 class SignInResult:
     """The outcome of one sign-in attempt.
 
-    ``delay_seconds`` is how long the desk waits before it accepts another
-    attempt; this module never sleeps itself.
+    ``delay_seconds`` is how long until the database checks another attempt
+    under that name (an earlier one is refused and counted); the desk waits
+    it out, this module never sleeps itself.
     """
 
     ok: bool
@@ -173,6 +178,7 @@ def reset_agent(
     with unit_of_work(factory) as session:
         agent = _find(session, username)
         agent.failed_signins = 0
+        agent.signin_not_before = None
         agent.locked_at = None
         if hashed is not None:
             agent.passphrase_hash = hashed
@@ -199,124 +205,147 @@ def authenticate(
 ) -> SignInResult:
     """Check one sign-in attempt and record it.
 
-    The slow hash check runs outside the write transaction so that other
-    desks are not held up by it; the account row is then read again under
-    the write lock (SQLite) or ``FOR UPDATE`` (PostgreSQL), so two desks
-    failing at once both count.
+    Every refusal is the same answer: ``SIGNIN_FAILED_MESSAGE``, the count of
+    failures in a row under that name and the wait before the next try, kept
+    in the database (``signin_not_before``). An unknown username is counted
+    in ``signin_failure`` like an account; a disabled account's right
+    passphrase is a failure like a wrong one; a locked account stays refused.
+    An attempt before the wait is over, or on a locked name, is refused
+    without checking the passphrase, and counted. The slow hash check runs
+    outside the write transaction so other desks are not held up by it; the
+    row is then read again under the write lock (SQLite) or ``FOR UPDATE``
+    (PostgreSQL), so two desks failing at once both count.
     """
+    typed = username.strip().lower()
     try:
         name = normalize_username(username)
     except AgentError:
         name = ""
     with factory() as session:
         found = session.execute(
-            select(Agent.id, Agent.passphrase_hash).where(Agent.username == name)
+            select(Agent.id, Agent.passphrase_hash, Agent.signin_not_before, Agent.locked_at).where(
+                Agent.username == name
+            )
         ).first()
-    if found is None:
-        # Spend the same time as a real check, so timing does not tell
-        # which usernames exist.
-        verify_secret(passphrase, _dummy_hash())
-        return _record_unknown(factory)
-    agent_id, hashed = found
-    correct = verify_secret(passphrase, hashed)
+        if found is None:
+            agent_id, known_hash = None, None
+            unknown = session.get(SigninFailure, _name_key(typed))
+            waiting = unknown is not None and _barred(unknown, now)
+        else:
+            agent_id, known_hash = found.id, found.passphrase_hash
+            waiting = found.locked_at is not None or _before(found.signin_not_before, now)
+    correct = False
+    if not waiting:
+        # Unknown names spend the same time on a hash as real ones: timing tells nothing.
+        correct = verify_secret(passphrase, known_hash or _dummy_hash())
     with unit_of_work(factory) as session:
-        agent = session.get(Agent, agent_id, with_for_update=True)
-        if agent is None:  # deleted between the two transactions
-            return _unknown_result()
+        agent = None if agent_id is None else session.get(Agent, agent_id, with_for_update=True)
+        if agent is None:
+            return _record_unknown(session, _name_key(typed), now, lock_after)
         # A passphrase changed since it was read is judged against the new one.
-        correct = correct and agent.passphrase_hash == hashed
+        correct = correct and agent.passphrase_hash == known_hash
         return _record_attempt(session, agent, correct, now, lock_after)
 
 
 def _record_attempt(
     session: Session, agent: Agent, correct: bool, now: datetime, lock_after: int
 ) -> SignInResult:
-    """Apply one checked attempt to a known account, with its audit event."""
+    """Apply one attempt to a known account, with its audit event(s)."""
     ids = {"agent_id": agent.id, "username": agent.username}
-    if agent.locked_at is not None:
-        append_event(
-            session,
-            actor=agent.username,
-            type="agent.signin_failed",
-            payload={**ids, "reason": "locked"},
-        )
-        return _refused(agent, LOCKED_MESSAGE)
-    if not correct:
-        agent.failed_signins += 1
-        failures = agent.failed_signins
-        append_event(
-            session,
-            actor=agent.username,
-            type="agent.signin_failed",
-            payload={**ids, "reason": "wrong_passphrase", "failures": failures},
-        )
-        if failures >= lock_after:
-            agent.locked_at = now
-            append_event(
-                session,
-                actor=agent.username,
-                type="agent.locked",
-                payload={**ids, "failures": failures},
-            )
-            session.flush()
-            return _refused(agent, LOCKED_MESSAGE)
-        return _refused(agent, SIGNIN_FAILED_MESSAGE)
-    if not agent.active:
-        append_event(
-            session,
-            actor=agent.username,
-            type="agent.signin_failed",
-            payload={**ids, "reason": "disabled"},
-        )
-        return _refused(agent, DISABLED_MESSAGE)
-    agent.failed_signins = 0
-    agent.last_signin_at = now
-    append_event(session, actor=agent.username, type="agent.signed_in", payload=ids)
-    session.flush()
-    return SignInResult(
-        ok=True,
-        agent=_info(agent),
-        message="Signed in.",
-        failures=0,
-        locked=False,
-        delay_seconds=0,
+    reason = _refusal_reason(agent, correct, now)
+    if reason is None:
+        agent.failed_signins = 0
+        agent.signin_not_before = None
+        agent.last_signin_at = now
+        append_event(session, actor=agent.username, type="agent.signed_in", payload=ids)
+        session.flush()
+        return SignInResult(True, _info(agent), "Signed in.", 0, False, 0)
+    locking = _count_failure(agent, now, lock_after)
+    append_event(
+        session,
+        actor=agent.username,
+        type="agent.signin_failed",
+        payload={**ids, "reason": reason, "failures": agent.failed_signins},
     )
-
-
-def _record_unknown(factory: sessionmaker[Session]) -> SignInResult:
-    with unit_of_work(factory) as session:
-        # No username in the payload: a passphrase typed into the username
-        # field by mistake must not end up in the log.
+    if locking:
         append_event(
             session,
-            actor="unknown",
-            type="agent.signin_failed",
-            payload={"agent_id": None, "reason": "unknown_username"},
+            actor=agent.username,
+            type="agent.locked",
+            payload={**ids, "failures": agent.failed_signins},
         )
-    return _unknown_result()
+    session.flush()
+    return _refusal(agent, now)
 
 
-def _unknown_result() -> SignInResult:
+def _refusal_reason(agent: Agent, correct: bool, now: datetime) -> str | None:
+    """Why this attempt is refused (for the audit log only), or None to sign in."""
+    if agent.locked_at is not None:
+        return "locked"
+    if _before(agent.signin_not_before, now):
+        return "too_early"
+    if not correct:
+        return "wrong_passphrase"
+    if not agent.active:
+        return "disabled"
+    return None
+
+
+def _record_unknown(session: Session, key: str, now: datetime, lock_after: int) -> SignInResult:
+    """Count a failure under a username that names no account, as an account's is counted."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SigninFailure).values(name_hash=key, failed_signins=0).on_conflict_do_nothing()
+    )
+    counter = session.get(SigninFailure, key, with_for_update=True, populate_existing=True)
+    assert counter is not None  # inserted just above, and never deleted
+    _count_failure(counter, now, lock_after)
+    # Neither the name nor its hash in the payload: a passphrase typed into the
+    # username field by mistake must not end up in the log.
+    append_event(
+        session,
+        actor="unknown",
+        type="agent.signin_failed",
+        payload={"agent_id": None, "reason": "unknown_username"},
+    )
+    session.flush()
+    return _refusal(counter, now)
+
+
+def _count_failure(counter: Agent | SigninFailure, now: datetime, lock_after: int) -> bool:
+    """One more failure in a row: the next wait starts now; True when this one locks."""
+    counter.failed_signins += 1
+    counter.signin_not_before = now + timedelta(seconds=delay_after(counter.failed_signins))
+    if counter.locked_at is None and counter.failed_signins >= lock_after:
+        counter.locked_at = now
+        return True
+    return False
+
+
+def _refusal(counter: Agent | SigninFailure, now: datetime) -> SignInResult:
+    """The one answer every refusal gets: it depends only on the count and the wait."""
+    wait = counter.signin_not_before
     return SignInResult(
         ok=False,
         agent=None,
         message=SIGNIN_FAILED_MESSAGE,
-        failures=1,
-        locked=False,
-        delay_seconds=delay_after(1),
+        failures=counter.failed_signins,
+        locked=counter.locked_at is not None,
+        delay_seconds=max(0.0, (wait - now).total_seconds()) if wait else 0,
     )
 
 
-def _refused(agent: Agent, message: str) -> SignInResult:
-    locked = agent.locked_at is not None
-    return SignInResult(
-        ok=False,
-        agent=None,
-        message=message,
-        failures=agent.failed_signins,
-        locked=locked,
-        delay_seconds=delay_after(agent.failed_signins),
-    )
+def _barred(counter: SigninFailure, now: datetime) -> bool:
+    return counter.locked_at is not None or _before(counter.signin_not_before, now)
+
+
+def _before(not_before: datetime | None, now: datetime) -> bool:
+    return not_before is not None and now < not_before
+
+
+def _name_key(typed: str) -> str:
+    """The key a username that names no account is counted under (never the name itself)."""
+    return hashlib.sha256(typed.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def delay_after(failures: int) -> float:

@@ -5,7 +5,9 @@ value of an item as text, masked for the agent's desk or whole for the
 supervisor's (``on_file_text``); the values the checks compare with
 (``on_file``); the clause saying a request is decided (``decided``); the
 request hash that binds an approval to exactly one request; and the
-subscription facts the policy reads and writes back.
+subscription facts the policy reads and writes back, including what a
+supervisor's decision on expedited deprovisioning makes of them
+(``expedited_decided``), for the decision and for the screen that offers it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import assert_never
 
@@ -23,9 +26,9 @@ from db.audit import canonical_payload
 from db.models import AccountUser, Agent, Approval, Call, CancellationRequest, Subscription, Tenant
 from verification.address import Address, render
 from verification.checks import OnFile
-from verification.kinds import Item
+from verification.kinds import Decision, ExpeditedState, Item
 from verification.phone import mask_phone
-from verification.policy import SubscriptionFacts
+from verification.policy import SubscriptionFacts, approve_expedited, reject_expedited
 
 # What the agent's desk shows for a matched PIN: it is stored only as a slow hash.
 PIN_MASK = "••••"
@@ -143,6 +146,17 @@ def decided() -> ColumnElement[bool]:
     )
 
 
+def requests_of(session: Session, call_id: int) -> list[tuple[CancellationRequest, Subscription]]:
+    """The requests taken in a call, in order, each with its subscription."""
+    rows = session.execute(
+        select(CancellationRequest, Subscription)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(CancellationRequest.call_id == call_id)
+        .order_by(CancellationRequest.id)
+    ).all()
+    return [(request, subscription) for request, subscription in rows]
+
+
 def request_hash(
     call_id: int,
     subscription_id: int,
@@ -200,3 +214,16 @@ def store_facts(subscription: Subscription, facts: SubscriptionFacts, now: datet
     subscription.data_deletion_on = facts.data_deletion_on
     subscription.expedited = facts.expedited
     subscription.updated_at = now
+
+
+def expedited_decided(
+    subscription: Subscription, decision: Decision, now: datetime
+) -> SubscriptionFacts:
+    """The subscription's facts once ``decision`` is taken on its expedited request now.
+
+    The request waits again whatever an earlier, voided decision stored.
+    """
+    facts = replace(subscription_facts(subscription), expedited=ExpeditedState.PENDING)
+    if decision is Decision.APPROVED:
+        return approve_expedited(facts, local_date(now))
+    return reject_expedited(facts)

@@ -172,7 +172,7 @@ def _tenants(today: date) -> list[_Tenant]:
             "",
             (("zoe@zoes-bakery.example", "Zoë Lefèvre", True),),
             (_sub("Business Basic", t, -10, 20, kind="trial"),),
-            "trial: nothing to cancel; data deleted when the trial ends",
+            "trial: nothing to cancel; its data is deleted the day the trial ends",
         ),
         _Tenant(
             "DEMO-05",

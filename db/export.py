@@ -2,9 +2,12 @@
 
 The rows are exactly those of the supervisor's request list (the same
 query), read with ``yield_per`` so a year of calls never sits in memory.
-Personal data is masked unless a supervisor asks otherwise. Every export
-appends an ``export`` audit event, and the chain head after it is returned, so
-whoever keeps the file can also keep the head outside the database.
+Personal data is masked unless a supervisor asks otherwise. CSV cells that a
+spreadsheet would run as a formula are neutralized here (``csv_cell``, the one
+home of that rule). Every export appends an ``export`` audit event before its
+first row is written (an export that cannot be recorded writes nothing), and
+the chain head after it is returned, so whoever keeps the file can also keep
+the head outside the database.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TextIO
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
 from db.review import (
+    NotSupervisor,
     RequestFilter,
     organization_is_broad,
     request_query,
@@ -45,6 +50,8 @@ FIELDS = (
 )
 # Rows fetched per round trip: enough to be fast, few enough to stay small.
 BATCH = 1_000
+# OWASP's CSV-injection rule: a cell starting with one of these is run as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,29 @@ class ExportReport:
 
 
 def export_rows(
-    factory: sessionmaker[Session], filters: RequestFilter, *, masked: bool
+    factory: sessionmaker[Session],
+    filters: RequestFilter,
+    *,
+    masked: bool,
+    requested_by: int | None = None,
 ) -> Iterator[dict[str, str]]:
-    """The selected calls newest first, one flat record each, streamed."""
+    """The selected calls newest first, one flat record each, streamed.
+
+    Personal data in clear (``masked=False``) only for ``requested_by`` being a
+    supervisor: checked here, before the first row, so no caller can skip it.
+    Raises ``NotSupervisor`` otherwise.
+    """
+    if not masked:
+        with factory() as session:
+            if requested_by is None:
+                raise NotSupervisor("personal data in clear needs a supervisor")
+            require_supervisor(session, requested_by)
+    return _rows(factory, filters, masked)
+
+
+def _rows(
+    factory: sessionmaker[Session], filters: RequestFilter, masked: bool
+) -> Iterator[dict[str, str]]:
     with factory() as session:
         query = request_query(filters, broad_organization=organization_is_broad(session, filters))
         result = session.execute(query.execution_options(yield_per=BATCH))
@@ -78,32 +105,36 @@ def write_export(
     now: datetime,
     unmasked_for: int | None = None,
 ) -> ExportReport:
-    """Write the selected calls to ``out`` and record the export in the audit chain.
+    """Record the export in the audit chain, then write the selected calls to ``out``.
 
+    The ``export`` event is committed before the first byte is written, so
+    data never leaves without its record: a database that cannot take the
+    event (read-only, full) raises and nothing is written. Its ``rows`` is the
+    count the filter selected then; the report gives the rows written.
     ``unmasked_for`` is the id of the supervisor who asked for personal data
     in clear; anyone else (or None) gets it masked. Raises ``NotSupervisor``
     for an unmasked export asked by someone who is not one.
     """
     masked = unmasked_for is None
-    if unmasked_for is not None:
-        with factory() as session:
-            require_supervisor(session, unmasked_for)
-    records = export_rows(factory, filters, masked=masked)
-    count = _write_csv(out, records) if fmt == "csv" else _write_json(out, records)
+    records = export_rows(factory, filters, masked=masked, requested_by=unmasked_for)
     with unit_of_work(factory) as session:
+        query = request_query(filters, broad_organization=organization_is_broad(session, filters))
+        selected = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         event = append_event(
             session,
             actor=actor,
             type="export",
             payload={
                 "format": fmt,
-                "rows": count,
+                "rows": selected,
                 "masked": masked,
                 "filters": _filter_payload(filters),
             },
             at=now,
         )
-        return ExportReport(count, masked, event.seq, event.hash)
+        seq, digest = event.seq, event.hash
+    count = _write_csv(out, records) if fmt == "csv" else _write_json(out, records)
+    return ExportReport(count, masked, seq, digest)
 
 
 def _write_csv(out: TextIO, records: Iterator[dict[str, str]]) -> int:
@@ -111,9 +142,14 @@ def _write_csv(out: TextIO, records: Iterator[dict[str, str]]) -> int:
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow(record)
+        writer.writerow({name: csv_cell(value) for name, value in record.items()})
         count += 1
     return count
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a CSV cell no spreadsheet runs: a leading formula character gets a ``'``."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def _write_json(out: TextIO, records: Iterator[dict[str, str]]) -> int:

@@ -58,6 +58,9 @@ NEEDS_APPROVAL = "needs_approval"
 UNREVIEWED_MISSES = "reviewed_at IS NULL AND misses > 0 AND outcome IN ('abandoned', 'escalated')"
 # Misses of a stated user ID, counted across calls (PRODUCT.md section 4 "Attempts").
 USER_ID_MISS = "item = 'user_id' AND result = 'mismatch'"
+# The outbox's partial indexes: what a worker may claim, and what the queue shows.
+OUTBOX_PENDING = "state = 'pending'"
+OUTBOX_FAILED = "state = 'failed'"
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -179,7 +182,25 @@ class Agent(Base):
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # No sign-in is checked before this: the wait after failures, kept by the database.
+    signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SigninFailure(Base):
+    """Failed sign-ins under a username that names no agent, counted as an agent's are.
+
+    Keyed by a SHA-256 of the typed name, never the name: it may be a
+    passphrase typed into the wrong field.
+    """
+
+    __tablename__ = "signin_failure"
+
+    # The same names as on ``Agent``: db.agents counts both kinds with one code path.
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Call(Base):
@@ -376,3 +397,74 @@ class LockClearance(Base):
     reason: Mapped[str] = mapped_column(Text)
     cleared_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class OutboxState(StrEnum):
+    """Where one outbox row stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OutboxChannel(StrEnum):
+    """How an outbox row leaves: the operator's webhook(s), or an e-mail notice."""
+
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+class OutboxEvent(Base):
+    """One event or notice waiting to leave, written with the decision it reports.
+
+    ``payload`` is the JSON body exactly as sent. No personal data: the
+    references the billing system knows (``tenant_ref``, ``product_name``) and
+    dates; an e-mail notice names its recipient by ``recipient_user_id`` and
+    the address is read only when it is sent. ``claim`` and ``next_attempt_at``
+    form a worker's lease (``db.outbox``).
+    """
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        Index(
+            "ix_outbox_event_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text(OUTBOX_PENDING),
+            postgresql_where=text(OUTBOX_PENDING),
+        ),
+        Index(
+            "ix_outbox_event_failed",
+            "created_at",
+            "id",
+            sqlite_where=text(OUTBOX_FAILED),
+            postgresql_where=text(OUTBOX_FAILED),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[OutboxChannel] = mapped_column(_enum(OutboxChannel, "channel"))
+    tenant_ref: Mapped[str] = mapped_column(String(64))
+    product_name: Mapped[str] = mapped_column(String(200), default="")
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cancellation_request.id"), default=None, index=True
+    )
+    recipient_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_user.id"), default=None
+    )
+    service_ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+    data_deletion_on: Mapped[date | None] = mapped_column(Date, default=None)
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "state"), default=OutboxState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claim: Mapped[str | None] = mapped_column(String(36), default=None)
+    acked_targets: Mapped[str] = mapped_column(Text, default="[]")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,6 +17,8 @@ from typing import Any
 
 import platformdirs
 
+from verification.session import Limits
+
 APP_NAME = "callgate"
 
 
@@ -30,13 +32,46 @@ class Settings:
 
     database_url: str = ""
     default_region: str = "US"
-    max_misses: int = 3
-    verification_expiry_minutes: int = 30
-    tenant_lock_calls: int = 2
-    tenant_max_misses: int = 5
-    tenant_lock_window_hours: int = 24
+    # The verification limits default to the domain's own defaults.
+    max_misses: int = Limits.max_misses
+    verification_expiry_minutes: int = Limits.expiry_minutes
+    tenant_lock_calls: int = Limits.tenant_lock_calls
+    tenant_max_misses: int = Limits.tenant_max_misses
+    tenant_lock_window_hours: int = Limits.tenant_lock_window_hours
     signin_lock_after: int = 5
     retention_days: int = 365
+    # callgate serve (tui/web): browser tabs at once; minutes without input end a tab.
+    web_max_sessions: int = 20
+    web_idle_minutes: int = 30
+    # Delivery (``callgate deliver``). Secrets are never settings: they come from
+    # the environment or a file (``webhook_secret``, ``smtp_password`` below).
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret_file: str = ""
+    delivery_max_attempts: int = 10
+    delivery_retry_base_seconds: int = 30
+    delivery_retry_max_seconds: int = 3600
+    delivery_timeout_seconds: int = 10
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str = ""
+    smtp_password_file: str = ""
+    smtp_from: str = ""
+    smtp_ca_file: str = ""
+
+
+# Largest value each whole-number setting may take: a bound every date computation
+# with it stays inside, and beyond any sensible policy. Settings not named here
+# take DEFAULT_MAXIMUM.
+MAXIMUMS = {
+    "max_misses": 100,
+    "verification_expiry_minutes": 1_440,
+    "tenant_lock_calls": 100,
+    "tenant_lock_window_hours": 8_784,
+    "signin_lock_after": 100,
+    "retention_days": 36_500,
+}
+DEFAULT_MAXIMUM = 1_000_000
 
 
 def user_data_dir() -> Path:
@@ -87,22 +122,73 @@ def load_settings(path: str | None = None, db_url: str | None = None) -> Setting
 
 def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
     known = {f.name: f for f in fields(Settings)}
+    inline = sorted(set(values) & set(_INLINE_SECRETS))
+    if inline:
+        name = inline[0]
+        raise SettingsError(f"{name} cannot be written in {file}: use {_INLINE_SECRETS[name]}")
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise SettingsError(f"unknown setting(s) in {file}: {', '.join(unknown)}")
     checked: dict[str, Any] = {}
     for name, value in values.items():
         expected = type(getattr(Settings(), name))
+        if expected is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(f"setting {name!r} in {file} must be a list of strings")
+            checked[name] = tuple(value)
+            continue
         if not isinstance(value, expected) or isinstance(value, bool):
             raise SettingsError(
                 f"setting {name!r} in {file} must be {expected.__name__}, got {value!r}"
             )
-        if expected is int and value < 1:
-            raise SettingsError(f"setting {name!r} in {file} must be at least 1, got {value}")
+        highest = MAXIMUMS.get(name, DEFAULT_MAXIMUM)
+        if expected is int and not 1 <= value <= highest:
+            raise SettingsError(
+                f"setting {name!r} in {file} must be between 1 and {highest}, got {value}"
+            )
         checked[name] = value
     region = checked.get("default_region")
     if region is not None and (len(region) != 2 or not region.isalpha()):
         raise SettingsError(f"default_region in {file} must be a two-letter code like 'US'")
     if region is not None:
         checked["default_region"] = region.upper()
+    for url in checked.get("webhook_urls", ()):
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(f"webhook_urls in {file} must be http(s) URLs, got {url!r}")
+    if checked.get("smtp_tls", "starttls") not in SMTP_TLS_MODES:
+        raise SettingsError(f"smtp_tls in {file} must be one of {', '.join(SMTP_TLS_MODES)}")
     return Settings(**checked)
+
+
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
+_INLINE_SECRETS = {
+    "webhook_secret": "webhook_secret_file or CALLGATE_WEBHOOK_SECRET",
+    "smtp_password": "smtp_password_file or CALLGATE_SMTP_PASSWORD",
+}
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The webhook signing secret: ``CALLGATE_WEBHOOK_SECRET``, else ``webhook_secret_file``."""
+    return _secret("CALLGATE_WEBHOOK_SECRET", settings.webhook_secret_file)
+
+
+def smtp_password(settings: Settings) -> str:
+    """The SMTP password: ``CALLGATE_SMTP_PASSWORD``, else ``smtp_password_file``."""
+    return _secret("CALLGATE_SMTP_PASSWORD", settings.smtp_password_file)
+
+
+def _secret(env: str, path: str) -> str:
+    """A secret from the environment or a file ("" when neither is set).
+
+    Read only by the commands that need it, so a desk starts whatever the
+    secret file's permissions; one trailing newline is not part of it.
+    """
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").removesuffix("\n")
+    except OSError as exc:
+        raise SettingsError(f"cannot read secret file {path}: {exc.strerror}") from exc

@@ -128,3 +128,99 @@ def test_an_import_bug_inside_a_command_module_still_raises(
     monkeypatch.setattr(cli, "importlib", _importer("some_dependency"))
     with pytest.raises(ModuleNotFoundError, match="some_dependency"):
         cli.build_parser()
+
+
+# --- a closed pipe (issue 11, item 15) ------------------------------------------------
+
+
+def _into_closed_pipe(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run callgate with stdout a pipe whose reader is gone, as in ``callgate … | head -0``.
+
+    The read end is closed before the child starts, so its first write fails
+    with EPIPE whatever the timing.
+    """
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("CALLGATE_SETTINGS", None)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "tui.cli", *argv],
+            cwd=REPO,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_export_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from db.engine import make_engine, make_sessionmaker
+    from db.migrate import upgrade
+    from tests.helpers.review_data import many_calls
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    many_calls(make_sessionmaker(engine), 50, datetime(2026, 11, 26, 14, 0, tzinfo=UTC))
+    engine.dispose()
+
+    for fmt in ("csv", "json"):
+        result = _into_closed_pipe(tmp_path, "--db", url, "export", "--format", fmt)
+        assert result.stderr == ""
+        assert result.returncode == 141  # 128 + SIGPIPE, as a Unix tool killed by it
+
+
+# --- values out of range (issue 11, item 14) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["purge", "--older-than", "99999999"], ["--older-than", "36500"]),
+        (["purge", "--dry-run", "--older-than", "99999999"], ["--older-than", "36500"]),
+        (["export", "--until", "9999-12-31"], ["--until", "9999-12-31"]),
+        (["export", "--since", "0001-01-01"], ["--since", "0001-01-01"]),
+        (["export", "--since", "0001-01-01", "--until", "9999-12-31"], ["--since"]),
+    ],
+)
+def test_a_value_out_of_range_on_the_command_line(
+    tmp_path: Path, argv: list[str], words: list[str]
+) -> None:
+    result = _callgate(tmp_path, "--db", f"sqlite:///{tmp_path / 'ok.db'}", *argv)
+    _assert_one_clear_line(result, *words)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "verification_expiry_minutes = 9999999999999",
+        "retention_days = 99999999",
+        "tenant_lock_window_hours = 99999999999",
+        "max_misses = 99999999999999999",
+    ],
+)
+def test_a_setting_out_of_range_is_refused_at_load(tmp_path: Path, line: str) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(line + "\n")
+    key = line.split(" = ")[0]
+    db = f"sqlite:///{tmp_path / 'ok.db'}"
+    result = _callgate(tmp_path, "--settings", str(settings), "--db", db, "db", "current")
+    _assert_one_clear_line(result, key, "between 1 and", str(settings))
+
+
+def test_dates_and_days_in_range_still_work(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ok.db'}"
+    for argv in (
+        ["purge", "--dry-run", "--older-than", "36500"],
+        ["export", "--since", "1900-01-01", "--until", "9999-12-30", "--format", "json"],
+    ):
+        result = _callgate(tmp_path, "--db", db, *argv)
+        assert result.returncode == 0, result.stderr

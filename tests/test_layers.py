@@ -61,3 +61,43 @@ def test_db_imports_no_textual() -> None:
 def test_the_probe_sees_what_a_package_imports() -> None:
     # The control: without it, a probe that imported nothing would pass the two above.
     assert _loaded("db", ("sqlalchemy",)) == ["sqlalchemy"]
+
+
+# What a desk start must not pay for: the database stack and the matching libraries.
+_STARTUP_FORBIDDEN = (
+    "sqlalchemy",
+    "alembic",
+    "phonenumbers",
+    "email_validator",
+    "usaddress",
+    "scourgify",
+    "pycountry",
+)
+_IMPORT_PROBE = """
+import importlib, sys
+importlib.import_module({module!r})
+print(" ".join(sorted(m for m in {forbidden!r} if m in sys.modules)))
+"""
+
+
+def _loaded_by(module: str, forbidden: tuple[str, ...]) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE.format(module=module, forbidden=forbidden)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_importing_the_app_loads_no_database_nor_matching_library() -> None:
+    assert _loaded_by("tui.app", _STARTUP_FORBIDDEN) == []
+
+
+def test_the_import_probe_sees_the_database_and_matching_libraries() -> None:
+    # The control: the desk's service does load them, so the probe above can see them.
+    loaded = _loaded_by("db.desk", _STARTUP_FORBIDDEN)
+    assert {"sqlalchemy", "phonenumbers"} <= set(loaded)

@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from tui import messages
 from tui.screens.sign_in import SignInScreen
+from verification.kinds import Role
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +63,8 @@ class CallgateApp(App[int]):
         self._connect = connect
         self._factory: sessionmaker[Session] | None = None
         self._connect_lock = threading.Lock()
+        # Who signed in: set by the sign-in screen, cleared whenever it shows again.
+        self.signed_in: AgentInfo | None = None
 
     def on_mount(self) -> None:
         """Show sign-in, then open the database while the agent types."""
@@ -114,8 +117,11 @@ class CallgateApp(App[int]):
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Tell the agent, keep everything typed; the same key retries."""
-        self.notify(
-            f"Database unavailable while {message.doing}: {message.detail}\n"
+        from tui.widgets.plain import notify
+
+        notify(
+            self,
+            f"Database unavailable while {message.doing}: {message.detail}",
             "What you typed is kept; try again.",
             title="Database",
             severity="error",
@@ -133,21 +139,13 @@ class CallgateApp(App[int]):
         if not isinstance(self.screen, HelpModal):
             self.push_screen(HelpModal())
 
-    def signed_in_agent(self) -> AgentInfo | None:
-        """Whoever the screens below were opened for (None at sign-in)."""
-        for screen in reversed(self.screen_stack):
-            agent: AgentInfo | None = getattr(screen, "agent", None)
-            if agent is not None:
-                return agent
-        return None
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The supervisor desk exists only for supervisors (and is not opened twice)."""
         if action == "supervisor_desk":
             from tui.screens.supervisor_base import SupervisorScreen
 
-            agent = self.signed_in_agent()
-            is_supervisor = agent is not None and agent.role.value == "supervisor"
+            agent = self.signed_in
+            is_supervisor = agent is not None and agent.role is Role.SUPERVISOR
             return is_supervisor and not isinstance(self.screen, SupervisorScreen)
         return True
 
@@ -155,8 +153,8 @@ class CallgateApp(App[int]):
         """Open the supervisor desk; refused for anyone else, however it is invoked."""
         from tui.screens.supervisor_queue import SupervisorQueueScreen
 
-        agent = self.signed_in_agent()
-        if agent is None or agent.role.value != "supervisor":
+        agent = self.signed_in
+        if agent is None or agent.role is not Role.SUPERVISOR:
             self.notify("Only a supervisor can open the supervisor desk.", severity="error")
             return
         self.push_screen(SupervisorQueueScreen(agent))

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "accounts", "agents", "db", "audit", "purge", "export")
+COMMAND_MODULES = (
+    "demo",
+    "accounts",
+    "agents",
+    "db",
+    "audit",
+    "purge",
+    "export",
+    "serve",
+    "deliver",
+)
+# What a Unix tool killed by SIGPIPE exits with (128 + 13), e.g. under `| head`.
+CLOSED_PIPE_EXIT = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_desk(settings)
         handler = args.handler
         result: int = handler(args, settings)
+        # Flush here, not at exit, so a reader gone away is seen below.
+        sys.stdout.flush()
         return result
+    except BrokenPipeError:
+        return _closed_pipe()
     except CommandError as exc:
         print(f"callgate: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -65,6 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"callgate: {message}", file=sys.stderr)
         return 1
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as Unix tools do."""
+    # Point stdout at /dev/null so the interpreter's own flush at exit stays quiet too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE_EXIT
 
 
 if __name__ == "__main__":

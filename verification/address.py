@@ -1,45 +1,47 @@
 """Street addresses: every component on file must be stated.
 
-US addresses are normalized to USPS Publication 28 with the tables and parser
-of usaddress-scourgify: suffixes, directionals, unit designators and state
+US addresses are normalized to USPS Publication 28 with the tables of
+usaddress-scourgify: suffixes, directionals, unit designators and state
 names abbreviated, a ZIP+4 compared on its 5-digit ZIP, and a unit given on
-line 1 or line 2 alike. Other countries are folded as names, postal codes
-compared without spaces, hyphens or case, and regions by ISO 3166-2 code where
-the name or code is known. Countries compare by ISO code: "United Kingdom",
-"UK", "GB" and "gb" are one country; a blank stated country is the default.
+line 1 or line 2, designator first or number first, alike. A unit is its
+number: ``#`` (Pub 28's designator when the type is unknown), APT, UNIT and
+STE are one designator when compared, so ``# 12`` = ``Unit 12`` =
+``Apt 12`` (a floor, building or room stays apart). Other countries are
+folded as names (umlauts bare or written out, DIN 5007-2), street types
+written out (``street_types``), postal codes compared without spaces,
+hyphens or case, and regions by ISO 3166-2 code where the name or code is
+known. Countries compare by ISO code: "United Kingdom", "UK", "GB" and "gb"
+are one country; a blank stated country is the default.
 
-Speed: the parser costs about 250 µs, so a check first compares cheap
-token-wise Pub 28 forms (the street lines taken in either order) and calls
-the parser only when those differ in the street lines alone and in a way it
-might reconcile (words reordered within a line, "12 Ave" for "12th Ave").
-The on-file side is cached, being a pure function of a frozen value.
+Speed: a check compares cheap token-wise Pub 28 keys (the street lines in
+either order, a unit said number first or before the street, ``#`` for its
+designator, ordinals dropped) and calls usaddress's tagger on the street
+lines alone only when those differ in the street lines and hold the same
+letters from the same house number on, i.e. words reordered within the
+street itself: a rare statement that the tagger seldom reconciles
+(``benchmarks/bench_checks.py`` counts and times it). The on-file side is
+cached, being a pure function of a frozen value.
 """
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import pycountry
-from scourgify import normalize_address_record
 from scourgify.address_constants import (
     CITY_ABBREVIATIONS,
-    DIRECTIONAL_REPLACEMENTS,
-    OCCUPANCY_TYPE_ABBREVIATIONS,
     STATE_ABBREVIATIONS,
-    STREET_TYPE_ABBREVIATIONS,
 )
 
 from verification.errors import InputError, echo
-from verification.names import fold
+from verification.names import fold, may_have_umlauts
+from verification.street_types import fold_street_types
+from verification.us_street import first_word, line_key, street_signature, tagged_key, us_street
 
 US = "US"
-
-_ORDINAL = re.compile(r"(\d)(?:ST|ND|RD|TH)\b")
 
 # Names callers use that pycountry does not list (folded).
 _COUNTRY_ALIASES = {
@@ -63,12 +65,6 @@ _COUNTRY_ALIASES = {
     "vietnam": "VN",
     "deutschland": "DE",
 }
-
-# The parser is not known to be thread-safe and desks call it from worker
-# threads; a lock costs nothing next to the parse itself.
-_PARSER_LOCK = threading.Lock()
-# No real street line is this long; longer text skips the slow parser.
-_PARSER_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -108,10 +104,15 @@ def canonical_address(addr: Address, default_country: str) -> Address:
     ``default_country``. Raises InputError for a blank address or an unknown
     country.
     """
+    return _canonical(addr, _stated_country(addr, default_country))
+
+
+def _stated_country(addr: Address, default_country: str) -> str:
+    """The country of a statement. Raises InputError for a blank address or
+    an unknown country."""
     if addr.is_blank():
         raise InputError("enter the caller's address")
-    country = country_code(addr.country, default_country)
-    return _canonical(addr, country)
+    return country_code(addr.country, default_country)
 
 
 def normalize_address(addr: Address, default_country: str) -> str:
@@ -125,21 +126,24 @@ def check_address(stated: Address, on_file: Address, default_country: str) -> tu
     Raises InputError (a blank address, an unknown country); nothing on file
     can make it raise.
     """
-    mine = canonical_address(stated, default_country)
-    theirs, *theirs_swapped = _on_file_forms(on_file, default_country)
-    forms = (theirs, *theirs_swapped)
-    swapped = _canonical(_swap(stated), mine.country) if _has_two_lines(stated) else None
-    if any(_covers(mine, form) or (swapped and _covers(swapped, form)) for form in forms):
+    my_forms = _forms(stated, _stated_country(stated, default_country))
+    mine = my_forms[0]
+    my_keys = _keys(my_forms)
+    theirs, their_keys = _on_file_keys(on_file, default_country)
+    if _covers(my_keys, their_keys):
         return render(mine), True
     if mine.country != US or theirs.country != US:
         return render(mine), False
-    # The parser can only reconcile street lines that differ in the order of
-    # their words or in ordinal suffixes; anything else is a mismatch already.
-    if not _covers(replace(mine, line1=theirs.line1), theirs):
+    # The tagger can only reconcile street lines that hold the same words in
+    # another order, and reads a street address only when it starts with its
+    # house number; anything else is a mismatch already (see us_street.street_signature).
+    if not _covers((my_keys[0], *my_keys[1:]), (frozenset(), *their_keys[1:])):
         return render(mine), False
-    if _street_signature(mine.line1) != _street_signature(theirs.line1):
+    if not {street_signature(k) for k in my_keys[0]} & {street_signature(k) for k in their_keys[0]}:
         return render(mine), False
-    parsed = _parsed_us(stated)
+    if not {first_word(k) for k in my_keys[0]} & {first_word(k) for k in their_keys[0]}:
+        return render(mine), False
+    parsed = _parsed_us_street(stated)
     return render(mine), parsed is not None and parsed == _on_file_parsed(on_file)
 
 
@@ -148,12 +152,36 @@ def match_address(stated: Address, on_file: Address, default_country: str) -> bo
     return check_address(stated, on_file, default_country)[1]
 
 
-def _covers(stated: Address, on_file: Address) -> bool:
-    """Every component on file is stated alike; a stated extra (a region the
-    record lacks) is no reason to fail a caller."""
+Keys = tuple[frozenset[str], ...]
+
+
+def _covers(stated: Keys, on_file: Keys) -> bool:
+    """Every component on file is stated alike (in some form); a stated extra
+    (a region the record lacks) is no reason to fail a caller."""
     return all(
-        not theirs or mine == theirs
-        for mine, theirs in zip(astuple(stated), astuple(on_file), strict=True)
+        not (theirs - {""}) or bool(mine & theirs)
+        for mine, theirs in zip(stated, on_file, strict=True)
+    )
+
+
+def _keys(forms: tuple[Address, ...]) -> Keys:
+    """What each component is compared by: the set of its values over the
+    forms of one address (lines swapped, umlauts bare or written out), a US
+    street line by its unit-tolerant key."""
+    fields = tuple(frozenset(values) for values in zip(*map(astuple, forms), strict=True))
+    if forms[0].country == US:
+        fields = (frozenset(map(line_key, fields[0])), *fields[1:])
+    return fields
+
+
+def _forms(addr: Address, country: str) -> tuple[Address, ...]:
+    """The canonical forms of one address: as given and with its street lines
+    swapped; outside the US also with umlauts written out (DIN 5007-2)."""
+    variants = [addr, _swap(addr)] if _has_two_lines(addr) else [addr]
+    written_out = country != US and any(map(may_have_umlauts, astuple(addr)))
+    umlauts = (False, True) if written_out else (False,)
+    return tuple(
+        dict.fromkeys(_canonical(v, country, expand_umlauts=e) for v in variants for e in umlauts)
     )
 
 
@@ -176,37 +204,36 @@ def country_code(text: str, default_country: str) -> str:
     return code
 
 
-def _canonical(addr: Address, country: str) -> Address:
+def _canonical(addr: Address, country: str, *, expand_umlauts: bool = False) -> Address:
     if country == US:
         return Address(
-            line1=_us_street(f"{addr.line1} {addr.line2}"),
+            line1=us_street(f"{addr.line1} {addr.line2}"),
             city=" ".join(CITY_ABBREVIATIONS.get(t, t) for t in fold(addr.city).upper().split()),
             region=_us_state(addr.region),
             postal_code=_zip5(addr.postal_code),
             country=US,
         )
+    street = fold(f"{addr.line1} {addr.line2}", expand_umlauts=expand_umlauts).split()
     return Address(
-        line1=fold(f"{addr.line1} {addr.line2}"),
-        city=fold(addr.city),
-        region=_region_code(country, addr.region),
+        line1=" ".join(fold_street_types(country, street)),
+        city=fold(addr.city, expand_umlauts=expand_umlauts),
+        region=_region_code(country, addr.region, expand_umlauts=expand_umlauts),
         postal_code="".join(ch for ch in fold(addr.postal_code) if ch.isalnum()).upper(),
         country=country,
     )
 
 
 @lru_cache(maxsize=4096)
-def _on_file_forms(addr: Address, default_country: str) -> tuple[Address, ...]:
-    """The on-file address in canonical form, then with its lines swapped if it has two."""
+def _on_file_keys(addr: Address, default_country: str) -> tuple[Address, Keys]:
+    """The on-file address in canonical form, and its keys."""
     # Lenient: a country on file that names nothing is kept as text, so it
     # simply matches no statement instead of raising at the agent.
     try:
         country = country_code(addr.country, default_country)
     except InputError:
         country = fold(addr.country).upper()
-    forms = [_canonical(addr, country)]
-    if _has_two_lines(addr):
-        forms.append(_canonical(_swap(addr), country))
-    return tuple(forms)
+    forms = _forms(addr, country)
+    return forms[0], _keys(forms)
 
 
 def _has_two_lines(addr: Address) -> bool:
@@ -220,48 +247,12 @@ def _swap(addr: Address) -> Address:
 
 
 @lru_cache(maxsize=4096)
-def _on_file_parsed(addr: Address) -> Address | None:
-    return _parsed_us(addr)
+def _on_file_parsed(addr: Address) -> str | None:
+    return _parsed_us_street(addr)
 
 
-def _parsed_us(addr: Address) -> Address | None:
-    """The address as the Pub 28 parser reads it, or None when it cannot."""
-    if len(addr.line1) + len(addr.line2) > _PARSER_MAX_CHARS:
-        return None
-    record = {
-        "address_line_1": addr.line1,
-        "address_line_2": addr.line2 or None,
-        "city": addr.city,
-        "state": addr.region,
-        "postal_code": addr.postal_code,
-    }
-    try:
-        with _PARSER_LOCK:
-            parsed = normalize_address_record(record)
-    except Exception:  # the parser raises many types on odd input; it then has no opinion
-        return None
-    return _canonical(
-        Address(
-            line1=str(parsed.get("address_line_1") or ""),
-            line2=str(parsed.get("address_line_2") or ""),
-            city=str(parsed.get("city") or ""),
-            region=str(parsed.get("state") or ""),
-            postal_code=str(parsed.get("postal_code") or ""),
-        ),
-        US,
-    )
-
-
-def _us_street(text: str) -> str:
-    table = _us_token_table()
-    return " ".join(table.get(token, token) for token in fold(text).upper().split())
-
-
-def _street_signature(street: str) -> str:
-    """The letters and digits of a canonical US street line, in sorted order,
-    with ordinal suffixes dropped: equal for the lines the parser might
-    reconcile."""
-    return "".join(sorted(_ORDINAL.sub(r"\1", street).replace(" ", "")))
+def _parsed_us_street(addr: Address) -> str | None:
+    return tagged_key(f"{addr.line1} {addr.line2}")
 
 
 def _us_state(text: str) -> str:
@@ -275,26 +266,6 @@ def _zip5(text: str) -> str:
     if 3 <= len(digits) < 5:
         digits = digits.zfill(5)
     return digits[:5]
-
-
-@lru_cache(maxsize=1)
-def _us_token_table() -> dict[str, str]:
-    """Pub 28 abbreviations of single words, closed so that applying it twice
-    changes nothing (a few abbreviations are themselves keys of another table)."""
-    table: dict[str, str] = {}
-    sources = (STREET_TYPE_ABBREVIATIONS, OCCUPANCY_TYPE_ABBREVIATIONS, DIRECTIONAL_REPLACEMENTS)
-    for source in sources:
-        for key, value in source.items():
-            if " " not in key and key.isalnum():
-                table.setdefault(key, value)
-    closed: dict[str, str] = {}
-    for key, value in table.items():
-        seen = {key}
-        while value in table and table[value] != value and value not in seen:
-            seen.add(value)
-            value = table[value]
-        closed[key] = value
-    return closed
 
 
 @lru_cache(maxsize=1)
@@ -314,9 +285,12 @@ def _drop_article(folded: str) -> str:
     return folded.removeprefix("the ")
 
 
-def _region_code(country: str, text: str) -> str:
-    folded = fold(text)
-    return _subdivision_index(country).get(folded, folded)
+def _region_code(country: str, text: str, *, expand_umlauts: bool = False) -> str:
+    index = _subdivision_index(country)
+    bare = fold(text)
+    written = fold(text, expand_umlauts=True) if may_have_umlauts(text) else bare
+    code = index.get(bare) or index.get(written)
+    return code or (written if expand_umlauts else bare)
 
 
 @lru_cache(maxsize=64)
@@ -329,4 +303,5 @@ def _subdivision_index(country: str) -> dict[str, str]:
         code = str(sub.code)
         for key in (code, code.partition("-")[2], str(sub.name)):
             index.setdefault(fold(key), code)
+            index.setdefault(fold(key, expand_umlauts=True), code)
     return index

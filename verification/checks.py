@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from verification.address import Address, check_address
-from verification.errors import InputError
 from verification.kinds import CheckResult, Item
-from verification.names import fold, fold_name
+from verification.limits import screen_stated
+from verification.names import fold_name, match_name
 from verification.organization import match_organization, normalize_organization
-from verification.phone import normalize_phone, region_of
+from verification.phone import check_phone
 from verification.pin import match_pin
 from verification.userid import match_user_id, normalize_user_id
 
 # The version of the matching rules; recorded with every check so that a
 # result can be explained later even after the rules change. Bump it whenever
 # a normalizer changes what it accepts or matches.
-RULES_VERSION = "2026.11-1"
+RULES_VERSION = "2026.12-1"
 
 
 @dataclass(frozen=True)
@@ -58,23 +58,24 @@ def check_item(
 
     ``stated`` holds the item's fields (``items.ITEM_SPECS[item].fields``);
     missing fields are blank. Raises InputError for input that cannot be a
-    value of the item (never a miss); its message never shows on-file values.
+    value of the item (never a miss), judged without looking at ``on_file``
+    (PRODUCT.md section 4); its message never shows on-file values.
     """
+    screen_stated(item, stated)
     value = stated.get("value", "")
     match item:
         case Item.USER_ID:
             normalized = normalize_user_id(value)
             matched = match_user_id(value, on_file.user_id)
         case Item.PHONE:
-            region = region_of(on_file.phone_e164) or default_region
-            normalized = normalize_phone(value, region)
-            matched = normalized == on_file.phone_e164
+            normalized, matched = check_phone(value, on_file.phone_e164, default_region)
         case Item.CONTACT_NAME:
-            first = fold_name(stated.get("first", ""))
-            last = fold_name(stated.get("last", ""))
-            normalized = f"{first} {last}"
-            on_first, on_last = fold(on_file.contact_first), fold(on_file.contact_last)
-            matched = bool(on_first and on_last) and (first, last) == (on_first, on_last)
+            first, last = stated.get("first", ""), stated.get("last", "")
+            normalized = f"{fold_name(first)} {fold_name(last)}"
+            # Each field on its own: a word moved from one to the other is a miss.
+            matched = match_name(first, on_file.contact_first) and match_name(
+                last, on_file.contact_last
+            )
         case Item.ORGANIZATION:
             normalized = normalize_organization(value)
             matched = match_organization(value, on_file.organization)
@@ -83,8 +84,8 @@ def check_item(
                 Address.from_fields(stated), on_file.address, default_region
             )
         case Item.PIN:
-            if on_file.pin_hash is None:
-                raise InputError("this account has no support PIN: do not ask for one")
+            # A tenant without a PIN never asks for one (required_items); were
+            # one stated anyway, it is a miss like any value matching nothing.
             normalized = ""
             matched = match_pin(value, on_file.pin_hash)
         case _:

@@ -84,10 +84,6 @@ ITEM_ORDER: tuple[Item, ...] = (
     Item.PIN,
 )
 
-# The sixth item of the seed is not asked: the user ID the caller gave must
-# belong to an admin of the tenant. The gate reports it under this label.
-ADMIN_LABEL = "Caller is an admin"
-
 
 def required_items(has_pin: bool) -> tuple[Item, ...]:
     """The items a caller must match: all of them, the PIN only if the tenant has one."""

@@ -82,3 +82,26 @@ class Outcome(StrEnum):
 class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class RequestStatus(StrEnum):
+    """Where a cancellation request stands with the supervisors."""
+
+    NO_APPROVAL_NEEDED = "no approval needed"
+    # No valid decision, including after a change voided one.
+    WAITING = "waiting"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class QueueKind(StrEnum):
+    """What a row of the supervisor queue waits for."""
+
+    EXPEDITED = "expedited"
+    TENANT_LOCKED = "tenant_locked"
+    USER_ID_LOCKED = "user_id_locked"
+    AGENT_LOCKED = "agent_locked"
+    FAILED_VERIFICATION = "failed_verification"
+    ENDED_WITH_MISSES = "ended_with_misses"
+    EARLY_CANCELLATION = "early_cancellation"
+    DELIVERY_FAILED = "delivery_failed"

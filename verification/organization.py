@@ -3,6 +3,9 @@
 ``Contoso, Ltd.`` = ``CONTOSO LIMITED`` = ``Contoso``; ``Contoso Pharma`` ≠
 ``Contoso``. Legal-form suffixes are stripped only at the end, repeatedly
 (``Contoso Pty Ltd`` = ``Contoso``), and never so far that nothing is left.
+Compared as names are (``names.name_keys``): spaces inside the name do not
+count (``O Brien Plumbing`` = ``O’Brien Plumbing``) and German umlauts match
+their transliteration (``Mueller & Soehne`` = ``Müller & Söhne``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 
 from verification.errors import InputError
-from verification.names import fold
+from verification.names import fold, may_have_umlauts
 
 # Legal forms as folded tokens (folding drops the dots, so "L.L.C." is "llc").
 _LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(
@@ -87,14 +90,22 @@ def match_organization(stated: str, on_file: str) -> bool:
     Raises InputError for a blank statement; a blank name on file matches
     nothing.
     """
-    on_file_canonical = _canonical(on_file)
-    return normalize_organization(stated) == on_file_canonical and bool(on_file_canonical)
+    normalize_organization(stated)
+    return bool(_keys(stated) & _keys(on_file))
 
 
-def _canonical(text: str) -> str:
+def _keys(text: str) -> frozenset[str]:
+    """The canonical forms, umlauts bare and written out, spaces dropped."""
+    forms = {_canonical(text)}
+    if may_have_umlauts(text):
+        forms.add(_canonical(text, expand_umlauts=True))
+    return frozenset(form.replace(" ", "") for form in forms) - {""}
+
+
+def _canonical(text: str, *, expand_umlauts: bool = False) -> str:
     # NFKC first so that full-width and small ampersands are read as "and" too.
     text = unicodedata.normalize("NFKC", text).replace("&", " and ")
-    tokens = fold(text).split()
+    tokens = fold(text, expand_umlauts=expand_umlauts).split()
     stripped = True
     while stripped:
         stripped = False

@@ -1,4 +1,12 @@
-"""Phone numbers: parsed with phonenumbers and compared in E.164."""
+"""Phone numbers: parsed with phonenumbers and compared in E.164.
+
+A stated number is read in the region of the number on file; whether it is a
+phone number at all is judged without the record (``check_phone``): text
+that is a valid number in some region is a miss, not an input error, when
+it is not the number on file, so the answer never tells the caller the
+country on file. That judgement asks for a valid number (phonenumbers'
+metadata): a merely possible one ("12" in Germany) is no phone number.
+"""
 
 from __future__ import annotations
 
@@ -24,15 +32,10 @@ def normalize_phone(text: str, region: str | None) -> str:
     stripped = text.strip()
     if not stripped:
         raise InputError("enter the caller's phone number")
-    try:
-        number = phonenumbers.parse(stripped, region)
-    except NumberParseException:
-        raise InputError(f"not a phone number: {echo(stripped)}") from None
-    except Exception:  # the parser's regexes may trip on odd Unicode; still an input error
-        raise InputError(f"not a phone number: {echo(stripped)}") from None
-    if not phonenumbers.is_possible_number(number):
+    e164 = _e164(stripped, region)
+    if e164 is None:
         raise InputError(f"not a phone number: {echo(stripped)}")
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return e164
 
 
 def match_phone(stated: str, on_file_e164: str, default_region: str | None = None) -> bool:
@@ -42,8 +45,78 @@ def match_phone(stated: str, on_file_e164: str, default_region: str | None = Non
     ``020 7946 0000`` works for a UK account); ``default_region`` serves only
     when the number on file has no region of its own. Raises InputError.
     """
-    region = region_of(on_file_e164) or default_region
-    return normalize_phone(stated, region) == on_file_e164
+    return check_phone(stated, on_file_e164, default_region)[1]
+
+
+def check_phone(stated: str, on_file_e164: str, default_region: str | None) -> tuple[str, bool]:
+    """The normalized statement and whether it is the number on file.
+
+    Read in the region of the number on file, as ``match_phone`` reads it.
+    Whether a statement other than the number on file is a phone number at
+    all does not depend on the record: text that is a valid number in no
+    region is an InputError; a valid number of some region that is not the
+    one on file is a miss (its digits recorded when the region on file
+    cannot read it).
+    """
+    text = stated.strip()
+    if not text:
+        raise InputError("enter the caller's phone number")
+    number = _parse(text, region_of(on_file_e164) or default_region)
+    e164 = "" if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if e164 and e164 == on_file_e164:
+        # The number on file itself, even where phonenumbers' metadata has
+        # not caught up with its range: a match reveals only what was stated.
+        return e164, True
+    valid_here = number is not None and phonenumbers.is_valid_number(number)
+    if not valid_here and not _valid_somewhere(text):
+        raise InputError(f"not a phone number: {echo(text)}")
+    return e164 or "".join(ch for ch in text if ch.isdigit() and ch.isascii()), False
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """The possible number the text reads as in ``region``, or None.
+
+    A number whose E.164 form reads back as another number (runs of zeros
+    after a national prefix) is none: its normalized form would not be stable.
+    """
+    try:
+        number = phonenumbers.parse(text, region)
+        if not phonenumbers.is_possible_number(number):
+            return None
+        if not number.italian_leading_zero:
+            return number  # no leading zeros: the E.164 form reads back as itself
+        e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        again = phonenumbers.parse(e164, None)
+    except Exception:  # NumberParseException, or the regexes tripping on odd Unicode
+        return None
+    if phonenumbers.format_number(again, PhoneNumberFormat.E164) != e164:
+        return None
+    return number
+
+
+def _e164(text: str, region: str | None) -> str | None:
+    number = _parse(text, region)
+    return None if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=1024)
+def _valid_somewhere(text: str) -> bool:
+    """Whether the text reads as a valid number in at least one region.
+
+    Reached only when it is no valid number of the region on file. A number
+    given with its country code reads the same everywhere: one try.
+    """
+    regions = (None,) if text.startswith("+") else _regions()
+    for region in regions:
+        number = _parse(text, region)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _regions() -> tuple[str, ...]:
+    return tuple(sorted(phonenumbers.SUPPORTED_REGIONS))
 
 
 @lru_cache(maxsize=4096)

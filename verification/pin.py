@@ -6,6 +6,7 @@ import unicodedata
 
 from verification.errors import InputError
 from verification.hashing import hash_secret, verify_secret
+from verification.limits import MIN_PIN_LENGTH
 
 
 def normalize_pin(text: str) -> str:
@@ -28,6 +29,13 @@ def hash_pin(text: str) -> str:
     return hash_secret(normalize_pin(text))
 
 
-def match_pin(stated: str, pin_hash: str) -> bool:
-    """Whether the stated PIN is the one hashed, in constant time. Raises InputError."""
-    return verify_secret(normalize_pin(stated), pin_hash)
+def match_pin(stated: str, pin_hash: str | None) -> bool:
+    """Whether the stated PIN is the one hashed, in constant time.
+
+    Raises InputError for a PIN shorter than any stored PIN can be, whatever
+    is on file. ``pin_hash`` None (a tenant without a PIN) matches nothing.
+    """
+    pin = normalize_pin(stated)
+    if len(pin) < MIN_PIN_LENGTH:
+        raise InputError(f"a support PIN has at least {MIN_PIN_LENGTH} characters")
+    return pin_hash is not None and verify_secret(pin, pin_hash)

@@ -158,14 +158,21 @@ Row = Callable[[SubscriptionFacts, tuple[str, ...], date], PolicyDecision]
 
 
 def _trial(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
+    # Seed: a trial "automatically expires at the end of the trial period and all
+    # data is permanently deleted": then, not 90 days later (an earlier date stands).
+    end = facts.term_end
+    deletion = min(facts.data_deletion_on or end, end)
     if _ended(facts, today):
-        return _ended_row(facts, domains, today)
-    deletion = _deletion_after_term(facts)
+        return _informed(
+            f"A trial that ended on {_d(end)}: its data was deleted on {_d(deletion)}. "
+            "There is nothing to cancel.",
+            (("trial ended", end), ("data deleted", deletion)),
+        )
+    when = f"on {_d(deletion)}, before" if deletion != end else "when"
     return _informed(
-        f"A trial can't be cancelled. It expires at the end of the trial on "
-        f"{_d(facts.term_end)}, and all its data is then permanently deleted "
-        f"(on {_d(deletion)}).",
-        (("trial ends", facts.term_end), ("data deleted", deletion)),
+        f"A trial can't be cancelled. It expires by itself, and all its data is "
+        f"permanently deleted {when} the trial ends on {_d(end)}.",
+        (("trial ends", end), ("data deleted", deletion)),
     )
 
 

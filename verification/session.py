@@ -208,13 +208,3 @@ def _burst(
         if last - first <= window:
             return last
     return None
-
-
-def tenant_is_locked(
-    locked_call_times: Iterable[datetime],
-    cleared_at: datetime | None,
-    now: datetime,
-    limits: Limits,
-) -> bool:
-    """Whether the tenant is locked for phone cancellation (see ``tenant_lock_time``)."""
-    return tenant_lock_time(locked_call_times, cleared_at, now, limits) is not None

@@ -5,7 +5,9 @@ is found again after a crash, and takes the actions ``verification.policy``
 offers for a subscription today, only through an open gate and only with
 every checklist point confirmed (``take_action``). Each action is stored as
 a ``CancellationRequest`` with the subscription before and after, bound by
-``db.calls.request_hash`` to any approval it gets.
+``db.calls.request_hash`` to any approval it gets, and reported to the billing
+system by the outbox events ``db.outbox.action_events`` names, in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from db.calls import (
 from db.desk.views import CallView, gate, verification_of, view
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription
+from db.outbox import action_events, enqueue
 from db.settings import Settings
 from verification.kinds import CallState
 from verification.policy import Action, Option, PolicyDecision, apply, decide
@@ -123,7 +126,8 @@ def take_action(
                 f"confirm every checklist point with the caller first ({len(missing)} left)"
             )
         before = _snapshot(subscription)
-        store_facts(subscription, apply(action, facts, today), now)
+        after_facts = apply(action, facts, today)
+        store_facts(subscription, after_facts, now)
         after = _snapshot(subscription)
         request = CancellationRequest(
             call_id=call.id,
@@ -152,6 +156,8 @@ def take_action(
             },
             at=now,
         )
+        for event in action_events(action):
+            enqueue(session, type=event, request=request, facts=after_facts, now=now)
         return view(session, call, settings, now, verification)
 
 

@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import assert_never
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.calls import caller_of, domains_of, get_call, local_date, subscription_facts, tenant_of
+from db.calls import (
+    caller_of,
+    domains_of,
+    get_call,
+    local_date,
+    requests_of,
+    subscription_facts,
+    tenant_of,
+)
 from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
 from db.models import Call, CancellationRequest, Subscription
@@ -62,7 +69,7 @@ def end_call(
     """
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        requests = _requests(session, call.id)
+        requests = requests_of(session, call.id)
         _check_outcome(session, call, outcome, {Action(r.action) for r, _ in requests})
         call.state = CallState.CLOSED
         call.outcome = outcome
@@ -85,16 +92,6 @@ def abandon_call(
 ) -> CallSummary:
     """Close the call as abandoned (always allowed on a call not yet ended)."""
     return end_call(factory, call_id, actor, Outcome.ABANDONED, note, now)
-
-
-def _requests(session: Session, call_id: int) -> list[tuple[CancellationRequest, Subscription]]:
-    rows = session.execute(
-        select(CancellationRequest, Subscription)
-        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(CancellationRequest.call_id == call_id)
-        .order_by(CancellationRequest.id)
-    ).all()
-    return [(request, subscription) for request, subscription in rows]
 
 
 def _check_outcome(session: Session, call: Call, outcome: Outcome, actions: set[Action]) -> None:

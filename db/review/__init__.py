@@ -7,8 +7,9 @@ return frozen dataclasses, never ORM objects.
 
 By desk area: ``access`` (who may act, four-eyes, lifting locks), ``waiting``
 (the queue's SQL), ``requests`` (the keyset-paged list, shared with the
-export), ``detail`` and ``timeline`` (one call's story), ``decisions`` and
-``figures`` (the numbers). Every public name is re-exported here.
+export), ``detail`` and ``timeline`` (one call's story), ``decisions``,
+``deliveries`` (retrying a failed delivery) and ``figures`` (the numbers).
+Every public name is re-exported here.
 """
 
 from db.review.access import (
@@ -20,6 +21,7 @@ from db.review.access import (
     reset_locked_agent,
 )
 from db.review.decisions import add_review_note, decide_expedited, mark_reviewed
+from db.review.deliveries import retry_delivery
 from db.review.detail import (
     ApprovalLine,
     CallDetail,
@@ -41,7 +43,8 @@ from db.review.requests import (
     request_query,
 )
 from db.review.timeline import CLOCK_SKEW, TimelineEntry
-from db.review.waiting import QUEUE_LIMIT, QueueKind, QueueRow, queue
+from db.review.waiting import QUEUE_LIMIT, QueueRow, queue
+from verification.kinds import QueueKind
 
 __all__ = [
     "BROAD_ORGANIZATION",
@@ -77,4 +80,5 @@ __all__ = [
     "request_query",
     "require_supervisor",
     "reset_locked_agent",
+    "retry_delivery",
 ]

@@ -8,7 +8,6 @@ deletion date comes from ``verification.policy`` (``approve_expedited`` /
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,18 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.audit import append_event
 from db.calls import (
     decided,
+    expedited_decided,
     get_call,
-    local_date,
     store_facts,
-    subscription_facts,
     tampered,
 )
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
+from db.outbox import DECISION_EVENTS, enqueue
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
 from db.review.detail import CallDetail, detail
-from verification.kinds import Decision, ExpeditedState
-from verification.policy import NotOffered, approve_expedited, reject_expedited
+from verification.kinds import Decision
+from verification.policy import NotOffered
 
 
 def decide_expedited(
@@ -44,8 +43,8 @@ def decide_expedited(
 
     ``seen_hash`` is the request hash the supervisor was shown: a request that
     changed since is refused, so nobody approves what they did not see. The
-    supervisor must not be the agent who took the call. Approval moves the
-    data deletion date to 3 days after today; rejection keeps the 90-day date.
+    supervisor must not be the agent who took the call. The new deletion date
+    is the policy's (``db.calls.expedited_decided``), as the detail showed it.
     """
     text = reason_text(reason)
     with unit_of_work(factory) as session:
@@ -58,7 +57,7 @@ def decide_expedited(
         require_other_agent(call, supervisor, "You took this call: another supervisor must decide.")
         if not request.needs_approval:
             raise ReviewRefused("This request needs no approval.")
-        if tampered(request) or _tampered_in_chain(session, call.id, request.id):
+        if tampered(request) or _tampered_in_chain(session, call.id, request.id, now):
             raise ReviewRefused("This request does not match its hash: it cannot be decided.")
         current = request.request_hash
         if current != seen_hash:
@@ -69,14 +68,9 @@ def decide_expedited(
             raise ReviewRefused("This request is already decided.")
         subscription = session.get(Subscription, request.subscription_id, with_for_update=True)
         assert subscription is not None  # a foreign key
-        # A change voided the earlier decision, so the request waits again.
-        facts = replace(subscription_facts(subscription), expedited=ExpeditedState.PENDING)
         try:
-            if decision is Decision.APPROVED:
-                # Policy dates are the desk's local dates, as on the agent's desk.
-                outcome = approve_expedited(facts, local_date(now))
-            else:
-                outcome = reject_expedited(facts)
+            # A change voided any earlier decision, so the request waits again.
+            outcome = expedited_decided(subscription, decision, now)
         except NotOffered as exc:
             raise ReviewRefused(str(exc)) from exc
         store_facts(subscription, outcome, now)
@@ -106,12 +100,14 @@ def decide_expedited(
             },
             at=now,
         )
-        return detail(session, call.id)
+        enqueue(session, type=DECISION_EVENTS[decision], request=request, facts=outcome, now=now)
+        return detail(session, call.id, now)
 
 
-def _tampered_in_chain(session: Session, call_id: int, request_id: int) -> bool:
+def _tampered_in_chain(session: Session, call_id: int, request_id: int, now: datetime) -> bool:
     """Whether the request's hash differs from the one the chain recorded (``detail``)."""
-    return any(r.tampered for r in detail(session, call_id).requests if r.request_id == request_id)
+    lines = detail(session, call_id, now).requests
+    return any(r.tampered for r in lines if r.request_id == request_id)
 
 
 def add_review_note(
@@ -134,7 +130,7 @@ def add_review_note(
             payload={"call_id": call.id, "note_id": note.id},
             at=now,
         )
-        return detail(session, call.id)
+        return detail(session, call.id, now)
 
 
 def mark_reviewed(
@@ -161,4 +157,4 @@ def mark_reviewed(
             payload={"call_id": call.id},
             at=now,
         )
-        return detail(session, call.id)
+        return detail(session, call.id, now)

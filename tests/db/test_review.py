@@ -44,6 +44,7 @@ from verification.kinds import (
     ExpeditedState,
     Item,
     Outcome,
+    RequestStatus,
     SubscriptionKind,
 )
 
@@ -74,7 +75,7 @@ def _subscription(factory: sessionmaker[Session], subscription_id: int) -> Subsc
 SUPERVISOR_ONLY = {
     "queue": lambda f, a: review.queue(f, a),
     "list": lambda f, a: review.list_requests(f, a, review.RequestFilter()),
-    "detail": lambda f, a: review.call_detail(f, a, 1),
+    "detail": lambda f, a: review.call_detail(f, a, 1, NOW),
     "decide": lambda f, a: review.decide_expedited(f, a, 1, Decision.APPROVED, "ok", "h", NOW),
     "clear lock": lambda f, a: review.clear_tenant_lock(f, a, 1, "ok", NOW),
     "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1),
@@ -100,6 +101,40 @@ def test_agents_are_refused_every_supervisor_function(
 # --- expedited deprovisioning -----------------------------------------------------
 
 
+def test_the_detail_shows_the_deletion_date_each_decision_would_set(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    # Canceled 89 days ago: the data is deleted tomorrow, sooner than 3 days away.
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=89)
+    call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
+    tomorrow = TODAY + timedelta(days=1)
+    assert _subscription(factory, account.subscription_id).data_deletion_on == tomorrow
+
+    [request] = review.call_detail(factory, staff.supervisor.id, call_id, NOW).requests
+    assert request.status is RequestStatus.WAITING
+    assert request.deleted_by_if_approved == tomorrow  # not TODAY + 3 days
+    assert request.kept_until_if_rejected == tomorrow
+
+    detail = review.decide_expedited(
+        factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", request.request_hash, NOW
+    )
+    assert _subscription(factory, account.subscription_id).data_deletion_on == tomorrow
+    [decided] = detail.requests
+    assert decided.status is RequestStatus.APPROVED
+    assert (decided.deleted_by_if_approved, decided.kept_until_if_rejected) == (None, None)
+
+
+def test_the_detail_shows_three_days_for_a_later_deletion(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    call_id, _ = expedited_call(factory, staff.agent, account, NOW)
+    later = NOW + timedelta(days=2)
+    [request] = review.call_detail(factory, staff.supervisor.id, call_id, later).requests
+    assert request.deleted_by_if_approved == later.astimezone().date() + timedelta(days=3)
+    assert request.kept_until_if_rejected == TODAY - timedelta(days=5) + timedelta(days=90)
+
+
 def _request_hash(detail: review.CallDetail) -> str:
     [request] = detail.requests
     return request.request_hash
@@ -115,7 +150,7 @@ def test_approval_moves_deletion_to_three_days_after_approval(
     assert before.data_deletion_on == TODAY - timedelta(days=5) + timedelta(days=90)
 
     later = NOW + timedelta(days=2)
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
     detail = review.decide_expedited(
         factory, staff.supervisor.id, request_id, Decision.APPROVED, "caller verified", seen, later
     )
@@ -141,7 +176,7 @@ def test_rejection_keeps_the_ninety_day_date(factory: sessionmaker[Session], sta
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
     kept = _subscription(factory, account.subscription_id).data_deletion_on
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
 
     review.decide_expedited(
         factory, staff.supervisor.id, request_id, Decision.REJECTED, "not the admin", seen, NOW
@@ -158,7 +193,7 @@ def test_a_supervisor_cannot_approve_a_call_they_took(
 ) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, request_id = expedited_call(factory, staff.supervisor, account, NOW)
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
 
     with pytest.raises(review.ReviewRefused, match="You took this call"):
         review.decide_expedited(
@@ -191,7 +226,7 @@ def _change_request(factory: sessionmaker[Session], request_id: int, *, rehash: 
 def test_a_changed_request_voids_its_approval(factory: sessionmaker[Session], staff: Staff) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
-    first = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    first = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
     review.decide_expedited(
         factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", first, NOW
     )
@@ -204,7 +239,7 @@ def test_a_changed_request_voids_its_approval(factory: sessionmaker[Session], st
     pending = desk.load_call(factory, call_id, SETTINGS, NOW).pending_requests
     assert [p.request_id for p in pending] == [request_id]
 
-    detail = review.call_detail(factory, staff.supervisor.id, call_id)
+    detail = review.call_detail(factory, staff.supervisor.id, call_id, NOW)
     [request] = detail.requests
     assert request.status == "waiting"
     assert [a.valid for a in request.approvals] == [False]
@@ -223,11 +258,11 @@ def test_a_changed_request_voids_its_approval(factory: sessionmaker[Session], st
 def test_a_forged_request_cannot_be_decided(factory: sessionmaker[Session], staff: Staff) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
 
     _change_request(factory, request_id, rehash=False)
 
-    [request] = review.call_detail(factory, staff.supervisor.id, call_id).requests
+    [request] = review.call_detail(factory, staff.supervisor.id, call_id, NOW).requests
     assert request.tampered
     with pytest.raises(review.ReviewRefused, match="does not match its hash"):
         review.decide_expedited(
@@ -238,7 +273,7 @@ def test_a_forged_request_cannot_be_decided(factory: sessionmaker[Session], staf
 def test_a_decision_needs_a_reason(factory: sessionmaker[Session], staff: Staff) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
     with pytest.raises(review.ReviewRefused, match="reason"):
         review.decide_expedited(
             factory, staff.supervisor.id, request_id, Decision.APPROVED, "  ", seen, NOW
@@ -361,7 +396,7 @@ def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
     account = make_account(factory, "Contoso", "+14255550100", TODAY)
     call_id, _ = expedited_call(factory, staff.agent, account, NOW)
 
-    detail = review.call_detail(factory, staff.supervisor.id, call_id)
+    detail = review.call_detail(factory, staff.supervisor.id, call_id, NOW)
 
     lines = {c.item: c for c in detail.checks}
     assert lines[Item.PHONE].stated == "+14255550100"
@@ -395,7 +430,7 @@ def test_a_missed_user_id_is_not_shown_against_the_account_found_later(
         SETTINGS, NOW,
     )  # fmt: skip
 
-    detail = review.call_detail(factory, staff.supervisor.id, view.call_id)
+    detail = review.call_detail(factory, staff.supervisor.id, view.call_id, NOW)
 
     missed, matched = detail.checks
     assert (missed.result, missed.on_file) == (CheckResult.MISMATCH, "(no matching account)")
@@ -413,7 +448,7 @@ def test_the_timeline_holds_only_this_calls_events(
             append_event(session, actor="x", type="other.call", payload={"call_id": other})
         append_event(session, actor="x", type="note", payload={"text": f'"call_id":{call_id},'})
 
-    timeline = review.call_detail(factory, staff.supervisor.id, call_id).timeline
+    timeline = review.call_detail(factory, staff.supervisor.id, call_id, NOW).timeline
 
     assert {e.type for e in timeline}.isdisjoint({"other.call", "note"})
     assert all(json.loads(e.payload)["call_id"] == call_id for e in timeline)
@@ -433,13 +468,13 @@ def test_the_timeline_finds_decisions_taken_long_after_the_call(
             at = NOW + timedelta(hours=hour)
             append_event(session, actor="x", type="other", payload={"call_id": 0}, at=at)
     later = NOW + timedelta(days=20)
-    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id))
+    seen = _request_hash(review.call_detail(factory, staff.supervisor.id, call_id, NOW))
     review.decide_expedited(
         factory, staff.supervisor.id, request_id, Decision.APPROVED, "ok", seen, later
     )
     review.add_review_note(factory, staff.supervisor.id, call_id, "late", later)
 
-    timeline = review.call_detail(factory, staff.supervisor.id, call_id).timeline
+    timeline = review.call_detail(factory, staff.supervisor.id, call_id, NOW).timeline
 
     with factory() as session:
         payloads = session.scalars(select(AuditEvent.payload).order_by(AuditEvent.seq)).all()
@@ -558,6 +593,7 @@ def test_numbers_are_aggregated_in_sql(any_factory: sessionmaker[Session]) -> No
     numbers = review.numbers(any_factory, supervisor, NOW)
 
     assert numbers.first_day == first_day
+    assert numbers.last_day == TODAY
     per_day = [0] * 30
     for c in recent:
         per_day[(c.started_at.astimezone().date() - first_day).days] += 1

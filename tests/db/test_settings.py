@@ -81,7 +81,7 @@ def test_every_key_is_read_from_the_file(tmp_path: Path) -> None:
         ("max_mises = 3\n", "unknown setting"),
         ('max_misses = "three"\n', "must be int"),
         ("max_misses = true\n", "must be int"),
-        ("retention_days = 0\n", "at least 1"),
+        ("retention_days = 0\n", "between 1 and 36500"),
         ('default_region = "USA"\n', "two-letter"),
     ],
 )

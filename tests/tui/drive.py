@@ -57,11 +57,14 @@ def on_file(
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Let every database worker finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let every database worker finish and the screen catch up.
+
+    Three rounds: a message a worker posts may start another worker (a
+    decision reloads the detail; a queue action reloads the queue).
+    """
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 async def until(pilot: Pilot[int], condition: Callable[[], bool], seconds: float = 5) -> None:
@@ -73,12 +76,22 @@ async def until(pilot: Pilot[int], condition: Callable[[], bool], seconds: float
     await settle(pilot)
 
 
-async def sign_in(pilot: Pilot[int], username: str, passphrase: str) -> None:
-    """Paste the credentials, Enter after each, as on the sign-in screen."""
-    for value in (username, passphrase):
-        pilot.app.post_message(events.Paste(value))
-        await pilot.pause()
-        await pilot.press("enter")
+async def sign_in(
+    pilot: Pilot[int], username: str, passphrase: str, *, typed: bool = False
+) -> None:
+    """Give the credentials, Enter after each, as on the sign-in screen.
+
+    With ``typed`` every character is a key press, as an agent types;
+    otherwise each value arrives as one paste (faster in the pilot).
+    """
+    if typed:
+        await pilot.click("#username")
+        await pilot.press(*username, "enter", *passphrase, "enter")
+    else:
+        for value in (username, passphrase):
+            pilot.app.post_message(events.Paste(value))
+            await pilot.pause()
+            await pilot.press("enter")
     await settle(pilot)
 
 

@@ -12,6 +12,7 @@ from tui.screens.desk import next_item
 from tui.screens.end_call_modal import likely_outcomes
 from verification.items import ITEM_ORDER, ITEM_SPECS
 from verification.kinds import CallState, Item, Outcome
+from verification.session import ItemStatus
 
 AT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -24,7 +25,7 @@ def items(**status: str) -> tuple[ItemState, ...]:
             ITEM_SPECS[item].label,
             ITEM_SPECS[item].question,
             ITEM_SPECS[item].fields,
-            status.get(item.value, "not_asked"),  # type: ignore[arg-type]
+            ItemStatus(status.get(item.value, "not_asked")),
             None,
         )
         for item in ITEM_ORDER

@@ -50,7 +50,7 @@ def call_until(factory: sessionmaker[Session], clock: Clock, then: Step | None =
         if then is not None:
             clock.advance(minutes=2, seconds=5)
             await then(pilot)
-        for field in pilot.app.query(Input):
+        for field in pilot.app.screen.query(Input):
             field.cursor_blink = False
         await settle(pilot)
 

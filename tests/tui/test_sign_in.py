@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.agents import add_agent
 from db.models import Agent
 from tests.tui.conftest import screen_text
-from tests.tui.drive import until
+from tests.tui.drive import settle, sign_in, until
 from tui.screens.desk import DeskScreen
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
@@ -16,19 +16,11 @@ from verification.kinds import Role
 PASSPHRASE = "correct horse battery"
 
 
-async def sign_in(pilot, username: str, passphrase: str) -> None:
-    """Type the credentials the way an agent does and press Enter."""
-    await pilot.click("#username")
-    await pilot.press(*username, "enter", *passphrase, "enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_sign_in_opens_the_desk(factory: sessionmaker[Session], make_app) -> None:
     add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "ana", PASSPHRASE)
+        await sign_in(pilot, "ana", PASSPHRASE, typed=True)
         assert isinstance(app.screen, DeskScreen)
         text = screen_text(app)
         assert "Ana Agent" in text
@@ -43,8 +35,7 @@ async def fail_once(pilot) -> None:
     """Retype a wrong passphrase in the (re-enabled) form and press Enter."""
     pilot.app.screen.query_one("#passphrase").focus()
     await pilot.press(*"wrong passphrase", "enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_failed_sign_ins_are_slowed_then_locked(
@@ -54,7 +45,7 @@ async def test_failed_sign_ins_are_slowed_then_locked(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         passphrase = app.screen.query_one("#passphrase")
-        await sign_in(pilot, "ana", "wrong passphrase")
+        await sign_in(pilot, "ana", "wrong passphrase", typed=True)
         assert isinstance(app.screen, SignInScreen)
         assert "Wrong username or passphrase" in screen_text(app)
         assert not passphrase.disabled  # the first failures cost nothing
@@ -65,10 +56,12 @@ async def test_failed_sign_ins_are_slowed_then_locked(
         await until(pilot, lambda: not passphrase.disabled)
         assert not passphrase.disabled
         await fail_once(pilot)
-        for field in app.screen.query("Input"):
-            field.disabled = False  # skip this 2 s wait: the one above is checked
+        # Wait out this delay too: re-enabling the form by hand raced its own timer.
+        await until(pilot, lambda: not passphrase.disabled)
         await fail_once(pilot)
-        assert "locked" in screen_text(app)
+        # Locked now, but the answer is the wrong-passphrase one: it must not confirm the name.
+        assert "Wrong username or passphrase" in screen_text(app)
+        assert "locked" not in screen_text(app)
         assert passphrase.disabled
     with factory() as session:
         agent = session.scalars(select(Agent).where(Agent.username == "ana")).one()
@@ -76,11 +69,37 @@ async def test_failed_sign_ins_are_slowed_then_locked(
         assert agent.failed_signins == 5
 
 
+async def test_the_wait_holds_even_if_the_form_is_forced_open(
+    factory: sessionmaker[Session], make_app, clock
+) -> None:
+    add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "ana", "wrong passphrase")
+        await fail_once(pilot)
+        await fail_once(pilot)
+        assert "Try again in" in screen_text(app) and "1 s." in screen_text(app)
+        for field in app.screen.query("Input"):
+            field.disabled = False  # what a patched or scripted desk could do
+        app.screen.query_one("#passphrase").focus()
+        await pilot.press(*PASSPHRASE, "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SignInScreen)  # the database said no
+        assert "Wrong username or passphrase" in screen_text(app)
+        clock.advance(seconds=30)
+        await until(pilot, lambda: not app.screen.query_one("#passphrase").disabled)
+        app.screen.query_one("#passphrase").focus()
+        await pilot.press(*PASSPHRASE, "enter")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: isinstance(app.screen, DeskScreen))
+
+
 async def test_sign_out_between_calls(factory: sessionmaker[Session], make_app) -> None:
     add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "ana", PASSPHRASE)
+        await sign_in(pilot, "ana", PASSPHRASE, typed=True)
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, SignInScreen)
         assert app.screen.query_one("#username").value == ""

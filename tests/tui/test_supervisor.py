@@ -26,6 +26,7 @@ from tests.helpers.review_data import (
     many_calls,
 )
 from tests.tui.conftest import START, screen_text
+from tests.tui.drive import settle, sign_in, until
 from tui.screens.decision_modal import DecisionModal
 from tui.screens.desk import DeskScreen
 from tui.screens.supervisor_queue import SupervisorQueueScreen
@@ -39,21 +40,6 @@ TODAY = START.astimezone().date()
 @pytest.fixture
 def staff(factory: sessionmaker[Session]) -> Staff:
     return make_staff(factory)
-
-
-async def sign_in(pilot, username: str) -> None:
-    """Sign in as ``username`` and wait for the desk."""
-    await pilot.click("#username")
-    await pilot.press(*username, "enter", *PASSPHRASE, "enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, DeskScreen)
-
-
-async def settle(pilot) -> None:
-    """Let workers finish and their messages be handled."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_queue(pilot) -> SupervisorQueueScreen:
@@ -94,7 +80,8 @@ async def test_an_agent_cannot_open_the_supervisor_desk(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "ana")
+        await sign_in(pilot, "ana", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         assert "Supervisor" not in screen_text(app)
         assert app.check_action("supervisor_desk", ()) is False
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -113,7 +100,8 @@ async def test_a_supervisor_gets_the_key_and_the_palette_command(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         assert "Supervisor" in screen_text(app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Supervisor desk" in titles
@@ -133,7 +121,8 @@ async def test_a_supervisor_approves_another_agents_expedited_request(
     expedited_call(factory, staff.agent, account, START - timedelta(days=1))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         assert "Expedited" in screen_text(app)
         await open_row(pilot, queue, "expedited")
@@ -152,6 +141,32 @@ async def test_a_supervisor_approves_another_agents_expedited_request(
     assert "expedited.approved" in _event_types(factory)
 
 
+async def test_the_approval_shows_the_policys_deletion_date_when_sooner_than_3_days(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    # Canceled 89 days ago: the data goes tomorrow, and approving keeps that date.
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=89)
+    expedited_call(factory, staff.agent, account, START)
+    tomorrow = TODAY + timedelta(days=1)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        queue = await open_queue(pilot)
+        await open_row(pilot, queue, "expedited")
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionModal)
+        text = screen_text(app)
+        assert f"Data deleted by {tomorrow:%Y-%m-%d}, irreversibly." in text
+        assert f"{TODAY + timedelta(days=3):%Y-%m-%d}" not in text
+        await pilot.press(*"ok", "enter")
+        await settle(pilot)
+    with factory() as session:
+        subscription = session.get(Subscription, account.subscription_id)
+        assert subscription is not None
+        assert subscription.data_deletion_on == tomorrow
+
+
 async def test_a_supervisor_rejects_an_expedited_request(
     factory: sessionmaker[Session], staff: Staff, make_app
 ) -> None:
@@ -161,7 +176,8 @@ async def test_a_supervisor_rejects_an_expedited_request(
         kept = session.get(Subscription, account.subscription_id).data_deletion_on
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         await open_row(pilot, queue, "expedited")
 
@@ -182,9 +198,10 @@ async def test_approving_ones_own_call_is_refused(
     call_id, _ = expedited_call(factory, staff.supervisor, account, START)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         await open_queue(pilot)
-        app.push_screen(SupervisorRequestScreen(app.signed_in_agent(), call_id))
+        app.push_screen(SupervisorRequestScreen(app.signed_in, call_id))
         await settle(pilot)
         screen = app.screen
         assert screen.check_action("decide", ("approved",)) is None  # shown dimmed
@@ -206,7 +223,8 @@ async def test_a_changed_request_cannot_be_approved_again(
     call_id, request_id = expedited_call(factory, staff.agent, account, START)
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         await open_row(pilot, queue, "expedited")
         await decide(pilot, "a", "ok")
@@ -245,7 +263,8 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
     failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         assert "Tenant lock" in screen_text(app)
         await open_row(pilot, queue, "tenant_locked")
@@ -270,7 +289,8 @@ async def test_notes_and_review_from_the_request_screen(
     failed_call(factory, staff.agent, account, START)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         await open_row(pilot, queue, "failed_verification")
         await decide(pilot, "o", "called from an unknown number")
@@ -291,7 +311,8 @@ async def test_resetting_a_locked_agent_from_the_queue(
         authenticate(factory, "bo", "wrong passphrase", START, SETTINGS.signin_lock_after)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         queue = await open_queue(pilot)
         assert "Agent lock" in screen_text(app)
         await open_row(pilot, queue, "agent_locked")
@@ -311,7 +332,8 @@ async def test_the_list_filters_as_you_type_and_pages(
     _, made, tenants = many_calls(factory, 120, START)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         await open_queue(pilot)
         await pilot.press("a")
         await settle(pilot)
@@ -324,11 +346,11 @@ async def test_the_list_filters_as_you_type_and_pages(
         assert "Page 2" in screen_text(app)
 
         screen.query_one("#f-org").focus()
-        await pilot.press(*"fab")
-        await pilot.pause(0.5)
-        await settle(pilot)
-
         fabrikam = [c for c in made if c.tenant_id and tenants[c.tenant_id][0] == "Fabrikam"]
+        await pilot.press(*"fab")
+        # The list reloads once typing pauses (a debounce): wait for that page.
+        await until(pilot, lambda: table.row_count == min(50, len(fabrikam)))
+
         assert table.row_count == min(50, len(fabrikam))
         assert "Page 1" in screen_text(app)
         text = screen_text(app)
@@ -359,7 +381,8 @@ async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
     many_calls(factory, 40, START)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sue")
+        await sign_in(pilot, "sue", PASSPHRASE)
+        assert isinstance(app.screen, DeskScreen)
         await open_queue(pilot)
         await pilot.press("a")
         await settle(pilot)

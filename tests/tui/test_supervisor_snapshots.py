@@ -24,6 +24,7 @@ from tests.helpers.review_data import (
     many_calls,
 )
 from tests.tui.conftest import START
+from tests.tui.drive import settle
 from tui.screens.supervisor_numbers import SupervisorNumbersScreen
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
@@ -44,9 +45,7 @@ def _show(screen_for: Callable[[], Screen[None]]) -> Callable[[Pilot[int]], Awai
 
     async def run_before(pilot: Pilot[int]) -> None:
         pilot.app.push_screen(screen_for())
-        for _ in range(3):
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+        await settle(pilot)
 
     return run_before
 

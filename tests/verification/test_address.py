@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from verification.address import (
@@ -147,3 +149,100 @@ def test_a_region_the_record_lacks_is_ignored_but_one_on_file_is_required() -> N
     assert not match_address(
         Address("1 Main St", "", "Toronto", "", "M5V 2T6", "CA"), with_region, "US"
     )
+
+
+# --- folds that spared legitimate callers a miss (issue 14) ---------------------------
+
+
+MANCHESTER = Address("45 King Street", "", "Manchester", "", "M2 4LQ", "GB")
+MUNICH = Address("Leopoldstraße 20", "", "München", "", "80802", "DE")
+PARIS = Address("12 avenue de la Paix", "", "Paris", "", "75002", "FR")
+MADRID = Address("Calle de Alcalá 42", "", "Madrid", "", "28014", "ES")
+SYDNEY = Address("1 Harbour Street", "Level 12", "Sydney", "NSW", "2000", "AU")
+AUSTIN = Address("9 West Elm Avenue", "Unit 12", "Austin", "TX", "78701", "US")
+
+
+@pytest.mark.parametrize(
+    ("stated", "on_file"),
+    [
+        (Address("45 King St", "", "Manchester", "", "M2 4LQ", "GB"), MANCHESTER),
+        (Address("45 King St.", "", "manchester", "", "m24lq", "UK"), MANCHESTER),
+        (
+            Address("8 Vineyard Rd", "", "Melbourne", "VIC", "3000", "AU"),
+            Address("8 Vineyard Road", "", "Melbourne", "VIC", "3000", "AU"),
+        ),
+        (Address("1 Harbour St", "Lvl 12", "Sydney", "NSW", "2000", "AU"), SYDNEY),
+        (Address("Leopoldstr. 20", "", "Muenchen", "", "80802", "DE"), MUNICH),
+        (Address("Leopoldstrasse 20", "", "Munchen", "", "80802", "DE"), MUNICH),
+        (Address("Leopold-Straße 20", "", "München", "", "80802", "DE"), MUNICH),
+        (Address("Leopold Str 20", "", "München", "", "80802", "Germany"), MUNICH),
+        (Address("12 av. de la Paix", "", "Paris", "", "75002", "FR"), PARIS),
+        (Address("12 ave de la paix", "", "PARIS", "", "75 002", "France"), PARIS),
+        (Address("C/ de Alcalá 42", "", "Madrid", "", "28014", "ES"), MADRID),
+        (Address("Calle de Alcala 42", "", "Madrid", "", "28014", "ES"), MADRID),
+    ],
+)
+def test_street_types_fold_outside_the_us(stated: Address, on_file: Address) -> None:
+    assert match_address(stated, on_file, "US")
+
+
+@pytest.mark.parametrize(
+    ("stated", "on_file"),
+    [
+        (Address("45 King Road", "", "Manchester", "", "M2 4LQ", "GB"), MANCHESTER),
+        (Address("46 King St", "", "Manchester", "", "M2 4LQ", "GB"), MANCHESTER),
+        (Address("Leopoldplatz 20", "", "München", "", "80802", "DE"), MUNICH),
+        (Address("12 rue de la Paix", "", "Paris", "", "75002", "FR"), PARIS),
+    ],
+)
+def test_street_type_folding_keeps_different_streets_apart(
+    stated: Address, on_file: Address
+) -> None:
+    assert not match_address(stated, on_file, "US")
+
+
+@pytest.mark.parametrize("unit", ["#12", "# 12", "Unit 12", "Apt 12", "Apartment 12", "Suite 12"])
+def test_a_us_unit_number_identifies_the_unit_whatever_its_designator(unit: str) -> None:
+    stated = Address("9 W Elm Ave", unit, "Austin", "TX", "78701", "US")
+    assert match_address(stated, AUSTIN, "US")
+    assert match_address(
+        AUSTIN, Address("9 West Elm Avenue", unit, "Austin", "TX", "78701", "US"), "US"
+    )
+
+
+@pytest.mark.parametrize("unit", ["#13", "Unit 13", "Fl 12", "Bldg 12", "12"])
+def test_a_different_unit_or_a_floor_is_not_that_unit(unit: str) -> None:
+    stated = Address("9 W Elm Ave", unit, "Austin", "TX", "78701", "US")
+    assert not match_address(stated, AUSTIN, "US")
+
+
+def test_a_unit_read_number_first_matches() -> None:
+    stated = Address("123 North Main Street", "400 Suite", "Springfield", "IL", "62704", "US")
+    on_file = Address("123 North Main Street", "Suite 400", "Springfield", "Illinois", "62704")
+    assert match_address(stated, on_file, "US")
+    assert not match_address(
+        Address("400 North Main Street", "123 Suite", "Springfield", "IL", "62704", "US"),
+        on_file,
+        "US",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line1", "line2"),
+    [
+        ("123 North Main Street", "Ste. #400"),  # "#" after a designator repeats it
+        ("Suite 400 123 North Main Street", ""),  # the unit said first, one line
+        ("#400 123 N Main St", ""),
+        ("123 N Main St 400 Suite", ""),
+    ],
+)
+def test_unit_spellings_against_a_one_line_record(line1: str, line2: str) -> None:
+    on_file = Address("123 North Main Street Suite 400", "", "Springfield", "Illinois", "62704")
+    assert match_address(Address(line1, line2, "Springfield", "IL", "62704"), on_file, "US")
+
+
+def test_a_lettered_unit_read_backwards_is_that_unit() -> None:
+    on_file = Address("2 Lake Shore Drive", "Apt B", "Chicago", "IL", "60601", "US")
+    stated = Address("2 Lake Shore Dr", "B Apt", "Chicago", "Illinois", "60601")
+    assert match_address(stated, on_file, "US")
+    assert not match_address(replace(stated, line2="C Apt"), on_file, "US")

@@ -23,6 +23,11 @@ from verification.organization import match_organization, normalize_organization
         ("Fabrikam ＆ Sons", "Fabrikam and Sons"),
         ("Smith & Co.", "Smith"),
         ("Société Générale S.A.", "societe generale"),
+        ("Mueller & Soehne GmbH", "Müller & Söhne GmbH"),
+        ("Muller and Sohne", "Müller & Söhne GmbH"),
+        ("Strassenbau AG", "Straßenbau AG"),
+        ("O Brien Plumbing Ltd", "O’Brien Plumbing"),
+        ("Zoe s Bakery", "Zoë’s Bakery"),
     ],
 )
 def test_equivalent_names_match(stated: str, on_file: str) -> None:
@@ -35,6 +40,7 @@ def test_equivalent_names_match(stated: str, on_file: str) -> None:
         ("Contoso Pharma", "Contoso"),
         ("Contoso", "Fabrikam"),
         ("Ltd Contoso", "Contoso"),  # a legal form only counts at the end
+        ("Mueller GmbH", "Muller GmbH"),  # neither side has an umlaut
     ],
 )
 def test_different_names_do_not_match(stated: str, on_file: str) -> None:

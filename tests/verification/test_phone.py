@@ -7,7 +7,14 @@ import pytest
 from phonenumbers import PhoneNumberFormat
 
 from verification.errors import InputError
-from verification.phone import last_four, mask_phone, match_phone, normalize_phone, region_of
+from verification.phone import (
+    check_phone,
+    last_four,
+    mask_phone,
+    match_phone,
+    normalize_phone,
+    region_of,
+)
 
 REGIONS = ["US", "GB", "DE", "FR", "IN", "JP", "BR", "AU"]
 
@@ -18,10 +25,22 @@ def test_product_examples() -> None:
 
 
 def test_national_format_is_read_in_the_region_on_file() -> None:
-    # Read as a US number, the UK national format is not a phone number at all.
-    with pytest.raises(InputError):
-        match_phone("020 7946 0000", "+14255550100")
+    # Read as a US number the UK national format is no number, but it is one
+    # in the UK: a miss, never an input error that would tell the country.
+    assert not match_phone("020 7946 0000", "+14255550100")
     assert not match_phone("020 7946 0001", "+442079460000")
+
+
+@pytest.mark.parametrize("text", ["12", "0000", "hello", "+999 12345"])
+def test_a_valid_number_of_no_region_is_an_input_error(text: str) -> None:
+    for on_file in ("+14255550100", "+49305550103", "+80012345678"):
+        with pytest.raises(InputError, match="not a phone number"):
+            match_phone(text, on_file)
+
+
+def test_a_number_of_another_region_is_recorded_as_its_digits() -> None:
+    assert check_phone("020 7946 0000", "+14255550100", None) == ("02079460000", False)
+    assert check_phone("(425) 555-0100", "+14255550100", None) == ("+14255550100", True)
 
 
 def test_extension_is_ignored() -> None:

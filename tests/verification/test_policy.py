@@ -89,10 +89,51 @@ def test_trial_offers_nothing_and_shows_the_dates() -> None:
     assert decision.outcome is Outcome.INFORMED
     assert "can't be cancelled" in decision.message
     assert "26 December 2026" in decision.message
+    # The seed: a trial "automatically expires at the end of the trial period
+    # and all data is permanently deleted" -- then, not 90 days later.
     assert dict(decision.dates) == {
         "trial ends": date(2026, 12, 26),
-        "data deleted": date(2027, 3, 26),
+        "data deleted": date(2026, 12, 26),
     }
+    assert "permanently deleted when the trial ends on 26 December 2026" in decision.message
+    assert "2027" not in decision.message
+
+
+def test_trial_data_deleted_earlier_on_record_is_shown_as_such() -> None:
+    trial = replace(
+        ACTIVE_DIRECT,
+        kind=SubscriptionKind.TRIAL,
+        term_end=date(2026, 12, 26),
+        data_deletion_on=date(2026, 12, 1),
+    )
+    assert dict(decide(trial, DOMAINS, TODAY).dates)["data deleted"] == date(2026, 12, 1)
+
+
+def test_trial_data_never_outlives_the_trial_whatever_the_record_says() -> None:
+    trial = replace(
+        ACTIVE_DIRECT,
+        kind=SubscriptionKind.TRIAL,
+        term_end=date(2026, 12, 26),
+        data_deletion_on=date(2027, 3, 26),
+    )
+    assert dict(decide(trial, DOMAINS, TODAY).dates)["data deleted"] == date(2026, 12, 26)
+
+
+@pytest.mark.parametrize("status", [SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED])
+def test_an_ended_trial_says_its_data_was_deleted_when_it_ended(
+    status: SubscriptionStatus,
+) -> None:
+    trial = replace(
+        ACTIVE_DIRECT,
+        kind=SubscriptionKind.TRIAL,
+        status=status,
+        term_start=date(2026, 10, 1),
+        term_end=date(2026, 10, 31),
+    )
+    decision = decide(trial, DOMAINS, TODAY)
+    assert decision.outcome is Outcome.INFORMED
+    assert dict(decision.dates)["data deleted"] == date(2026, 10, 31)
+    assert "data was deleted on 31 October 2026" in decision.message
 
 
 # --- Open and FPP -----------------------------------------------------------------

@@ -14,7 +14,6 @@ from verification.session import (
     Limits,
     VerificationSession,
     miss_lock_time,
-    tenant_is_locked,
     tenant_lock_time,
 )
 
@@ -171,40 +170,47 @@ def hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
 
 
+def locked(
+    calls: list[datetime], cleared_at: datetime | None, now: datetime, limits: Limits
+) -> bool:
+    """Whether the tenant is locked at ``now``: it has a lock time."""
+    return tenant_lock_time(calls, cleared_at, now, limits) is not None
+
+
 def test_two_locked_calls_within_a_day_lock_the_tenant() -> None:
-    assert tenant_is_locked([hours(0), hours(23)], None, hours(30), LIMITS)
+    assert locked([hours(0), hours(23)], None, hours(30), LIMITS)
     assert tenant_lock_time([hours(0), hours(23)], None, hours(30), LIMITS) == hours(23)
 
 
 def test_window_is_inclusive_at_exactly_24_hours() -> None:
-    assert tenant_is_locked([hours(0), hours(24)], None, hours(25), LIMITS)
-    assert not tenant_is_locked([hours(0), hours(24.01)], None, hours(25), LIMITS)
+    assert locked([hours(0), hours(24)], None, hours(25), LIMITS)
+    assert not locked([hours(0), hours(24.01)], None, hours(25), LIMITS)
 
 
 def test_one_locked_call_does_not_lock() -> None:
-    assert not tenant_is_locked([hours(0)], None, hours(1), LIMITS)
+    assert not locked([hours(0)], None, hours(1), LIMITS)
 
 
 def test_lock_lasts_until_cleared() -> None:
     calls = [hours(0), hours(1)]
-    assert tenant_is_locked(calls, None, hours(24 * 30), LIMITS)
-    assert not tenant_is_locked(calls, hours(2), hours(3), LIMITS)
+    assert locked(calls, None, hours(24 * 30), LIMITS)
+    assert not locked(calls, hours(2), hours(3), LIMITS)
 
 
 def test_calls_at_or_before_clearance_are_ignored() -> None:
-    assert not tenant_is_locked([hours(0), hours(1)], hours(1), hours(2), LIMITS)
-    assert tenant_is_locked([hours(0), hours(1), hours(2)], hours(0), hours(3), LIMITS)
+    assert not locked([hours(0), hours(1)], hours(1), hours(2), LIMITS)
+    assert locked([hours(0), hours(1), hours(2)], hours(0), hours(3), LIMITS)
 
 
 def test_future_calls_do_not_count() -> None:
-    assert not tenant_is_locked([hours(0), hours(5)], None, hours(4), LIMITS)
+    assert not locked([hours(0), hours(5)], None, hours(4), LIMITS)
 
 
 @pytest.mark.parametrize("calls", [1, 3])
 def test_threshold_is_configurable(calls: int) -> None:
     limits = Limits(tenant_lock_calls=calls)
-    assert tenant_is_locked([hours(i) for i in range(calls)], None, hours(5), limits)
-    assert not tenant_is_locked([hours(i) for i in range(calls - 1)], None, hours(5), limits)
+    assert locked([hours(i) for i in range(calls)], None, hours(5), limits)
+    assert not locked([hours(i) for i in range(calls - 1)], None, hours(5), limits)
 
 
 # --- misses across calls --------------------------------------------------------

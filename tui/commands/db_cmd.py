@@ -1,4 +1,4 @@
-"""``callgate db upgrade|current|check``: the operator's migration commands."""
+"""``callgate db upgrade|current|check|grant-desk``: the operator's schema commands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db upgrade``, ``db current`` and ``db check`` to the command line."""
+    """Add ``db upgrade``, ``db current``, ``db check`` and ``db grant-desk``."""
     parser = subparsers.add_parser("db", help="migrate and inspect the database schema")
     actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = actions.add_parser(
@@ -31,6 +31,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "check",
         help="compare the models with the database; exit 1 listing any difference",
     ).set_defaults(handler=run_check)
+    grant = actions.add_parser(
+        "grant-desk",
+        help="PostgreSQL: set up the least-privilege role desks connect as",
+        description="Run as the owner of the tables (who runs `db upgrade`). Creates ROLE "
+        "(LOGIN, no password: set one with ALTER ROLE, or use your server's auth) if absent "
+        "and leaves it exactly the desk's rights: read and append on the audit table, read, "
+        "insert and update on the others, nothing it could use to edit or disable the "
+        "audit trail. Run it again after every `db upgrade`.",
+    )
+    grant.add_argument("role", metavar="ROLE")
+    grant.set_defaults(handler=run_grant_desk)
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -88,6 +99,31 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"  {problem}")
     return 1
+
+
+def run_grant_desk(args: argparse.Namespace, settings: Settings) -> int:
+    """Give ROLE the desk's rights and print each statement run."""
+    from db import migrate
+    from db.desk_role import DeskRoleError, check_request, grant_desk
+    from tui.commands.common import CommandError, engine_for
+
+    engine = engine_for(settings)
+    try:
+        try:
+            check_request(engine, args.role)
+        except DeskRoleError as exc:
+            raise CommandError(str(exc), exit_code=2) from exc
+        if migrate.schema_state(engine) is not migrate.SchemaState.CURRENT:
+            raise CommandError(f"the schema is not the newest: run `{migrate.UPGRADE_HINT}` first")
+        statements = grant_desk(engine, args.role)
+    except DeskRoleError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    for statement in statements:
+        print(statement)
+    print(f"desk role {args.role} ready: point the desks at it with --db or CALLGATE_DATABASE_URL")
+    return 0
 
 
 def _revision_and_state(settings: Settings) -> tuple[str | None, SchemaState]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 from datetime import date, datetime, time, timedelta
@@ -16,11 +17,26 @@ if TYPE_CHECKING:
     from db.settings import Settings
 
 
+# Days whose local midnight, and the day after, every date computation holds.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _check_in_range(option: str, day: date | None) -> None:
+    from tui.commands.common import CommandError
+
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise CommandError(
+            f"{option} {day.isoformat()} is out of range: give a day from "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+            exit_code=2,
+        )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +76,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.unmasked and not args.as_user:
         raise CommandError("--unmasked needs --as SUPERVISOR", exit_code=2)
+    _check_in_range("--since", args.since)
+    _check_in_range("--until", args.until)
     if args.since and args.until and args.since > args.until:
         raise CommandError("--since is after --until", exit_code=2)
     engine = engine_for(settings)
@@ -74,12 +92,15 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
             supervisor_id, actor = _supervisor(factory, args, settings)
         filters = period(args.since, args.until)
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                report = _export(factory, out, args.format, filters, actor, supervisor_id)
+            report = _export_to_file(
+                factory, args.output, args.format, filters, actor, supervisor_id
+            )
             notices: TextIO = sys.stdout
         else:
             report = _export(factory, sys.stdout, args.format, filters, actor, supervisor_id)
             notices = sys.stderr
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the command line stops quietly
     except OSError as exc:
         raise CommandError(f"cannot write {args.output}: {exc.strerror}") from exc
     finally:
@@ -102,6 +123,29 @@ def period(since: date | None, until: date | None) -> RequestFilter:
         started_from=start_of(since) if since else None,
         started_before=start_of(until + timedelta(days=1)) if until else None,
     )
+
+
+def _export_to_file(
+    factory: sessionmaker[Session],
+    path: str,
+    fmt: str,
+    filters: RequestFilter,
+    actor: str,
+    supervisor_id: int | None,
+) -> ExportReport:
+    """Export into ``path``; a file this export created is removed again if it fails."""
+    import os
+
+    existed = os.path.exists(path)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            return _export(factory, out, fmt, filters, actor, supervisor_id)
+    except BaseException:
+        if not existed:
+            # E.g. the export could not be recorded: leave no (empty) file behind.
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise
 
 
 def _export(

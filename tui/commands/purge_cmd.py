@@ -42,11 +42,13 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Purge (or count, on a dry run) and report how many calls were touched."""
     from db.engine import make_sessionmaker
     from db.migrate import SchemaError, prepare_for_desk
-    from db.purge import purge
+    from db.purge import MAX_DAYS, purge
     from db.types import utcnow
     from tui.commands.common import CommandError, engine_for, operator_actor
 
     days = args.older_than or settings.retention_days
+    if days > MAX_DAYS:
+        raise CommandError(f"--older-than must be at most {MAX_DAYS} days, got {days}", exit_code=2)
     engine = engine_for(settings)
     try:
         try:

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Static
 
+from tui.widgets.plain import plain
+
 
 class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
     """Tick every point (space), then continue; gives the confirmed points.
@@ -36,16 +38,16 @@ class ChecklistModal(ModalScreen[tuple[str, ...] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="checklist"):
-            yield Static(self._title, classes="title")
+            yield Static(plain(self._title), classes="title")
             for warning in self._warnings:
-                yield Static(f"⚠ {warning}", classes="warning")
+                yield Static(plain(f"⚠ {warning}"), classes="warning")
             yield Label("Ask the caller, then tick (space):")
             with VerticalScroll(id="points"):
                 for point in self._points:
                     # The point beside the box, not as its label: labels do not wrap.
                     with Horizontal(classes="point"):
                         yield Checkbox(compact=True)
-                        yield Static(point, classes="point-text")
+                        yield Static(plain(point), classes="point-text")
             yield Button("Continue", id="proceed", disabled=bool(self._points))
         yield Footer()
 

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from tui.widgets.plain import plain
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Shows what will happen; y confirms, n or Esc goes back."""
@@ -27,8 +29,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(self._title, classes="title")
+            yield Static(plain(self._title), classes="title")
             for line in self._consequences:
-                yield Static(line, classes="consequence")
+                yield Static(plain(line), classes="consequence")
             yield Static("y: confirm · n: back", classes="hint")
         yield Footer()

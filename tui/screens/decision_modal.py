@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
+from tui.widgets.plain import PlainInput, plain
+
 
 class DecisionModal(ModalScreen[str | None]):
     """Returns the typed reason (or note), or None when Esc goes back.
@@ -30,11 +32,11 @@ class DecisionModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="decision"):
-            yield Label(self._title, classes="title")
+            yield Label(plain(self._title), classes="title")
             for line in self._lines:
-                yield Static(f"• {line}", classes="line")
+                yield Static(plain(f"• {line}"), classes="line")
             yield Label(self._prompt)
-            yield Input(id="reason", compact=True)
+            yield PlainInput(id="reason", compact=True)
             yield Static("Enter: confirm · Esc: back", id="decision-hint", classes="hint")
         yield Footer()
 

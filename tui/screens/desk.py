@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.confirm_modal import ConfirmModal
+from tui.screens.desk_workers import DeskWorkers
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
@@ -28,15 +28,14 @@ from tui.widgets.call_bar import CallBar
 from tui.widgets.gate_panel import GatePanel
 from tui.widgets.item_form import ItemForm
 from tui.widgets.item_list import ItemList
+from tui.widgets.plain import notify
 from tui.widgets.subscriptions import SubscriptionPanel, consequences, find_option
 from verification.kinds import Item, Outcome
+from verification.session import ItemStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
     from db.agents import AgentInfo
     from db.desk import CallView, ItemState, SubscriptionView
-    from tui.app import CallgateApp
     from verification.policy import Option
 
 IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."
@@ -71,16 +70,20 @@ def next_item(
     status = {state.item: state.status for state in items}
     if not tenant_found and Item.USER_ID in status:
         return Item.USER_ID
-    if checked is None and current is not None and status.get(current, "matched") != "matched":
+    if (
+        checked is None
+        and current is not None
+        and status.get(current, ItemStatus.MATCHED) is not ItemStatus.MATCHED
+    ):
         return current
     start = order.index(checked) + 1 if checked in status else 0
     rotated = order[start:] + order[:start]
-    unasked = (item for item in rotated if status[item] == "not_asked")
-    missed = (item for item in rotated if status[item] == "missed")
+    unasked = (item for item in rotated if status[item] is ItemStatus.NOT_ASKED)
+    missed = (item for item in rotated if status[item] is ItemStatus.MISSED)
     return next(unasked, None) or next(missed, None)
 
 
-class DeskScreen(Screen[None]):
+class DeskScreen(DeskWorkers):
     """Item list and gate on the left; the question, or the subscriptions, on the right."""
 
     CSS_PATH = "desk.tcss"
@@ -104,8 +107,7 @@ class DeskScreen(Screen[None]):
     ]
 
     def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
-        super().__init__()
-        self.agent = agent
+        super().__init__(agent)
         self.view = recovered
         # Actions taken before a restart are not in the view: see likely_outcomes.
         self._recovered_call = recovered.call_id if recovered is not None else None
@@ -113,11 +115,6 @@ class DeskScreen(Screen[None]):
         self._current: Item | None = None
         self._actions_taken: list[str] = []
         self._expiry_seen: datetime | None = None
-
-    @property
-    def desk(self) -> CallgateApp:
-        """The app, typed."""
-        return cast("CallgateApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield CallBar(self.agent.display_name, self.agent.role.value)
@@ -169,7 +166,7 @@ class DeskScreen(Screen[None]):
         view, current = self.view, self._current
         if view is None or current is None or not view.tenant_found:
             return
-        pending = [s.item for s in view.items if s.status != "matched"]
+        pending = [s.item for s in view.items if s.status is not ItemStatus.MATCHED]
         if current in pending and len(pending) > 1:
             self._current = pending[(pending.index(current) + step) % len(pending)]
             form = self.query_one(ItemForm)
@@ -265,95 +262,6 @@ class DeskScreen(Screen[None]):
         self.query_one(SubscriptionPanel).show_detail()
         self.refresh_bindings()
 
-    # --- workers (threads: never touch widgets here) ------------------------
-
-    @work(thread=True, group="db", exclusive=False)
-    def _start(self) -> None:
-        desk, agent = self.desk, self.agent
-
-        def start(factory: sessionmaker[Session]) -> None:
-            from db.desk import start_call
-
-            view = start_call(factory, agent.id, agent.username, desk.settings, desk.clock())
-            self.post_message(messages.CallUpdated(view))
-
-        desk.db_call(self, "starting the call", start)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _submit(self, call_id: int, item: Item, stated: dict[str, str]) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def submit(factory: sessionmaker[Session]) -> None:
-            from db.desk import submit_item
-            from verification.errors import InputError
-
-            try:
-                view = submit_item(
-                    factory, call_id, actor, item, stated, desk.settings, desk.clock()
-                )
-            except InputError as exc:
-                self.post_message(messages.ItemRejected(item, str(exc)))
-            else:
-                self.post_message(messages.CallUpdated(view, checked=item))
-
-        desk.db_call(self, "checking the item", submit)
-
-    @work(thread=True, group="db", exclusive=True)
-    def _reload(self, call_id: int) -> None:
-        desk = self.desk
-
-        def reload(factory: sessionmaker[Session]) -> None:
-            from db.desk import load_call
-
-            self.post_message(
-                messages.CallUpdated(load_call(factory, call_id, desk.settings, desk.clock()))
-            )
-
-        desk.db_call(self, "reloading the call", reload)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _take(self, call_id: int, sub_id: int, option: Option, confirmed: tuple[str, ...]) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def take(factory: sessionmaker[Session]) -> None:
-            from db.desk import ActionRefused, take_action
-
-            try:
-                view = take_action(
-                    factory,
-                    call_id,
-                    actor,
-                    sub_id,
-                    option.action,
-                    confirmed,
-                    desk.settings,
-                    desk.clock(),
-                )
-            except ActionRefused as exc:
-                self.post_message(messages.ActionRefused(exc.message))
-            else:
-                self.post_message(messages.ActionTaken(view, option.action.value, option.label))
-
-        desk.db_call(self, "recording the action", take)
-
-    @work(thread=True, group="db", exclusive=False)
-    def _end(self, call_id: int, ending: CallEnding) -> None:
-        desk, actor = self.desk, self.agent.username
-
-        def end(factory: sessionmaker[Session]) -> None:
-            from db.desk import ActionRefused, end_call
-
-            try:
-                summary = end_call(
-                    factory, call_id, actor, ending.outcome, ending.note, desk.clock()
-                )
-            except ActionRefused as exc:
-                self.post_message(messages.ActionRefused(exc.message))
-            else:
-                self.post_message(messages.CallEnded(summary))
-
-        desk.db_call(self, "ending the call", end)
-
     # --- results ------------------------------------------------------------
 
     def on_call_updated(self, message: messages.CallUpdated) -> None:
@@ -366,7 +274,7 @@ class DeskScreen(Screen[None]):
         form = self.query_one(ItemForm)
         if message.checked is not None:
             state = next(s for s in message.view.items if s.item == message.checked)
-            matched = state.status == "matched"
+            matched = state.status is ItemStatus.MATCHED
             # A user ID lookup reveals nothing but "found".
             found = matched and message.checked is Item.USER_ID
             form.show_result(state.label, matched, "account found" if found else "")
@@ -391,7 +299,7 @@ class DeskScreen(Screen[None]):
     def on_action_refused(self, message: messages.ActionRefused) -> None:
         """The database said no: tell the agent why."""
         self._busy = False
-        self.notify(message.detail, title="Not done", severity="warning", timeout=8)
+        notify(self, message.detail, title="Not done", severity="warning", timeout=8)
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Allow a retry (the app shows the notice)."""
@@ -445,7 +353,9 @@ class DeskScreen(Screen[None]):
             gate_open = True
             switcher.current = "subs"
             self.query_one(SubscriptionPanel).show(view.subscriptions)
-        elif view.caller_is_admin is False and all(s.status == "matched" for s in view.items):
+        elif view.caller_is_admin is False and all(
+            s.status is ItemStatus.MATCHED for s in view.items
+        ):
             self._stop(NOT_ADMIN_TEXT)
         else:
             current = next_item(view.items, self._current, checked, view.tenant_found)

@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.widgets.plain import PlainInput
 from verification.kinds import Outcome
+from verification.session import ItemStatus
 
 if TYPE_CHECKING:
     from db.desk import CallView
@@ -47,7 +49,7 @@ def likely_outcomes(
         return (Outcome.VERIFICATION_FAILED, *fallback), Outcome.VERIFICATION_FAILED
     if view.tenant_found and view.tenant_locked:
         return fallback, Outcome.ESCALATED
-    verified = all(state.status == "matched" for state in view.items)
+    verified = all(state.status is ItemStatus.MATCHED for state in view.items)
     if verified and view.caller_is_admin is False:
         return (Outcome.DENIED_NOT_ADMIN, *fallback), Outcome.DENIED_NOT_ADMIN
     cancelled = bool(view.pending_requests) or any(a != _RENEW_OFF for a in actions_taken)
@@ -93,7 +95,7 @@ class EndCallModal(ModalScreen[CallEnding | None]):
                 id="outcomes",
             )
             yield Label("Note (optional)")
-            yield Input(id="note", compact=True, placeholder="what the agent wants on record")
+            yield PlainInput(id="note", compact=True, placeholder="what the agent wants on record")
             yield Label("Enter ends the call · Esc goes back", classes="hint")
         yield Footer()
 

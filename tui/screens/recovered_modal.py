@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from verification.session import ItemStatus
+
 if TYPE_CHECKING:
     from db.desk import CallView
 
@@ -31,7 +33,7 @@ class RecoveredCallModal(ModalScreen[RecoveryChoice]):
         self._started = started_local
 
     def compose(self) -> ComposeResult:
-        entered = sum(1 for state in self._view.items if state.status != "not_asked")
+        entered = sum(1 for state in self._view.items if state.status is not ItemStatus.NOT_ASKED)
         with Vertical(id="recovered"):
             yield Label("Your call was interrupted", classes="title")
             yield Static(f"Call #{self._view.call_id}, started {self._started}, is still open.")

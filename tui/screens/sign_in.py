@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -11,9 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from tui import messages
+from tui.widgets.plain import PlainInput, plain
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+    from textual.timer import Timer
 
     from tui.app import CallgateApp
 
@@ -24,6 +27,10 @@ class SignInScreen(Screen[None]):
     CSS_PATH = "sign_in.tcss"
     AUTO_FOCUS = "#username"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._wait: Timer | None = None
+
     @property
     def desk(self) -> CallgateApp:
         """The app, typed."""
@@ -33,12 +40,16 @@ class SignInScreen(Screen[None]):
         with Vertical(id="sign-in"):
             yield Static("callgate — sign in", id="sign-in-title")
             yield Label("Username")
-            yield Input(id="username", compact=True)
+            yield PlainInput(id="username", compact=True)
             yield Label("Passphrase")
             yield Input(id="passphrase", password=True, compact=True)
             yield Static("", id="sign-in-message")
             yield Static("Enter signs in · F1 help", id="sign-in-hint")
         yield Footer()
+
+    def on_mount(self) -> None:
+        """Nobody is signed in while this screen shows (at start and after sign-out)."""
+        self.desk.signed_in = None
 
     @on(Input.Submitted, "#username")
     def _next_field(self) -> None:
@@ -59,6 +70,7 @@ class SignInScreen(Screen[None]):
             self._say("Type your passphrase.")
             self.query_one("#passphrase", Input).focus()
             return
+        self._stop_wait()
         self._set_enabled(False)
         self._say("Signing in…")
         self._authenticate(username, passphrase)
@@ -84,20 +96,23 @@ class SignInScreen(Screen[None]):
         desk.db_call(self, "signing in", sign_in)
 
     def on_sign_in_refused(self, message: messages.SignInRefused) -> None:
-        """Show why; keep the form disabled for the delay the server asks for."""
+        """Show the database's answer; keep the form disabled for the wait it gives."""
         result = message.result
         passphrase = self.query_one("#passphrase", Input)
         passphrase.value = ""
-        self._say(result.message)
+        self._stop_wait()
         if result.delay_seconds > 0:
-            self.set_timer(result.delay_seconds, self._unlock_form)
+            self._say(f"{result.message} Try again in {math.ceil(result.delay_seconds)} s.")
+            self._wait = self.set_timer(result.delay_seconds, self._unlock_form)
         else:
+            self._say(result.message)
             self._unlock_form()
 
     def on_signed_in(self, message: messages.SignedIn) -> None:
         """Open the desk, with the recovered call if there is one."""
         from tui.screens.desk import DeskScreen
 
+        self.desk.signed_in = message.agent
         self.app.switch_screen(DeskScreen(message.agent, message.open_call))
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
@@ -105,6 +120,12 @@ class SignInScreen(Screen[None]):
         self._say("Could not reach the database. Press Enter to try again.")
         self._set_enabled(True)
         self.query_one("#passphrase", Input).focus()
+
+    def _stop_wait(self) -> None:
+        """An earlier wait must not reopen the form during a later attempt or wait."""
+        if self._wait is not None:
+            self._wait.stop()
+            self._wait = None
 
     def _unlock_form(self) -> None:
         self._set_enabled(True)
@@ -115,4 +136,4 @@ class SignInScreen(Screen[None]):
             field.disabled = not enabled
 
     def _say(self, text: str) -> None:
-        self.query_one("#sign-in-message", Static).update(text)
+        self.query_one("#sign-in-message", Static).update(plain(text))

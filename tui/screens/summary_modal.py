@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from tui.screens.end_call_modal import OUTCOME_LABELS
+from tui.widgets.plain import plain
 
 if TYPE_CHECKING:
     from db.desk import CallSummary
@@ -31,8 +32,8 @@ class SummaryModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):
             outcome = OUTCOME_LABELS[self._summary.outcome]
-            yield Label(f"Call #{self._summary.call_id} closed: {outcome}", classes="title")
+            yield Label(plain(f"Call #{self._summary.call_id} closed: {outcome}"), classes="title")
             yield Label("Read back to the caller:")
             for line in self._summary.lines:
-                yield Static(f"• {line}", classes="line")
+                yield Static(plain(f"• {line}"), classes="line")
         yield Footer()

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.message import Message
-from textual.screen import Screen
+
+from tui.screens.agent_screen import AgentScreen
+from tui.widgets.plain import notify
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
-    from tui.app import CallgateApp
 
 T = TypeVar("T")
 
@@ -44,17 +44,8 @@ def local_time(moment: datetime | None) -> str:
     return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else "—"
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(AgentScreen):
     """A screen of the supervisor desk, for ``agent`` (a supervisor)."""
-
-    def __init__(self, agent: AgentInfo) -> None:
-        super().__init__()
-        self.agent = agent
-
-    @property
-    def desk(self) -> CallgateApp:
-        """The app, typed."""
-        return cast("CallgateApp", self.app)
 
     def review_call(self, doing: str, fn: Callable[[sessionmaker[Session]], T]) -> T | None:
         """Run ``fn(factory)`` in this worker thread; refusals become ``Refused``."""
@@ -73,8 +64,8 @@ class SupervisorScreen(Screen[None]):
 
     def on_done(self, message: Done) -> None:
         """Confirm what was recorded."""
-        self.notify(message.text, title="Recorded")
+        notify(self, *message.text.splitlines(), title="Recorded")
 
     def on_refused(self, message: Refused) -> None:
         """Say why the database said no."""
-        self.notify(message.detail, title="Not done", severity="warning", timeout=8)
+        notify(self, message.detail, title="Not done", severity="warning", timeout=8)

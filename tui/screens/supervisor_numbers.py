@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -13,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from tui.screens.supervisor_base import SupervisorScreen
+from tui.widgets.plain import cell
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -90,10 +90,9 @@ class SupervisorNumbersScreen(SupervisorScreen):
         """Draw the chart, the totals and the agent table."""
         n = message.numbers
         self.query_one("#per-day", Sparkline).data = [float(c) for c in n.calls_per_day]
-        last_day = n.first_day + timedelta(days=len(n.calls_per_day) - 1)
         busiest = max(n.calls_per_day, default=0)
         self.query_one("#per-day-axis", Static).update(
-            f"{n.first_day:%Y-%m-%d} … {last_day:%Y-%m-%d} · busiest day {busiest} calls"
+            f"{n.first_day:%Y-%m-%d} … {n.last_day:%Y-%m-%d} · busiest day {busiest} calls"
         )
         outcomes = " · ".join(f"{name} {count}" for name, count in n.outcomes) or "none"
         self.query_one("#totals", Static).update(
@@ -106,7 +105,7 @@ class SupervisorNumbersScreen(SupervisorScreen):
         table.clear()
         for agent in n.agents:
             table.add_row(
-                agent.agent,
+                cell(agent.agent),
                 str(agent.calls),
                 str(agent.verified),
                 str(agent.failed),

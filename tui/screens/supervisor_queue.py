@@ -11,6 +11,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.plain import cell
+from verification.kinds import QueueKind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -18,15 +20,17 @@ if TYPE_CHECKING:
     from db.review import QueueRow
 
 KIND_LABELS = {
-    "expedited": "Expedited",
-    "tenant_locked": "Tenant lock",
-    "user_id_locked": "User ID lock",
-    "agent_locked": "Agent lock",
-    "failed_verification": "Failed check",
-    "ended_with_misses": "Misses",
-    "early_cancellation": "Cancel now",
+    QueueKind.EXPEDITED: "Expedited",
+    QueueKind.TENANT_LOCKED: "Tenant lock",
+    QueueKind.USER_ID_LOCKED: "User ID lock",
+    QueueKind.AGENT_LOCKED: "Agent lock",
+    QueueKind.FAILED_VERIFICATION: "Failed check",
+    QueueKind.ENDED_WITH_MISSES: "Misses",
+    QueueKind.EARLY_CANCELLATION: "Cancel now",
+    QueueKind.DELIVERY_FAILED: "Delivery failed",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
+RETRY_HINT = " · r retries a failed delivery"
 
 
 class QueueLoaded(Message):
@@ -45,6 +49,8 @@ class SupervisorQueueScreen(SupervisorScreen):
         Binding("enter", "open", "Open", priority=True),
         Binding("a", "all_requests", "All requests"),
         Binding("s", "numbers", "Numbers"),
+        # Shown in the status line when a failed delivery waits, not in every footer.
+        Binding("r", "retry_delivery", "Retry delivery", show=False),
         Binding("f5", "refresh", "Refresh"),
         Binding("escape", "close", "Back"),
     ]
@@ -93,16 +99,27 @@ class SupervisorQueueScreen(SupervisorScreen):
         if not self.rows or table.cursor_row >= len(self.rows):
             return
         row = self.rows[table.cursor_row]
-        if row.kind == "agent_locked" and row.agent_id is not None:
+        if row.kind is QueueKind.AGENT_LOCKED and row.agent_id is not None:
             self._confirm_reset(row.agent_id, row.agent)
         elif row.call_id is not None:
             from tui.screens.supervisor_request import SupervisorRequestScreen
 
             self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
-        elif row.kind == "tenant_locked" and row.tenant_id is not None:
+        elif row.kind is QueueKind.TENANT_LOCKED and row.tenant_id is not None:
             self._confirm_clear(row.tenant_id, row.organization)
-        elif row.kind == "user_id_locked" and row.lock_id is not None:
+        elif row.kind is QueueKind.USER_ID_LOCKED and row.lock_id is not None:
             self._confirm_clear_user_id(row.lock_id)
+
+    def action_retry_delivery(self) -> None:
+        """Send the highlighted failed delivery again (``callgate deliver`` picks it up)."""
+        table = self.query_one("#queue", DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return
+        row = self.rows[table.cursor_row]
+        if row.kind is not QueueKind.DELIVERY_FAILED or row.outbox_id is None:
+            self.notify("Only a failed delivery can be retried.", severity="warning")
+            return
+        self._retry(row.outbox_id)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
         from tui.screens.confirm_modal import ConfirmModal
@@ -186,6 +203,19 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         self.review_call("clearing the lock", clear)
 
+    @work(thread=True, group="decision")
+    def _retry(self, outbox_id: int) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def retry(factory: sessionmaker[Session]) -> None:
+            from db.review import queue, retry_delivery
+
+            retry_delivery(factory, actor, outbox_id, now)
+            self.post_message(Done("Delivery queued again: the deliver worker sends it next."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("retrying the delivery", retry)
+
     # --- results ----------------------------------------------------------------
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
@@ -198,11 +228,13 @@ class SupervisorQueueScreen(SupervisorScreen):
             table.add_row(
                 KIND_LABELS[row.kind],
                 local_time(row.at),
-                row.organization,
-                row.agent,
-                row.detail,
+                cell(row.organization),
+                cell(row.agent),
+                cell(row.detail),
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
+        if any(row.kind is QueueKind.DELIVERY_FAILED for row in message.rows):
+            status += RETRY_HINT
         self.query_one("#queue-status", Static).update(status)

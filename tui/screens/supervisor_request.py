@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,7 +14,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
-from verification.kinds import Decision
+from tui.widgets.plain import cell, plain
+from verification.kinds import Decision, RequestStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -112,7 +112,12 @@ class SupervisorRequestScreen(SupervisorScreen):
         if self.detail is None:
             return None
         return next(
-            (r for r in self.detail.requests if r.status == "waiting" and not r.tampered), None
+            (
+                r
+                for r in self.detail.requests
+                if r.status is RequestStatus.WAITING and not r.tampered
+            ),
+            None,
         )
 
     def action_close(self) -> None:
@@ -127,12 +132,11 @@ class SupervisorRequestScreen(SupervisorScreen):
         if request is None or self.detail is None or self.detail.agent_id == self.agent.id:
             return
         chosen = Decision(decision)
-        today = self.desk.clock().astimezone().date()
         verb = "Approve" if chosen is Decision.APPROVED else "Reject"
         if chosen is Decision.APPROVED:
-            effect = f"Data deleted by {today + timedelta(days=3):%Y-%m-%d} (3 days), irreversibly."
+            effect = f"Data deleted by {_day(request.deleted_by_if_approved)}, irreversibly."
         else:
-            effect = f"Data kept until {dict(request.after).get('data_deletion_on', '—')}."
+            effect = f"Data kept until {_day(request.kept_until_if_rejected)}."
         lines = (
             f"{ACTION_LABELS.get(request.action, request.action)} of {request.product_name}",
             effect,
@@ -182,12 +186,12 @@ class SupervisorRequestScreen(SupervisorScreen):
 
     @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
-        actor, call_id = self.agent.id, self.call_id
+        actor, call_id, now = self.agent.id, self.call_id, self.desk.clock()
 
         def load(factory: sessionmaker[Session]) -> None:
             from db.review import call_detail
 
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
 
         self.review_call("loading the call", load)
 
@@ -212,7 +216,7 @@ class SupervisorRequestScreen(SupervisorScreen):
             from db.review import call_detail, clear_tenant_lock
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id)))
+            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
             self.post_message(Done("Lock cleared: the next call proceeds."))
 
         self.review_call("clearing the lock", clear)
@@ -247,37 +251,39 @@ class SupervisorRequestScreen(SupervisorScreen):
         """Redraw every section from the new detail."""
         detail = self.detail = message.detail
         title = f"Call #{detail.call_id} — {detail.organization or 'no account found'}"
-        self.query_one("#request-title", Static).update(title)
-        self.query_one("#summary", Static).update(_summary(detail))
+        self.query_one("#request-title", Static).update(plain(title))
+        self.query_one("#summary", Static).update(plain(*_summary(detail)))
         checks = self.query_one("#checks", DataTable)
         checks.clear()
         for check in detail.checks:
             checks.add_row(
                 check.label,
                 f"{check.result.value} {check.rules_version}",
-                Text(check.stated, overflow="fold"),
-                Text(check.on_file, overflow="fold"),
+                cell(check.stated, fold=True),
+                cell(check.on_file, fold=True),
                 height=None,  # long addresses wrap instead of running off the screen
             )
+        # A blank line between requests.
+        requests = [line for r in detail.requests for line in ("", *_request_lines(r))][1:]
         self.query_one("#requests-text", Static).update(
-            "\n\n".join(_request_text(r) for r in detail.requests) or "No action was taken."
+            plain(*requests) if requests else "No action was taken."
         )
         notes = [f"{local_time(n.at)} {n.author}: {n.text}" for n in detail.review_notes]
-        self.query_one("#notes-text", Static).update("\n".join(notes) or "None yet.")
+        self.query_one("#notes-text", Static).update(plain(*notes) if notes else "None yet.")
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
         for event in detail.timeline:
             timeline.add_row(
                 str(event.seq),
                 local_time(event.at),
-                event.actor,
-                event.type,
-                _details(event.payload),
+                cell(event.actor),
+                cell(event.type),
+                cell(_details(event.payload)),
             )
         self.refresh_bindings()
 
 
-def _summary(detail: CallDetail) -> str:
+def _summary(detail: CallDetail) -> list[str]:
     outcome = detail.outcome.value if detail.outcome else "—"
     reviewed = (
         f"reviewed by {detail.reviewed_by} {local_time(detail.reviewed_at)}"
@@ -291,11 +297,12 @@ def _summary(detail: CallDetail) -> str:
     if detail.tenant_locked:
         lines.append("The organization is LOCKED for phone cancellation (l clears it).")
     if detail.notes:
-        lines.append(f"Agent's notes: {detail.notes}")
-    return "\n".join(lines)
+        # One line per note: the call keeps its notes newline-separated.
+        lines += f"Agent's notes: {detail.notes}".split("\n")
+    return lines
 
 
-def _request_text(request: RequestLine) -> str:
+def _request_lines(request: RequestLine) -> list[str]:
     label = ACTION_LABELS.get(request.action, request.action)
     lines = [f"{label} — {request.product_name}: {request.status}"]
     if request.tampered:
@@ -310,7 +317,11 @@ def _request_text(request: RequestLine) -> str:
             f"  {approval.decision.value} by {approval.approver} "
             f"{local_time(approval.decided_at)}: {approval.reason}{void}"
         )
-    return "\n".join(lines)
+    return lines
+
+
+def _day(day: date | None) -> str:
+    return "—" if day is None else f"{day:%Y-%m-%d}"
 
 
 def _details(payload: str) -> str:

@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.plain import PlainInput, cell, plain
 from verification.kinds import Channel, Outcome, SubscriptionKind
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — all requests", classes="screen-title")
         with Horizontal(classes="filters"):
-            yield Input(placeholder="Organization starts with…", id="f-org", compact=True)
+            yield PlainInput(placeholder="Organization starts with…", id="f-org", compact=True)
             yield Input(placeholder="From YYYY-MM-DD", id="f-since", compact=True)
             yield Input(placeholder="To YYYY-MM-DD", id="f-until", compact=True)
         with Horizontal(classes="filters"):
@@ -250,9 +251,9 @@ class SupervisorRequestsScreen(SupervisorScreen):
             table.add_row(
                 str(row.call_id),
                 local_time(row.started_at),
-                row.agent,
-                row.organization,
-                row.phone,
+                cell(row.agent),
+                cell(row.organization),
+                cell(row.phone),
                 row.state.value,
                 row.outcome.value if row.outcome else "",
                 "✓" if row.reviewed else "",
@@ -265,11 +266,11 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def on_agents_loaded(self, message: AgentsLoaded) -> None:
         """Fill the agent filter."""
-        options = [(a.username, a.id) for a in message.agents]
+        options = [(plain(a.username), a.id) for a in message.agents]
         self.query_one("#f-agent", Select).set_options(options)
 
     def _status(self, text: str) -> None:
-        self.query_one("#requests-status", Static).update(text)
+        self.query_one("#requests-status", Static).update(plain(text))
 
 
 def _local_midnight(day: date) -> datetime:

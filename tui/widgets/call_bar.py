@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from tui.widgets.plain import plain
+
 
 def elapsed(started_at: datetime, now: datetime) -> str:
     """``mm:ss`` (or ``h:mm:ss``) since ``started_at``; never negative."""
@@ -33,7 +35,7 @@ class CallBar(Horizontal):
         self._who = f"{agent} · {role}"
 
     def compose(self) -> ComposeResult:
-        yield Static(self._who, id="who")
+        yield Static(plain(self._who), id="who")
         yield Static("no call", id="timer")
 
     def show(self, call_id: int | None, started_at: datetime | None, now: datetime) -> None:

@@ -11,8 +11,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Input, Label, Static
+from textual.widgets import ContentSwitcher, Label, Static
 
+from tui.widgets.plain import PlainInput, plain
 from verification.items import ITEM_ORDER, ITEM_SPECS
 from verification.kinds import Item
 
@@ -21,7 +22,7 @@ from verification.kinds import Item
 MISS_SENTENCE = "That doesn't match our records."
 
 
-class FieldInput(Input):
+class FieldInput(PlainInput):
     """A one-line field: Enter checks the item, up/down move between fields."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,7 +87,7 @@ class ItemForm(Vertical):
 
     def show_error(self, text: str) -> None:
         """The input error under the fields; not an attempt."""
-        self.query_one("#input-error", Static).update(text)
+        self.query_one("#input-error", Static).update(plain(text))
 
     def show_result(self, label: str, matched: bool | None, note: str = "") -> None:
         """The last check: "Match" (with ``note``), the miss sentence, or nothing (None)."""
@@ -96,7 +97,7 @@ class ItemForm(Vertical):
             result.update("")
         elif matched:
             result.add_class("match")
-            result.update(f"{label}: ✓ Match ({note})" if note else f"{label}: ✓ Match")
+            result.update(plain(f"{label}: ✓ Match ({note})" if note else f"{label}: ✓ Match"))
         else:
             result.add_class("miss")
-            result.update(f"{label}: ✗ Miss\nSay: “{MISS_SENTENCE}”")
+            result.update(plain(f"{label}: ✗ Miss", f"Say: “{MISS_SENTENCE}”"))

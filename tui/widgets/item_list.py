@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from verification.session import ItemStatus
+
 if TYPE_CHECKING:
     from db.desk import CallView
     from verification.kinds import Item
 
-STATUS_MARK = {"matched": "✓", "missed": "✗", "not_asked": "·"}
-STATUS_STYLE = {"matched": "green", "missed": "red", "not_asked": "dim"}
+STATUS_MARK = {ItemStatus.MATCHED: "✓", ItemStatus.MISSED: "✗", ItemStatus.NOT_ASKED: "·"}
+STATUS_STYLE = {ItemStatus.MATCHED: "green", ItemStatus.MISSED: "red", ItemStatus.NOT_ASKED: "dim"}
 
 
 class ItemList(Static):

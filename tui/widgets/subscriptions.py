@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from tui.widgets.plain import cell, visible
 from verification.kinds import Channel, ExpeditedState
 from verification.policy import Action, Option
 
@@ -99,7 +100,7 @@ class SubscriptionPanel(Vertical):
             table.add_columns("Kind", "Status", "Term end", "Renew", "Allows")
             for sub in subs:
                 table.add_row(
-                    sub.product_name,
+                    cell(sub.product_name),
                     f"{sub.kind.value}/{CHANNEL_NAMES[sub.channel]}",
                     _status(sub),
                     format_date(sub.term_end),
@@ -126,8 +127,8 @@ class SubscriptionPanel(Vertical):
         if sub is None:
             text.append("No subscriptions on file.")
         else:
-            text.append(f"{sub.product_name}\n", style="bold")
-            text.append(f"{sub.decision.message}\n")
+            text.append(f"{visible(sub.product_name)}\n", style="bold")
+            text.append(f"{visible(sub.decision.message)}\n")
             if sub.expedited is ExpeditedState.PENDING:
                 text.append("* Expedited deprovisioning pending a supervisor's approval.\n")
             dates = " · ".join(f"{label} {format_date(day)}" for label, day in sub.decision.dates)

@@ -1,0 +1,1 @@
+"""The desk served to browsers (``callgate serve``)."""
