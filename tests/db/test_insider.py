@@ -65,7 +65,7 @@ def test_a_supervisor_cannot_read_what_an_open_call_missed(any_factory) -> None:
     )
     # Another supervisor, or the same one on the supervisor desk: no on-file phone.
     for reader in (staff.supervisor, staff.supervisor2):
-        detail = review.call_detail(any_factory, reader.id, view.call_id)
+        detail = review.call_detail(any_factory, reader.id, view.call_id, NOW)
         text = repr(detail)
         assert PHONE not in text and PHONE[-4:] not in text
         assert "Blindspot" not in text
@@ -94,13 +94,13 @@ def test_an_open_call_shows_what_it_matched_and_an_ended_call_shows_everything(
         SETTINGS,
         NOW,
     )
-    detail = review.call_detail(any_factory, staff.supervisor.id, view.call_id)
+    detail = review.call_detail(any_factory, staff.supervisor.id, view.call_id, NOW)
     on_file = {line.item: line.on_file for line in detail.checks}
     assert PHONE[-4:] in on_file[Item.PHONE]
     assert "Halfway" not in on_file[Item.ORGANIZATION]
     assert "Halfway" not in detail.organization
     desk.end_call(any_factory, view.call_id, agent.username, Outcome.ABANDONED, "", NOW)
-    ended = review.call_detail(any_factory, staff.supervisor.id, view.call_id)
+    ended = review.call_detail(any_factory, staff.supervisor.id, view.call_id, NOW)
     on_file = {line.item: line.on_file for line in ended.checks}
     assert "Halfway" in on_file[Item.ORGANIZATION]
     assert "Halfway" in ended.organization
@@ -167,7 +167,7 @@ def _detail_of_request(factory: sessionmaker[Session], actor_id: int, request_id
         request = session.get(CancellationRequest, request_id)
         assert request is not None
         call_id = request.call_id
-    return review.call_detail(factory, actor_id, call_id)
+    return review.call_detail(factory, actor_id, call_id, NOW)
 
 
 # --- 6: the caller cannot be swapped after verification -------------------------------
@@ -263,7 +263,7 @@ def test_a_request_and_its_approval_edited_together_show_as_tampered(any_factory
     staff = make_staff(any_factory)
     account = make_account(any_factory, "Rewritten Ltd", PHONE, TODAY)
     call_id, request_id = expedited_call(any_factory, staff.agent, account, NOW)
-    [line] = review.call_detail(any_factory, staff.supervisor.id, call_id).requests
+    [line] = review.call_detail(any_factory, staff.supervisor.id, call_id, NOW).requests
     review.decide_expedited(
         any_factory,
         staff.supervisor.id,
@@ -285,5 +285,5 @@ def test_a_request_and_its_approval_edited_together_show_as_tampered(any_factory
         session.execute(
             update(Approval).where(Approval.request_id == request_id).values(request_hash=forged)
         )
-    [line] = review.call_detail(any_factory, staff.supervisor.id, call_id).requests
+    [line] = review.call_detail(any_factory, staff.supervisor.id, call_id, NOW).requests
     assert line.tampered

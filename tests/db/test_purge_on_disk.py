@@ -48,7 +48,7 @@ def test_nothing_personal_is_left_on_disk_after_a_purge(tmp_path: Path) -> None:
 
     # A missed name, a note, an approval with a reason.
     call_id, request_id = expedited_call(factory, staff.agent, account, NOW)
-    detail = review.call_detail(factory, staff.supervisor.id, call_id)
+    detail = review.call_detail(factory, staff.supervisor.id, call_id, NOW)
     review.decide_expedited(
         factory,
         staff.supervisor.id,
