@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench bench-smoke
+.PHONY: run test bench bench-compare bench-smoke
 
 run: $(RUN_STAMP)
 	@# The demo data goes only into a database that has no schema yet, never
@@ -29,10 +29,16 @@ test: $(TEST_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-# Every performance bar of PRODUCT.md section 9 in one table (benchmarks/run.py).
+# Every performance bar of PRODUCT.md section 9 in one table (benchmarks/run.py),
+# the PostgreSQL load on a throwaway cluster included; each run's figures are
+# kept in benchmarks/results/<UTC time>.json.
 # The first run generates the call-center-sized database (cached afterwards).
 bench: $(RUN_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The last two runs of `make bench` (benchmarks/results/*.json) side by side.
+bench-compare: $(RUN_STAMP)
+	$(BIN)/python -m benchmarks.compare
 
 # A tiny run of the generator and every measurement (also part of make test).
 bench-smoke: $(TEST_STAMP)

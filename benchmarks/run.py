@@ -604,6 +604,53 @@ def account_import(workdir: Path, rows: int) -> Figure:
     )
 
 
+def account_sync(workdir: Path, rows: int) -> Figure:
+    """``db.sync.sync_accounts`` of the import's file with one tenant in ten changed
+    (phone and organization) and one user in ten made an admin, against the
+    same baseline as the import (the sync compares every row on file)."""
+    from db.importer import import_accounts
+    from db.sync import sync_accounts
+
+    source = workdir / "sync-base.csv"
+    write_import_file(source, rows)
+    url = _fresh_database(workdir / "sync.db")
+    factory = make_sessionmaker(make_engine(url))
+    if not import_accounts(factory, source).written:
+        raise RuntimeError("the import before the sync failed")
+    with source.open(newline="", encoding="utf-8") as file:
+        records = list(csv.DictReader(file))
+    for n, r in enumerate(records):
+        if (n // 2) % 10 == 0:
+            r["phone"] = r["phone"][:-4] + "9999"
+            r["organization"] += " (renamed)"
+        if n % 20 == 1:
+            r["is_admin"] = "true"
+    changed = workdir / "sync.csv"
+    with changed.open("w", newline="", encoding="utf-8") as file:
+        out = csv.DictWriter(file, fieldnames=IMPORT_HEADER)
+        out.writeheader()
+        out.writerows(records)
+    started = time.perf_counter()
+    report = sync_accounts(factory, changed)
+    measured = time.perf_counter() - started
+    if not report.written or report.counts is None or not report.counts["tenants_changed"]:
+        raise RuntimeError(f"the sync failed: {report.bad_rows[:3]}")
+    baseline_db = workdir / "sync-plain.db"
+    _fresh_database(baseline_db)
+    started = time.perf_counter()
+    plain_executemany(baseline_db, changed)
+    baseline = time.perf_counter() - started
+    return Figure(
+        f"sync {rows:,} accounts (CSV, 10% changed)",
+        measured,
+        baseline,
+        "s",
+        bar=2.0,
+        bar_on="ratio",
+        note="db.sync.sync_accounts; baseline: csv + sqlite3 executemany, no validation",
+    )
+
+
 # --- identity checks (the domain's own benchmark) -----------------------------------
 
 
@@ -659,20 +706,50 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_all(made: Generated, runs: int, import_rows: int, workdir: Path) -> list[Figure]:
-    """Every figure, on the generated database at ``made.url``."""
-    factory = make_sessionmaker(make_engine(made.url))
-    figures = [desk_start(made.url, max(3, runs // 10))]
-    figures += lookups(factory, runs)
-    figures.append(record_item_checks(factory, workdir, max(2, runs // 5)))
-    figures += supervisor(factory, max(3, runs // 10))
-    figures.append(supervisor_memory(made.url))
-    figures.append(account_import(workdir, import_rows))
+def run_all(
+    made: Generated, runs: int, import_rows: int, workdir: Path, pg: dict[str, Any]
+) -> tuple[list[Figure], dict[str, Any]]:
+    """Every figure, on the generated database at ``made.url``, and the run's details.
+
+    ``pg``: ``url`` (None: a throwaway cluster), ``desks``, ``seconds``, or
+    ``skip`` to leave the PostgreSQL load out. A measurement that raises is
+    named in ``details["failed_measurements"]`` and the others still run, so
+    one broken figure does not cost the whole table.
+    """
+    from benchmarks.load_figures import pg_load
+    from benchmarks.verify_figures import audit_verify
     from benchmarks.web_memory import web_tab_memory
 
-    figures.append(web_tab_memory(made.url))
-    figures += check_costs(runs * 10)
-    return figures
+    factory = make_sessionmaker(make_engine(made.url))
+    details: dict[str, Any] = {"failed_measurements": {}}
+
+    def load() -> list[Figure]:
+        measured = pg_load(pg.get("url"), pg["desks"], pg["seconds"])
+        details.update(pg_load_runs=measured.runs, pg_statements_per_step=measured.profile)
+        return measured.figures
+
+    sections: list[tuple[str, Callable[[], list[Figure]]]] = [
+        ("desk start", lambda: [desk_start(made.url, max(3, runs // 10))]),
+        ("lookups", lambda: lookups(factory, runs)),
+        ("item checks", lambda: [record_item_checks(factory, workdir, max(2, runs // 5))]),
+        ("supervisor", lambda: supervisor(factory, max(3, runs // 10))),
+        ("supervisor memory", lambda: [supervisor_memory(made.url)]),
+        ("import", lambda: [account_import(workdir, import_rows)]),
+        ("sync", lambda: [account_sync(workdir, import_rows)]),
+        ("web tab memory", lambda: [web_tab_memory(made.url)]),
+        ("identity checks", lambda: check_costs(runs * 10)),
+        ("audit verify", lambda: audit_verify(made.url)),
+    ]
+    if not pg.get("skip"):
+        sections.append(("PostgreSQL load", load))
+    figures: list[Figure] = []
+    for name, measure in sections:
+        try:
+            figures += measure()
+        except Exception as exc:  # reported with the table, and in the results file
+            details["failed_measurements"][name] = f"{type(exc).__name__}: {exc}"
+            print(f"{name}: the measurement failed: {type(exc).__name__}: {exc}", flush=True)
+    return figures, details
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -683,6 +760,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=Scale.calls)
     parser.add_argument("--runs", type=int, default=200, help="samples per latency figure")
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--pg-url", help="an empty PostgreSQL database for the load benchmark")
+    parser.add_argument("--pg-desks", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--pg-seconds", type=float, default=10.0, help="per load run")
+    parser.add_argument("--no-pg", action="store_true", help="leave the PostgreSQL load out")
     parser.add_argument("--memory-probe", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -698,7 +779,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     how = "reused, built earlier in" if made.cached else "built in"
     print(f"database: {made.url} ({how} {made.seconds:.0f} s)", flush=True)
     with tempfile.TemporaryDirectory(dir=CACHE_DIR, prefix="run-") as tmp:
-        figures = run_all(made, args.runs, args.import_rows, Path(tmp))
+        pg = {
+            "url": args.pg_url,
+            "desks": args.pg_desks,
+            "seconds": args.pg_seconds,
+            "skip": args.no_pg,
+        }
+        figures, details = run_all(made, args.runs, args.import_rows, Path(tmp), pg)
     print(table(figures))
     failed = [f.name for f in figures if f.passed is False]
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -716,6 +803,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "reused": made.cached,
                 },
                 "figures": [f.as_json() for f in figures],
+                **details,
                 "seconds": time.perf_counter() - began,
             },
             indent=2,
@@ -728,8 +816,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if failed:
         print("over the bar: " + "; ".join(failed))
+    broken = details["failed_measurements"]
+    if broken:
+        print("measurements that failed (no figures): " + "; ".join(broken))
     print(f"total {time.perf_counter() - began:.0f} s")
-    return 0
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

@@ -62,7 +62,8 @@ def _free_port() -> int:
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    # Generous: on a shared, loaded machine the server's imports alone took over a minute.
+    deadline = time.monotonic() + 180
     while True:
         if process.poll() is not None:
             raise RuntimeError("callgate serve exited before listening")

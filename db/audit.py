@@ -4,21 +4,35 @@ Each event hashes a canonical encoding of its fields together with the
 previous event's hash, so any edit, insertion or removal breaks every later
 link. Appends take the write lock first (SQLite: the ``BEGIN IMMEDIATE`` of the
 transaction; PostgreSQL: a transaction-level advisory lock) so two desks never
-fork the chain.
+fork the chain. The link rule and the fast range reader ``verify_chain``
+uses are in ``db.chain_scan``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
-from collections.abc import Iterator, Mapping
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from db.chain_scan import (
+    OPEN_END,
+    RangeJob,
+    Scanner,
+    Stretch,
+    hash_fields,
+    link_problem,
+    range_sql,
+    scan_batches,
+    scan_range,
+)
 from db.models import AuditEvent
 from db.types import utcnow
 
@@ -27,6 +41,9 @@ GENESIS_HASH = "0" * 64
 _PG_CHAIN_LOCK_KEY = 0x63616C6C67617465  # "callgate"
 # Rows read per query while verifying: bounded memory for a chain of millions.
 VERIFY_BATCH = 5_000
+# From this many events on, verify_chain on an engine uses one process per core.
+PARALLEL_MIN_EVENTS = 200_000
+RANGES_PER_WORKER = 4
 
 
 def canonical_payload(payload: Mapping[str, object]) -> str:
@@ -38,12 +55,8 @@ def event_hash(
     seq: int, occurred_at: datetime, actor: str, type_: str, payload: str, prev_hash: str
 ) -> str:
     """SHA-256 over the canonical form of one event and its predecessor's hash."""
-    canonical = json.dumps(
-        [seq, occurred_at.isoformat(timespec="microseconds"), actor, type_, payload, prev_hash],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    iso = occurred_at.isoformat(timespec="microseconds")
+    return hash_fields(seq, iso, actor, type_, payload, prev_hash)
 
 
 def append_event(
@@ -121,78 +134,109 @@ def verify_chain(source: Session | Engine, expect_head: str | None = None) -> Ch
     its hash (an edit), a sequence gap (a removal), and a ``prev_hash`` that is
     not the previous event's hash (an event rewritten with a fresh hash, or a
     fork). Given an engine, each batch is read in its own short transaction so a
-    long verification never holds up desks writing to the same database.
+    long verification never holds up desks writing to the same database, and a
+    chain of ``PARALLEL_MIN_EVENTS`` or more is checked in consecutive seq
+    ranges by one process per core, whose seams are joined here (each range's
+    first ``prev_hash`` against the previous range's last hash): the report is
+    the same as from one process. Given a session, it reads in that session's
+    transaction, in this process.
     """
-    count = 0
-    prev_seq, prev_hash = 0, GENESIS_HASH
-    first_bad: int | None = None
-    problem: str | None = None
     # Heads are copied by hand from exports: tolerate case and surrounding blanks.
     expected = None if expect_head is None else expect_head.strip().lower()
     # Every chain starts from the genesis hash, so a head recorded when empty is always found.
-    found = None if expected is None else expected == GENESIS_HASH
-    for event in _events_in_order(source):
-        count += 1
-        if first_bad is None:
-            problem = _link_problem(event, prev_seq, prev_hash)
-            if problem is not None:
-                first_bad = event.seq
-        if event.hash == expected:
+    genesis_found = None if expected is None else expected == GENESIS_HASH
+    ranges = _parallel_ranges(source) if isinstance(source, Engine) else None
+    if ranges is None:
+        fetch = _fetcher(source)
+        stretch = scan_batches(
+            fetch, Scanner((0, GENESIS_HASH), expected), 0, OPEN_END, VERIFY_BATCH
+        )
+        stretches = [stretch]
+    else:
+        assert isinstance(source, Engine)
+        stretches = _scan_in_processes(source, ranges, expected)
+    return _joined(stretches, genesis_found)
+
+
+def _joined(stretches: list[Stretch], genesis_found: bool | None) -> ChainReport:
+    """One report from consecutive stretches: their counts, the seams checked in order."""
+    count = 0
+    last_seq, last_hash = 0, GENESIS_HASH
+    first_bad: int | None = None
+    problem: str | None = None
+    found = genesis_found
+    for stretch in stretches:
+        if first_bad is None and stretch.first is not None:
+            seq, prev_hash, fields_match = stretch.first
+            problem = link_problem(seq, prev_hash, fields_match, last_seq, last_hash)
+            first_bad = None if problem is None else seq
+        if first_bad is None and stretch.bad_seq is not None:
+            first_bad, problem = stretch.bad_seq, stretch.problem
+        if found is not None and stretch.found_expected:
             found = True
-        prev_seq, prev_hash = event.seq, event.hash
-    return ChainReport(count, prev_hash, first_bad, problem, found)
+        count += stretch.count
+        if stretch.last is not None:
+            last_seq, last_hash = stretch.last
+    return ChainReport(count, last_hash, first_bad, problem, found)
 
 
-class _StoredEvent(NamedTuple):
-    seq: int
-    occurred_at: datetime
-    actor: str
-    type: str
-    payload: str
-    prev_hash: str
-    hash: str
+def _fetcher(source: Session | Engine) -> Callable[[int, int, int], Sequence[Any]]:
+    """Batch reads in this process: in the session's transaction, or one each."""
+    backend = source.get_bind().dialect.name if isinstance(source, Session) else source.dialect.name
+    query = text(range_sql(backend, (":after", ":upto", ":limit")))
 
-
-def _link_problem(event: _StoredEvent, prev_seq: int, prev_hash: str) -> str | None:
-    """Why ``event`` does not follow the event before it, or None."""
-    if event.seq != prev_seq + 1:
-        first, last = prev_seq + 1, event.seq - 1
-        missing = f"event {first} is" if first == last else f"events {first}-{last} are"
-        return f"{missing} missing: event {event.seq} follows event {prev_seq}"
-    recomputed = event_hash(
-        event.seq, event.occurred_at, event.actor, event.type, event.payload, event.prev_hash
-    )
-    if recomputed != event.hash:
-        return "its fields do not match its hash (the event was edited)"
-    if event.prev_hash != prev_hash:
-        return "its prev_hash is not the previous event's hash (the chain was rewritten)"
-    return None
-
-
-_COLUMNS = (
-    AuditEvent.seq,
-    AuditEvent.occurred_at,
-    AuditEvent.actor,
-    AuditEvent.type,
-    AuditEvent.payload,
-    AuditEvent.prev_hash,
-    AuditEvent.hash,
-)
-
-
-def _events_in_order(source: Session | Engine) -> Iterator[_StoredEvent]:
-    """Every event as a plain tuple, in seq order, read by keyset in batches."""
-    after = 0
-    while True:
-        query = select(*_COLUMNS).where(AuditEvent.seq > after).order_by(AuditEvent.seq)
-        query = query.limit(VERIFY_BATCH)
+    def fetch(after: int, upto: int, limit: int) -> Sequence[Any]:
+        params = {"after": after, "upto": upto, "limit": limit}
         if isinstance(source, Session):
-            rows = source.execute(query).all()
-        else:
-            with source.connect() as connection:
-                rows = connection.execute(query).all()
-        for row in rows:
-            yield _StoredEvent(*row)
-        if len(rows) < VERIFY_BATCH:
-            return
-        after = rows[-1][0]
+            return source.execute(query, params).all()
+        with source.connect() as connection:
+            return connection.execute(query, params).all()
+
+    return fetch
+
+
+def verify_workers() -> int:
+    """How many processes verify a long chain: one per core this process may use."""
+    return len(os.sched_getaffinity(0))
+
+
+def _parallel_ranges(engine: Engine) -> list[tuple[int, int]] | None:
+    """The seq ranges ``(after, upto]`` for worker processes, or None to scan here.
+
+    None for a short chain (starting processes would cost more than they
+    save), one usable core, or a database only this process can see.
+    """
+    workers = verify_workers()
+    backend = engine.dialect.name
+    if workers < 2 or backend not in ("sqlite", "postgresql"):
+        return None
+    if backend == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return None
+    with engine.connect() as connection:
+        low, high = connection.execute(
+            select(func.min(AuditEvent.seq), func.max(AuditEvent.seq))
+        ).one()
+    if low is None or high - low + 1 < PARALLEL_MIN_EVENTS:
+        return None
+    # More ranges than processes, so a process slowed by a busy neighbour holds up no one.
+    parts = workers * RANGES_PER_WORKER
+    cuts = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [OPEN_END]
+    return list(itertools.pairwise(cuts))
+
+
+def _scan_in_processes(
+    engine: Engine, ranges: list[tuple[int, int]], expected: str | None
+) -> list[Stretch]:
+    """Each range scanned in a worker process, the stretches back in seq order."""
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        assert engine.url.database is not None
+        where = engine.url.database
+    else:
+        where = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    jobs = [RangeJob(backend, where, after, upto, VERIFY_BATCH, expected) for after, upto in ranges]
+    # spawn, not fork: a worker imports only db.chain_scan, and never inherits
+    # the caller's open connections or threads.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(min(verify_workers(), len(jobs))) as pool:
+        return list(pool.imap(scan_range, jobs))

@@ -58,8 +58,29 @@ def tenant_of(session: Session, call: Call) -> Tenant | None:
 
 
 def caller_of(session: Session, call: Call) -> AccountUser | None:
-    """The account the caller named by its user ID, if found."""
-    return None if call.caller_user_id is None else session.get(AccountUser, call.caller_user_id)
+    """The account the caller named by its user ID, if found.
+
+    Kept referenced for the session's life: its identity map holds objects
+    weakly, so a caller nobody holds on to was selected again by every later
+    lookup (the gate, each matched item of the view), up to seven times a check.
+    """
+    if call.caller_user_id is None:
+        return None
+    held = _held_callers(session)
+    caller = held.get(call.caller_user_id) or session.get(AccountUser, call.caller_user_id)
+    if caller is not None:
+        held[call.caller_user_id] = caller
+    return caller
+
+
+def hold_caller(session: Session, caller: AccountUser) -> None:
+    """Keep an account just looked up for ``caller_of`` (the user-ID check found it)."""
+    _held_callers(session)[caller.id] = caller
+
+
+def _held_callers(session: Session) -> dict[int, AccountUser]:
+    held: dict[int, AccountUser] = session.info.setdefault("callers", {})
+    return held
 
 
 def domains_of(tenant: Tenant) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from db.review import (
     require_supervisor,
 )
 from verification.phone import mask_phone
+from verification.userid import mask_user_id
 
 Format = Literal["csv", "json"]
 FIELDS = (
@@ -171,7 +172,7 @@ def _record(row: Any, masked: bool) -> dict[str, str]:
     if masked:
         contact = _initials(contact)
         phone = mask_phone(phone)
-        user_id = _mask_user_id(user_id)
+        user_id = mask_user_id(user_id)
     return {
         "call_id": str(row.id),
         "started_at": _iso(row.started_at),
@@ -195,12 +196,6 @@ def _iso(moment: datetime | None) -> str:
 def _initials(name: str) -> str:
     """``Jo Park`` as ``J. P.``: enough to tell callers apart, not to name them."""
     return " ".join(f"{part[0]}." for part in name.split())
-
-
-def _mask_user_id(user_id: str) -> str:
-    """``jo.park@contoso.com`` as ``j…@contoso.com``."""
-    local, at, domain = user_id.partition("@")
-    return f"{local[:1]}…{at}{domain}" if local else ""
 
 
 def _filter_payload(filters: RequestFilter) -> dict[str, object]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -109,6 +110,9 @@ class Tenant(Base):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
     lock_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # False once a sync no longer finds the tenant in the system of record:
+    # kept, because calls refer to it, but it can no longer be verified.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="TenantDomain.domain"
@@ -142,6 +146,8 @@ class AccountUser(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once a sync no longer finds the user: its user ID is then a miss.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     tenant: Mapped[Tenant] = relationship(back_populates="users")
 
@@ -253,8 +259,10 @@ class Call(Base):
 class ItemCheck(Base):
     """One identity item stated by the caller and its result.
 
-    ``stated`` and ``normalized`` are personal data: purge blanks them and
-    keeps the result.
+    ``on_file`` is the on-file value the item was judged against, rendered as
+    the supervisor sees it (``db.calls.on_file_text``), so a later sync never rewrites
+    what a past check was compared with. ``stated``, ``normalized`` and
+    ``on_file`` are personal data: purge blanks them and keeps the result.
     """
 
     __tablename__ = "item_check"
@@ -274,6 +282,7 @@ class ItemCheck(Base):
     item: Mapped[Item] = mapped_column(_enum(Item, "item"))
     stated: Mapped[str | None] = mapped_column(Text, default=None)
     normalized: Mapped[str | None] = mapped_column(Text, default=None)
+    on_file: Mapped[str | None] = mapped_column(Text, default=None)
     result: Mapped[CheckResult] = mapped_column(_enum(CheckResult, "result"))
     rules_version: Mapped[str] = mapped_column(String(32))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,8 +1,9 @@
 """Purge of personal data from old, closed calls (PRODUCT.md section 7).
 
-What the caller stated (and its normalized form), the call's notes, the
-supervisors' review notes and approval reasons on it, and the reasons given
-for lifting locks before the cutoff are blanked; results, outcomes and the audit
+What the caller stated (and its normalized form), the on-file value each
+check was judged against, the call's notes, the supervisors' review notes and
+approval reasons on it, and the reasons given for lifting locks before the
+cutoff are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
 never touched, whatever their age. On SQLite the write-ahead log is then
 checkpointed and emptied, so the old pages leave the disk too (with the
@@ -68,7 +69,7 @@ def purge(
         session.execute(
             update(ItemCheck)
             .where(ItemCheck.call_id.in_(ids))
-            .values(stated=None, normalized=None)
+            .values(stated=None, normalized=None, on_file=None)
             .execution_options(synchronize_session=False)
         )
         session.execute(

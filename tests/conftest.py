@@ -13,9 +13,8 @@ PostgreSQL (``postgres`` marker; skipped, with the reason, when no server):
 
 - ``pg_server``: session-wide URL of a maintenance database. With
   ``CALLGATE_TEST_PG_URL`` set, that server is used; otherwise a throwaway
-  cluster is started from the server binaries (``/usr/lib/postgresql/*/bin``
-  or ``PATH``) in a temp dir, as the ``postgres`` user when we are root,
-  listening on a Unix socket only, and stopped at the end of the session.
+  cluster is started (``benchmarks.pg_cluster``, shared with ``make bench``)
+  and stopped at the end of the session.
 - ``pg_url``: URL of a new, empty database, dropped after the test.
 - ``pg_engine``: an engine on ``pg_url``, migrated to head.
 - ``pg_factory``: a ``sessionmaker`` on ``pg_engine``.
@@ -28,12 +27,7 @@ Both backends:
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +36,7 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.pg_cluster import Cluster, ClusterError, ClusterUnavailable, pg_bindir
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 
@@ -79,82 +74,6 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 # --- PostgreSQL ---------------------------------------------------------------
 
 
-def _pg_bindir() -> Path | None:
-    """The newest PostgreSQL server binaries on this machine, if any."""
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
-    )
-    if found:
-        return Path(found[-1]).parent
-    on_path = shutil.which("initdb")
-    return Path(on_path).parent if on_path else None
-
-
-class _Cluster:
-    """A throwaway PostgreSQL cluster in a temp dir, reachable only by socket."""
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        # initdb refuses to run as root: then the server runs as ``postgres``.
-        self.run_as: list[str] = []
-        owner: pwd.struct_passwd | None = None
-        if os.geteuid() == 0:
-            try:
-                owner = pwd.getpwnam("postgres")
-            except KeyError:
-                pytest.skip("running as root and there is no `postgres` user to run the server")
-            self.run_as = ["runuser", "-u", "postgres", "--"]
-        self.root = Path(tempfile.mkdtemp(prefix="callgate-pg-", dir="/tmp"))
-        if owner is not None:
-            os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        self.data = self.root / "data"
-        self.log = self.root / "server.log"
-
-    def _run(self, *argv: str) -> None:
-        result = subprocess.run(
-            [*self.run_as, *argv], capture_output=True, text=True, check=False, timeout=120
-        )
-        if result.returncode != 0:
-            log = self.log.read_text() if self.log.exists() else ""
-            pytest.fail(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}{log}")
-
-    def start(self) -> URL:
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-sync",
-        )
-        # Durability is pointless for a throwaway cluster and costs test time.
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-w",
-            "-o",
-            options,
-            "start",
-        )
-        return make_url(f"postgresql+psycopg://postgres@/postgres?host={self.root}")
-
-    def stop(self) -> None:
-        subprocess.run(
-            [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[URL]:
     """URL of a maintenance database on a PostgreSQL server for this session."""
@@ -165,12 +84,17 @@ def pg_server() -> Iterator[URL]:
             url = url.set(drivername="postgresql+psycopg")
         yield url
         return
-    bindir = _pg_bindir()
+    bindir = pg_bindir()
     if bindir is None:
         pytest.skip(PG_MISSING)
-    cluster = _Cluster(bindir)
+    try:
+        cluster = Cluster(bindir)
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
     try:
         yield cluster.start()
+    except ClusterError as exc:
+        pytest.fail(str(exc))
     finally:
         cluster.stop()
 

@@ -8,6 +8,7 @@ to ``make bench``, not to the tests.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from benchmarks import run
+from benchmarks import load_figures, run, verify_figures
 from benchmarks.generate import Generated, Scale, ensure_sqlite, generate
 from db.audit import verify_chain
 from db.engine import make_engine, make_sessionmaker
@@ -169,7 +170,10 @@ def test_generated_postgres_database_is_consistent(pg_url: str) -> None:
 def _assert_figures(figures: list[run.Figure], count: int) -> None:
     assert len(figures) == count
     for figure in figures:
-        assert figure.measured > 0, figure
+        if figure.name.endswith(": errors"):
+            assert figure.measured == 0, figure.note
+        else:
+            assert figure.measured > 0, figure
         if figure.bar is not None:
             assert isinstance(figure.passed, bool), figure
         if figure.baseline is not None:
@@ -231,6 +235,20 @@ def test_account_import_against_plain_executemany(tmp_path: Path) -> None:
         assert _count(plain, table) == _count(imported, table) > 0
 
 
+def test_account_sync_against_plain_executemany(tmp_path: Path) -> None:
+    figure = run.account_sync(tmp_path, rows=200)
+    _assert_figures([figure], 1)
+    synced = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+    with synced.connect() as connection:
+        phones = connection.execute(
+            text("SELECT count(*) FROM tenant WHERE phone_e164 LIKE '%9999'")
+        )
+        assert phones.scalar_one() == 10  # one tenant in ten changed
+    plain = make_engine(f"sqlite:///{tmp_path / 'sync-plain.db'}")
+    for table in ("tenant", "account_user", "subscription"):
+        assert _count(plain, table) == _count(synced, table) > 0
+
+
 def _count(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
@@ -241,6 +259,84 @@ def test_check_costs_cover_every_case() -> None:
 
     figures = run.check_costs(runs=3)
     _assert_figures(figures, len(CASES) + 1)
+
+
+def test_audit_verify_against_the_plain_loop(scratch: Generated) -> None:
+    figures = verify_figures.audit_verify(scratch.url)
+    _assert_figures(figures, 3)
+    events = _row_counts(make_engine(scratch.url))["audit_event"]
+    assert figures[0].name == f"audit verify of {events:,} events"
+    # the loop and the command read every event: events/s agree with events / seconds
+    assert figures[1].baseline == pytest.approx(events / figures[0].baseline)  # type: ignore[operator]
+
+
+def test_plain_verify_loop_refuses_a_broken_chain(scratch: Generated, tmp_path: Path) -> None:
+    copy = tmp_path / "broken.db"
+    with sqlite3.connect(scratch.url.removeprefix("sqlite:///")) as source:
+        target = sqlite3.connect(copy)
+        source.backup(target)
+    target.execute("DROP TRIGGER audit_event_no_update")
+    target.execute("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3")
+    target.commit()
+    target.close()
+    with pytest.raises(RuntimeError, match="1 bad events"):
+        verify_figures.plain_verify_loop(str(copy))
+
+
+@pytest.mark.postgres
+def test_postgres_load_runs_desks_and_the_raw_baseline(pg_url: str) -> None:
+    load = load_figures.pg_load(pg_url, [2], seconds=300, calls=2, scale=TINY)
+    # the conftest's server runs on this machine, so its CPU is read too
+    _assert_figures(load.figures, 6)
+    desk, raw = load.runs
+    # two desks, two whole calls each, five checks a call; the baseline wrote as many
+    assert (desk["kind"], desk["checks"], desk["calls"], desk["errors"]) == ("desk", 20, 4, 0)
+    assert (raw["kind"], raw["checks"], raw["calls"], raw["errors"]) == ("raw", 20, 4, 0)
+    engine = make_engine(pg_url)
+    try:
+        counts = _row_counts(engine)
+    finally:
+        engine.dispose()
+    # generated + a warm-up call per desk + the measured calls, both kinds, all on one chain
+    assert load.chain_events == counts["audit_event"]
+    assert counts["call"] == TINY.calls + 2 + 4 + 4 + 1  # and the statement profile's call
+    submit = load.profile["submit_item (mean of 5)"]
+    assert submit["INSERT item_check"] == 1
+    assert submit["SELECT call FOR UPDATE"] == 1
+
+
+def test_statement_kinds_name_verb_and_table() -> None:
+    from benchmarks.pg_load import statement_kind
+
+    assert statement_kind("SELECT call.id FROM call WHERE call.id = %s FOR UPDATE") == (
+        "SELECT call FOR UPDATE"
+    )
+    assert statement_kind("INSERT INTO audit_event (seq) VALUES (%s)") == "INSERT audit_event"
+    assert statement_kind("SELECT pg_advisory_xact_lock(%(k)s)") == "SELECT pg_advisory_xact_lock"
+
+
+def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:
+    from benchmarks import compare
+
+    def results(at: str, figures: list[run.Figure]) -> dict[str, object]:
+        return {"at": at, "figures": [f.as_json() for f in figures]}
+
+    old = results("20261201T100000Z", [run.Figure("lookup", 2.0, 1.0, "ms", bar=3.0)])
+    new = results(
+        "20261201T110000Z",
+        [run.Figure("lookup", 1.5, 1.0, "ms", bar=3.0), run.Figure("new one", 4.0, None, "s")],
+    )
+    for at, body in (("20261130T090000Z", old), (old["at"], old), (new["at"], new)):
+        (tmp_path / f"{at}.json").write_text(json.dumps(body))
+    assert [p.name for p in compare.last_two(tmp_path)] == [
+        "20261201T100000Z.json",
+        "20261201T110000Z.json",
+    ]
+    lines = compare.compare(old, new).splitlines()
+    assert len(lines) == 3
+    assert lines[1].split()[:5] == ["lookup", "ms", "2.00", "1.50", "-25%"]
+    assert lines[1].endswith("pass → pass")
+    assert lines[2].split()[:6] == ["new", "one", "s", "—", "4.00", "—"]
 
 
 def test_table_shows_every_figure_and_its_verdict() -> None:

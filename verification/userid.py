@@ -19,7 +19,8 @@ _PLAIN = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
     re.ASCII,
 )
-_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_SUFFIXES = tuple("." + name for name in SPECIAL_USE_DOMAIN_NAMES)
 
 
 def normalize_user_id(text: str) -> str:
@@ -49,9 +50,7 @@ def plain_user_id(text: str) -> str | None:
         return None
     domain = lowered.rpartition("@")[2]
     # Punycode-like labels and special-use names need the library's rules.
-    if "--" in domain or any(
-        domain == name or domain.endswith("." + name) for name in _SPECIAL_USE
-    ):
+    if "--" in domain or domain in _SPECIAL_USE or domain.endswith(_SPECIAL_USE_SUFFIXES):
         return None
     return lowered
 
@@ -69,3 +68,9 @@ def _reason(exc: EmailNotValidError) -> str:
     """The library's message as a short lower-case clause."""
     message = str(exc).strip().rstrip(".")
     return message[:1].lower() + message[1:]
+
+
+def mask_user_id(user_id: str) -> str:
+    """``jo.park@contoso.com`` as ``j…@contoso.com``: the one user ID mask."""
+    local, at, domain = user_id.partition("@")
+    return f"{local[:1]}…{at}{domain}" if local else ""

@@ -143,7 +143,12 @@ def _live_lock(session: Session, key: str) -> UserIdLock | None:
 
 
 def _is_account(session: Session, normalized: str) -> bool:
-    found = session.scalar(select(AccountUser.id).where(AccountUser.user_id == normalized))
+    # An inactive account is a miss like an unknown one (db.desk.verify), and counts as one.
+    found = session.scalar(
+        select(AccountUser.id).where(
+            AccountUser.user_id == normalized, AccountUser.active.is_(True)
+        )
+    )
     return found is not None
 
 

@@ -21,7 +21,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
-from db.calls import caller_of, get_call, on_file, taken_by, tenant_locked, tenant_of
+from db.calls import (
+    caller_of,
+    get_call,
+    hold_caller,
+    on_file,
+    on_file_text,
+    taken_by,
+    tenant_locked,
+    tenant_of,
+)
 from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
@@ -75,6 +84,7 @@ def submit_item(
             refuse_locked(session, tenant, None)
             known = on_file(tenant, caller_of(session, call))
             verdict = check_item(item, fields, known, settings.default_region)
+        judged_against = _judged_against(session, call, item, verdict)
         secret = ITEM_SPECS[item].secret
         session.add(
             ItemCheck(
@@ -85,6 +95,7 @@ def submit_item(
                     ensure_ascii=False,
                 ),
                 normalized=verdict.normalized,
+                on_file=judged_against,
                 result=verdict.result,
                 rules_version=verdict.rules_version,
                 checked_at=now,
@@ -138,14 +149,38 @@ def _another_caller(
     return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
 
 
+def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) -> str | None:
+    """The on-file value the check compared with, kept with it: a later sync
+    changes the record, never what a past check was judged against."""
+    if item is Item.USER_ID and verdict.result is CheckResult.MISMATCH:
+        return None  # no account of this caller was named
+    tenant = tenant_of(session, call)
+    if tenant is None:
+        return None
+    return on_file_text(item, tenant, caller_of(session, call), masked=False)
+
+
 def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
-    """Look the account up: it reveals nothing but whether it was found."""
-    user = session.scalars(select(AccountUser).where(AccountUser.user_id == normalized)).first()
+    """Look the account up: it reveals nothing but whether it was found.
+
+    An inactive account, or one of an inactive tenant (no longer in the
+    system of record since a sync), is a miss like an unknown one.
+    """
+    user = session.scalars(
+        select(AccountUser)
+        .join(Tenant, Tenant.id == AccountUser.tenant_id)
+        .where(
+            AccountUser.user_id == normalized,
+            AccountUser.active.is_(True),
+            Tenant.active.is_(True),
+        )
+    ).first()
     # Once a tenant is found, another tenant's account is no proof of this one.
     if user is None or (call.tenant_id is not None and user.tenant_id != call.tenant_id):
         return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
     call.tenant_id = user.tenant_id
     call.caller_user_id = user.id
+    hold_caller(session, user)  # the gate and the view read it next: no second SELECT
     return Verdict(Item.USER_ID, CheckResult.MATCH, normalized)
 
 
@@ -170,7 +205,8 @@ def _update_call_state(
         )
         if tenant is not None:
             _maybe_lock_tenant(session, tenant, call, actor, settings, now)
-    elif verification.verified(now):
+    elif verification.verified(now) and (tenant is None or tenant.active):
+        # A tenant marked inactive by a sync during the call cannot be verified.
         if call.state is not CallState.VERIFIED:
             call.state = CallState.VERIFIED
             call.verified_at = now

@@ -6,7 +6,8 @@ masked as ``db.calls.on_file_text`` masks it for the desk. Subscriptions are
 shown only while the gate is open, with what ``verification.policy`` allows
 for each today; whether the caller is an admin only once every item is
 verified. The gate itself (``gate``) is ``VerificationSession.gate`` fed
-with the stored checks and the tenant's lock.
+with the stored checks and the tenant's lock; a tenant a sync marked
+inactive keeps it closed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from verification.kinds import (
 )
 from verification.policy import PolicyDecision, decide
 from verification.session import CheckRecord, ItemStatus, Limits, VerificationSession
+
+INACTIVE_REASON = "the account is no longer on file (removed by an accounts sync)"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ def gate(
     is_admin = caller is not None and caller.is_admin
     locked = tenant is not None and tenant_locked(tenant)
     result = verification.gate(now, caller_is_admin=is_admin, tenant_locked=locked)
+    if tenant is not None and not tenant.active:
+        # Marked inactive by a sync during the call: no longer a customer on file.
+        return False, (*result.reasons, INACTIVE_REASON), None
     shown_admin = is_admin if verification.verified(now) else None
     return result.open, result.reasons, shown_admin
 

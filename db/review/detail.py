@@ -1,12 +1,14 @@
 """Everything a supervisor sees about one call: checks, requests, notes, timeline.
 
-On-file values are shown whole here, as ``db.calls.on_file_text`` renders
-them unmasked, but blind while the call is open (PRODUCT.md section 4): then
-only the items the call matched show what is on file, and the organization
-only once it matched (``_visible``). A request's status counts only decisions
-on its current content, and none at all once it is tampered: its stored
-content no longer hashes to its ``request_hash``, or that hash is not the one
-the audit chain recorded when the request was made (``_chained_hash``).
+On-file values are shown whole here, as ``db.calls.on_file_text`` rendered
+them unmasked when each check was made (``ItemCheck.on_file``): a sync since
+never rewrites what a past check was judged against. They are blind while
+the call is open (PRODUCT.md section 4): then only the items the call matched
+show what is on file, and the organization only once it matched
+(``_visible``). A request's status counts only decisions on its current
+content, and none at all once it is tampered: its stored content no longer
+hashes to its ``request_hash``, or that hash is not the one the audit chain
+recorded when the request was made (``_chained_hash``).
 """
 
 from __future__ import annotations
@@ -20,17 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.calls import (
-    caller_of,
     expedited_decided,
     get_call,
-    on_file_text,
     requests_of,
     tampered,
     tenant_locked,
     tenant_of,
 )
 from db.models import (
-    AccountUser,
     Agent,
     Approval,
     Call,
@@ -145,7 +144,6 @@ def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
     call = get_call(session, call_id)
     agent = session.get(Agent, call.agent_id)
     tenant = tenant_of(session, call)
-    caller = caller_of(session, call)
     reviewer = None if call.reviewed_by_id is None else session.get(Agent, call.reviewed_by_id)
     checks = session.scalars(
         select(ItemCheck).where(ItemCheck.call_id == call.id).order_by(ItemCheck.id)
@@ -166,7 +164,7 @@ def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
         tenant_id=call.tenant_id,
         organization=_organization(tenant, visible),
         tenant_locked=tenant is not None and tenant_locked(tenant),
-        checks=tuple(_check_line(check, tenant, caller, visible) for check in checks),
+        checks=tuple(_check_line(check, call.purged_at is not None, visible) for check in checks),
         requests=_request_lines(session, call.id, now, events),
         review_notes=_notes(session, call.id),
         timeline=events,
@@ -188,31 +186,32 @@ def _organization(tenant: Tenant | None, visible: frozenset[Item] | None) -> str
     return tenant.organization
 
 
-def _check_line(
-    check: ItemCheck,
-    tenant: Tenant | None,
-    caller: AccountUser | None,
-    visible: frozenset[Item] | None,
-) -> CheckLine:
+def _check_line(check: ItemCheck, purged: bool, visible: frozenset[Item] | None) -> CheckLine:
     shown = visible is None or check.item in visible
     return CheckLine(
         item=check.item,
         label=ITEM_SPECS[check.item].label,
         stated=_stated(check.stated),
-        on_file=_on_file(check, tenant, caller) if shown else HIDDEN,
+        on_file=_on_file(check, purged) if shown else HIDDEN,
         result=check.result,
         rules_version=check.rules_version,
         checked_at=check.checked_at,
     )
 
 
-def _on_file(check: ItemCheck, tenant: Tenant | None, caller: AccountUser | None) -> str:
-    """What the stated value was compared with, whole."""
+def _on_file(check: ItemCheck, purged: bool) -> str:
+    """What the stated value was compared with, whole, as stored with the check.
+
+    Stored, not read from today's record: a sync since then may have
+    changed the record, never what this check was judged against.
+    """
     if check.item is Item.USER_ID and check.result is CheckResult.MISMATCH:
         # A missed user ID named no account of this caller: the account
         # found later in the call is not what it was compared with.
         return "(no matching account)"
-    return "" if tenant is None else on_file_text(check.item, tenant, caller, masked=False)
+    if check.on_file is None:
+        return "(purged)" if purged else ""
+    return check.on_file
 
 
 def _stated(stored: str | None) -> str:

@@ -1,7 +1,7 @@
 """Outbox: decisions and notices waiting to leave for the billing system and admins
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 
 One row per event, written in the transaction of the decision it reports and
 delivered by ``callgate deliver``. Partial indexes hold only what a worker may
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

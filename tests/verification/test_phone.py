@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat
 
+from verification import phone
 from verification.errors import InputError
 from verification.phone import (
     check_phone,
@@ -89,3 +92,31 @@ def test_last_four() -> None:
 def test_masked_phone_shows_only_the_last_four_digits() -> None:
     assert mask_phone("+14255550123") == "•••0123"
     assert mask_phone("") == ""
+
+
+_NANP_TEXT = st.builds(
+    lambda area, exchange, line, style, sep: (
+        f"({area}) {exchange}{sep}{line}"
+        if style == "paren"
+        else f"{area}{sep}{exchange}{sep}{line}"
+    ),
+    st.from_regex(r"[2-9][0-9]{2}", fullmatch=True),
+    st.from_regex(r"[0-9]{3}", fullmatch=True),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.booleans(),
+    st.sampled_from(["", " ", "-", "."]),
+)
+
+
+@given(
+    text=st.one_of(_NANP_TEXT, st.from_regex(r"[0-9() .+-]{7,16}", fullmatch=True)),
+    region=st.sampled_from(["US", "CA"]),
+)
+def test_plain_north_american_shape_reads_as_the_parser_reads_it(text: str, region: str) -> None:
+    """The fast path for plain US/Canadian numbers gives the parser's answer, or defers to it."""
+    expected = phone._e164(text.strip(), region) if text.strip() else None
+    try:
+        got: str | None = normalize_phone(text, region)
+    except InputError:
+        got = None
+    assert got == expected

@@ -1,4 +1,8 @@
-"""``callgate accounts import FILE [--dry-run]``: load account records, all or nothing."""
+"""``callgate accounts import|sync FILE``: load account records, or bring them in line.
+
+``import`` loads new records, all or nothing; ``sync`` prints what differs
+from the records on file, grouped, and applies it in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from db.account_file import BadRow
     from db.importer import ImportReport
     from db.settings import Settings
+    from db.sync import SyncReport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +31,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importing.add_argument("file", metavar="FILE")
     importing.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     importing.set_defaults(handler=run_import)
+    syncing = actions.add_parser(
+        "sync",
+        help="bring the records on file in line with an account file",
+        description="Compare FILE (the same formats as import) with the records on file, "
+        "print what would change (tenants, users and subscriptions added, changed or "
+        "removed, each changed field named; phones and user IDs masked) and apply it all "
+        "in one transaction. Bad rows are printed as for import and nothing is written. "
+        "Removed tenants and users are marked inactive, never deleted.",
+    )
+    syncing.add_argument("file", metavar="FILE")
+    syncing.add_argument("--dry-run", action="store_true", help="show the changes; write nothing")
+    syncing.add_argument(
+        "--remove-missing",
+        action="store_true",
+        help="mark tenants and users that are not in FILE inactive (kept otherwise)",
+    )
+    syncing.set_defaults(handler=run_sync)
+
+
+def _print_bad_rows(source: str, bad_rows: tuple[BadRow, ...], done: str) -> None:
+    for bad in bad_rows:
+        print(f"line {bad.line}: {bad.reason}", file=sys.stderr)
+    rows = "1 bad row" if len(bad_rows) == 1 else f"{len(bad_rows)} bad rows"
+    print(f"{source}: {rows}; {done}", file=sys.stderr)
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,10 +79,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     if not report.ok:
-        for bad in report.bad_rows:
-            print(f"line {bad.line}: {bad.reason}", file=sys.stderr)
-        rows = "1 bad row" if len(report.bad_rows) == 1 else f"{len(report.bad_rows)} bad rows"
-        print(f"{report.source}: {rows}; nothing imported", file=sys.stderr)
+        _print_bad_rows(report.source, report.bad_rows, "nothing imported")
         return 1
     print(summary(report))
     return 0
@@ -67,3 +94,62 @@ def summary(report: ImportReport) -> str:
     if report.dry_run:
         return f"{report.source}: all rows good; would import {counts} (dry run: nothing written)"
     return f"{report.source}: imported {counts}"
+
+
+def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Sync (or show) the changes; 1 with every bad row listed when any is bad."""
+    from db.engine import make_sessionmaker
+    from db.importer import ImportFileError
+    from db.migrate import SchemaError, prepare_for_desk
+    from db.sync import sync_accounts
+    from tui.commands.common import CommandError, engine_for, operator_actor
+
+    engine = engine_for(settings)
+    try:
+        prepare_for_desk(engine)
+        report = sync_accounts(
+            make_sessionmaker(engine),
+            args.file,
+            dry_run=args.dry_run,
+            remove_missing=args.remove_missing,
+            default_region=settings.default_region,
+            actor=operator_actor(),
+        )
+    except (ImportFileError, SchemaError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    if not report.ok:
+        _print_bad_rows(report.source, report.bad_rows, "nothing changed")
+        return 1
+    print("\n".join(sync_lines(report)))
+    return 0
+
+
+def sync_lines(report: SyncReport) -> list[str]:
+    """The changes grouped, each changed field named, then one line saying what was done."""
+    lines: list[str] = []
+    for title, changes in report.groups:
+        if not changes:
+            continue
+        lines.append(f"{title} ({len(changes)}):")
+        for change in changes:
+            named = "; ".join(f"{f.name} {f.before} → {f.after}" for f in change.fields)
+            lines.append(f"  {change.what}: {named}" if named else f"  {change.what}")
+    kept = []
+    if report.tenants_missing:
+        kept.append(f"{report.tenants_missing} tenants")
+    if report.users_missing:
+        kept.append(f"{report.users_missing} users")
+    if kept:
+        lines.append(
+            f"kept: {' and '.join(kept)} on file but not in the file "
+            "(--remove-missing marks them inactive)"
+        )
+    if report.unchanged:
+        lines.append(f"{report.source}: the records on file already match; nothing to change")
+    elif report.dry_run:
+        lines.append(f"{report.source}: dry run: nothing written")
+    else:
+        lines.append(f"{report.source}: applied in one transaction")
+    return lines

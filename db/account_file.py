@@ -1,9 +1,9 @@
-"""Reading an account file: its columns, and its records one by one with their lines.
+"""Reading an account file (CSV or JSON) into ``(line, record)`` pairs.
 
-CSV needs a header naming the columns (``COLUMNS``; README.md documents
-them); JSON is a top-level array of objects. Reading is lazy and never
-raises for what is inside the file: each problem is a ``BadRow`` appended
-to the list the caller passes, so every bad row is reported at once.
+The one home of what a readable account file is: its columns, its header,
+its JSON shape, and the limits that keep a hostile file a bad line instead
+of a traceback (nesting, number sizes, non-finite numbers). What the values
+mean is ``db.account_rows``; import and sync both read files through here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 REQUIRED_COLUMNS = (
     "tenant_ref",
@@ -44,7 +45,10 @@ OPTIONAL_COLUMNS = (
     "data_deletion_on",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-COLUMN_SET = frozenset(COLUMNS)
+# No account field is a number this long; Python refuses ints over 4,300 digits.
+MAX_NUMBER_DIGITS = 64
+
+Records = Iterator[tuple[int, dict[str, object]]]
 
 
 class ImportFileError(ValueError):
@@ -59,7 +63,32 @@ class BadRow:
     reason: str
 
 
-def csv_records(text: str, bad: list[BadRow]) -> Iterator[tuple[int, dict[str, object]]]:
+class _BadNumber(ValueError):
+    """A JSON number no account field can hold; the message says why."""
+
+
+def read_account_file(path: str | Path) -> tuple[str, Records, list[BadRow]]:
+    """The file's name, its records (lazy) and the list its reading problems go to.
+
+    Raises ImportFileError when the file cannot be read or has an unknown
+    extension. The problem list is complete once the records are consumed.
+    """
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise ImportFileError(f"{file}: expected a .csv or .json file")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{file}: not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {file}: {exc.strerror}") from exc
+    bad: list[BadRow] = []
+    records = csv_records(text, bad) if suffix == ".csv" else json_records(text, bad)
+    return file.name, records, bad
+
+
+def csv_records(text: str, bad: list[BadRow]) -> Records:
     """Records of a CSV file with a header row, each with its first line."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -75,6 +104,7 @@ def csv_records(text: str, bad: list[BadRow]) -> Iterator[tuple[int, dict[str, o
         bad.append(BadRow(1, problems))
         return
     start = reader.line_num + 1
+    width = len(header)
     while True:
         try:
             values = next(reader)
@@ -84,17 +114,17 @@ def csv_records(text: str, bad: list[BadRow]) -> Iterator[tuple[int, dict[str, o
             bad.append(BadRow(start, f"unreadable CSV: {exc}"))
             return
         line, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():  # a blank line, or only separators
             continue
-        if len(values) != len(header):
-            bad.append(BadRow(line, f"{len(values)} values for {len(header)} columns"))
+        if len(values) != width:
+            bad.append(BadRow(line, f"{len(values)} values for {width} columns"))
             continue
         yield line, dict(zip(header, values, strict=True))
 
 
 def _header_problems(header: list[str]) -> str:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [shown_name(c) for c in header if c not in COLUMNS]
     repeated = sorted({c for c in header if header.count(c) > 1})
     parts = []
     if missing:
@@ -106,9 +136,40 @@ def _header_problems(header: list[str]) -> str:
     return "; ".join(parts)
 
 
-def json_records(text: str, bad: list[BadRow]) -> Iterator[tuple[int, dict[str, object]]]:
+def shown_name(name: str) -> str:
+    """A field name from the file as a message may quote it (quoted if odd)."""
+    if name.isprintable() and name.isascii():
+        return name
+    return repr(name)
+
+
+def _parse_int(digits: str) -> int:
+    count = len(digits.lstrip("-"))
+    if count > MAX_NUMBER_DIGITS:
+        raise _BadNumber(f"number with {count} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(digits)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _BadNumber(f"number with {len(text)} characters (at most {MAX_NUMBER_DIGITS})")
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"number out of range: {text}")
+    return value
+
+
+def _refuse_constant(name: str) -> object:
+    raise _BadNumber(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(
+    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
+)
+
+
+def json_records(text: str, bad: list[BadRow]) -> Records:
     """The objects of a top-level JSON array, each with the line it starts on."""
-    decoder = json.JSONDecoder()
     pos = _skip_space(text, 0)
     if not text.startswith("[", pos):
         bad.append(BadRow(_line_at(text, pos), "expected a JSON array of account objects"))
@@ -121,9 +182,15 @@ def json_records(text: str, bad: list[BadRow]) -> Iterator[tuple[int, dict[str, 
         line += text.count("\n", counted, pos)
         counted = pos
         try:
-            value, end = decoder.raw_decode(text, pos)
+            value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             bad.append(BadRow(exc.lineno, f"invalid JSON: {exc.msg}"))
+            return
+        except _BadNumber as exc:
+            bad.append(BadRow(line, f"invalid JSON: {exc}"))
+            return
+        except RecursionError:
+            bad.append(BadRow(line, "invalid JSON: nested too deeply"))
             return
         if isinstance(value, dict):
             yield line, value

@@ -1,0 +1,452 @@
+"""Many desks on one PostgreSQL server: the load benchmark of PRODUCT.md section 9.
+
+    python -m benchmarks.pg_load                          # throwaway cluster; 1, 8, 32 desks
+    python -m benchmarks.pg_load --desks 2 --calls 3      # tiny
+    python -m benchmarks.pg_load --url postgresql://...   # an empty database on a server
+
+Each desk is a process taking whole calls through the real ``db.desk``
+functions (``start_call``, ``submit_item`` for the five items a caller
+without a PIN states, ``end_call``) as fast as it can, one agent per desk.
+The baseline writes the same rows (the call, each item check, each audit
+event on the one chain, under the same advisory lock) with raw psycopg, one
+transaction per step, at the same concurrency. Reported per desk count:
+checks per second, p50/p99 per check, errors, and CPU per check of the
+desk processes (client) and of the server's processes (read from ``/proc``,
+only for a cluster started here); the chain is verified after each run.
+
+``statement_profile`` counts what one call sends to the server, per step,
+with a SQLAlchemy event listener: where the per-check time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from benchmarks.generate import Scale, generate
+from db.audit import canonical_payload, event_hash, verify_chain
+from db.engine import make_engine, make_sessionmaker
+from db.models import Agent
+from db.settings import Settings
+from db.types import utcnow
+from verification.checks import RULES_VERSION
+from verification.kinds import Item, Outcome, Role
+
+# What the server holds before the desks start: a small call center's accounts.
+LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=40)
+CHAIN_LOCK_KEY = 0x63616C6C67617465  # db.audit's chain-head lock (the baseline takes it too)
+
+Statements = list[tuple[Item, dict[str, str]]]
+
+
+@dataclass
+class Outcomes:
+    """What one worker process did in its timed run."""
+
+    checks: int = 0
+    calls: int = 0
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # seconds per check
+    cpu_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """One timed run of ``desks`` worker processes, desks or baseline."""
+
+    kind: str  # "desk" or "raw"
+    desks: int
+    checks: int
+    calls: int
+    errors: int
+    error_samples: tuple[str, ...]
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    client_cpu_ms_per_check: float
+    server_cpu_ms_per_check: float | None
+
+    @property
+    def checks_per_second(self) -> float:
+        """Item checks recorded per wall-clock second, all desks together."""
+        return self.checks / self.seconds
+
+
+# --- the workers (separate processes) -------------------------------------------------
+
+
+def _desk_worker(
+    url: str,
+    agent: tuple[int, str],
+    callers: list[Statements],
+    calls: int | None,
+    seconds: float,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """A desk: whole calls through ``db.desk`` until ``calls`` or ``seconds`` run out."""
+    from db.desk import end_call, start_call, submit_item
+
+    agent_id, actor = agent
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    settings = Settings()
+    # One untimed call first: the run times a desk that is warm (connected,
+    # statements compiled), as it is after its first call of the day.
+    call = start_call(factory, agent_id, actor, settings, utcnow())
+    for item, stated in callers[0]:
+        submit_item(factory, call.call_id, actor, item, stated, settings, utcnow())
+    end_call(factory, call.call_id, actor, Outcome.INFORMED, "", utcnow())
+    out = Outcomes()
+    barrier.wait()
+    cpu, deadline = time.process_time(), time.monotonic() + seconds
+    while (calls is None or out.calls < calls) and time.monotonic() < deadline:
+        statements = callers[out.calls % len(callers)]
+        try:
+            call = start_call(factory, agent_id, actor, settings, utcnow())
+            for item, stated in statements:
+                started = time.perf_counter()
+                view = submit_item(factory, call.call_id, actor, item, stated, settings, utcnow())
+                out.latencies.append(time.perf_counter() - started)
+                out.checks += 1
+            if not view.gate_open:
+                raise RuntimeError(f"call {call.call_id}: the caller's statements did not verify")
+            end_call(factory, call.call_id, actor, Outcome.INFORMED, "", utcnow())
+        except Exception as exc:  # every error is a figure of the benchmark
+            out.errors += 1
+            if len(out.error_samples) < 3:
+                out.error_samples.append(f"{type(exc).__name__}: {exc}")
+        out.calls += 1
+    out.cpu_seconds = time.process_time() - cpu
+    # Report before disconnecting: the server's CPU is read while this desk's backend
+    # lives (a backend that exited but is not reaped yet shows in no counter).
+    results.put(out)
+    engine.dispose()
+
+
+def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object]) -> None:
+    """One audit event on the chain, as ``db.audit.append_event`` stores it, in raw SQL."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
+    head = cursor.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (head[0] + 1, head[1]) if head else (1, "0" * 64)
+    at, body = utcnow(), canonical_payload(payload)
+    cursor.execute(
+        "INSERT INTO audit_event (seq, occurred_at, actor, type, payload, prev_hash, hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (seq, at, actor, type_, body, prev, event_hash(seq, at, actor, type_, body, prev)),
+    )
+
+
+def _raw_worker(
+    url: str,
+    agent: tuple[int, str],
+    callers: list[Statements],
+    calls: int | None,
+    seconds: float,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """The baseline: the same rows as a desk's calls, by raw psycopg, no checks run."""
+    import json
+
+    import psycopg
+
+    agent_id, actor = agent
+    libpq = make_engine(url).url.set(drivername="postgresql").render_as_string(hide_password=False)
+    out = Outcomes()
+    with psycopg.connect(libpq) as connection:
+        barrier.wait()
+        cpu, deadline = time.process_time(), time.monotonic() + seconds
+        while (calls is None or out.calls < calls) and time.monotonic() < deadline:
+            statements = callers[out.calls % len(callers)]
+            try:
+                with connection.transaction(), connection.cursor() as cursor:
+                    row = cursor.execute(
+                        "INSERT INTO call (agent_id, started_at, state, notes)"
+                        " VALUES (%s, %s, 'open', '') RETURNING id",
+                        (agent_id, utcnow()),
+                    ).fetchone()
+                    assert row is not None
+                    call_id = row[0]
+                    _append_raw(
+                        cursor, actor, "call.started", {"call_id": call_id, "agent_id": agent_id}
+                    )
+                for item, stated in statements:
+                    started = time.perf_counter()
+                    with connection.transaction(), connection.cursor() as cursor:
+                        cursor.execute(
+                            "INSERT INTO item_check (call_id, item, stated, normalized, result,"
+                            " rules_version, checked_at) VALUES (%s, %s, %s, %s, 'match', %s, %s)",
+                            (
+                                call_id,
+                                item.value,
+                                json.dumps(stated, ensure_ascii=False),
+                                " ".join(stated.values()),
+                                RULES_VERSION,
+                                utcnow(),
+                            ),
+                        )
+                        _append_raw(
+                            cursor,
+                            actor,
+                            "item.checked",
+                            {"call_id": call_id, "item": item.value, "result": "match"},
+                        )
+                    out.latencies.append(time.perf_counter() - started)
+                    out.checks += 1
+                with connection.transaction(), connection.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE call SET state = 'closed', outcome = 'informed', ended_at = %s"
+                        " WHERE id = %s",
+                        (utcnow(), call_id),
+                    )
+                    _append_raw(
+                        cursor, actor, "call.ended", {"call_id": call_id, "outcome": "informed"}
+                    )
+            except Exception as exc:  # every error is a figure of the benchmark
+                out.errors += 1
+                if len(out.error_samples) < 3:
+                    out.error_samples.append(f"{type(exc).__name__}: {exc}")
+            out.calls += 1
+        out.cpu_seconds = time.process_time() - cpu
+        results.put(out)  # connected still, as the desk worker
+
+
+# --- the server's CPU time --------------------------------------------------------------
+
+
+def _ticks(pid: int) -> tuple[int, int]:
+    """(own utime+stime, reaped children's cutime+cstime) of ``pid``, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, so utime..cstime (14-17) are [11:15].
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return utime + stime, cutime + cstime
+
+
+def server_cpu_seconds(postmaster: int) -> float:
+    """CPU time of the whole server so far: the postmaster, its live children, and the
+    children it has reaped (backends of closed connections count in its cutime)."""
+    own, reaped = _ticks(postmaster)
+    total = own + reaped
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                total += _ticks(int(entry.name))[0]
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended while we looked: its time is in ``reaped`` now
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+# --- running and measuring ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A database loaded for the benchmark: its URL, desk agents and callers."""
+
+    url: str
+    agents: list[tuple[int, str]]
+    callers: list[Statements]
+
+
+def prepare(url: str, scale: Scale = LOAD_SCALE, callers: int = 200) -> Prepared:
+    """Generate ``scale`` into the empty database at ``url``; agents and callers for desks."""
+    from benchmarks.run import _callers
+
+    generate(url, scale)
+    factory = make_sessionmaker(make_engine(url))
+    with factory() as session:
+        agents = [
+            (a.id, a.username)
+            for a in session.scalars(
+                select(Agent).where(Agent.role == Role.AGENT).order_by(Agent.id)
+            )
+        ]
+    return Prepared(url, agents, _callers(factory, callers))
+
+
+def run_load(
+    prepared: Prepared,
+    kind: str,
+    desks: int,
+    *,
+    seconds: float,
+    calls: int | None = None,
+    postmaster: int | None = None,
+) -> LoadRun:
+    """``desks`` worker processes of ``kind`` ("desk" or "raw") started together."""
+    if desks > len(prepared.agents):
+        raise ValueError(f"{desks} desks but only {len(prepared.agents)} agents")
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(desks + 1)
+    results = context.Queue()
+    target = _desk_worker if kind == "desk" else _raw_worker
+    # Each desk its own callers, so two desks rarely state the same tenant at once.
+    workers = [
+        context.Process(
+            target=target,
+            args=(
+                prepared.url,
+                prepared.agents[n],
+                prepared.callers[n::desks] or prepared.callers,
+                calls,
+                seconds,
+                barrier,
+                results,
+            ),
+            name=f"bench-{kind}-{n}",
+        )
+        for n in range(desks)
+    ]
+    for worker in workers:
+        worker.start()
+    barrier.wait(timeout=300)
+    server_before = None if postmaster is None else server_cpu_seconds(postmaster)
+    started = time.perf_counter()
+    outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
+    wall = time.perf_counter() - started
+    server = None if postmaster is None else server_cpu_seconds(postmaster) - server_before  # type: ignore[operator]
+    for worker in workers:
+        worker.join(timeout=60)
+    latencies = sorted(x for o in outcomes for x in o.latencies)
+    checks = sum(o.checks for o in outcomes)
+    per_check = 1000 / checks if checks else float("nan")
+    return LoadRun(
+        kind=kind,
+        desks=desks,
+        checks=checks,
+        calls=sum(o.calls for o in outcomes),
+        errors=sum(o.errors for o in outcomes),
+        error_samples=tuple(s for o in outcomes for s in o.error_samples)[:5],
+        seconds=wall,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+        client_cpu_ms_per_check=sum(o.cpu_seconds for o in outcomes) * per_check,
+        server_cpu_ms_per_check=None if server is None else server * per_check,
+    )
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def statement_profile(prepared: Prepared) -> dict[str, dict[str, float]]:
+    """SQL statements per step of one call through ``db.desk``, by their first words.
+
+    Counted with a ``before_cursor_execute`` listener; each step is also one
+    BEGIN and one COMMIT round trip besides these.
+    """
+    from db.desk import end_call, start_call, submit_item
+
+    engine = make_engine(prepared.url)
+    factory: sessionmaker[Session] = make_sessionmaker(engine)
+    settings = Settings()
+    seen: Counter[str] = Counter()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen[statement_kind(statement)] += 1
+
+    agent_id, actor = prepared.agents[-1]
+    profile: dict[str, dict[str, float]] = {}
+    statements = prepared.callers[0]
+    seen.clear()
+    call = start_call(factory, agent_id, actor, settings, utcnow())
+    profile["start_call"] = dict(seen)
+    per_item: Counter[str] = Counter()
+    for item, stated in statements:
+        seen.clear()
+        submit_item(factory, call.call_id, actor, item, stated, settings, utcnow())
+        per_item.update(seen)
+    profile["submit_item (mean of 5)"] = {k: v / len(statements) for k, v in per_item.items()}
+    seen.clear()
+    end_call(factory, call.call_id, actor, Outcome.INFORMED, "", utcnow())
+    profile["end_call"] = dict(seen)
+    engine.dispose()
+    return profile
+
+
+def postmaster_of(url: str) -> int | None:
+    """The server's main process when it runs on this machine (its CPU is readable), else None."""
+    import psycopg
+
+    libpq = make_engine(url).url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq) as connection:  # read while the backend is alive
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        try:
+            stat = Path(f"/proc/{row[0]}/stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            command = Path(f"/proc/{parent}/cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            return None  # a server elsewhere
+    return parent if b"postgres" in command else None
+
+
+def statement_kind(statement: str) -> str:
+    """``SELECT call FOR UPDATE``, ``INSERT audit_event``: a statement by verb and table."""
+    words = statement.replace("(", " ").split()
+    verb = words[0].upper()
+    if "pg_advisory_xact_lock" in statement:
+        return "SELECT pg_advisory_xact_lock"
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1]}"
+    if verb == "SELECT" and "FROM" in words:
+        kind = f"SELECT {words[words.index('FROM') + 1]}"
+        return kind + " FOR UPDATE" if "FOR UPDATE" in statement else kind
+    return verb
+
+
+def verified_count(url: str) -> int:
+    """The chain's length after a load; raises if any link is broken."""
+    engine = make_engine(url)
+    try:
+        report = verify_chain(engine)
+    finally:
+        engine.dispose()
+    if not report.ok:
+        raise RuntimeError(
+            f"the chain broke under load at {report.first_bad_seq}: {report.problem}"
+        )
+    return report.count
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: load a throwaway cluster (or ``--url``) and print each run."""
+    from benchmarks.load_figures import pg_load
+    from benchmarks.run import table
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")
+    parser.add_argument("--desks", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--calls", type=int, help="at most this many calls per desk")
+    args = parser.parse_args(argv)
+    load = pg_load(args.url, args.desks, args.seconds, args.calls)
+    print(table(load.figures))
+    for step, counts in load.profile.items():
+        print(f"{step}: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
