@@ -29,6 +29,7 @@ from db.settings import Settings
 from verification.errors import InputError
 from verification.kinds import CheckResult, Item
 from verification.session import miss_lock_time
+from verification.userid import mask_user_id
 
 TENANT_LOCKED = "this account is locked for phone cancellation: transfer the caller to a supervisor"
 USER_ID_LOCKED = (
@@ -40,12 +41,6 @@ USER_ID_LOCKED = (
 def user_id_key(normalized: str) -> str:
     """The key a stated user ID is locked under (never the value itself)."""
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
-
-
-def mask_user_id(normalized: str) -> str:
-    """A user ID as the queue may show it: its first letter and its domain."""
-    local, _, domain = normalized.partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else f"{normalized[:1]}•••"
 
 
 def refuse_locked(session: Session, tenant: Tenant | None, normalized_user_id: str | None) -> None:
