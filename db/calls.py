@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.audit import canonical_payload
-from db.models import AccountUser, Approval, Call, CancellationRequest, Subscription, Tenant
+from db.models import AccountUser, Agent, Approval, Call, CancellationRequest, Subscription, Tenant
 from verification.address import Address, render
 from verification.checks import OnFile
 from verification.kinds import Decision, ExpeditedState, Item
@@ -40,6 +40,16 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
     if call is None:
         raise LookupError(f"no call {call_id}")
     return call
+
+
+def taken_by(session: Session, call: Call, actor: str) -> bool:
+    """Whether ``actor`` (a username) is the agent who took the call.
+
+    Only that agent acts in a call, so whoever asked for a decision is the
+    call's agent, and four-eyes can refuse them by the call alone.
+    """
+    agent = session.get(Agent, call.agent_id)
+    return agent is not None and agent.username == actor
 
 
 def tenant_of(session: Session, call: Call) -> Tenant | None:

@@ -55,6 +55,10 @@ NAMING_CONVENTION = {
 UNREVIEWED_FAILED = "reviewed_at IS NULL AND (state = 'locked' OR outcome = 'verification_failed')"
 EARLY_CANCELLATION = "action IN ('cancel_now', 'cancel_now_with_expedited')"
 NEEDS_APPROVAL = "needs_approval"
+# Calls that ended unlocked but with misses (hung up, transferred): a supervisor looks.
+UNREVIEWED_MISSES = "reviewed_at IS NULL AND misses > 0 AND outcome IN ('abandoned', 'escalated')"
+# Misses of a stated user ID, counted across calls (PRODUCT.md section 4 "Attempts").
+USER_ID_MISS = "item = 'user_id' AND result = 'mismatch'"
 # The outbox's partial indexes: what a worker may claim, and what the queue shows.
 OUTBOX_PENDING = "state = 'pending'"
 OUTBOX_FAILED = "state = 'failed'"
@@ -224,6 +228,13 @@ class Call(Base):
             sqlite_where=text(UNREVIEWED_FAILED),
             postgresql_where=text(UNREVIEWED_FAILED),
         ),
+        Index(
+            "ix_call_unreviewed_misses",
+            "started_at",
+            "id",
+            sqlite_where=text(UNREVIEWED_MISSES),
+            postgresql_where=text(UNREVIEWED_MISSES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,6 +250,8 @@ class Call(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), default=None)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Kept by the desk with every check, so the queue finds calls that ended with misses.
+    misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     checks: Mapped[list[ItemCheck]] = relationship(back_populates="call", order_by="ItemCheck.id")
 
@@ -253,6 +266,16 @@ class ItemCheck(Base):
     """
 
     __tablename__ = "item_check"
+    __table_args__ = (
+        # Misses of one stated user ID across calls, found without a scan.
+        Index(
+            "ix_item_check_user_id_miss",
+            "normalized",
+            "checked_at",
+            sqlite_where=text(USER_ID_MISS),
+            postgresql_where=text(USER_ID_MISS),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
@@ -349,6 +372,40 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class UserIdLock(Base):
+    """A stated user ID that matches no account, locked after repeated misses.
+
+    ``key`` is a SHA-256 of the normalized user ID and ``masked`` its masked
+    form for the supervisor: the value itself is never stored here.
+    """
+
+    __tablename__ = "user_id_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    masked: Mapped[str] = mapped_column(String(320))
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LockClearance(Base):
+    """A supervisor lifting a lock, with the reason (staff free text: purgeable).
+
+    The audit event names this row; the reason stays out of the chain so that
+    purge can blank it (PRODUCT.md section 7).
+    """
+
+    __tablename__ = "lock_clearance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
+    user_id_lock_id: Mapped[int | None] = mapped_column(ForeignKey("user_id_lock.id"), default=None)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    cleared_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class OutboxState(StrEnum):

@@ -1,8 +1,9 @@
 """Purge of personal data from old, closed calls (PRODUCT.md section 7).
 
 What the caller stated (and its normalized form), the on-file value each
-check was judged against, the call's notes and the supervisors' review notes
-on it are blanked; results, outcomes and the audit
+check was judged against, the call's notes, the supervisors' review notes and
+approval reasons on it, and the reasons given for lifting locks before the
+cutoff are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
 never touched, whatever their age. On SQLite the write-ahead log is then
 checkpointed and emptied, so the old pages leave the disk too (with the
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import checkpoint_wal, unit_of_work
-from db.models import Call, ItemCheck, ReviewNote
+from db.models import Approval, Call, CancellationRequest, ItemCheck, LockClearance, ReviewNote
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
@@ -75,6 +76,20 @@ def purge(
             update(ReviewNote)
             .where(ReviewNote.call_id.in_(ids))
             .values(text="")
+            .execution_options(synchronize_session=False)
+        )
+        requests = select(CancellationRequest.id).where(CancellationRequest.call_id.in_(ids))
+        session.execute(
+            update(Approval)
+            .where(Approval.request_id.in_(requests.scalar_subquery()))
+            .values(reason="")
+            .execution_options(synchronize_session=False)
+        )
+        # Reasons for lifting a lock quote what callers said: they go with the calls.
+        session.execute(
+            update(LockClearance)
+            .where(LockClearance.cleared_at < cutoff, LockClearance.purged_at.is_(None))
+            .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )
         session.execute(

@@ -38,6 +38,7 @@ class Settings:
     max_misses: int = Limits.max_misses
     verification_expiry_minutes: int = Limits.expiry_minutes
     tenant_lock_calls: int = Limits.tenant_lock_calls
+    tenant_max_misses: int = Limits.tenant_max_misses
     tenant_lock_window_hours: int = Limits.tenant_lock_window_hours
     signin_lock_after: int = 5
     retention_days: int = 365

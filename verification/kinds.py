@@ -99,7 +99,9 @@ class QueueKind(StrEnum):
 
     EXPEDITED = "expedited"
     TENANT_LOCKED = "tenant_locked"
+    USER_ID_LOCKED = "user_id_locked"
     AGENT_LOCKED = "agent_locked"
     FAILED_VERIFICATION = "failed_verification"
+    ENDED_WITH_MISSES = "ended_with_misses"
     EARLY_CANCELLATION = "early_cancellation"
     DELIVERY_FAILED = "delivery_failed"

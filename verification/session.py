@@ -39,6 +39,7 @@ class Limits:
     expiry_minutes: int = 30
     tenant_lock_calls: int = 2
     tenant_lock_window_hours: int = 24
+    tenant_max_misses: int = 5
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,38 @@ def tenant_lock_time(
     supervisor clears it: calls locked at or before ``cleared_at`` no longer
     count, nor do any after ``now``.
     """
+    return _burst(locked_call_times, limits.tenant_lock_calls, cleared_at, now, limits)
+
+
+def miss_lock_time(
+    miss_times: Iterable[datetime],
+    cleared_at: datetime | None,
+    now: datetime,
+    limits: Limits,
+) -> datetime | None:
+    """When misses counted across calls lock a tenant (or a stated user ID), or None.
+
+    Hanging up must not buy new guesses (PRODUCT.md section 4 "Attempts"): the
+    misses of every call and every agent add up, and the ``tenant_max_misses``-th
+    within ``tenant_lock_window_hours`` locks, so no sequence of calls gives a
+    caller more than that many guesses a day. Misses at or before
+    ``cleared_at`` no longer count, nor do any after ``now``.
+    """
+    return _burst(miss_times, limits.tenant_max_misses, cleared_at, now, limits)
+
+
+def _burst(
+    times: Iterable[datetime],
+    count: int,
+    cleared_at: datetime | None,
+    now: datetime,
+    limits: Limits,
+) -> datetime | None:
+    """The moment ``count`` of ``times`` first fell within the window, or None."""
     window = timedelta(hours=limits.tenant_lock_window_hours)
-    times = sorted(
-        t for t in locked_call_times if t <= now and (cleared_at is None or t > cleared_at)
-    )
-    span = limits.tenant_lock_calls - 1
-    for first, last in zip(times, times[span:], strict=False):
+    kept = sorted(t for t in times if t <= now and (cleared_at is None or t > cleared_at))
+    span = count - 1
+    for first, last in zip(kept, kept[span:], strict=False):
         if last - first <= window:
             return last
     return None

@@ -26,6 +26,7 @@ from db.calls import (
     request_hash,
     store_facts,
     subscription_facts,
+    taken_by,
     tenant_of,
 )
 from db.desk.views import CallView, gate, verification_of, view
@@ -104,6 +105,8 @@ def take_action(
         call = get_call(session, call_id, for_update=True)
         if call.state is CallState.CLOSED:
             raise ActionRefused("this call has ended")
+        if not taken_by(session, call, actor):
+            raise ActionRefused("only the agent who took this call can act in it")
         tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
         gate_open, reasons, _ = gate(session, call, tenant, verification, now)
@@ -148,6 +151,8 @@ def take_action(
                 "subscription_id": subscription.id,
                 "action": action.value,
                 "request_id": request.id,
+                # In the chain, so an edit of the request and its approvals together shows.
+                "request_hash": request.request_hash,
             },
             at=now,
         )

@@ -4,8 +4,11 @@ Misses and locks live here: each check is stored with its result, and after
 it the call locks when ``verification.session`` says the misses ran out
 (``_update_call_state``); the tenant locks for phone cancellation when
 enough of its calls locked within the window (``_maybe_lock_tenant``, with
-the count in ``verification.session.tenant_lock_time``). Input that cannot
-be a value of the item is an ``InputError``: nothing stored, no miss.
+the count in ``verification.session.tenant_lock_time``), and misses across
+calls lock as ``db.desk.guessing`` says. Input that cannot be a value of the
+item is an ``InputError``: nothing stored, no miss; so is an item stated by
+anyone but the call's agent, or on a locked tenant or user ID. Another user
+ID while the caller's still holds is a miss and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from db.calls import (
     hold_caller,
     on_file,
     on_file_text,
+    taken_by,
     tenant_locked,
     tenant_of,
 )
+from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, ItemCheck, Tenant
@@ -35,7 +40,7 @@ from verification.checks import Verdict, check_item
 from verification.errors import InputError
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, CheckResult, Item
-from verification.session import VerificationSession, tenant_lock_time
+from verification.session import ItemStatus, VerificationSession, tenant_lock_time
 from verification.userid import normalize_user_id
 
 # Secret items are stored as this placeholder, never as typed.
@@ -64,12 +69,19 @@ def submit_item(
             raise InputError("this call has ended: start a new call")
         if call.state is CallState.LOCKED:
             raise InputError("this call is locked after too many misses: end the call")
+        _refuse_other_agent(session, call, actor)
+        tenant = tenant_of(session, call)
         if item is Item.USER_ID:
-            verdict = _check_user_id(session, call, fields["value"])
+            normalized = normalize_user_id(fields["value"])
+            refuse_locked(session, tenant, normalized)
+            if _another_caller(session, call, tenant, normalized, settings, now):
+                verdict = Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
+            else:
+                verdict = _check_user_id(session, call, normalized)
         else:
-            tenant = tenant_of(session, call)
             if tenant is None:
                 raise InputError("ask for the user ID first")
+            refuse_locked(session, tenant, None)
             known = on_file(tenant, caller_of(session, call))
             verdict = check_item(item, fields, known, settings.default_region)
         judged_against = _judged_against(session, call, item, verdict)
@@ -102,10 +114,39 @@ def submit_item(
             },
             at=now,
         )
+        if verdict.result is CheckResult.MISMATCH:
+            after_miss(session, call, item, verdict.normalized, actor, settings, now)
         tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
+        call.misses = verification.misses
         _update_call_state(session, call, tenant, verification, actor, settings, now)
         return view(session, call, settings, now, verification)
+
+
+def _refuse_other_agent(session: Session, call: Call, actor: str) -> None:
+    if not taken_by(session, call, actor):
+        raise InputError("only the agent who took this call can check items in it")
+
+
+def _another_caller(
+    session: Session,
+    call: Call,
+    tenant: Tenant | None,
+    normalized: str,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Whether ``normalized`` names someone else while the caller's match still holds.
+
+    A matched user ID stays the caller until the verification lapses: any
+    other one is a miss, whoever it belongs to, or a verified non-admin could
+    name an admin's user ID and take over without the other items asked again.
+    """
+    caller = caller_of(session, call)
+    if caller is None or caller.user_id == normalized:
+        return False
+    verification = verification_of(session, call, tenant, settings)
+    return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
 
 
 def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) -> str | None:
@@ -119,13 +160,12 @@ def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) 
     return on_file_text(item, tenant, caller_of(session, call), masked=False)
 
 
-def _check_user_id(session: Session, call: Call, text: str) -> Verdict:
+def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
     """Look the account up: it reveals nothing but whether it was found.
 
     An inactive account, or one of an inactive tenant (no longer in the
     system of record since a sync), is a miss like an unknown one.
     """
-    normalized = normalize_user_id(text)
     user = session.scalars(
         select(AccountUser)
         .join(Tenant, Tenant.id == AccountUser.tenant_id)

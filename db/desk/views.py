@@ -121,6 +121,7 @@ def limits(settings: Settings) -> Limits:
         expiry_minutes=settings.verification_expiry_minutes,
         tenant_lock_calls=settings.tenant_lock_calls,
         tenant_lock_window_hours=settings.tenant_lock_window_hours,
+        tenant_max_misses=settings.tenant_max_misses,
     )
 
 

@@ -16,6 +16,7 @@ from db.review.access import (
     NotSupervisor,
     ReviewRefused,
     clear_tenant_lock,
+    clear_user_id_lock,
     require_supervisor,
     reset_locked_agent,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "add_review_note",
     "call_detail",
     "clear_tenant_lock",
+    "clear_user_id_lock",
     "decide_expedited",
     "list_requests",
     "mark_reviewed",

@@ -5,8 +5,9 @@ is not an active supervisor (``NotSupervisor``), so the rule holds whatever
 the UI shows. Four-eyes lives here alone (``require_other_agent``): nobody
 decides on or reviews a call they took. A reason or note must say something
 (``reason_text``). A supervisor lifts a tenant's lock for phone
-cancellation (``clear_tenant_lock``) and an agent's sign-in lock
-(``reset_locked_agent``).
+cancellation (``clear_tenant_lock``), a stated user ID's lock
+(``clear_user_id_lock``) and an agent's sign-in lock (``reset_locked_agent``);
+the reason for lifting one is kept in a purgeable row, out of the chain.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.agents import AgentInfo, reset_agent
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.models import Agent, Call, Tenant
+from db.models import Agent, Call, LockClearance, Tenant, UserIdLock
 from verification.kinds import Role
 
 
@@ -61,7 +62,9 @@ def clear_tenant_lock(
 ) -> None:
     """Lift a tenant's lock for phone cancellation; its next call proceeds.
 
-    Calls locked before now no longer count towards a new lock.
+    Calls locked and misses made before now no longer count towards a new
+    lock. The reason goes to a purgeable ``LockClearance`` row, never into
+    the audit chain: it often holds what the caller said.
     """
     text = reason_text(reason)
     with unit_of_work(factory) as session:
@@ -71,12 +74,41 @@ def clear_tenant_lock(
             raise ReviewRefused(f"There is no tenant {tenant_id}.")
         tenant.locked_at = None
         tenant.lock_cleared_at = now
-        # The reason is staff text about the lock, not customer data: it stays in the chain.
+        clearance = LockClearance(
+            tenant_id=tenant.id, supervisor_id=supervisor.id, reason=text, cleared_at=now
+        )
+        session.add(clearance)
+        session.flush()
         append_event(
             session,
             actor=supervisor.username,
             type="tenant.lock_cleared",
-            payload={"tenant_id": tenant.id, "reason": text},
+            payload={"tenant_id": tenant.id, "clearance_id": clearance.id},
+            at=now,
+        )
+
+
+def clear_user_id_lock(
+    factory: sessionmaker[Session], actor_id: int, lock_id: int, reason: str, now: datetime
+) -> None:
+    """Lift the lock of a stated user ID; its misses before now no longer count."""
+    text = reason_text(reason)
+    with unit_of_work(factory) as session:
+        supervisor = require_supervisor(session, actor_id)
+        lock = session.get(UserIdLock, lock_id, with_for_update=True)
+        if lock is None or lock.cleared_at is not None:
+            raise ReviewRefused("That user ID is not locked.")
+        lock.cleared_at = now
+        clearance = LockClearance(
+            user_id_lock_id=lock.id, supervisor_id=supervisor.id, reason=text, cleared_at=now
+        )
+        session.add(clearance)
+        session.flush()
+        append_event(
+            session,
+            actor=supervisor.username,
+            type="user_id.lock_cleared",
+            payload={"lock_id": lock.id, "clearance_id": clearance.id},
             at=now,
         )
 

@@ -57,7 +57,7 @@ def decide_expedited(
         require_other_agent(call, supervisor, "You took this call: another supervisor must decide.")
         if not request.needs_approval:
             raise ReviewRefused("This request needs no approval.")
-        if tampered(request):
+        if tampered(request) or _tampered_in_chain(session, call.id, request.id, now):
             raise ReviewRefused("This request does not match its hash: it cannot be decided.")
         current = request.request_hash
         if current != seen_hash:
@@ -102,6 +102,12 @@ def decide_expedited(
         )
         enqueue(session, type=DECISION_EVENTS[decision], request=request, facts=outcome, now=now)
         return detail(session, call.id, now)
+
+
+def _tampered_in_chain(session: Session, call_id: int, request_id: int, now: datetime) -> bool:
+    """Whether the request's hash differs from the one the chain recorded (``detail``)."""
+    lines = detail(session, call_id, now).requests
+    return any(r.tampered for r in lines if r.request_id == request_id)
 
 
 def add_review_note(

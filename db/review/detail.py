@@ -2,14 +2,19 @@
 
 On-file values are shown whole here, as ``db.calls.on_file_text`` rendered
 them unmasked when each check was made (``ItemCheck.on_file``): a sync since
-never rewrites what a past check was judged against. A request's status
-counts only decisions on its current content, and none at all once its
-stored content no longer hashes to its ``request_hash`` (``db.calls.tampered``).
+never rewrites what a past check was judged against. They are blind while
+the call is open (PRODUCT.md section 4): then only the items the call matched
+show what is on file, and the organization only once it matched
+(``_visible``). A request's status counts only decisions on its current
+content, and none at all once it is tampered: its stored content no longer
+hashes to its ``request_hash``, or that hash is not the one the audit chain
+recorded when the request was made (``_chained_hash``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -27,14 +32,19 @@ from db.calls import (
 from db.models import (
     Agent,
     Approval,
+    Call,
     ItemCheck,
     ReviewNote,
     Subscription,
+    Tenant,
 )
 from db.review.access import require_supervisor
 from db.review.timeline import TimelineEntry, timeline
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, RequestStatus
+
+# In place of an on-file value the open call has not matched (the blind rule).
+HIDDEN = "(hidden while the call is open)"
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,8 @@ def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
     checks = session.scalars(
         select(ItemCheck).where(ItemCheck.call_id == call.id).order_by(ItemCheck.id)
     ).all()
+    visible = _visible(call, checks)
+    events = timeline(session, call)
     return CallDetail(
         call_id=call.id,
         agent_id=call.agent_id,
@@ -150,21 +162,37 @@ def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
         reviewed_at=call.reviewed_at,
         reviewed_by=reviewer.username if reviewer is not None else None,
         tenant_id=call.tenant_id,
-        organization=tenant.organization if tenant is not None else "",
+        organization=_organization(tenant, visible),
         tenant_locked=tenant is not None and tenant_locked(tenant),
-        checks=tuple(_check_line(check, call.purged_at is not None) for check in checks),
-        requests=_request_lines(session, call.id, now),
+        checks=tuple(_check_line(check, call.purged_at is not None, visible) for check in checks),
+        requests=_request_lines(session, call.id, now, events),
         review_notes=_notes(session, call.id),
-        timeline=timeline(session, call),
+        timeline=events,
     )
 
 
-def _check_line(check: ItemCheck, purged: bool) -> CheckLine:
+def _visible(call: Call, checks: Sequence[ItemCheck]) -> frozenset[Item] | None:
+    """Items whose on-file value may be shown: all (None) once the call ended."""
+    if call.state is CallState.CLOSED:
+        return None
+    return frozenset(check.item for check in checks if check.result is CheckResult.MATCH)
+
+
+def _organization(tenant: Tenant | None, visible: frozenset[Item] | None) -> str:
+    if tenant is None:
+        return ""
+    if visible is not None and Item.ORGANIZATION not in visible:
+        return HIDDEN
+    return tenant.organization
+
+
+def _check_line(check: ItemCheck, purged: bool, visible: frozenset[Item] | None) -> CheckLine:
+    shown = visible is None or check.item in visible
     return CheckLine(
         item=check.item,
         label=ITEM_SPECS[check.item].label,
         stated=_stated(check.stated),
-        on_file=_on_file(check, purged),
+        on_file=_on_file(check, purged) if shown else HIDDEN,
         result=check.result,
         rules_version=check.rules_version,
         checked_at=check.checked_at,
@@ -201,10 +229,13 @@ def _stated(stored: str | None) -> str:
     return stored
 
 
-def _request_lines(session: Session, call_id: int, now: datetime) -> tuple[RequestLine, ...]:
+def _request_lines(
+    session: Session, call_id: int, now: datetime, events: Sequence[TimelineEntry]
+) -> tuple[RequestLine, ...]:
     lines = []
     for request, subscription in requests_of(session, call_id):
-        is_tampered = tampered(request)
+        chained = _chained_hash(events, request.id)
+        is_tampered = tampered(request) or chained not in (None, request.request_hash)
         # Against a tampered request no decision holds: the hash is what was decided on.
         current = "" if is_tampered else request.request_hash
         approvals = _approval_lines(session, request.id, current)
@@ -238,6 +269,18 @@ def _request_lines(session: Session, call_id: int, now: datetime) -> tuple[Reque
             )
         )
     return tuple(lines)
+
+
+def _chained_hash(events: Sequence[TimelineEntry], request_id: int) -> str | None:
+    """The request's hash as the chain recorded it when it was made (None: not recorded)."""
+    for event in events:
+        if not event.type.startswith("subscription."):
+            continue
+        payload = json.loads(event.payload)
+        if payload.get("request_id") == request_id:
+            found = payload.get("request_hash")
+            return found if isinstance(found, str) else None
+    return None
 
 
 def _deletion_on(subscription: Subscription, decision: Decision, now: datetime) -> date | None:

@@ -3,7 +3,8 @@
 Lists page by keyset on ``(started_at, id)``, newest first, with every filter
 in SQL (``request_query``, shared with the export so both select exactly the
 same rows), so a page costs the same on the first day and on the millionth
-call. The phone number is masked as on the agent's desk.
+call. The phone number is masked as on the agent's desk, and the tenant's
+facts are blind while a call is open and unverified (``_blind``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Select, and_, case, func, null, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.review.access import require_supervisor
@@ -119,6 +120,17 @@ def organization_is_broad(session: Session, filters: RequestFilter) -> bool:
     return (session.scalar(select(func.count()).select_from(sample)) or 0) > BROAD_ORGANIZATION
 
 
+def _blind(column: InstrumentedAttribute[str]) -> ColumnElement[str | None]:
+    """The tenant's value, or NULL while its call is open and not yet verified.
+
+    The blind rule binds lists too (PRODUCT.md section 4): a supervisor must
+    not read the tenant's name or phone next to a call whose caller has not
+    matched them yet. Done in SQL, so the export blinds exactly the same rows.
+    """
+    shown = Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
+    return case((shown, column), else_=null()).label(column.key)
+
+
 def request_query(
     filters: RequestFilter, *, broad_organization: bool = False
 ) -> Select[*tuple[Any, ...]]:
@@ -138,11 +150,11 @@ def request_query(
             Call.outcome,
             Call.reviewed_at,
             Agent.username,
-            Tenant.ref,
-            Tenant.organization,
-            Tenant.phone_e164,
-            Tenant.contact_first_name,
-            Tenant.contact_last_name,
+            _blind(Tenant.ref),
+            _blind(Tenant.organization),
+            _blind(Tenant.phone_e164),
+            _blind(Tenant.contact_first_name),
+            _blind(Tenant.contact_last_name),
             AccountUser.user_id,
         )
         .join(Agent, Agent.id == Call.agent_id)

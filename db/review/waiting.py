@@ -2,9 +2,10 @@
 
 The queue's SQL lives here: each kind is one query on a partial index whose
 WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
-``EARLY_CANCELLATION``, ``OUTBOX_FAILED``), newest first and at most ``QUEUE_LIMIT`` rows; an
-expedited request waits until it has a decision for its current content
-(``db.calls.decided``).
+``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``), newest first and
+at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
+for its current content (``db.calls.decided``). Blind: a locked tenant's name is
+not shown while one of its calls is open and unverified.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from db.models import (
     NEEDS_APPROVAL,
     OUTBOX_FAILED,
     UNREVIEWED_FAILED,
+    UNREVIEWED_MISSES,
     Agent,
     Call,
     CancellationRequest,
     OutboxEvent,
     Subscription,
     Tenant,
+    UserIdLock,
 )
 from db.review.access import require_supervisor
-from verification.kinds import CallState, QueueKind
+from verification.kinds import CallState, Outcome, QueueKind
 
+# Shown for a locked tenant while one of its calls is open and unverified.
+IN_PROGRESS = "(a call is in progress)"
+_ENDINGS = {Outcome.ABANDONED: "the caller hung up", Outcome.ESCALATED: "transferred"}
 # Rows of each kind the queue shows; older ones surface as newer ones are decided.
 QUEUE_LIMIT = 50
 
@@ -48,6 +54,7 @@ class QueueRow:
     agent: str
     organization: str
     detail: str
+    lock_id: int | None = None
     # A delivery parked as failed (``delivery_failed``): the row to retry.
     outbox_id: int | None = None
 
@@ -59,8 +66,10 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
         return (
             *_waiting_expedited(session),
             *_locked_tenants(session),
+            *_locked_user_ids(session),
             *_locked_agents(session),
             *_failed_verifications(session),
+            *_ended_with_misses(session),
             *_early_cancellations(session),
             *_failed_deliveries(session),
         )
@@ -101,8 +110,15 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
         .scalar_subquery()
     )
     latest_any = select(func.max(last.id)).where(last.tenant_id == Tenant.id).scalar_subquery()
+    in_progress = (
+        select(last.id)
+        .where(last.tenant_id == Tenant.id, last.state.in_((CallState.OPEN, CallState.LOCKED)))
+        .exists()
+    )
     rows = session.execute(
-        select(Tenant.id, Tenant.organization, Tenant.locked_at, latest_locked, latest_any)
+        select(
+            Tenant.id, Tenant.organization, Tenant.locked_at, latest_locked, latest_any, in_progress
+        )
         .where(Tenant.locked_at.is_not(None))
         .order_by(Tenant.locked_at.desc(), Tenant.id.desc())
         .limit(QUEUE_LIMIT)
@@ -117,10 +133,34 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
             tenant_id=tenant_id,
             agent_id=None,
             agent="",
-            organization=organization,
+            organization=IN_PROGRESS if open_call else organization,
             detail="phone cancellation locked",
         )
-        for tenant_id, organization, locked_at, locked_call, any_call in rows
+        for tenant_id, organization, locked_at, locked_call, any_call, open_call in rows
+    ]
+
+
+def _locked_user_ids(session: Session) -> list[QueueRow]:
+    rows = session.scalars(
+        select(UserIdLock)
+        .where(UserIdLock.cleared_at.is_(None))
+        .order_by(UserIdLock.locked_at.desc(), UserIdLock.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind=QueueKind.USER_ID_LOCKED,
+            at=lock.locked_at,
+            call_id=None,
+            request_id=None,
+            tenant_id=None,
+            agent_id=None,
+            agent="",
+            organization="(no account found)",
+            detail=f"user ID {lock.masked} locked after repeated misses",
+            lock_id=lock.id,
+        )
+        for lock in rows
     ]
 
 
@@ -170,6 +210,40 @@ def _failed_verifications(session: Session) -> list[QueueRow]:
             detail="verification failed",
         )
         for call_id, started_at, agent_id, username, organization in rows
+    ]
+
+
+def _ended_with_misses(session: Session) -> list[QueueRow]:
+    rows = session.execute(
+        select(
+            Call.id,
+            Call.started_at,
+            Call.agent_id,
+            Call.misses,
+            Call.outcome,
+            Agent.username,
+            Tenant.organization,
+        )
+        .join(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+        .where(text(UNREVIEWED_MISSES))
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(QUEUE_LIMIT)
+    ).all()
+    return [
+        QueueRow(
+            kind=QueueKind.ENDED_WITH_MISSES,
+            at=row.started_at,
+            call_id=row.id,
+            request_id=None,
+            tenant_id=None,
+            agent_id=row.agent_id,
+            agent=row.username,
+            organization=row.organization or "(no account found)",
+            detail=f"{row.misses} {'miss' if row.misses == 1 else 'misses'}, then "
+            + _ENDINGS.get(row.outcome, "ended"),
+        )
+        for row in rows
     ]
 
 

@@ -508,13 +508,14 @@ def test_direct_subscription_cancelled_now_with_its_checklist(factory) -> None:
         assert request.request_hash == desk.request_hash(
             view.call_id, sub_id, "cancel_now", before_json, after_json
         )
-        request_id = request.id
+        request_id, stored_hash = request.id, request.request_hash
     assert audit_payloads(factory, "subscription.cancel_now") == [
         {
             "call_id": view.call_id,
             "subscription_id": sub_id,
             "action": "cancel_now",
             "request_id": request_id,
+            "request_hash": stored_hash,
         }
     ]
 
@@ -705,12 +706,17 @@ def test_an_action_no_longer_offered_is_refused(factory) -> None:
 # --- tenant lock --------------------------------------------------------------------
 
 
+# Misses across calls lock a tenant sooner (test_guessing.py); these tests are
+# about the other rule, locked calls, so they allow more misses than two calls make.
+MANY_MISSES = replace(SETTINGS, tenant_max_misses=100)
+
+
 def _locked_call(factory: sessionmaker[Session], seeded: Seed, at: datetime) -> int:
     """A call on the seeded tenant that ends locked (verification failed)."""
     call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, at).call_id
-    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID], at)
+    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID], at, MANY_MISSES)
     for item in PUBLIC_ITEMS:
-        view = submit(factory, call_id, item, BAD[item], at)
+        view = submit(factory, call_id, item, BAD[item], at, MANY_MISSES)
     assert view.locked
     desk.end_call(factory, call_id, ACTOR, Outcome.VERIFICATION_FAILED, "", at)
     return call_id
@@ -725,10 +731,14 @@ def test_two_locked_calls_within_a_day_lock_the_tenant(any_factory) -> None:
     ]
 
     later = NOW + timedelta(hours=30)
-    view = verified_call(any_factory, seeded, now=later)
+    start = desk.start_call(any_factory, seeded.agent_id, ACTOR, SETTINGS, later)
+    view = submit(any_factory, start.call_id, Item.USER_ID, GOOD[Item.USER_ID], later)
 
     assert view.tenant_locked and not view.gate_open and view.subscriptions == ()
     assert any("supervisor" in reason for reason in view.gate_reasons)
+    # A locked tenant is checked no further: nothing more can be learned or guessed.
+    with pytest.raises(InputError, match="locked"):
+        submit(any_factory, start.call_id, Item.PHONE, GOOD[Item.PHONE], later)
     # Once a supervisor clears it, the tenant's calls go through again.
     desk.end_call(any_factory, view.call_id, ACTOR, Outcome.ESCALATED, "", later)
     with unit_of_work(any_factory) as s:

@@ -85,7 +85,9 @@ _core = st.builds(
 )
 # Long text: the markup first, so it is in the part a column or a line shows.
 _long = _core.map(lambda core: core + " lorem ipsum dolor" * 2)
-HOSTILE = st.one_of(_core, _long).filter(_usable)
+# Imported fields never hold a NUL: the import refuses it with the row's line
+# (issue 11 item 14), so it reaches the desks only as typed text below.
+HOSTILE = st.one_of(_core, _long).filter(_usable).filter(lambda text: "\x00" not in text)
 # Free text (notes, reasons, stated values) has no column limit: up to ~300 characters.
 _longer = st.builds(lambda core, n: core + " lorem ipsum dolor" * n, _core, st.integers(3, 14))
 HOSTILE_TEXT = st.one_of(_core, _longer).filter(_usable)

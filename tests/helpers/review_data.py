@@ -8,7 +8,7 @@ events are the ones the agent desk writes.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import product
 
@@ -30,10 +30,14 @@ from verification.kinds import (
     SubscriptionKind,
     SubscriptionStatus,
 )
+from verification.pin import hash_pin
 from verification.policy import Action
 
 PASSPHRASE = "correct horse battery"
 SETTINGS = Settings(database_url="sqlite://")
+# Failed calls lock by the locked-calls rule; misses across calls (which lock a
+# tenant sooner) are tested on their own in tests/db/test_guessing.py.
+FAILING = replace(SETTINGS, tenant_max_misses=100)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ def make_account(
     kind: SubscriptionKind = SubscriptionKind.PAID,
     channel: Channel = Channel.DIRECT,
     canceled_days_ago: int | None = 5,
+    pin: str | None = None,
 ) -> Account:
     """A US tenant with one admin and one subscription (cancelled, data kept, by default)."""
     ref = organization.lower().replace(" ", "-")
@@ -93,6 +98,7 @@ def make_account(
             region="IL",
             postal_code="62704",
             country="US",
+            support_pin_hash=hash_pin(pin) if pin else None,
         )
         session.add(tenant)
         session.flush()
@@ -176,13 +182,13 @@ def failed_call(
     factory: sessionmaker[Session], agent: AgentInfo, account: Account, now: datetime
 ) -> int:
     """A call locked by wrong phone numbers, ended as verification failed."""
-    view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
+    view = desk.start_call(factory, agent.id, agent.username, FAILING, now)
     user = {"value": account.user_id}
-    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, SETTINGS, now)
+    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, FAILING, now)
     wrong = {"value": "+14255550199"}
     while not view.locked:
         view = desk.submit_item(
-            factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now
+            factory, view.call_id, agent.username, Item.PHONE, wrong, FAILING, now
         )
     desk.end_call(factory, view.call_id, agent.username, Outcome.VERIFICATION_FAILED, "", now)
     return view.call_id

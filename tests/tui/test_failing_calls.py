@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,7 +84,11 @@ async def test_misses_lock_the_call(
 
 
 def lock_tenant(factory: sessionmaker[Session], settings: Settings, user_id: str) -> None:
-    """Two earlier calls (by another agent) that locked: the tenant locks."""
+    """Two earlier calls (by another agent) that locked: the tenant locks.
+
+    By the locked-calls rule alone: misses across calls would lock it sooner.
+    """
+    settings = replace(settings, tenant_max_misses=100)
     with factory() as session:
         agent_id = session.scalars(select(Agent.id).where(Agent.username == "agent2")).one()
     now = START.replace(hour=9)

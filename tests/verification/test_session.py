@@ -13,6 +13,7 @@ from verification.session import (
     ItemStatus,
     Limits,
     VerificationSession,
+    miss_lock_time,
     tenant_lock_time,
 )
 
@@ -210,3 +211,32 @@ def test_threshold_is_configurable(calls: int) -> None:
     limits = Limits(tenant_lock_calls=calls)
     assert locked([hours(i) for i in range(calls)], None, hours(5), limits)
     assert not locked([hours(i) for i in range(calls - 1)], None, hours(5), limits)
+
+
+# --- misses across calls --------------------------------------------------------
+
+
+def test_the_fifth_miss_within_a_day_locks_whatever_the_calls() -> None:
+    limits = Limits()
+    start = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    misses = [start + timedelta(hours=5 * n) for n in range(limits.tenant_max_misses)]
+    now = misses[-1]
+    assert miss_lock_time(misses[:-1], None, now, limits) is None
+    assert miss_lock_time(misses, None, now, limits) == misses[-1]
+
+
+def test_misses_further_apart_than_the_window_never_lock() -> None:
+    limits = Limits()
+    start = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    misses = [start + timedelta(hours=7 * n) for n in range(10)]
+    # Any 24 hours hold at most 4 of these.
+    assert miss_lock_time(misses, None, misses[-1], limits) is None
+
+
+def test_misses_before_a_clearance_or_after_now_do_not_count() -> None:
+    limits = Limits()
+    start = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    misses = [start + timedelta(minutes=n) for n in range(8)]
+    assert miss_lock_time(misses, misses[3], misses[-1], limits) is None
+    assert miss_lock_time(misses, misses[2], misses[-1], limits) == misses[-1]
+    assert miss_lock_time(misses, None, misses[3], limits) is None

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 KIND_LABELS = {
     QueueKind.EXPEDITED: "Expedited",
     QueueKind.TENANT_LOCKED: "Tenant lock",
+    QueueKind.USER_ID_LOCKED: "User ID lock",
     QueueKind.AGENT_LOCKED: "Agent lock",
     QueueKind.FAILED_VERIFICATION: "Failed check",
+    QueueKind.ENDED_WITH_MISSES: "Misses",
     QueueKind.EARLY_CANCELLATION: "Cancel now",
     QueueKind.DELIVERY_FAILED: "Delivery failed",
 }
@@ -105,6 +107,8 @@ class SupervisorQueueScreen(SupervisorScreen):
             self.app.push_screen(SupervisorRequestScreen(self.agent, row.call_id))
         elif row.kind is QueueKind.TENANT_LOCKED and row.tenant_id is not None:
             self._confirm_clear(row.tenant_id, row.organization)
+        elif row.kind is QueueKind.USER_ID_LOCKED and row.lock_id is not None:
+            self._confirm_clear_user_id(row.lock_id)
 
     def action_retry_delivery(self) -> None:
         """Send the highlighted failed delivery again (``callgate deliver`` picks it up)."""
@@ -136,6 +140,16 @@ class SupervisorQueueScreen(SupervisorScreen):
 
         lines = ("Its next call proceeds; earlier locked calls no longer count.",)
         self.app.push_screen(DecisionModal(f"Clear the lock of {organization}", lines), decided)
+
+    def _confirm_clear_user_id(self, lock_id: int) -> None:
+        from tui.screens.decision_modal import DecisionModal
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._clear_user_id(lock_id, reason)
+
+        lines = ("Its next call is checked again; earlier misses no longer count.",)
+        self.app.push_screen(DecisionModal("Clear the lock of this user ID", lines), decided)
 
     # --- workers ----------------------------------------------------------------
 
@@ -172,6 +186,19 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
             self.post_message(Done("Lock cleared: the next call proceeds."))
+            self.post_message(QueueLoaded(queue(factory, actor)))
+
+        self.review_call("clearing the lock", clear)
+
+    @work(thread=True, group="decision")
+    def _clear_user_id(self, lock_id: int, reason: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
+
+        def clear(factory: sessionmaker[Session]) -> None:
+            from db.review import clear_user_id_lock, queue
+
+            clear_user_id_lock(factory, actor, lock_id, reason, now)
+            self.post_message(Done("Lock cleared: the user ID is checked again."))
             self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("clearing the lock", clear)

@@ -1,0 +1,267 @@
+"""Guessing across calls: hanging up and calling again buys no new guesses.
+
+PRODUCT.md section 4 "Attempts" and section 9 "guessing": misses count per
+tenant (and per unknown stated user ID) over every call and every agent in
+the window; past ``tenant_max_misses`` the tenant is locked for phone
+cancellation until a supervisor clears it. These run on SQLite and on a real
+PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import desk, review
+from tests.helpers.review_data import (
+    SETTINGS,
+    Account,
+    Staff,
+    make_account,
+    make_staff,
+    stated,
+)
+from verification.errors import InputError
+from verification.kinds import CallState, Item, Outcome
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+TODAY = NOW.astimezone().date()
+PIN = "7391"
+PUBLIC = (Item.PHONE, Item.CONTACT_NAME, Item.ORGANIZATION, Item.ADDRESS)
+
+
+def _pin_guesses() -> list[str]:
+    return [f"{n:04d}" for n in range(10_000) if f"{n:04d}" != PIN]
+
+
+def _public_facts(
+    factory: sessionmaker[Session],
+    staff_agent: object,
+    account: Account,
+    call_id: int,
+    at: datetime,
+) -> desk.CallView | None:
+    """The caller states every public fact right; None once the desk refuses items."""
+    username = staff_agent.username  # type: ignore[attr-defined]
+    view = None
+    for item in (Item.USER_ID, *PUBLIC):
+        try:
+            view = desk.submit_item(
+                factory, call_id, username, item, stated(account)[item], SETTINGS, at
+            )
+        except InputError:
+            return None
+    return view
+
+
+@pytest.fixture
+def setup(any_factory: sessionmaker[Session]) -> tuple[sessionmaker[Session], Staff, Account]:
+    staff = make_staff(any_factory)
+    account = make_account(any_factory, "Guessed Ltd", "+14255550142", TODAY, pin=PIN)
+    return any_factory, staff, account
+
+
+def test_hanging_up_after_each_wrong_pin_buys_no_new_guesses(setup) -> None:
+    """The attack of the review: 3 wrong PINs, hang up, call again, alternating agents."""
+    factory, staff, account = setup
+    agents = [staff.agent, staff.agent2]
+    guesses = iter(_pin_guesses())
+    wrong_guesses = 0
+    at = NOW
+    for n in range(43):
+        agent = agents[n % 2]
+        at += timedelta(minutes=5)
+        view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
+        after_facts = _public_facts(factory, agent, account, view.call_id, at)
+        if after_facts is not None:
+            for _ in range(3):
+                try:
+                    after = desk.submit_item(
+                        factory,
+                        view.call_id,
+                        agent.username,
+                        Item.PIN,
+                        {"value": next(guesses)},
+                        SETTINGS,
+                        at,
+                    )
+                except InputError:
+                    break
+                wrong_guesses += 1
+                if after.locked or after.tenant_locked:
+                    break
+        ended = desk.load_call(factory, view.call_id, SETTINGS, at)
+        outcome = Outcome.VERIFICATION_FAILED if ended.locked else Outcome.ABANDONED
+        desk.end_call(factory, view.call_id, agent.username, outcome, "", at)
+
+    assert wrong_guesses <= SETTINGS.tenant_max_misses
+    final = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
+    desk.submit_item(
+        factory,
+        final.call_id,
+        staff.agent.username,
+        Item.USER_ID,
+        {"value": account.user_id},
+        SETTINGS,
+        at,
+    )
+    # The right PIN does not help any more either: the tenant is locked.
+    with pytest.raises(InputError, match="locked"):
+        desk.submit_item(
+            factory,
+            final.call_id,
+            staff.agent.username,
+            Item.PIN,
+            {"value": PIN},
+            SETTINGS,
+            at,
+        )
+    kinds = {(row.kind, row.tenant_id) for row in review.queue(factory, staff.supervisor.id)}
+    assert ("tenant_locked", account.tenant_id) in kinds
+
+
+def test_misses_spread_over_a_day_still_lock_the_tenant(setup) -> None:
+    """One wrong guess per call, hours apart, different agents: 5 in 24 h lock."""
+    factory, staff, account = setup
+    agents = [staff.agent, staff.agent2, staff.supervisor]
+    for n in range(SETTINGS.tenant_max_misses):
+        agent = agents[n % 3]
+        at = NOW + timedelta(hours=4 * n)
+        view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
+        desk.submit_item(
+            factory,
+            view.call_id,
+            agent.username,
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            at,
+        )
+        view = desk.submit_item(
+            factory,
+            view.call_id,
+            agent.username,
+            Item.PHONE,
+            {"value": "+14255550199"},
+            SETTINGS,
+            at,
+        )
+        assert view.tenant_locked is (n == SETTINGS.tenant_max_misses - 1)
+        desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", at)
+
+
+def test_misses_outside_the_window_do_not_add_up(setup) -> None:
+    factory, staff, account = setup
+    window = timedelta(hours=SETTINGS.tenant_lock_window_hours)
+    for n in range(SETTINGS.tenant_max_misses + 2):
+        at = NOW + n * (window / 2) + timedelta(minutes=1) * n
+        view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
+        for item, fields in (
+            (Item.USER_ID, {"value": account.user_id}),
+            (Item.PHONE, {"value": "+14255550199"}),
+        ):
+            view = desk.submit_item(
+                factory, view.call_id, staff.agent.username, item, fields, SETTINGS, at
+            )
+        # At most 3 of these fall within any 24 h: never the lock.
+        assert not view.tenant_locked
+        desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
+
+
+def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -> None:
+    factory, staff, account = setup
+    at = NOW
+    for _ in range(SETTINGS.tenant_max_misses):
+        view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
+        desk.submit_item(
+            factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            at,
+        )
+        view = desk.submit_item(
+            factory,
+            view.call_id,
+            staff.agent.username,
+            Item.PHONE,
+            {"value": "+14255550199"},
+            SETTINGS,
+            at,
+        )
+        desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
+    assert view.tenant_locked
+    at += timedelta(minutes=10)
+    review.clear_tenant_lock(factory, staff.supervisor.id, account.tenant_id, "Called back", at)
+    at += timedelta(minutes=1)
+    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
+    for item, fields in [*stated(account).items(), (Item.PIN, {"value": PIN})]:
+        view = desk.submit_item(
+            factory, view.call_id, staff.agent.username, item, fields, SETTINGS, at
+        )
+    assert view.gate_open and not view.tenant_locked
+
+
+def test_an_unknown_user_id_locks_after_the_same_misses_across_calls(setup) -> None:
+    factory, staff, _ = setup
+    unknown = {"value": "Nobody@Nowhere.example"}
+    at = NOW
+    for n in range(SETTINGS.tenant_max_misses):
+        agent = (staff.agent, staff.agent2)[n % 2]
+        at += timedelta(minutes=7)
+        view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
+        view = desk.submit_item(
+            factory, view.call_id, agent.username, Item.USER_ID, unknown, SETTINGS, at
+        )
+        desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", at)
+    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
+    # Written differently, the same user ID: still locked, and no miss is counted.
+    with pytest.raises(InputError, match="locked"):
+        desk.submit_item(
+            factory,
+            view.call_id,
+            staff.agent.username,
+            Item.USER_ID,
+            {"value": " nobody@NOWHERE.example"},
+            SETTINGS,
+            at,
+        )
+    assert desk.load_call(factory, view.call_id, SETTINGS, at).misses_left == SETTINGS.max_misses
+    rows = review.queue(factory, staff.supervisor.id)
+    locked_ids = [row for row in rows if row.kind == "user_id_locked"]
+    assert len(locked_ids) == 1
+    # The queue names the user ID masked, never in full.
+    assert "nobody@nowhere.example" not in repr(locked_ids)
+
+
+def test_a_call_ended_unlocked_with_misses_reaches_the_queue(setup) -> None:
+    factory, staff, account = setup
+    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
+    desk.submit_item(
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.USER_ID,
+        {"value": account.user_id},
+        SETTINGS,
+        NOW,
+    )
+    view = desk.submit_item(
+        factory,
+        view.call_id,
+        staff.agent.username,
+        Item.PHONE,
+        {"value": "+14255550199"},
+        SETTINGS,
+        NOW,
+    )
+    assert not view.locked and view.state is CallState.OPEN
+    desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", NOW)
+    rows = review.queue(factory, staff.supervisor.id)
+    assert [(r.kind, r.call_id) for r in rows if r.kind == "ended_with_misses"] == [
+        ("ended_with_misses", view.call_id)
+    ]
