@@ -12,8 +12,9 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
@@ -40,6 +41,17 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def screenshot_dir() -> str:
+    """The first writable of ~/Downloads, the working directory and the temp directory."""
+    import tempfile
+    from pathlib import Path
+
+    for candidate in (Path.home() / "Downloads", Path.cwd()):
+        if candidate.is_dir() and os.access(candidate, os.W_OK):
+            return str(candidate)
+    return tempfile.gettempdir()
+
+
 class CallgateApp(App[int]):
     """The agent desk."""
 
@@ -49,6 +61,7 @@ class CallgateApp(App[int]):
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("f6", "supervisor_desk", "Supervisor"),
+        Binding("escape", "hide_help_panel", "Close keys", show=False),
     ]
 
     def __init__(
@@ -69,7 +82,24 @@ class CallgateApp(App[int]):
     def on_mount(self) -> None:
         """Show sign-in, then open the database while the agent types."""
         self.push_screen(SignInScreen())
+        self._fit(self.size.width, self.size.height)
         self.call_after_refresh(self._warm_up)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 80×24, cover the desk with a notice; take it away once big enough."""
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        from tui.screens.too_small import TooSmallScreen, too_small
+
+        showing = isinstance(self.screen, TooSmallScreen)
+        if too_small(width, height):
+            if showing:
+                cast("TooSmallScreen", self.screen).show_size(width, height)
+            else:
+                self.push_screen(TooSmallScreen())
+        elif showing:
+            self.pop_screen()
 
     def _warm_up(self) -> None:
         if os.environ.get(EXIT_ON_READY_ENV):
@@ -134,13 +164,58 @@ class CallgateApp(App[int]):
 
     def action_help(self) -> None:
         """Show the keys and the flow of a call."""
-        from tui.screens.help_modal import HelpModal
+        from tui.screens.help_modal import SUPERVISOR_HELP, HelpModal
+        from tui.screens.supervisor_base import SupervisorScreen
 
         if not isinstance(self.screen, HelpModal):
-            self.push_screen(HelpModal())
+            supervising = any(isinstance(s, SupervisorScreen) for s in self.screen_stack)
+            self.push_screen(HelpModal(SUPERVISOR_HELP) if supervising else HelpModal())
+
+    async def action_quit(self) -> None:
+        """Quit; with a call open, ask first (the call stays open and comes back)."""
+        from tui.screens.confirm_modal import ConfirmModal
+        from tui.screens.desk import DeskScreen
+
+        call_id = next(
+            (
+                s.view.call_id
+                for s in self.screen_stack
+                if isinstance(s, DeskScreen) and s.view is not None
+            ),
+            None,
+        )
+        if call_id is None or isinstance(self.screen, ConfirmModal):
+            self.exit()
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        lines = (
+            f"Call #{call_id} is still open: it is not ended by quitting.",
+            "It comes back, as it was, when you sign in again.",
+        )
+        self.push_screen(ConfirmModal("Quit the desk mid-call?", lines), decided)
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save the screen as SVG in a directory that can be written; the notice says where.
+
+        Textual's default, the Downloads folder, often does not exist on a
+        desk machine or a server; then the working directory, else the
+        system's temporary directory.
+        """
+        return super().deliver_screenshot(filename, path or screenshot_dir(), time_format)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The supervisor desk exists only for supervisors (and is not opened twice)."""
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
         if action == "supervisor_desk":
             from tui.screens.supervisor_base import SupervisorScreen
 

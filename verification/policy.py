@@ -170,7 +170,7 @@ def _trial(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> P
         )
     when = f"on {_d(deletion)}, before" if deletion != end else "when"
     return _informed(
-        f"A trial can't be cancelled. It expires by itself, and all its data is "
+        f"A trial can't be canceled. It expires by itself, and all its data is "
         f"permanently deleted {when} the trial ends on {_d(end)}.",
         (("trial ends", end), ("data deleted", deletion)),
     )
@@ -224,7 +224,7 @@ def _direct(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> 
 def _product_key(facts: SubscriptionFacts, domains: tuple[str, ...], today: date) -> PolicyDecision:
     deletion = _deletion_after_term(facts)
     message = (
-        f"Bought with a product key: it can be cancelled now but not refunded. "
+        f"Bought with a product key: it can be canceled now but not refunded. "
         f"Otherwise it expires on {_d(facts.term_end)}."
     )
     warnings = (
@@ -252,16 +252,16 @@ def _canceled_row(
     deletion = facts.data_deletion_on or (facts.canceled_on or today) + DATA_RETENTION
     dates = _canceled_dates(facts, deletion)
     if deletion <= today:
-        return _informed(f"Cancelled; its data was deleted on {_d(deletion)}.", dates)
+        return _informed(f"Canceled; its data was deleted on {_d(deletion)}.", dates)
     if facts.expedited is ExpeditedState.PENDING:
         return _informed(
-            "Cancelled; expedited deprovisioning is waiting for a supervisor's approval. "
+            "Canceled; expedited deprovisioning is waiting for a supervisor's approval. "
             f"Until then its data is kept until {_d(deletion)}.",
             dates,
         )
     if facts.expedited is ExpeditedState.APPROVED:
         return _informed(
-            f"Cancelled; expedited deprovisioning was approved: its data is deleted by "
+            f"Canceled; expedited deprovisioning was approved: its data is deleted by "
             f"{_d(deletion)}.",
             dates,
         )
@@ -277,7 +277,7 @@ def _canceled_row(
         needs_approval=True,
     )
     message = (
-        f"Cancelled; its data is kept until {_d(deletion)}. The caller may ask for "
+        f"Canceled; its data is kept until {_d(deletion)}. The caller may ask for "
         f"expedited deprovisioning: the data is then deleted within 3 days of approval."
     )
     return PolicyDecision(message, (option,), dates)
@@ -318,7 +318,7 @@ def _cancel_now_options(
             "Cancel now (before the end of the term)",
             warnings=warnings,
             checklist=tuple(checklist),
-            effects=(("cancelled", today), ("data deleted", deletion)),
+            effects=(("canceled", today), ("data deleted", deletion)),
             needs_approval=False,
         ),
         Option(
@@ -327,7 +327,7 @@ def _cancel_now_options(
             warnings=warnings + _EXPEDITED_WARNINGS,
             checklist=(*checklist, _IRREVERSIBLE_CHECK),
             effects=(
-                ("cancelled", today),
+                ("canceled", today),
                 ("data deleted by, if approved today", today + EXPEDITED_DELETION),
                 ("data deleted if not approved", deletion),
             ),
@@ -367,7 +367,7 @@ def _term_dates(facts: SubscriptionFacts, deletion: date) -> Dates:
 def _canceled_dates(facts: SubscriptionFacts, deletion: date) -> Dates:
     dates: list[tuple[str, date]] = [("term started", facts.term_start)]
     if facts.canceled_on is not None:
-        dates.append(("cancelled", facts.canceled_on))
+        dates.append(("canceled", facts.canceled_on))
     dates.append(("data deleted", deletion))
     return tuple(dates)
 

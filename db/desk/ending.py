@@ -129,9 +129,9 @@ def _summary_lines(
     lines = [_request_line(request, subscription) for request, subscription in requests]
     match outcome:
         case Outcome.VERIFICATION_FAILED:
-            lines.append("We could not verify the account details, so nothing was changed.")
+            lines.append("We could not verify your account details, so nothing was changed.")
         case Outcome.DENIED_NOT_ADMIN:
-            lines.append("Only an admin of the subscription can cancel it, so nothing was changed.")
+            lines.append("Only an admin of your subscription can cancel it: nothing was changed.")
         case Outcome.INFORMED:
             tenant = tenant_of(session, call)
             if tenant is not None:
@@ -141,11 +141,11 @@ def _summary_lines(
                     for s in tenant.subscriptions
                 ]
         case Outcome.ESCALATED:
-            lines.append("The call was transferred to a supervisor.")
+            lines.append("I am transferring you to a supervisor.")
         case _:
             pass
     if not requests and outcome is not Outcome.INFORMED:
-        lines.append("No subscription was changed in this call.")
+        lines.append("None of your subscriptions was changed in this call.")
     return tuple(lines)
 
 
@@ -158,27 +158,27 @@ def _request_line(request: CancellationRequest, subscription: Subscription) -> s
     match action:
         case Action.AUTO_RENEW_OFF:
             return (
-                f"{name}: auto-renew is off; the subscription expires on {after['term_end']}; "
-                f"data is deleted on {deletion}."
+                f"Your {name}: auto-renew is off; it expires on {after['term_end']}; "
+                f"your data is deleted on {deletion}."
             )
         case Action.CANCEL_NOW | Action.CANCEL_NOW_WITH_EXPEDITED:
             canceled_on = local_date(datetime.fromisoformat(after["canceled_at"])).isoformat()
-            line = f"{name}: canceled on {canceled_on}"
+            line = f"Your {name}: canceled on {canceled_on}"
             if action is Action.CANCEL_NOW_WITH_EXPEDITED:
                 line += (
-                    "; expedited deprovisioning waits for a supervisor's approval, then data "
+                    "; expedited deprovisioning waits for a supervisor's approval, then your data "
                     f"is deleted within 3 days (otherwise on {deletion})"
                 )
             else:
-                line += f"; data is deleted on {deletion}"
+                line += f"; your data is deleted on {deletion}"
             line += "; early termination fees may apply."
             if subscription.channel is Channel.PRODUCT_KEY:
-                line += " No refund: the caller may ask the partner they bought it from."
+                line += " No refund: you may ask the partner you bought it from."
             return line
         case Action.EXPEDITED_DEPROVISIONING:
             return (
-                f"{name}: expedited deprovisioning waits for a supervisor's approval, then "
-                f"data is deleted within 3 days (otherwise on {deletion})."
+                f"Your {name}: expedited deprovisioning waits for a supervisor's approval, "
+                f"then your data is deleted within 3 days (otherwise on {deletion})."
             )
         case _:
             assert_never(action)

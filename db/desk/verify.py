@@ -84,6 +84,8 @@ def submit_item(
             refuse_locked(session, tenant, None)
             known = on_file(tenant, caller_of(session, call))
             verdict = check_item(item, fields, known, settings.default_region)
+        if verdict.result is CheckResult.MISMATCH and _repeats_last_miss(session, call, verdict):
+            raise InputError("the same answer as the last miss")
         judged_against = _judged_against(session, call, item, verdict)
         secret = ITEM_SPECS[item].secret
         session.add(
@@ -158,6 +160,25 @@ def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) 
     if tenant is None:
         return None
     return on_file_text(item, tenant, caller_of(session, call), masked=False)
+
+
+def _repeats_last_miss(session: Session, call: Call, verdict: Verdict) -> bool:
+    """Whether the call's last check was this same miss: the same stated value is one miss.
+
+    Re-submitting what was just refused tells nothing new, so it costs the
+    caller nothing; the PIN (never stored) cannot be compared and always counts.
+    """
+    if not verdict.normalized:
+        return False
+    last = session.scalars(
+        select(ItemCheck).where(ItemCheck.call_id == call.id).order_by(ItemCheck.id.desc())
+    ).first()
+    return (
+        last is not None
+        and last.item is verdict.item
+        and last.result is CheckResult.MISMATCH
+        and last.normalized == verdict.normalized
+    )
 
 
 def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:

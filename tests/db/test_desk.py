@@ -383,6 +383,24 @@ def test_input_errors_write_nothing_and_count_no_miss(factory, item, stated) -> 
     assert view.misses_left == SETTINGS.max_misses
 
 
+def test_the_same_stated_value_twice_in_a_row_is_one_miss(factory) -> None:
+    seeded = seed(factory)
+    call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, NOW).call_id
+    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID])
+    submit(factory, call_id, Item.PHONE, BAD[Item.PHONE])
+    checks = count(factory, ItemCheck)
+
+    with pytest.raises(InputError, match="same answer as the last miss"):
+        submit(factory, call_id, Item.PHONE, BAD[Item.PHONE])
+
+    assert count(factory, ItemCheck) == checks
+    view = desk.load_call(factory, call_id, SETTINGS, NOW)
+    assert view.misses_left == SETTINGS.max_misses - 1
+    # A different value is a new statement, and counts.
+    view = submit(factory, call_id, Item.PHONE, {"value": "+1 206 555 0199"})
+    assert view.misses_left == SETTINGS.max_misses - 2
+
+
 def test_three_misses_leave_the_call_open_and_the_fourth_locks_it(factory) -> None:
     seeded = seed(factory)
     call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, NOW).call_id
@@ -482,7 +500,7 @@ def test_no_unmatched_on_file_value_ever_appears_in_a_returned_view(factory) -> 
 # --- actions, by policy row -------------------------------------------------------
 
 
-def test_direct_subscription_cancelled_now_with_its_checklist(factory) -> None:
+def test_direct_subscription_canceled_now_with_its_checklist(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
     sub_id = seeded.subs["direct"]
@@ -554,8 +572,8 @@ def test_auto_renew_turned_off(factory) -> None:
     assert after.canceled_at is None and after.data_deletion_on == date(2027, 5, 1)
     summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.AUTO_RENEW_OFF, "", NOW)
     assert summary.lines == (
-        "Intune Direct: auto-renew is off; the subscription expires on 2027-01-31; "
-        "data is deleted on 2027-05-01.",
+        "Your Intune Direct: auto-renew is off; it expires on 2027-01-31; "
+        "your data is deleted on 2027-05-01.",
     )
 
 
@@ -576,7 +594,7 @@ def test_nothing_to_cancel_is_informed(factory, name) -> None:
     assert count(factory, CancellationRequest) == 0
 
 
-def test_product_key_cancelled_now_without_refund(factory) -> None:
+def test_product_key_canceled_now_without_refund(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
     sub_id = seeded.subs["key"]
@@ -824,8 +842,8 @@ def test_a_locked_call_ends_only_as_failed_escalated_or_abandoned(
 ) -> None:
     seeded = seed(factory)
     call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, NOW).call_id
-    for _ in range(SETTINGS.max_misses + 1):
-        view = submit(factory, call_id, Item.USER_ID, BAD[Item.USER_ID])
+    for n in range(SETTINGS.max_misses + 1):  # each a new value: the same twice counts once
+        view = submit(factory, call_id, Item.USER_ID, {"value": f"nobody{n}@example.com"})
     assert view.locked
 
     if allowed:
@@ -843,7 +861,7 @@ def test_end_call_closes_once_keeps_the_note_and_is_audited(factory) -> None:
 
     summary = desk.end_call(factory, call_id, ACTOR, Outcome.ABANDONED, "caller hung up", later)
 
-    assert summary.lines == ("No subscription was changed in this call.",)
+    assert summary.lines == ("None of your subscriptions was changed in this call.",)
     view = desk.load_call(factory, call_id, SETTINGS, later)
     assert view.state is CallState.CLOSED and view.outcome is Outcome.ABANDONED
     assert view.notes == "caller hung up"

@@ -413,6 +413,6 @@ def test_cli_dry_run_then_import(
 ) -> None:
     path = write_csv(tmp_path / "a.csv", [row()])
     assert main(["--db", db_url, "accounts", "import", str(path), "--dry-run"]) == 0
-    assert "would import 1 tenants" in capsys.readouterr().out
+    assert "would import 1 tenant, 1 user, " in capsys.readouterr().out
     assert main(["--db", db_url, "accounts", "import", str(path)]) == 0
-    assert "imported 1 tenants, 1 users" in capsys.readouterr().out
+    assert "imported 1 tenant, 1 user, 1 subscription" in capsys.readouterr().out

@@ -170,11 +170,12 @@ def locked_call(
             view = desk.submit_item(
                 factory, view.call_id, agent.username, item, fields, SETTINGS, now
             )
-    for _ in range(SETTINGS.max_misses + 1):
+    for n in range(SETTINGS.max_misses + 1):
         if view.locked or view.tenant_locked:
             break
+        wrong = {"value": WRONG_PHONE["value"][:-1] + str(n)}  # the same twice counts once
         view = desk.submit_item(
-            factory, view.call_id, agent.username, Item.PHONE, WRONG_PHONE, SETTINGS, now
+            factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now
         )
     assert view.locked or view.tenant_locked
     outcome = Outcome.VERIFICATION_FAILED if view.locked else Outcome.ESCALATED

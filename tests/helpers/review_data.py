@@ -185,8 +185,10 @@ def failed_call(
     view = desk.start_call(factory, agent.id, agent.username, FAILING, now)
     user = {"value": account.user_id}
     desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, FAILING, now)
-    wrong = {"value": "+14255550199"}
-    while not view.locked:
+    tries = 0
+    while not view.locked:  # a new wrong number each time: the same one twice counts once
+        wrong = {"value": f"+1425555019{tries}"}
+        tries += 1
         view = desk.submit_item(
             factory, view.call_id, agent.username, Item.PHONE, wrong, FAILING, now
         )

@@ -157,8 +157,8 @@ def test_outcomes_fit_the_call(
         (items(), None, None, False, Item.USER_ID),
         (items(user_id="missed"), Item.USER_ID, Item.USER_ID, False, Item.USER_ID),
         (items(user_id="matched"), Item.USER_ID, Item.USER_ID, True, Item.PHONE),
-        # a miss moves on to the next item not asked yet
-        (items(user_id="matched", phone="missed"), Item.PHONE, Item.PHONE, True, Item.CONTACT_NAME),
+        # after a miss the desk stays on it: the retry lands in the right field
+        (items(user_id="matched", phone="missed"), Item.PHONE, Item.PHONE, True, Item.PHONE),
         # after the last item, the missed ones come round again
         (
             items(

@@ -20,8 +20,8 @@ from tests.tui.drive import (
     verify_all,
 )
 from tui.screens.checklist_modal import ChecklistModal
-from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.desk import DeskScreen
+from tui.screens.end_call_modal import EndCallModal
 from tui.screens.summary_modal import SummaryModal
 from verification.kinds import CallState, ExpeditedState, Outcome, SubscriptionStatus
 
@@ -35,7 +35,7 @@ def subscription_of(factory: sessionmaker[Session], user_id: str) -> Subscriptio
         return user.tenant.subscriptions[0]
 
 
-async def test_direct_subscription_cancelled_now_with_its_checklist(
+async def test_direct_subscription_canceled_now_with_its_checklist(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     passphrase = known_passphrase(factory, "agent")
@@ -54,18 +54,20 @@ async def test_direct_subscription_cancelled_now_with_its_checklist(
         screen = text(app)
         assert "Early termination fees may apply" in screen
         assert "contoso.example.com" in screen  # the domains to move away
-        await pilot.press("ctrl+s")  # nothing ticked yet: continue is refused
-        assert isinstance(app.screen, ChecklistModal)
-        # Space ticks a point and moves on; after the last, Enter continues.
-        await pilot.press("space", "space", "enter")
-
-        assert isinstance(app.screen, ConfirmModal)
         deletion = START.date().toordinal() + 90
         from datetime import date
 
+        # The checklist is the one confirmation: the dates are on it.
         assert f"Data permanently deleted: {date.fromordinal(deletion).isoformat()}" in text(app)
-        await pilot.press("y")
+        await pilot.press("ctrl+s")  # nothing ticked yet: refused, and says what is left
+        assert isinstance(app.screen, ChecklistModal)
+        assert "2 points still to tick (1, 2)" in text(app)
+        # Space ticks a point and moves on; after the last, Enter confirms.
+        await pilot.press("space", "space", "enter")
         await settle(pilot)
+        # The end of the call is offered at once, the outcome preselected.
+        assert isinstance(app.screen, EndCallModal)
+        await pilot.press("escape")
         assert isinstance(app.screen, DeskScreen)
         assert "canceled" in text(app)
 
@@ -95,14 +97,15 @@ async def test_auto_renew_turned_off(
         await start_call(pilot)
         await verify_all(pilot, on_file(factory, caller))
         await pilot.press("r")
-        # No checklist for this one: straight to the consequences and dates.
-        assert isinstance(app.screen, ConfirmModal)
+        # No checklist for this one: the consequences and dates, one Enter.
+        assert isinstance(app.screen, ChecklistModal)
         term_end = subscription_of(factory, caller).term_end
         assert f"Expires: {term_end.isoformat()}" in text(app)
-        await pilot.press("y")
+        await pilot.press("enter")
         await settle(pilot)
-        assert "expiring" in text(app)
-        await end_call(pilot)
+        assert isinstance(app.screen, EndCallModal)
+        await pilot.press("enter")
+        await settle(pilot)
         assert "Call #1 closed: Auto-renew turned off" in text(app)
 
     sub = subscription_of(factory, caller)
@@ -152,7 +155,7 @@ async def test_open_subscription_is_informed_and_nothing_can_be_done(
     await informed_call(factory, make_app, "olivia.nguyen@northwind.example", "through Open")
 
 
-async def test_product_key_cancelled_now_without_refund(
+async def test_product_key_canceled_now_without_refund(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     caller = "j.mueller@mueller-soehne.example"
@@ -166,11 +169,9 @@ async def test_product_key_cancelled_now_without_refund(
         assert isinstance(app.screen, ChecklistModal)
         assert "No refund" in text(app)
         await pilot.press("space", "enter")
-        assert isinstance(app.screen, ConfirmModal)
-        assert "No refund" in text(app)
-        await pilot.press("y")
         await settle(pilot)
-        await end_call(pilot)
+        await pilot.press("enter")  # the end of the call, offered at once
+        await settle(pilot)
         assert "Call #1 closed: Canceled" in text(app)
 
     assert subscription_of(factory, caller).status is SubscriptionStatus.CANCELED
@@ -189,11 +190,10 @@ async def test_expedited_deprovisioning_waits_for_a_supervisor(
         await pilot.press("x")
         assert isinstance(app.screen, ChecklistModal)
         assert "Irreversible" in text(app)
-        await pilot.press("space", "enter")
-        assert isinstance(app.screen, ConfirmModal)
         assert "waiting for a supervisor's approval" in text(app)
-        await pilot.press("y")
+        await pilot.press("space", "enter")
         await settle(pilot)
+        await pilot.press("escape")  # back to the call from the offered ending
         screen = text(app)
         assert "waiting for a supervisor's approval" in screen
         assert "pending" in screen
@@ -242,11 +242,11 @@ async def test_two_subscriptions_each_with_its_own_actions_and_a_note(
         desk = app.screen
         assert desk.check_action("act", ("auto_renew_off",)) is True
         await pilot.press("down")  # the trial: nothing to offer
-        assert "A trial can't be cancelled" in text(app)
+        assert "A trial can't be canceled" in text(app)
         assert desk.check_action("act", ("auto_renew_off",)) is None
-        await pilot.press("up", "r", "y")
+        await pilot.press("up", "r", "enter")
         await settle(pilot)
-        await pilot.press("f4", "tab", *"wants the invoice", "enter")
+        await pilot.press("tab", *"wants the invoice", "enter")
         await settle(pilot)
         assert "closed: Auto-renew turned off" in text(app)
 
@@ -272,13 +272,13 @@ async def test_cancel_now_with_expedited_deprovisioning(
         screen = text(app)
         assert "Custom domains" not in screen  # none on file: no such point
         assert "irreversible" in screen
-        await pilot.press("space", "space", "enter")
         screen = text(app)
         assert "Data permanently deleted by, if approved today:" in screen
         assert "waiting for a supervisor's approval" in screen
-        await pilot.press("y")
+        await pilot.press("space", "space", "enter")
         await settle(pilot)
-        await end_call(pilot)
+        await pilot.press("enter")  # the end of the call, offered at once
+        await settle(pilot)
         assert "closed: Canceled" in text(app)
 
     sub = subscription_of(factory, caller)

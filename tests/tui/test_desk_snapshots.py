@@ -80,11 +80,11 @@ def gate_open(factory: sessionmaker[Session]) -> Step:
 
 
 def confirmation(factory: sessionmaker[Session]) -> Step:
-    """Cancel now, its checklist ticked: the consequences and dates to confirm."""
+    """Cancel now, its checklist ticked: the consequences and dates, Enter confirms."""
 
     async def steps(pilot: Pilot[int]) -> None:
         await gate_open(factory)(pilot)
-        await pilot.press("c", "space", "space", "enter")
+        await pilot.press("c", "space", "space")
 
     return steps
 
@@ -94,9 +94,13 @@ def locked(factory: sessionmaker[Session]) -> Step:
 
     async def steps(pilot: Pilot[int]) -> None:
         await answer(pilot, Item.USER_ID, {"value": CALLER})
+        # A miss stays on its item: PageDown moves on to the next.
         await answer(pilot, Item.PHONE, {"value": "206-555-0142"})
+        await pilot.press("pagedown")
         await answer(pilot, Item.CONTACT_NAME, {"first": "Jon", "last": "Smith"})
+        await pilot.press("pagedown")
         await answer(pilot, Item.ORGANIZATION, {"value": "Fabrikam"})
+        await pilot.press("pagedown")
         await answer(pilot, Item.ADDRESS, {"line1": "1 Lake Road", "city": "Chicago"})
 
     return steps
@@ -126,3 +130,17 @@ def test_desk_snapshot(
     assert snap_compare(
         make_app(), terminal_size=size, run_before=call_until(factory, clock, steps)
     )
+
+
+def test_too_small_snapshot(
+    factory: sessionmaker[Session], demo: DemoReport, clock: Clock, make_app, snap_compare
+) -> None:
+    """Below 80×24 the desk says so instead of cutting the call off."""
+
+    async def at_60x20(pilot: Pilot[int]) -> None:
+        await pilot.resize_terminal(80, 24)
+        await call_until(factory, clock)(pilot)
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(60, 20), run_before=at_60x20)

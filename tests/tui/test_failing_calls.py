@@ -45,13 +45,18 @@ async def test_misses_lock_the_call(
         screen = text(app)
         assert MISS_SENTENCE in screen
         assert f"Misses left: {settings.max_misses - 1}" in screen
-        # The desk moves on to the next item; PageUp goes back to the miss.
-        assert app.focused.id == field_id(Item.CONTACT_NAME, "first")
-        await pilot.press("pageup")
+        # The desk stays on the missed item: the retry lands in its field.
+        assert app.focused.id == field_id(Item.PHONE, "value")
+        await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[0]})
+        assert "same answer as the last miss" in text(app)  # counted once
+        assert f"Misses left: {settings.max_misses - 1}" in text(app)
         await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[1]})
+        assert f"Misses left: {settings.max_misses - 2}" in text(app)
+        await pilot.press("pagedown")
         assert f"Misses left: {settings.max_misses - 2}" in text(app)
         await answer(pilot, Item.CONTACT_NAME, {"first": "Jon", "last": "Smith"})
         assert f"Misses left: {settings.max_misses - 3}" in text(app)
+        await pilot.press("pagedown")
         await answer(pilot, Item.ORGANIZATION, {"value": "Fabrikam"})
 
         screen = text(app)

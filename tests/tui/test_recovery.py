@@ -78,6 +78,7 @@ async def test_an_open_call_can_be_closed_as_abandoned(
         await pilot.press("a")
         await settle(pilot)
         assert "Call #1 closed: Abandoned" in text(app)
+        assert "Read back to the caller" not in text(app)  # the caller is gone
         await pilot.press("enter")
         assert "No call." in text(app)
 

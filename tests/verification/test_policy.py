@@ -87,7 +87,7 @@ def test_trial_offers_nothing_and_shows_the_dates() -> None:
     decision = decide(trial, DOMAINS, TODAY)
     assert decision.options == ()
     assert decision.outcome is Outcome.INFORMED
-    assert "can't be cancelled" in decision.message
+    assert "can't be canceled" in decision.message
     assert "26 December 2026" in decision.message
     # The seed: a trial "automatically expires at the end of the trial period
     # and all data is permanently deleted" -- then, not 90 days later.
@@ -182,7 +182,7 @@ def test_cancel_now_warns_of_fees_and_lists_the_checklist() -> None:
     assert "NS" in cancel.checklist[0]
     assert "contoso.com, contoso.net" in cancel.checklist[0]
     assert "backed up" in cancel.checklist[1]
-    assert dict(cancel.effects) == {"cancelled": TODAY, "data deleted": date(2027, 2, 24)}
+    assert dict(cancel.effects) == {"canceled": TODAY, "data deleted": date(2027, 2, 24)}
     assert not cancel.needs_approval
 
 
@@ -258,7 +258,7 @@ def test_product_key_offers_cancel_now_with_no_refund() -> None:
     assert len(cancel.checklist) == 2
 
 
-# --- cancelled, data kept ---------------------------------------------------------
+# --- canceled, data kept ---------------------------------------------------------
 
 
 CANCELED = replace(
@@ -271,7 +271,7 @@ CANCELED = replace(
 
 
 @pytest.mark.parametrize("state", [ExpeditedState.NONE, ExpeditedState.REJECTED])
-def test_cancelled_with_data_kept_offers_expedited_deprovisioning(state: ExpeditedState) -> None:
+def test_canceled_with_data_kept_offers_expedited_deprovisioning(state: ExpeditedState) -> None:
     facts = replace(CANCELED, expedited=state)
     decision = decide(facts, DOMAINS, TODAY)
     assert actions(decision) == [Action.EXPEDITED_DEPROVISIONING]
@@ -312,13 +312,13 @@ def test_only_a_pending_request_can_be_decided() -> None:
 
 
 @pytest.mark.parametrize("state", [ExpeditedState.PENDING, ExpeditedState.APPROVED])
-def test_cancelled_with_expedited_under_way_offers_nothing(state: ExpeditedState) -> None:
+def test_canceled_with_expedited_under_way_offers_nothing(state: ExpeditedState) -> None:
     decision = decide(replace(CANCELED, expedited=state), DOMAINS, TODAY)
     assert decision.options == ()
     assert decision.outcome is Outcome.INFORMED
 
 
-def test_cancelled_without_a_deletion_date_counts_90_days_from_cancellation() -> None:
+def test_canceled_without_a_deletion_date_counts_90_days_from_cancellation() -> None:
     facts = replace(CANCELED, data_deletion_on=None)
     assert ("data deleted", date(2027, 1, 30)) in decide(facts, DOMAINS, TODAY).dates
 
@@ -326,7 +326,7 @@ def test_cancelled_without_a_deletion_date_counts_90_days_from_cancellation() ->
 # --- expired or deleted -----------------------------------------------------------
 
 
-def test_cancelled_with_data_deleted_offers_nothing() -> None:
+def test_canceled_with_data_deleted_offers_nothing() -> None:
     gone = replace(CANCELED, data_deletion_on=date(2026, 11, 20))
     decision = decide(gone, DOMAINS, TODAY)
     assert decision.options == ()

@@ -88,8 +88,9 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
 def summary(report: ImportReport) -> str:
     """One line saying what was (or, on a dry run, would be) imported."""
     counts = (
-        f"{report.tenants} tenants, {report.users} users, {report.subscriptions} subscriptions, "
-        f"{report.domains} domains, {report.pins} support PINs from {report.rows} rows"
+        f"{_n(report.tenants, 'tenant')}, {_n(report.users, 'user')}, "
+        f"{_n(report.subscriptions, 'subscription')}, {_n(report.domains, 'domain')}, "
+        f"{_n(report.pins, 'support PIN')} from {_n(report.rows, 'row')}"
     )
     if report.dry_run:
         return f"{report.source}: all rows good; would import {counts} (dry run: nothing written)"
@@ -153,3 +154,8 @@ def sync_lines(report: SyncReport) -> list[str]:
     else:
         lines.append(f"{report.source}: applied in one transaction")
     return lines
+
+
+def _n(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless it is one: "1 support PIN", "2 rows"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

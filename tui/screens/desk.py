@@ -19,14 +19,13 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
-from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.desk_workers import DeskWorkers
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
 from tui.widgets.call_bar import CallBar
 from tui.widgets.gate_panel import GatePanel
-from tui.widgets.item_form import ItemForm
+from tui.widgets.item_form import ItemForm, field_id
 from tui.widgets.item_list import ItemList
 from tui.widgets.plain import notify
 from tui.widgets.subscriptions import SubscriptionPanel, consequences, find_option
@@ -62,14 +61,18 @@ def next_item(
     """The item to ask next: after a check, the next one not asked yet.
 
     Items are asked in order; once every item was asked, the missed ones come
-    round again. Without a check (a new or reloaded call) the agent stays on
-    the item they were on, if it still needs an answer. Until a user ID finds
-    the account nothing else can be checked, so the user ID is asked again.
+    round again. After a miss the desk stays on the missed item, so the
+    caller's second try lands in its field (PageDown moves on). Without a
+    check (a new or reloaded call) the agent stays on the item they were on,
+    if it still needs an answer. Until a user ID finds the account nothing
+    else can be checked, so the user ID is asked again.
     """
     order = [state.item for state in items]
     status = {state.item: state.status for state in items}
     if not tenant_found and Item.USER_ID in status:
         return Item.USER_ID
+    if checked is not None and status.get(checked) is ItemStatus.MISSED:
+        return checked
     if (
         checked is None
         and current is not None
@@ -104,6 +107,12 @@ class DeskScreen(DeskWorkers):
         Binding("ctrl+o", "sign_out", "Sign out"),
         Binding("pageup", "other_item(-1)", "Previous item", show=False),
         Binding("pagedown", "other_item(1)", "Next item", show=False),
+        # Reached only when the binding above for the same key is dimmed or
+        # hidden (Textual tries the next one): the key then says why.
+        Binding("ctrl+o", "why('sign_out')", show=False),
+        Binding("f7,c", "why('cancel_now')", show=False),
+        Binding("f8,r", "why('auto_renew_off')", show=False),
+        Binding("f9,x", "why('expedited')", show=False),
     ]
 
     def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
@@ -115,6 +124,7 @@ class DeskScreen(DeskWorkers):
         self._current: Item | None = None
         self._actions_taken: list[str] = []
         self._expiry_seen: datetime | None = None
+        self._offer_end = False
 
     def compose(self) -> ComposeResult:
         yield CallBar(self.agent.display_name, self.agent.role.value)
@@ -132,6 +142,10 @@ class DeskScreen(DeskWorkers):
     def on_mount(self) -> None:
         """Start the timer; offer the recovered call, if any."""
         self.set_interval(1, self._tick)
+        # A blank country means the desk's default region, never the record's:
+        # the field says which, so a foreign address is not a silent miss.
+        country = self.query_one(f"#{field_id(Item.ADDRESS, 'country')}", Input)
+        country.placeholder = f"blank = {self.desk.settings.default_region}"
         self._redraw()
         if self.view is not None:
             started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -159,7 +173,34 @@ class DeskScreen(DeskWorkers):
             if not view.gate_open:
                 return None
             return True if self._selected_option(str(parameters[0])) else None
+        if action == "why":
+            return self.blocked_reason(str(parameters[0])) is not None
         return True
+
+    def blocked_reason(self, action: str) -> str | None:
+        """Why a dimmed or hidden desk key does nothing now (None: it is not blocked)."""
+        view = self.view
+        if action == "sign_out":
+            return "End the call first (F4): sign out is only between calls." if view else None
+        if self.check_action("act", (action,)):
+            return None
+        if view is None:
+            return "No call: press n when the phone rings."
+        if view.locked or view.tenant_locked:
+            return "Nothing can be changed on this call: end it (F4)."
+        if not view.gate_open:
+            reasons = "; ".join(view.gate_reasons) or "the caller is not verified yet"
+            return f"The gate is closed: {reasons}."
+        sub = self._selected_subscription()
+        if sub is None:
+            return "Highlight a subscription first."
+        return f"Not offered for {sub.product_name}: {sub.decision.message}"
+
+    def action_why(self, action: str) -> None:
+        """Say why the key just pressed does nothing now."""
+        reason = self.blocked_reason(action)
+        if reason is not None:
+            notify(self, reason, title="Not now", severity="warning")
 
     def action_other_item(self, step: int) -> None:
         """Ask another item that still needs an answer (PageUp/PageDown)."""
@@ -203,31 +244,21 @@ class DeskScreen(DeskWorkers):
             self.app.switch_screen(SignInScreen())
 
     def action_act(self, kind: str) -> None:
-        """Offer one action on the highlighted subscription: checklist, then confirm."""
+        """Offer one action on the highlighted subscription: its checklist is the confirmation."""
         view = self.view
         sub = self._selected_subscription()
         option = self._selected_option(kind)
         if view is None or sub is None or option is None or not view.gate_open or self._busy:
             return
 
-        def checked(confirmed: tuple[str, ...] | None) -> None:
-            if confirmed is not None:
-                self._confirm(sub, option, confirmed)
-
-        if option.checklist:
-            title = f"{option.label} — {sub.product_name}"
-            self.app.push_screen(ChecklistModal(title, option.checklist, option.warnings), checked)
-        else:
-            checked(())
-
-    def _confirm(self, sub: SubscriptionView, option: Option, confirmed: tuple[str, ...]) -> None:
-        def decided(yes: bool | None) -> None:
-            if yes and self.view is not None:
+        def confirmed(points: tuple[str, ...] | None) -> None:
+            if points is not None and self.view is not None:
                 self._busy = True
-                self._take(self.view.call_id, sub.id, option, confirmed)
+                self._take(self.view.call_id, sub.id, option, points)
 
-        title = f"Confirm: {option.label} — {sub.product_name}"
-        self.app.push_screen(ConfirmModal(title, consequences(option)), decided)
+        title = f"{option.label} — {sub.product_name}"
+        modal = ChecklistModal(title, option.checklist, consequences(option), option.label)
+        self.app.push_screen(modal, confirmed)
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Commands for the palette, only when they can run now."""
@@ -284,11 +315,17 @@ class DeskScreen(DeskWorkers):
         elif previous is None:
             form.show_result("", None)
         self._redraw(checked=message.checked)
+        if self._offer_end:
+            self._offer_end = False
+            self.action_end_call()
 
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
         self._actions_taken.append(message.action)
         self.notify(f"Done: {message.label}.", title="Recorded")
+        # The end of the call is offered at once, what happened preselected;
+        # Esc goes back to the call for another subscription.
+        self._offer_end = True
         self.post_message(messages.CallUpdated(message.view))
 
     def on_item_rejected(self, message: messages.ItemRejected) -> None:
@@ -315,7 +352,11 @@ class DeskScreen(DeskWorkers):
         self._actions_taken = []
         self.query_one(ItemForm).reset()
         self._redraw()
-        self.app.push_screen(SummaryModal(message.summary))
+        self.app.push_screen(SummaryModal(message.summary), self._summary_closed)
+
+    def _summary_closed(self, next_call: bool | None) -> None:
+        if next_call:
+            self.action_new_call()
 
     # --- drawing ------------------------------------------------------------
 

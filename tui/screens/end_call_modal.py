@@ -40,7 +40,7 @@ def likely_outcomes(
     """The outcomes that fit the call as it stands, and the likely one.
 
     ``actions_taken`` are the policy actions confirmed in this desk session;
-    a pending expedited request also means something was cancelled. A
+    a pending expedited request also means something was canceled. A
     ``recovered`` call may have had actions before the restart that the desk
     cannot see, so their outcomes stay on offer (the database checks).
     """
@@ -52,10 +52,10 @@ def likely_outcomes(
     verified = all(state.status is ItemStatus.MATCHED for state in view.items)
     if verified and view.caller_is_admin is False:
         return (Outcome.DENIED_NOT_ADMIN, *fallback), Outcome.DENIED_NOT_ADMIN
-    cancelled = bool(view.pending_requests) or any(a != _RENEW_OFF for a in actions_taken)
+    canceled = bool(view.pending_requests) or any(a != _RENEW_OFF for a in actions_taken)
     renew_off = _RENEW_OFF in actions_taken
-    if cancelled or renew_off:
-        done = ((Outcome.CANCELED,) if cancelled else ()) + (
+    if canceled or renew_off:
+        done = ((Outcome.CANCELED,) if canceled else ()) + (
             (Outcome.AUTO_RENEW_OFF,) if renew_off else ()
         )
         return (*done, *fallback), done[0]

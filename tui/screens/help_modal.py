@@ -16,21 +16,25 @@ HELP = """\
 **A call, start to finish**
 
 1. **n** starts a call; it is recorded at once and the timer runs.
-2. Read out each question, type what the caller says, **Enter** checks it
-   and moves to the next item not asked yet. On a miss, read the sentence
-   shown; never hint at which part was wrong. Missed items come round again
-   once all were asked (or **PageUp**/**PageDown** now). Input errors (not a
-   phone number…) are shown under the fields and do not count as misses.
+2. Read out each question and type what the caller says, **Enter** after
+   each part (a name, an address line): Enter in the last part checks the
+   item and moves to the next one not asked yet. On a miss, read the
+   sentence shown; never hint at which part was wrong. The desk stays on a
+   missed item for the caller's second try (**PageDown** moves on); the same
+   answer twice in a row counts once. Input errors (not a phone number…) are
+   shown under the fields and do not count as misses.
 3. The gate opens when every item matches and the caller is an admin.
 4. Pick a subscription (**↑ ↓**) and an action: **c** cancel now,
    **r** turn auto-renew off, **x** expedited data deletion. Ask each
-   checklist point and tick it (**space**), **Ctrl+S** to continue, then
-   **y** to confirm the consequences and dates.
-5. **F4** ends the call with an outcome (the likely one is chosen) and shows
-   the lines to read back to the caller.
+   checklist point and tick it (**space** ticks and moves on); the ticked
+   checklist, with the dates below it, is the confirmation: **Enter**.
+5. The end of the call is offered at once, the outcome that happened
+   chosen: **Enter** ends it (**Esc** goes back, e.g. for another
+   subscription; **F4** ends the call at any time). Read back the lines
+   shown; **n** there starts the next call.
 
 A locked call or a locked organization offers only **F4** (end call):
-transfer the caller to a supervisor.
+transfer the caller to a supervisor. A dimmed key says why when pressed.
 
 After a crash the open call comes back at sign-in: resume it or close it as
 abandoned. If the database is unavailable nothing typed is lost: try again.
@@ -39,7 +43,7 @@ abandoned. If the database is unavailable nothing typed is lost: try again.
 
 | key | does |
 | --- | --- |
-| Enter | check the current item |
+| Enter | next field; in the last field, check the item |
 | Tab / Shift+Tab, ↑ ↓ | move between fields |
 | PageUp / PageDown | ask another item that still needs an answer |
 | n | new call |
@@ -48,9 +52,42 @@ abandoned. If the database is unavailable nothing typed is lost: try again.
 | x or F9 | expedited deprovisioning |
 | F4 | end call |
 | F6 | supervisor desk (supervisors) |
-| Ctrl+P | command palette: new call, end call, sign out, theme |
-| F1 or ? | this help |
+| Ctrl+O | sign out (between calls) |
+| Ctrl+P | command palette: new call, end call, sign out, theme, screenshot |
+| Ctrl+Q | quit (asks first during a call; the call comes back) |
+| F1, or ? outside a field | this help |
 | Esc | close this help or a dialog |
+"""
+
+SUPERVISOR_HELP = """\
+# callgate supervisor desk
+
+**The queue** lists what needs a decision: expedited requests to approve,
+locked organizations, failed verifications, early cancellations. **Enter**
+opens the highlighted entry; the queue refreshes itself and says how old it is.
+
+**A request** shows its whole timeline, stated and on-file values side by
+side. You can never approve or reject your own call: the key says why.
+
+**Keys**
+
+| key | does |
+| --- | --- |
+| Enter | open the highlighted entry |
+| a | queue: all requests · request: approve |
+| x | reject the request |
+| l | clear the organization's lock |
+| o | add a review note |
+| v | mark reviewed |
+| s | numbers at a glance |
+| F5 | refresh now |
+| F9 | export the filtered requests (CSV and JSON) |
+| PageUp / PageDown | previous / next page of requests |
+| Esc | back |
+| F6 | supervisor desk, from the agent desk |
+| Ctrl+P | command palette |
+| Ctrl+Q | quit |
+| F1 or ? | this help |
 """
 
 
@@ -62,7 +99,11 @@ class HelpModal(ModalScreen[None]):
         Binding("escape,f1,q,question_mark", "dismiss", "Close")
     ]
 
+    def __init__(self, text: str = HELP) -> None:
+        super().__init__()
+        self._text = text
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Markdown(HELP)
+            yield Markdown(self._text)
         yield Footer()

@@ -11,8 +11,10 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import SupervisorScreen
 from tui.widgets.plain import cell
+from verification.kinds import Outcome
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -59,7 +61,7 @@ class SupervisorNumbersScreen(SupervisorScreen):
             yield Static("Loading…", id="totals")
             yield Static("Per agent", classes="section")
             table: DataTable[str] = DataTable(id="agents", cursor_type="none", show_cursor=False)
-            table.add_columns("Agent", "Calls", "Verified", "Failed", "Cancelled", "Avg handle")
+            table.add_columns("Agent", "Calls", "Verified", "Failed", "Canceled", "Mean handle")
             yield table
         yield Footer()
 
@@ -94,7 +96,8 @@ class SupervisorNumbersScreen(SupervisorScreen):
         self.query_one("#per-day-axis", Static).update(
             f"{n.first_day:%Y-%m-%d} … {n.last_day:%Y-%m-%d} · busiest day {busiest} calls"
         )
-        outcomes = " · ".join(f"{name} {count}" for name, count in n.outcomes) or "none"
+        outcomes = " · ".join(f"{_outcome_word(name)} {count}" for name, count in n.outcomes)
+        outcomes = outcomes or "none"
         self.query_one("#totals", Static).update(
             f"Calls {n.calls} · verification pass rate {percent(n.pass_rate)} "
             f"({n.verified} verified, {n.failed} failed) · "
@@ -112,3 +115,8 @@ class SupervisorNumbersScreen(SupervisorScreen):
                 str(agent.canceled),
                 duration(agent.average_handle_seconds),
             )
+
+
+def _outcome_word(name: str) -> str:
+    """An outcome as the desk says it ("Verification failed"); "open" for calls not ended."""
+    return "Still open" if name == "open" else OUTCOME_LABELS[Outcome(name)]

@@ -15,6 +15,8 @@ from tui.widgets.plain import cell
 from verification.kinds import QueueKind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.review import QueueRow
@@ -31,6 +33,8 @@ KIND_LABELS = {
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 RETRY_HINT = " · r retries a failed delivery"
+# The queue reads itself again this often (by the desk's clock); F5 at once.
+REFRESH_SECONDS = 30
 
 
 class QueueLoaded(Message):
@@ -56,6 +60,8 @@ class SupervisorQueueScreen(SupervisorScreen):
     ]
 
     rows: tuple[QueueRow, ...] = ()
+    _loaded_at: datetime | None = None
+    _status = "Loading…"
 
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — needs a decision", classes="screen-title")
@@ -66,8 +72,22 @@ class SupervisorQueueScreen(SupervisorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Load the queue."""
+        """Load the queue, and again every REFRESH_SECONDS."""
         self._load()
+        self.set_interval(1, self._tick)
+
+    def _tick(self) -> None:
+        """Say how old the queue is; past REFRESH_SECONDS, read it again."""
+        if self._loaded_at is None:
+            return
+        age = int((self.desk.clock() - self._loaded_at).total_seconds())
+        if age >= REFRESH_SECONDS:
+            self._loaded_at = None
+            self._load()
+            return
+        self.query_one("#queue-status", Static).update(
+            f"{self._status} · updated {age} s ago, every {REFRESH_SECONDS} s (F5: now)"
+        )
 
     def on_screen_resume(self) -> None:
         """Back from a request: it may have left the queue."""
@@ -237,4 +257,5 @@ class SupervisorQueueScreen(SupervisorScreen):
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
         if any(row.kind is QueueKind.DELIVERY_FAILED for row in message.rows):
             status += RETRY_HINT
-        self.query_one("#queue-status", Static).update(status)
+        self._status, self._loaded_at = status, self.desk.clock()
+        self._tick()

@@ -53,6 +53,8 @@ class SupervisorRequestScreen(SupervisorScreen):
         Binding("o", "note", "Note"),
         Binding("v", "reviewed", "Reviewed"),
         Binding("escape", "close", "Back"),
+        # Reached only when the key above is dimmed: it then says why.
+        Binding("a,x,v", "why", show=False),
     ]
 
     detail: CallDetail | None = None
@@ -91,6 +93,8 @@ class SupervisorRequestScreen(SupervisorScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer a decision only when it can be taken; dim it on one's own call."""
         detail = self.detail
+        if action == "why":
+            return self.detail is not None and self.detail.agent_id == self.agent.id
         if action not in ("decide", "clear_lock", "note", "reviewed"):
             return True
         if detail is None:
@@ -107,6 +111,14 @@ class SupervisorRequestScreen(SupervisorScreen):
                 return False
             return None if own else True
         return True
+
+    def action_why(self) -> None:
+        """A dimmed decision on one's own call says why."""
+        self.notify(
+            "This is your own call: another supervisor must decide on it.",
+            title="Not yours to decide",
+            severity="warning",
+        )
 
     def _waiting(self) -> RequestLine | None:
         if self.detail is None:

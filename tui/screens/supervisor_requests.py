@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.plain import PlainInput, cell, plain
 from verification.kinds import Channel, Outcome, SubscriptionKind
@@ -31,8 +32,16 @@ if TYPE_CHECKING:
 
 # Long enough to skip the queries of a word being typed, short enough to feel live.
 DEBOUNCE_SECONDS = 0.3
-SUBSCRIPTION_CHOICES = [(k.value, f"kind:{k.value}") for k in SubscriptionKind] + [
-    (c.value, f"channel:{c.value}") for c in Channel
+# Filters show words, never codes ("Product key", not product_key).
+KIND_WORDS = {SubscriptionKind.TRIAL: "Trial", SubscriptionKind.PAID: "Paid"}
+CHANNEL_WORDS = {
+    Channel.DIRECT: "Bought direct",
+    Channel.PRODUCT_KEY: "Product key",
+    Channel.OPEN: "Open license",
+    Channel.FPP: "Retail box (FPP)",
+}
+SUBSCRIPTION_CHOICES = [(KIND_WORDS[k], f"kind:{k.value}") for k in SubscriptionKind] + [
+    (CHANNEL_WORDS[c], f"channel:{c.value}") for c in Channel
 ]
 
 
@@ -86,7 +95,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
         with Horizontal(classes="filters"):
             yield Select[int]([], prompt="Any agent", id="f-agent", compact=True)
             yield Select(
-                [(o.value, o.value) for o in Outcome],
+                [(OUTCOME_LABELS[o], o.value) for o in Outcome],
                 prompt="Any outcome",
                 id="f-outcome",
                 compact=True,
@@ -255,7 +264,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
                 cell(row.organization),
                 cell(row.phone),
                 row.state.value,
-                row.outcome.value if row.outcome else "",
+                OUTCOME_LABELS[row.outcome] if row.outcome else "",
                 "✓" if row.reviewed else "",
                 key=str(row.call_id),
             )

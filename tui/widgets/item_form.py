@@ -23,13 +23,27 @@ MISS_SENTENCE = "That doesn't match our records."
 
 
 class FieldInput(PlainInput):
-    """A one-line field: Enter checks the item, up/down move between fields."""
+    """A one-line field: Enter moves to the item's next field, and checks it in the last.
+
+    So a many-field answer (a name, an address) is typed as the caller says
+    it, Enter after each part, with no Tab; up/down move between fields too.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Check"),
+        Binding("enter", "submit", "Next / check"),
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]
+
+    async def action_submit(self) -> None:
+        """Move on to the next field of this item; in its last field, submit."""
+        pane = self.parent.parent if self.parent is not None else None
+        fields = list(pane.query(FieldInput)) if pane is not None else [self]
+        position = fields.index(self)
+        if position + 1 < len(fields):
+            fields[position + 1].focus()
+            return
+        await super().action_submit()
 
 
 def field_id(item: Item, field: str) -> str:

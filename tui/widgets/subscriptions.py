@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # The desk's action keys and the policy actions they stand for, in key order.
 # "x" is expedited deprovisioning: with cancel-now when the subscription is
-# still running, on its own when it is already cancelled.
+# still running, on its own when it is already canceled.
 ACTION_KEYS: dict[str, tuple[str, tuple[Action, ...]]] = {
     "cancel_now": ("c/F7", (Action.CANCEL_NOW,)),
     "auto_renew_off": ("r/F8", (Action.AUTO_RENEW_OFF,)),
