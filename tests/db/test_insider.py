@@ -13,12 +13,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
 from db.engine import unit_of_work
-from db.models import AccountUser, Approval, Call, CancellationRequest
+from db.models import AccountUser, Approval, AuditEvent, Call, CancellationRequest, LockClearance
+from db.purge import purge
 from db.review import RequestFilter, ReviewRefused
 from tests.helpers.review_data import (
     SETTINGS,
@@ -287,3 +288,33 @@ def test_a_request_and_its_approval_edited_together_show_as_tampered(any_factory
         )
     [line] = review.call_detail(any_factory, staff.supervisor.id, call_id, NOW).requests
     assert line.tampered
+
+
+# --- 9: free text stays out of the chain, and purge reaches it ------------------------
+
+
+def test_lock_and_approval_reasons_stay_out_of_the_chain_and_are_purged(any_factory) -> None:
+    staff = make_staff(any_factory)
+    account = make_account(any_factory, "Reasoned Ltd", PHONE, TODAY)
+    call_id, request_id = expedited_call(any_factory, staff.agent, account, NOW)
+    [line] = review.call_detail(any_factory, staff.supervisor.id, call_id, NOW).requests
+    approval_reason = "Approved after a callback to Quentin Marbleworth"
+    review.decide_expedited(
+        any_factory,
+        staff.supervisor.id,
+        request_id,
+        Decision.APPROVED,
+        approval_reason,
+        line.request_hash,
+        NOW,
+    )
+    clear_reason = "Verified Philippa Stonecrop by callback"
+    review.clear_tenant_lock(any_factory, staff.supervisor.id, account.tenant_id, clear_reason, NOW)
+    with unit_of_work(any_factory) as session:
+        payloads = " ".join(session.scalars(select(AuditEvent.payload)))
+    assert "Marbleworth" not in payloads and "Stonecrop" not in payloads
+
+    purge(any_factory, 1, NOW + timedelta(days=30), dry_run=False, actor="operator:test")
+    with unit_of_work(any_factory) as session:
+        assert [a.reason for a in session.scalars(select(Approval))] == [""]
+        assert [c.reason for c in session.scalars(select(LockClearance))] == [""]
