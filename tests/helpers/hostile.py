@@ -115,8 +115,11 @@ def shown(text: str) -> str:
 
 
 def probe(text: str, length: int = 12) -> str:
-    """The start of ``text`` as shown: what a column or a line has room for."""
-    return shown(text)[:length].strip()
+    """The start of ``text`` as shown: what a column or a line has room for.
+
+    A no-break space reads as a space in the screen text (``screen_text``).
+    """
+    return shown(text)[:length].replace("\xa0", " ").strip()
 
 
 def import_tenant(
