@@ -170,13 +170,17 @@ def test_generated_postgres_database_is_consistent(pg_url: str) -> None:
 def _assert_figures(figures: list[run.Figure], count: int) -> None:
     assert len(figures) == count
     for figure in figures:
+        # /proc counts CPU in 10 ms ticks: a tiny run's server CPU may read 0.
+        tick_bound = "CPU per check" in figure.name
         if figure.name.endswith(": errors"):
             assert figure.measured == 0, figure.note
+        elif tick_bound:
+            assert figure.measured >= 0, figure
         else:
             assert figure.measured > 0, figure
         if figure.bar is not None:
             assert isinstance(figure.passed, bool), figure
-        if figure.baseline is not None:
+        if figure.baseline is not None and not (tick_bound and figure.baseline == 0):
             assert figure.baseline > 0, figure
             assert figure.ratio == pytest.approx(figure.measured / figure.baseline)
 
