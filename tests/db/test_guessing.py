@@ -21,6 +21,7 @@ from tests.helpers.review_data import (
     Staff,
     make_account,
     make_staff,
+    missed_call,
     stated,
 )
 from verification.errors import InputError
@@ -174,26 +175,7 @@ def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -
     factory, staff, account = setup
     at = NOW
     for _ in range(SETTINGS.tenant_max_misses):
-        view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-        desk.submit_item(
-            factory,
-            view.call_id,
-            staff.agent.username,
-            Item.USER_ID,
-            {"value": account.user_id},
-            SETTINGS,
-            at,
-        )
-        view = desk.submit_item(
-            factory,
-            view.call_id,
-            staff.agent.username,
-            Item.PHONE,
-            {"value": "+14255550199"},
-            SETTINGS,
-            at,
-        )
-        desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
+        view = missed_call(factory, staff.agent, account, at)
     assert view.tenant_locked
     at += timedelta(minutes=10)
     review.clear_tenant_lock(factory, staff.supervisor.id, account.tenant_id, "Called back", at)
@@ -240,25 +222,7 @@ def test_an_unknown_user_id_locks_after_the_same_misses_across_calls(setup) -> N
 
 def test_a_call_ended_unlocked_with_misses_reaches_the_queue(setup) -> None:
     factory, staff, account = setup
-    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
-    desk.submit_item(
-        factory,
-        view.call_id,
-        staff.agent.username,
-        Item.USER_ID,
-        {"value": account.user_id},
-        SETTINGS,
-        NOW,
-    )
-    view = desk.submit_item(
-        factory,
-        view.call_id,
-        staff.agent.username,
-        Item.PHONE,
-        {"value": "+14255550199"},
-        SETTINGS,
-        NOW,
-    )
+    view = missed_call(factory, staff.agent, account, NOW, end=False)
     assert not view.locked and view.state is CallState.OPEN
     desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", NOW)
     rows = review.queue(factory, staff.supervisor.id)

@@ -26,6 +26,7 @@ from tests.helpers.review_data import (
     expedited_call,
     make_account,
     make_staff,
+    missed_call,
     stated,
     verified_call,
 )
@@ -212,26 +213,7 @@ def test_a_locked_tenant_is_not_checked_any_further(any_factory) -> None:
     at = NOW
     for _ in range(SETTINGS.tenant_max_misses):
         at += timedelta(minutes=3)
-        view = desk.start_call(any_factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-        desk.submit_item(
-            any_factory,
-            view.call_id,
-            staff.agent.username,
-            Item.USER_ID,
-            {"value": account.user_id},
-            SETTINGS,
-            at,
-        )
-        view = desk.submit_item(
-            any_factory,
-            view.call_id,
-            staff.agent.username,
-            Item.PHONE,
-            {"value": "+14255550199"},
-            SETTINGS,
-            at,
-        )
-        desk.end_call(any_factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
+        missed_call(any_factory, staff.agent, account, at)
     view = desk.start_call(any_factory, staff.agent.id, staff.agent.username, SETTINGS, at)
     with contextlib.suppress(InputError):
         view = desk.submit_item(

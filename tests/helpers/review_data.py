@@ -178,6 +178,28 @@ def expedited_call(
     return view.call_id, pending.request_id
 
 
+def missed_call(
+    factory: sessionmaker[Session],
+    agent: AgentInfo,
+    account: Account,
+    now: datetime,
+    *,
+    end: bool = True,
+) -> desk.CallView:
+    """A call in which the caller names the account, then gives a wrong phone (one miss).
+
+    Ended as abandoned unless ``end`` is False; returns the view after the miss.
+    """
+    view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
+    user = {"value": account.user_id}
+    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, SETTINGS, now)
+    wrong = {"value": "+14255550199"}
+    view = desk.submit_item(factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now)
+    if end:
+        desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", now)
+    return view
+
+
 def failed_call(
     factory: sessionmaker[Session], agent: AgentInfo, account: Account, now: datetime
 ) -> int:

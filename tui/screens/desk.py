@@ -322,7 +322,7 @@ class DeskScreen(DeskWorkers):
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
         self._actions_taken.append(message.action)
-        self.notify(f"Done: {message.label}.", title="Recorded")
+        notify(self, f"Done: {message.label}.", title="Recorded")
         # The end of the call is offered at once, what happened preselected;
         # Esc goes back to the call for another subscription.
         self._offer_end = True
