@@ -1,0 +1,53 @@
+"""The desk's own people: agents and failed sign-ins under unknown names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, enum_column
+from db.types import UTCDateTime, utcnow
+from verification.kinds import (
+    Role,
+)
+
+
+class Agent(Base):
+    """A member of staff who signs in to the desk."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    passphrase_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # No sign-in is checked before this: the wait after failures, kept by the database.
+    signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SigninFailure(Base):
+    """Failed sign-ins under a username that names no agent, counted as an agent's are.
+
+    Keyed by a SHA-256 of the typed name, never the name: it may be a
+    passphrase typed into the wrong field.
+    """
+
+    __tablename__ = "signin_failure"
+
+    # The same names as on ``Agent``: db.agents counts both kinds with one code path.
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
