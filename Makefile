@@ -27,7 +27,7 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 # Every performance bar of PRODUCT.md section 9 in one table (benchmarks/run.py),
 # the PostgreSQL load on a throwaway cluster included; each run's figures are
