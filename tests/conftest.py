@@ -6,7 +6,8 @@ never by ``create_all``, so the tests exercise the schema operators get.
 SQLite (always available):
 
 - ``db_url``: URL of a new, empty SQLite file in the test's temp dir.
-- ``engine``: an engine from ``db.engine.make_engine(db_url)``, migrated to head.
+- ``engine``: an engine from ``db.engine.make_engine(db_url)``, migrated to head
+  (a copy of ``sqlite_template``, migrated once per test process).
 - ``factory``: a ``sessionmaker`` on ``engine``.
 
 PostgreSQL (``postgres`` marker; skipped, with the reason, when no server):
@@ -16,7 +17,8 @@ PostgreSQL (``postgres`` marker; skipped, with the reason, when no server):
   cluster is started (``benchmarks.pg_cluster``, shared with ``make bench``)
   and stopped at the end of the session.
 - ``pg_url``: URL of a new, empty database, dropped after the test.
-- ``pg_engine``: an engine on ``pg_url``, migrated to head.
+- ``pg_engine``: an engine on ``pg_url``, migrated to head (recreated from
+  ``pg_template``, migrated once per test process).
 - ``pg_factory``: a ``sessionmaker`` on ``pg_engine``.
 
 Both backends:
@@ -28,8 +30,11 @@ Both backends:
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -56,11 +61,24 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'callgate.db'}"
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A SQLite engine with the project's settings, migrated to head."""
-    eng = make_engine(db_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "callgate.db"
+    eng = make_engine(f"sqlite:///{path}")
     upgrade(eng)
+    eng.dispose()
+    # Everything into the main file, so a plain copy is the whole database.
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def engine(db_url: str, sqlite_template: Path) -> Iterator[Engine]:
+    """A SQLite engine with the project's settings, on a copy of the migrated template."""
+    shutil.copyfile(sqlite_template, make_url(db_url).database or "")
+    eng = make_engine(db_url)
     yield eng
     eng.dispose()
 
@@ -114,11 +132,37 @@ def pg_url(pg_server: URL) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server: URL) -> Iterator[str]:
+    """A database migrated to head once per test process, the template of ``pg_engine``'s."""
+    name = f"callgate_template_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        eng = make_engine(pg_server.set(database=name).render_as_string(hide_password=False))
+        upgrade(eng)
+        # A template must have no connection open when it is copied.
+        eng.dispose()
+        yield name
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    """A PostgreSQL engine with the project's settings, migrated to head."""
+def pg_engine(pg_server: URL, pg_url: str, pg_template: str) -> Iterator[Engine]:
+    """A PostgreSQL engine with the project's settings on ``pg_url``, a copy of the template."""
+    name = make_url(pg_url).database
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    finally:
+        admin.dispose()
     eng = make_engine(pg_url)
-    upgrade(eng)
     yield eng
     eng.dispose()
 
