@@ -61,8 +61,8 @@ class ActionStepUp:
 class Possession:
     """The factor step of a call: what is proven and what the agent can do next.
 
-    ``code_words`` says where the code stands (sent to whom, tries left, when
-    a resend is possible) in words; ``no_sender`` says, when no code can be
+    ``code_words`` says where the code stands in words, one part each (sent
+    to whom, tries left, when a resend is possible); ``no_sender`` says, when no code can be
     sent at all, which actions are therefore left to the callback (or PIN).
     """
 
@@ -70,7 +70,7 @@ class Possession:
     has_pin: bool
     destinations: tuple[Destination, ...]
     code_sent: bool
-    code_words: str
+    code_words: tuple[str, ...]
     send_refusal: str | None
     try_refusal: str | None
     tries_left: int
@@ -241,17 +241,19 @@ def _last_destination(session: Session, call: Call, tenant: Tenant) -> str:
     return otp.masked(Channel.EMAIL, user.user_id) if user is not None else "an admin"
 
 
-def _code_words(state: CodeState, last: str, now: datetime) -> str:
-    """Where the code stands, as one line of words for the agent."""
+def _code_words(state: CodeState, last: str, now: datetime) -> tuple[str, ...]:
+    """Where the code stands, in words for the agent."""
     if state.proven:
-        return "code confirmed"
+        return ("code confirmed",)
     if not state.sends:
-        return ""
+        return ()
     tries = state.tries_left
-    parts = [f"code sent to {last}", f"{tries} {'try' if tries == 1 else 'tries'} left"]
     resend = state.send_refusal(now)
-    parts.append(resend if resend is not None else "a resend is possible")
-    return " · ".join(parts)
+    return (
+        f"code sent to {last}",
+        f"{tries} {'try' if tries == 1 else 'tries'} left",
+        resend if resend is not None else "a resend is possible",
+    )
 
 
 def _no_sender(settings: Settings, has_pin: bool) -> str:

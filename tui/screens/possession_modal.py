@@ -75,15 +75,18 @@ class PossessionModal(ModalScreen["CallView | None"]):
             yield Static(plain(self._title), classes="title")
             yield Static(plain(f"{self._missing[:1].upper()}{self._missing[1:]}."), id="need")
             ways = [
-                Option(f"Send a code {CHANNEL_WORDS[d.channel.value]} {d.masked}", id=d.key)
+                Option(plain(f"Send a code {CHANNEL_WORDS[d.channel.value]} {d.masked}"), id=d.key)
                 for d in step.destinations
             ]
             ways.append(Option("Call back the number on file", id=CALLBACK))
-            yield OptionList(*ways, id="ways")
+            # Masked user IDs are data: never markup.
+            yield OptionList(*ways, id="ways", compact=True, markup=False)
             yield Static(plain(step.no_sender), id="no-sender", classes="warning")
             with Vertical(id="code-step"):
                 yield Static("", id="code-words")
-                yield Input(placeholder="the 6 digits the caller reads out", id="code")
+                yield Input(
+                    placeholder="the 6 digits the caller reads out", id="code", compact=True
+                )
             with Vertical(id="callback-step"):
                 yield Static("", id="callback-number")
                 yield Static("Did the customer answer on that number? a: answered · u: no answer")
@@ -203,7 +206,8 @@ class PossessionModal(ModalScreen["CallView | None"]):
         step = self.possession
         shown = step.code_sent and step.try_refusal is None
         self.query_one("#code-step").display = shown
-        self.query_one("#code-words", Static).update(plain(step.code_words))
+        sent, *rest = step.code_words or ("",)
+        self.query_one("#code-words", Static).update(plain(sent, " · ".join(rest)))
         if shown and focus:
             self.query_one("#code", Input).focus()
 
