@@ -10,6 +10,7 @@ database file other than as the code's hash.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from db.demo import DemoReport
 from db.models import AuditEvent, Call, CancellationRequest
@@ -247,3 +249,31 @@ async def test_without_a_sender_the_desk_offers_the_callback_and_shows_the_numbe
             .order_by(AuditEvent.seq)
         )
         assert list(kinds) == ["callback.shown", "callback.recorded"]
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC here, whatever the machine says (the gate's "holds until")."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_factor_step_snapshot(
+    factory: sessionmaker[Session], demo: DemoReport, make_app, inbox: Inbox, utc, snap_compare
+) -> None:
+    """The factor step at the smallest desk size, a code sent: masked, no code, no number."""
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await verified_caller(pilot, factory)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

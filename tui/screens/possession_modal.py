@@ -81,12 +81,14 @@ class PossessionModal(ModalScreen["CallView | None"]):
             ways.append(Option("Call back the number on file", id=CALLBACK))
             # Masked user IDs are data: never markup.
             yield OptionList(*ways, id="ways", compact=True, markup=False)
+            yield Static("↑↓ choose · Enter sends the code, or opens the callback", classes="hint")
             yield Static(plain(step.no_sender), id="no-sender", classes="warning")
             with Vertical(id="code-step"):
                 yield Static("", id="code-words")
                 yield Input(
                     placeholder="the 6 digits the caller reads out", id="code", compact=True
                 )
+                yield Static("Enter checks the code · Ctrl+R sends again", classes="hint")
             with Vertical(id="callback-step"):
                 yield Static("", id="callback-number")
                 yield Static("Did the customer answer on that number? a: answered · u: no answer")
