@@ -182,6 +182,13 @@ async def test_a_text_reaches_the_gateway_with_basic_auth(
         assert (form["To"], form["From"], gateway.refused) == ([PHONE], [FROM_NUMBER], 0)
         [code] = gateway.codes()
         assert "code sent to •••0101" in screens.now()
+        # Back out and come again: the code sent is still the one to read back.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "code sent to •••0101" in screens.now()
+        assert isinstance(app.focused, Input) and app.focused.id == "code"
         await read_back(pilot, code)
         assert isinstance(app.screen, ChecklistModal)
         for seen in screens.seen:

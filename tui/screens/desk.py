@@ -264,6 +264,9 @@ class DeskScreen(DeskWorkers):
     def _factor_done(self, view: CallView | None, sub_id: int, kind: str) -> None:
         """Back from the factor step: the new view, and the checklist if the action may go."""
         if view is None:
+            # Backed out: a code may have been sent meanwhile, so the view is read again.
+            if self.view is not None:
+                self._reload(self.view.call_id)
             return
         self.view = view
         self._redraw()
