@@ -14,7 +14,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from db.agents import AgentInfo, SignInResult
-    from db.desk import CallSummary, CallView
+    from db.desk import CallbackNumber, CallSummary, CallView
     from verification.kinds import Item
 
 
@@ -101,3 +101,33 @@ class CallEnded(Message):
     def __init__(self, summary: CallSummary) -> None:
         super().__init__()
         self.summary = summary
+
+
+class FactorUpdated(Message):
+    """A factor step went through (code sent or tried, callback recorded): the new view.
+
+    ``tried`` is True after a code try, so the step can say whether it matched.
+    """
+
+    def __init__(self, view: CallView, *, tried: bool = False) -> None:
+        super().__init__()
+        self.view = view
+        self.tried = tried
+
+
+class FactorRefused(Message):
+    """A factor step was refused or failed (a send, a try, a callback); ``counted``
+    is False for input that is no code: not a try."""
+
+    def __init__(self, detail: str, *, counted: bool = True) -> None:
+        super().__init__()
+        self.detail = detail
+        self.counted = counted
+
+
+class CallbackShown(Message):
+    """The number on file for the callback, shown only in the callback step."""
+
+    def __init__(self, callback: CallbackNumber) -> None:
+        super().__init__()
+        self.callback = callback

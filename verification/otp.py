@@ -28,7 +28,7 @@ from enum import StrEnum
 from verification.errors import InputError
 from verification.hashing import hash_secret, verify_secret
 from verification.phone import mask_phone
-from verification.userid import mask_email
+from verification.userid import mask_user_id
 
 DIGITS = 6
 VALID_FOR = timedelta(minutes=10)
@@ -46,7 +46,7 @@ class Channel(StrEnum):
 
 def masked(channel: Channel, destination: str) -> str:
     """The destination as the agent sees it: ``•••0100`` or ``a•••@contoso.com``."""
-    return mask_phone(destination) if channel is Channel.SMS else mask_email(destination)
+    return mask_phone(destination) if channel is Channel.SMS else mask_user_id(destination)
 
 
 def new_code() -> tuple[str, str]:

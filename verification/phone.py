@@ -155,3 +155,15 @@ def last_four(e164: str) -> str:
 def mask_phone(e164: str) -> str:
     """A phone number as masked views show it: its last four digits only."""
     return f"•••{last_four(e164)}" if e164 else ""
+
+
+def display_phone(e164: str) -> str:
+    """A number on file written to be dialled (``+1 425-555-0100``); E.164 as is if unparsable.
+
+    Only the callback step shows a whole number (PRODUCT.md section 5).
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))

@@ -44,9 +44,14 @@ class Limits:
 
 @dataclass(frozen=True)
 class CheckRecord:
-    """One stored check: which item, its result, when (aware UTC)."""
+    """One stored check: which item, its result, when (aware UTC).
 
-    item: Item
+    ``item`` None is a miss outside the items: a wrong one-time code
+    (``verification.otp``). It counts toward the call's misses like any
+    mismatch and changes no item's status.
+    """
+
+    item: Item | None
     result: CheckResult
     at: datetime
 
@@ -87,7 +92,8 @@ class VerificationSession:
                 self.locked_at = record.at
         elif self.expires_at is None:
             self.expires_at = record.at + timedelta(minutes=self.limits.expiry_minutes)
-        self._results[record.item] = record.result
+        if record.item is not None:
+            self._results[record.item] = record.result
 
     @property
     def locked(self) -> bool:

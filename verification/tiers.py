@@ -48,6 +48,11 @@ _PHRASES: Mapping[Action, str] = {
 }
 
 
+def phrase(action: Action) -> str:
+    """How the desk names ``action`` in a sentence ("cancel now")."""
+    return _PHRASES[action]
+
+
 class TierError(ValueError):
     """A ``[tiers]`` entry naming an unknown action or tier."""
 

@@ -71,18 +71,14 @@ def _reason(exc: EmailNotValidError) -> str:
 
 
 def mask_user_id(user_id: str) -> str:
-    """``jo.park@contoso.com`` as ``j…@contoso.com``: the one user ID mask."""
-    local, at, domain = user_id.partition("@")
-    return f"{local[:1]}…{at}{domain}" if local else ""
+    """A user ID (an e-mail address) as masked views show it: ``a•••@contoso.com``.
 
-
-def mask_email(address: str) -> str:
-    """An e-mail address as the agent may see it: ``a•••@contoso.com``.
-
-    Only the first character of the local part and the domain are kept; the
-    one home of this mask (the phone's is ``phone.mask_phone``).
+    The one user ID mask (the phone's is ``phone.mask_phone``): the first
+    character of the local part and the domain, nothing else; blank stays blank.
     """
-    local, at, domain = address.rpartition("@")
+    if not user_id:
+        return ""
+    local, at, domain = user_id.rpartition("@")
     if not at or not local:
         return "•••"
     return f"{local[0]}•••@{domain}"

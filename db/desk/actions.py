@@ -29,6 +29,7 @@ from db.calls import (
     taken_by,
     tenant_of,
 )
+from db.desk.stepup import missing_factor
 from db.desk.views import CallView, gate, verification_of, view
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription
@@ -120,6 +121,10 @@ def take_action(
         option = _offered(decide(facts, domains_of(tenant), today), action)
         if option is None:
             raise ActionRefused(f"{action.value} is not offered for this subscription now")
+        # The action's risk tier (PRODUCT.md section 5): a factor beyond the six items.
+        needed = missing_factor(session, call, verification, action, settings, now)
+        if needed is not None:
+            raise ActionRefused(needed)
         missing = [point for point in option.checklist if point not in confirmed]
         if missing:
             raise ActionRefused(

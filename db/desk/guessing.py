@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from db.audit import append_event
 from db.calls import tenant_locked
 from db.desk.views import limits
-from db.models import AccountUser, Call, ItemCheck, Tenant, UserIdLock
+from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant, UserIdLock
 from db.settings import Settings
 from verification.errors import InputError
 from verification.kinds import CheckResult, Item
@@ -54,13 +54,17 @@ def refuse_locked(session: Session, tenant: Tenant | None, normalized_user_id: s
 def after_miss(
     session: Session,
     call: Call,
-    item: Item,
+    item: Item | None,
     normalized: str,
     actor: str,
     settings: Settings,
     now: datetime,
 ) -> None:
-    """Count a new miss of ``call`` across calls and lock what it takes past the limit."""
+    """Count a new miss of ``call`` across calls and lock what it takes past the limit.
+
+    ``item`` None is a wrong one-time code (``db.desk.stepup``): a miss of the
+    tenant like any other.
+    """
     if call.tenant_id is not None:
         # Serializes the count of one tenant's misses across desks.
         tenant = session.get(Tenant, call.tenant_id, with_for_update=True)
@@ -84,7 +88,12 @@ def _maybe_lock_tenant(
             ItemCheck.checked_at >= since,
         )
     ).all()
-    locked_at = miss_lock_time(times, tenant.lock_cleared_at, now, window)
+    wrong_codes = session.scalars(
+        select(CodeTry.tried_at)
+        .join(Call, Call.id == CodeTry.call_id)
+        .where(Call.tenant_id == tenant.id, CodeTry.matched.is_(False), CodeTry.tried_at >= since)
+    ).all()
+    locked_at = miss_lock_time([*times, *wrong_codes], tenant.lock_cleared_at, now, window)
     if locked_at is None:
         return
     tenant.locked_at = locked_at

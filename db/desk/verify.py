@@ -2,7 +2,7 @@
 
 Misses and locks live here: each check is stored with its result, and after
 it the call locks when ``verification.session`` says the misses ran out
-(``_update_call_state``); the tenant locks for phone cancellation when
+(``update_call_state``); the tenant locks for phone cancellation when
 enough of its calls locked within the window (``_maybe_lock_tenant``, with
 the count in ``verification.session.tenant_lock_time``), and misses across
 calls lock as ``db.desk.guessing`` says. Input that cannot be a value of the
@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
@@ -34,7 +34,7 @@ from db.calls import (
 from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
-from db.models import AccountUser, Call, ItemCheck, Tenant
+from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant
 from db.settings import Settings
 from verification.checks import Verdict, check_item
 from verification.errors import InputError
@@ -121,7 +121,7 @@ def submit_item(
         tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
         call.misses = verification.misses
-        _update_call_state(session, call, tenant, verification, actor, settings, now)
+        update_call_state(session, call, tenant, verification, actor, settings, now)
         return view(session, call, settings, now, verification)
 
 
@@ -205,7 +205,7 @@ def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
     return Verdict(Item.USER_ID, CheckResult.MATCH, normalized)
 
 
-def _update_call_state(
+def update_call_state(
     session: Session,
     call: Call,
     tenant: Tenant | None,
@@ -214,7 +214,7 @@ def _update_call_state(
     settings: Settings,
     now: datetime,
 ) -> None:
-    """Lock or verify the call after a new check, with the audit events that say so."""
+    """Lock or verify the call after a new check or code try, with the audit events that say so."""
     if verification.locked:
         call.state = CallState.LOCKED
         append_event(
@@ -275,8 +275,11 @@ def _locked_call_times(
     state, because a locked call is closed (as failed, escalated or abandoned)
     once the agent ends it.
     """
-    recent_misses = select(ItemCheck.call_id).where(
-        ItemCheck.result == CheckResult.MISMATCH, ItemCheck.checked_at >= since
+    recent_misses = union(
+        select(ItemCheck.call_id).where(
+            ItemCheck.result == CheckResult.MISMATCH, ItemCheck.checked_at >= since
+        ),
+        select(CodeTry.call_id).where(CodeTry.matched.is_(False), CodeTry.tried_at >= since),
     )
     calls = session.scalars(
         select(Call).where(Call.tenant_id == tenant.id, Call.id.in_(recent_misses))

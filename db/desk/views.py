@@ -7,7 +7,10 @@ shown only while the gate is open, with what ``verification.policy`` allows
 for each today; whether the caller is an admin only once every item is
 verified. The gate itself (``gate``) is ``VerificationSession.gate`` fed
 with the stored checks and the tenant's lock; a tenant a sync marked
-inactive keeps it closed.
+inactive keeps it closed. With the gate open, the view carries the factor
+step (``CallView.possession``, masked destinations only) and per offered
+action whether it still needs a factor (``SubscriptionView.step_ups``), from
+``db.desk.possession``.
 """
 
 from __future__ import annotations
@@ -28,19 +31,21 @@ from db.calls import (
     tenant_locked,
     tenant_of,
 )
-from db.models import Call, CancellationRequest, ItemCheck, Subscription, Tenant
+from db.desk.possession import ActionStepUp, Possession, action_step_up, possession
+from db.models import Call, CancellationRequest, CodeTry, ItemCheck, Subscription, Tenant
 from db.settings import Settings
 from verification.items import ITEM_SPECS, required_items
 from verification.kinds import (
     CallState,
     Channel,
+    CheckResult,
     ExpeditedState,
     Item,
     Outcome,
     SubscriptionKind,
     SubscriptionStatus,
 )
-from verification.policy import PolicyDecision, decide
+from verification.policy import Action, PolicyDecision, decide
 from verification.session import CheckRecord, ItemStatus, Limits, VerificationSession
 
 INACTIVE_REASON = "the account is no longer on file (removed by an accounts sync)"
@@ -74,6 +79,11 @@ class SubscriptionView:
     data_deletion_on: date | None
     expedited: ExpeditedState
     decision: PolicyDecision
+    step_ups: tuple[ActionStepUp, ...] = ()
+
+    def step_up(self, action: Action) -> ActionStepUp | None:
+        """The offered ``action``'s tier and any factor it still needs."""
+        return next((s for s in self.step_ups if s.action is action), None)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ class CallView:
     subscriptions: tuple[SubscriptionView, ...]
     pending_requests: tuple[PendingRequest, ...]
     notes: str
+    possession: Possession | None = None
 
 
 def limits(settings: Settings) -> Limits:
@@ -135,6 +146,11 @@ def verification_of(
         .order_by(ItemCheck.id)
     ).all()
     records = [CheckRecord(item, result, at) for item, result, at in checks]
+    # A wrong one-time code is a miss of the call like an item mismatch.
+    wrong_codes = session.scalars(
+        select(CodeTry.tried_at).where(CodeTry.call_id == call.id, CodeTry.matched.is_(False))
+    ).all()
+    records.extend(CheckRecord(None, CheckResult.MISMATCH, at) for at in wrong_codes)
     has_pin = tenant is not None and tenant.support_pin_hash is not None
     return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
 
@@ -173,10 +189,14 @@ def view(
     items = tuple(_item_state(session, call, tenant, item, statuses[item]) for item in statuses)
     gate_open, reasons, caller_is_admin = gate(session, call, tenant, verification, now)
     subscriptions: tuple[SubscriptionView, ...] = ()
+    step: Possession | None = None
     if gate_open and tenant is not None and call.state is not CallState.CLOSED:
         today = local_date(now)
         domains = domains_of(tenant)
-        subscriptions = tuple(_subscription_view(s, domains, today) for s in tenant.subscriptions)
+        step = possession(session, call, tenant, verification, settings, now)
+        subscriptions = tuple(
+            _subscription_view(s, domains, today, settings, step) for s in tenant.subscriptions
+        )
     return CallView(
         call_id=call.id,
         agent_id=call.agent_id,
@@ -195,6 +215,7 @@ def view(
         subscriptions=subscriptions,
         pending_requests=_pending(session, call.id),
         notes=call.notes,
+        possession=step,
     )
 
 
@@ -210,8 +231,17 @@ def _item_state(
 
 
 def _subscription_view(
-    subscription: Subscription, domains: tuple[str, ...], today: date
+    subscription: Subscription,
+    domains: tuple[str, ...],
+    today: date,
+    settings: Settings,
+    step: Possession,
 ) -> SubscriptionView:
+    decision = decide(subscription_facts(subscription), domains, today)
+    step_ups = tuple(
+        action_step_up(option.action, settings, step.proven, step.has_pin)
+        for option in decision.options
+    )
     return SubscriptionView(
         id=subscription.id,
         product_name=subscription.product_name,
@@ -224,7 +254,8 @@ def _subscription_view(
         canceled_at=subscription.canceled_at,
         data_deletion_on=subscription.data_deletion_on,
         expedited=subscription.expedited,
-        decision=decide(subscription_facts(subscription), domains, today),
+        decision=decision,
+        step_ups=step_ups,
     )
 
 

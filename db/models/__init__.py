@@ -23,6 +23,7 @@ from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, Revi
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
 from db.models.staff import Agent, SigninFailure
+from db.models.stepup import Callback, CodeSend, CodeTry
 
 __all__ = [
     "EARLY_CANCELLATION",
@@ -39,7 +40,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Call",
+    "Callback",
     "CancellationRequest",
+    "CodeSend",
+    "CodeTry",
     "ItemCheck",
     "LockClearance",
     "OutboxChannel",

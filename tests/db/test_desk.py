@@ -30,6 +30,7 @@ from db.models import (
     TenantDomain,
 )
 from db.settings import Settings
+from tests.helpers.possession import answered_callback
 from verification.errors import InputError
 from verification.kinds import (
     CallState,
@@ -503,6 +504,7 @@ def test_no_unmatched_on_file_value_ever_appears_in_a_returned_view(factory) -> 
 def test_direct_subscription_canceled_now_with_its_checklist(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["direct"]
     cancel = option(view, sub_id, Action.CANCEL_NOW)
     assert any(", ".join(DOMAINS) in point for point in cancel.checklist)
@@ -597,6 +599,7 @@ def test_nothing_to_cancel_is_informed(factory, name) -> None:
 def test_product_key_canceled_now_without_refund(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["key"]
     offered = {o.action for o in sub_view(view, sub_id).decision.options}
     assert Action.AUTO_RENEW_OFF not in offered and Action.CANCEL_NOW in offered
@@ -615,6 +618,7 @@ def test_product_key_canceled_now_without_refund(factory) -> None:
 def test_expedited_deprovisioning_waits_for_approval(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["canceled"]
     expedite = option(view, sub_id, Action.EXPEDITED_DEPROVISIONING)
     assert expedite.needs_approval
@@ -683,6 +687,7 @@ def test_take_action_is_refused_while_the_gate_is_closed(factory) -> None:
 def test_take_action_needs_every_checklist_point_and_changes_nothing_otherwise(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["direct"]
     checklist = option(view, sub_id, Action.CANCEL_NOW).checklist
     assert len(checklist) == 2
@@ -807,6 +812,7 @@ def test_an_outcome_that_did_not_happen_is_refused(factory, outcome) -> None:
 def test_auto_renew_off_is_refused_after_a_cancel_now_only(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["direct"]
     checklist = option(view, sub_id, Action.CANCEL_NOW).checklist
     desk.take_action(
@@ -911,6 +917,7 @@ def test_a_whole_call_is_audited_without_personal_data(factory) -> None:
 def test_a_whole_cancellation_runs_the_same_on_both_backends(any_factory) -> None:
     seeded = seed(any_factory)
     view = verified_call(any_factory, seeded)
+    view = answered_callback(any_factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["direct"]
     checklist = option(view, sub_id, Action.CANCEL_NOW).checklist
 
@@ -927,6 +934,7 @@ def test_a_whole_cancellation_runs_the_same_on_both_backends(any_factory) -> Non
 def test_cancel_now_with_expedited_deprovisioning_cancels_and_waits_for_approval(factory) -> None:
     seeded = seed(factory)
     view = verified_call(factory, seeded)
+    view = answered_callback(factory, view.call_id, ACTOR, SETTINGS, NOW)
     sub_id = seeded.subs["direct"]
     both = option(view, sub_id, Action.CANCEL_NOW_WITH_EXPEDITED)
     assert any("irreversible" in point for point in both.checklist)

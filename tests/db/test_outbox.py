@@ -21,6 +21,7 @@ from db.models import CancellationRequest, OutboxChannel, OutboxEvent, Subscript
 from db.outbox import EventType, action_events, claim_due, enqueue_notice
 from db.webhook import ping_body
 from tests.helpers.outbox_data import rows
+from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (
     SETTINGS,
     Staff,
@@ -49,6 +50,7 @@ def act(factory: sessionmaker[Session], staff: Staff, number: int, action: Actio
         factory, f"Action {number}", f"+1425555{number:04d}", TODAY, canceled_days_ago=None
     )
     view = verified_call(factory, staff.agent, account, NOW)
+    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
     [sub] = view.subscriptions
     [option] = [o for o in sub.decision.options if o.action is action]
     desk.take_action(factory, view.call_id, "ana", sub.id, action, option.checklist, SETTINGS, NOW)

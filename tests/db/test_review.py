@@ -25,6 +25,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
+from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (
     SETTINGS,
     Made,
@@ -372,6 +373,7 @@ def test_nobody_reviews_their_own_call(factory: sessionmaker[Session], staff: St
 def test_early_cancellations_wait_for_review(factory: sessionmaker[Session], staff: Staff) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
     view = verified_call(factory, staff.agent, account, NOW)
+    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
     [sub] = view.subscriptions
     [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
     desk.take_action(

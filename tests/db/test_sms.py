@@ -2,67 +2,23 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
 from db.sms import SmsError, SmsSender
-
-SID = "AC0123456789"
-TOKEN = "s3cr3t-token"
-PATH = f"/2010-04-01/Accounts/{SID}/Messages.json"
-
-
-class Gateway(ThreadingHTTPServer):
-    received: list[dict[str, list[str]]]
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Gateway
-
-    def do_POST(self) -> None:
-        expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            self.send_response(401)
-            self.end_headers()
-            return
-        if self.path != PATH:
-            self.send_response(404)
-            self.end_headers()
-            return
-        length = int(self.headers["Content-Length"])
-        form = parse_qs(self.rfile.read(length).decode())
-        self.server.received.append(form)
-        body = json.dumps({"sid": "SM42", "status": "queued"}).encode()
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.helpers.gateways import SID, TOKEN, Gateway, running_gateway
 
 
 @pytest.fixture
 def gateway() -> Iterator[Gateway]:
-    server = Gateway(("127.0.0.1", 0), Handler)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with running_gateway() as server:
+        yield server
 
 
 def base(server: Gateway) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}/"
+    return server.base_url
 
 
 def test_a_text_reaches_the_gateway_with_auth_and_form(gateway: Gateway) -> None:

@@ -23,6 +23,7 @@ from db.agents import AgentInfo
 from db.demo import demo_records
 from db.importer import import_records
 from db.models import AccountUser
+from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import SETTINGS
 from tests.tui.drive import on_file
 from verification.errors import InputError
@@ -202,6 +203,7 @@ def expedited_call(
 ) -> int:
     """A verified call asking expedited deprovisioning, ended as canceled with ``note``."""
     view = verified_call(factory, agent, user_id, now)
+    view = answered_callback(factory, view.call_id, agent.username, SETTINGS, now)
     [sub] = view.subscriptions
     [option] = [o for o in sub.decision.options if o.action is Action.EXPEDITED_DEPROVISIONING]
     desk.take_action(

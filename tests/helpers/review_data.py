@@ -19,6 +19,7 @@ from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, Subscription, Tenant
 from db.settings import Settings
+from tests.helpers.possession import answered_callback
 from verification.hashing import hash_secret
 from verification.kinds import (
     CallState,
@@ -161,6 +162,7 @@ def expedited_call(
 ) -> tuple[int, int]:
     """A closed call asking expedited deprovisioning: ``(call_id, request_id)``."""
     view = verified_call(factory, agent, account, now)
+    view = answered_callback(factory, view.call_id, agent.username, SETTINGS, now)
     [sub] = view.subscriptions
     [option] = [o for o in sub.decision.options if o.action is Action.EXPEDITED_DEPROVISIONING]
     view = desk.take_action(

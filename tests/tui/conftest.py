@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.demo import DemoReport, load_demo
 from db.settings import Settings
 from tui.app import CallgateApp
+from verification.policy import Action
+from verification.tiers import Tier
 
 # A fixed instant, so dates on screen and in the database are the same every run.
 START = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
@@ -39,10 +41,16 @@ def clock() -> Clock:
     return Clock()
 
 
+# Every action reversible: the desk tests of other things take actions without
+# the factor step. The step itself, and whole calls with it, are driven on the
+# default tiers by test_stepup_desk.py and test_key_count.py.
+NO_STEP_UP = tuple((action, Tier.REVERSIBLE) for action in Action)
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """Default settings on the test database."""
-    return Settings(database_url=db_url)
+    """Default settings on the test database, but no action needs a possession factor."""
+    return Settings(database_url=db_url, tiers=NO_STEP_UP)
 
 
 @pytest.fixture

@@ -240,3 +240,13 @@ def test_misses_before_a_clearance_or_after_now_do_not_count() -> None:
     assert miss_lock_time(misses, misses[3], misses[-1], limits) is None
     assert miss_lock_time(misses, misses[2], misses[-1], limits) == misses[-1]
     assert miss_lock_time(misses, None, misses[3], limits) is None
+
+
+def test_a_wrong_code_is_a_miss_that_changes_no_item() -> None:
+    wrong_code = [CheckRecord(None, MISMATCH, minutes(10 + i)) for i in range(3)]
+    s = session(all_matched() + wrong_code)
+    assert s.misses == 3 and s.misses_left == 0 and not s.locked
+    assert s.verified(minutes(13))
+    assert all(status is ItemStatus.MATCHED for status in s.statuses(minutes(13)).values())
+    locked = session([*all_matched(), *wrong_code, CheckRecord(None, MISMATCH, minutes(14))])
+    assert locked.locked and locked.locked_at == minutes(14)

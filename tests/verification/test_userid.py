@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verification.errors import InputError
-from verification.userid import match_user_id, normalize_user_id
+from verification.userid import mask_user_id, match_user_id, normalize_user_id
 
 
 def test_product_example_matches() -> None:
@@ -41,3 +41,10 @@ def test_no_dns_lookup_is_needed() -> None:
     assert normalize_user_id("x@no-such-domain-callgate.example") == (
         "x@no-such-domain-callgate.example"
     )
+
+
+def test_one_user_id_mask_keeps_the_first_letter_and_the_domain() -> None:
+    assert mask_user_id("ana.perez@contoso.com") == "a•••@contoso.com"
+    assert mask_user_id("a@b@contoso.com") == "a•••@contoso.com"
+    assert mask_user_id("no-at-sign") == "•••"
+    assert mask_user_id("") == ""

@@ -21,6 +21,7 @@ from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.desk_workers import DeskWorkers
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
+from tui.screens.possession_modal import PossessionModal
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
 from tui.widgets.call_bar import CallBar
@@ -251,6 +252,33 @@ class DeskScreen(DeskWorkers):
         if view is None or sub is None or option is None or not view.gate_open or self._busy:
             return
 
+        step = sub.step_up(option.action)
+        if step is not None and step.needs_factor:
+            # Proof of possession first; once it serves, straight on to the checklist.
+            title = f"{option.label} — {sub.product_name}"
+            modal = PossessionModal(view, sub.id, option.action, title, step.missing)
+            self.app.push_screen(modal, lambda new: self._factor_done(new, sub.id, kind))
+            return
+        self._confirm(sub, option)
+
+    def _factor_done(self, view: CallView | None, sub_id: int, kind: str) -> None:
+        """Back from the factor step: the new view, and the checklist if the action may go."""
+        if view is None:
+            # Backed out: a code may have been sent meanwhile, so the view is read again.
+            if self.view is not None:
+                self._reload(self.view.call_id)
+            return
+        self.view = view
+        self._redraw()
+        sub = next((s for s in view.subscriptions if s.id == sub_id), None)
+        option = find_option(sub, kind) if sub is not None else None
+        step = sub.step_up(option.action) if sub is not None and option is not None else None
+        if sub is not None and option is not None and step is not None and not step.needs_factor:
+            self._confirm(sub, option)
+
+    def _confirm(self, sub: SubscriptionView, option: Option) -> None:
+        """The action's one confirmation: its checklist."""
+
         def confirmed(points: tuple[str, ...] | None) -> None:
             if points is not None and self.view is not None:
                 self._busy = True
@@ -393,7 +421,8 @@ class DeskScreen(DeskWorkers):
         elif view.gate_open:
             gate_open = True
             switcher.current = "subs"
-            self.query_one(SubscriptionPanel).show(view.subscriptions)
+            note = view.possession.no_sender if view.possession is not None else ""
+            self.query_one(SubscriptionPanel).show(view.subscriptions, note)
         elif view.caller_is_admin is False and all(
             s.status is ItemStatus.MATCHED for s in view.items
         ):

@@ -82,14 +82,19 @@ class SubscriptionPanel(Vertical):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._subs: tuple[SubscriptionView, ...] = ()
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="sub-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="sub-detail-scroll"):
             yield Static("", id="sub-detail")
 
-    def show(self, subs: tuple[SubscriptionView, ...]) -> None:
-        """Fill the table, keeping the highlighted row, and focus it."""
+    def show(self, subs: tuple[SubscriptionView, ...], note: str = "") -> None:
+        """Fill the table, keeping the highlighted row, and focus it.
+
+        ``note`` is said under every subscription (no code sender configured).
+        """
+        self._note = note
         table = self.query_one(DataTable)
         row = table.cursor_row
         if subs != self._subs:
@@ -135,7 +140,16 @@ class SubscriptionPanel(Vertical):
             text.append(f"{dates}\n", style="dim")
             for option in sub.decision.options:
                 text.append(f"[{key_for(option.action)}] ", style="bold")
-                text.append(f"{option.label}\n")
+                text.append(option.label)
+                step = sub.step_up(option.action)
+                if step is not None and step.needs_factor:
+                    # The factor step comes first; the key opens it.
+                    text.append(" · proof of possession first", style="dim")
+                text.append("\n")
             if not sub.decision.options:
                 text.append("Nothing (more) can be done for this subscription.", style="italic")
+            elif self._note and any(s.needs_factor for s in sub.step_ups):
+                text.append(
+                    f"{visible(self._note[:1].upper() + self._note[1:])}.\n", style="italic"
+                )
         self.query_one("#sub-detail", Static).update(text)
