@@ -527,12 +527,14 @@ def test_direct_subscription_canceled_now_with_its_checklist(factory) -> None:
             view.call_id, sub_id, "cancel_now", before_json, after_json
         )
         request_id, stored_hash = request.id, request.request_hash
+        reference = request.reference
     assert audit_payloads(factory, "subscription.cancel_now") == [
         {
             "call_id": view.call_id,
             "subscription_id": sub_id,
             "action": "cancel_now",
             "request_id": request_id,
+            "reference": reference,
             "request_hash": stored_hash,
         }
     ]
