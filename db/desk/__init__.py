@@ -20,7 +20,7 @@ from db.desk.actions import (
 )
 from db.desk.ending import CallSummary, abandon_call, end_call
 from db.desk.verify import submit_item
-from db.desk.views import CallView, ItemState, PendingRequest, SubscriptionView
+from db.desk.views import CallView, ItemState, MadeRequest, PendingRequest, SubscriptionView
 from verification.session import ItemStatus
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "CallView",
     "ItemState",
     "ItemStatus",
+    "MadeRequest",
     "PendingRequest",
     "SubscriptionView",
     "abandon_call",

@@ -573,9 +573,10 @@ def test_auto_renew_turned_off(factory) -> None:
     assert after.status is SubscriptionStatus.EXPIRING and not after.auto_renew
     assert after.canceled_at is None and after.data_deletion_on == date(2027, 5, 1)
     summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.AUTO_RENEW_OFF, "", NOW)
+    [made] = view.requests_made
     assert summary.lines == (
         "Your Intune Direct: auto-renew is off; it expires on 2027-01-31; "
-        "your data is deleted on 2027-05-01.",
+        f"your data is deleted on 2027-05-01. Your reference is {made.reference}.",
     )
 
 
