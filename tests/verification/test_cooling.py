@@ -29,7 +29,7 @@ UNTIL = cooling_off_until(ASKED, 24)
 
 
 def test_the_period_runs_from_the_request_and_is_bounded() -> None:
-    assert UNTIL == ASKED + timedelta(hours=24)
+    assert ASKED + timedelta(hours=24) == UNTIL
     for hours in (0, 73):
         with pytest.raises(ValueError, match="between 1 and 72"):
             cooling_off_until(ASKED, hours)
