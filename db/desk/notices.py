@@ -48,7 +48,7 @@ def after_request(
         action=action,
         reference=request.reference,
         organization=tenant.organization,
-        product=request_product(session, request),
+        product=_product(session, request),
         agent=agent.display_name,
         at=now,
         facts=facts,
@@ -60,7 +60,7 @@ def after_request(
     )
 
 
-def request_product(session: Session, request: CancellationRequest) -> str:
+def _product(session: Session, request: CancellationRequest) -> str:
     """The product name of the request's subscription."""
     subscription = session.get(Subscription, request.subscription_id)
     assert subscription is not None  # a foreign key
