@@ -80,10 +80,12 @@ def finalize_due(factory: sessionmaker[Session], now: datetime) -> int:
             # Read again once held: a dispute committed while this pass
             # waited changes no request row, so only a fresh read sees it.
             session.refresh(request)
-            final_at = due_final(expedited_of(session, request), now)
-            if final_at is None:
+            due_at = due_final(expedited_of(session, request), now)
+            if due_at is None:
                 continue
-            request.final_at = final_at
+            # When callgate made it final and told the billing system: the
+            # rule's time (``due_at``) may be earlier if no worker ran then.
+            request.final_at = now
             subscription = session.get(Subscription, request.subscription_id)
             assert subscription is not None  # a foreign key
             append_event(
@@ -94,7 +96,7 @@ def finalize_due(factory: sessionmaker[Session], now: datetime) -> int:
                     "request_id": request.id,
                     "call_id": request.call_id,
                     "subscription_id": subscription.id,
-                    "final_at": final_at.isoformat(),
+                    "due_at": due_at.isoformat(),
                 },
                 at=now,
             )

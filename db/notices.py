@@ -178,7 +178,12 @@ def queue_notices(
         session,
         actor=actor,
         type=NOTICE_EVENT,
-        payload={"request_id": request.id, "kind": kind.value, "notices": len(admins)},
+        payload={
+            "call_id": request.call_id,
+            "request_id": request.id,
+            "kind": kind.value,
+            "notices": len(admins),
+        },
         at=now,
     )
     return len(admins)

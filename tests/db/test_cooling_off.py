@@ -61,8 +61,8 @@ def decide(
     review.decide_expedited(factory, staff.supervisor.id, request_id, decision, "ok", seen, at)
 
 
-def final_events(factory: sessionmaker[Session]) -> list[int | None]:
-    return [r.request_id for r in webhook_rows(factory) if r.type == "expedited.final"]
+def final_events(factory: sessionmaker[Session]) -> list[int]:
+    return [r.request_id or 0 for r in webhook_rows(factory) if r.type == "expedited.final"]
 
 
 def test_it_stays_pending_through_the_period_even_once_approved(
@@ -81,14 +81,17 @@ def test_it_stays_pending_through_the_period_even_once_approved(
     assert detail.requests[0].status is RequestStatus.APPROVED
 
     assert finalize_due(any_factory, NOW + timedelta(hours=30)) == 1
-    assert request_of(any_factory, request_id).final_at == until
+    assert request_of(any_factory, request_id).final_at == NOW + timedelta(hours=30)
     assert finalize_due(any_factory, NOW + timedelta(hours=31)) == 0  # idempotent
     assert final_events(any_factory) == [request_id]
     with any_factory() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.type == "expedited.final"))
-    assert json.loads(event.payload)["request_id"] == request_id
+    payload = json.loads(event.payload)
+    assert payload["request_id"] == request_id and payload["due_at"] == until.isoformat()
     detail = review.call_detail(any_factory, staff.supervisor.id, detail.call_id, NOW)
     assert detail.requests[0].status is RequestStatus.FINAL
+    # The call's timeline reaches the event, a day after the call.
+    assert "expedited.final" in [e.type for e in detail.timeline]
 
 
 def test_the_period_alone_does_not_make_it_final(factory: sessionmaker[Session]) -> None:
@@ -131,6 +134,7 @@ def test_a_dispute_in_the_period_stops_it_and_puts_it_in_the_queue(
     assert line.dispute is not None and line.dispute.by == "bo"
 
     seen = line.request_hash
+    assert "expedited.disputed" in [e.type for e in detail.timeline]
     with pytest.raises(ReviewRefused, match="disputed"):
         review.decide_expedited(
             any_factory, staff.supervisor2.id, request_id, Decision.APPROVED, "x", seen, NOW

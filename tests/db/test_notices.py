@@ -122,9 +122,10 @@ def test_a_cancel_now_tells_every_admin_with_the_reference_and_the_dates(
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.type == "notices.queued")
         ).all()
-        request_id = session.scalars(select(CancellationRequest.id)).one()
+        request = session.scalars(select(CancellationRequest)).one()
     assert json.loads(event.payload) == {
-        "request_id": request_id,
+        "call_id": request.call_id,
+        "request_id": request.id,
         "kind": "notice.action",
         "notices": 2,
     }
