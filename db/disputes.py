@@ -24,7 +24,7 @@ from db.calls import subscription_facts
 from db.cooling import expedited_of
 from db.engine import unit_of_work
 from db.models import Agent, Dispute, Subscription
-from db.notices import NoticeKind, disputed_notice, queue_notices
+from db.notices import NoticeKind, day, disputed_notice, queue_notices
 from db.outbox import EventType, enqueue
 from db.references import request_by_reference
 from verification.cooling import dispute_refusal
@@ -53,6 +53,14 @@ class DisputeResult:
     reference: str
     product_name: str
     kept_until: date | None
+
+    @property
+    def message(self) -> str:
+        """What the desk says once the dispute is recorded."""
+        return (
+            f"{self.reference} ({self.product_name}) is stopped: it will not become final. "
+            f"The data is kept until {day(self.kept_until)}; a supervisor reviews the dispute."
+        )
 
 
 def dispute_request(

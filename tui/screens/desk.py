@@ -20,7 +20,6 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.desk_workers import DeskWorkers
-from tui.screens.dispute_modal import disputed_text
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
@@ -286,7 +285,7 @@ class DeskScreen(DeskWorkers):
 
         def recorded(result: DisputeResult | None) -> None:
             if result is not None:
-                notify(self, disputed_text(result), title="Disputed", timeout=10)
+                notify(self, result.message, title="Disputed", timeout=10)
 
         self.app.push_screen(DisputeModal(self.agent), recorded)
 

@@ -37,15 +37,6 @@ EXPLAIN = (
 )
 
 
-def disputed_text(result: DisputeResult) -> str:
-    """What the desk says once a dispute is recorded."""
-    kept = f"{result.kept_until.day} {result.kept_until:%B %Y}" if result.kept_until else "—"
-    return (
-        f"{result.reference} ({result.product_name}) is stopped: it will not become final. "
-        f"The data is kept until {kept}; a supervisor reviews the dispute."
-    )
-
-
 class DisputeRefusedHere(Message):
     """The dispute was not recorded; ``detail`` says why (shown in the modal)."""
 
@@ -117,7 +108,7 @@ class DisputeModal(ModalScreen["DisputeResult | None"]):
             from db.disputes import DisputeRefused, dispute_request
 
             try:
-                result = dispute_request(factory, actor, reference, reason, now)
+                result: DisputeResult = dispute_request(factory, actor, reference, reason, now)
             except DisputeRefused as exc:
                 self.post_message(DisputeRefusedHere(exc.message))
             else:

@@ -152,7 +152,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
     def action_dispute(self) -> None:
         """Dispute the call's expedited request, its reference filled in."""
-        from tui.screens.dispute_modal import DisputeModal, disputed_text
+        from tui.screens.dispute_modal import DisputeModal
 
         request = self._disputable()
         if request is None:
@@ -160,7 +160,7 @@ class SupervisorRequestScreen(SupervisorScreen):
 
         def recorded(result: DisputeResult | None) -> None:
             if result is not None:
-                notify(self, disputed_text(result), title="Disputed", timeout=10)
+                notify(self, result.message, title="Disputed", timeout=10)
                 self._load()
 
         self.app.push_screen(DisputeModal(self.agent, request.reference), recorded)
