@@ -16,9 +16,10 @@ from db.models import CancellationRequest, Dispute
 from tests.helpers.review_data import PASSPHRASE, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import settle, sign_in, until
-from tests.tui.test_supervisor import open_queue
+from tests.tui.test_supervisor import decide, open_queue, open_row
 from tui.screens.desk import DeskScreen
 from tui.screens.dispute_modal import DisputeModal
+from tui.screens.supervisor_requests import SupervisorRequestsScreen
 
 
 def made_request(factory: sessionmaker[Session]) -> str:
@@ -79,3 +80,53 @@ async def test_the_supervisor_queue_shows_the_disputed_request(
         assert "Disputed" in text and reference in text and "reject to keep the data" in text
         assert [r.kind for r in queue.rows if r.kind == "disputed"] == ["disputed"]
         assert not any(r.kind == "expedited" for r in queue.rows)
+
+
+async def test_a_supervisor_disputes_from_the_detail_then_rejects_it(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    reference = made_request(factory)
+    app = make_app()
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        queue = await open_queue(pilot)
+        await open_row(pilot, queue, "expedited")
+        assert f"reference {reference}" in screen_text(app)
+        await pilot.press("d")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, DisputeModal)
+        # The reference is filled in: the reason is all there is to type.
+        await pilot.press(*"admin called back: not them", "enter")
+        await settle(pilot)
+        await until(pilot, lambda: "disputed by sue" in screen_text(app))
+        text = screen_text(app)
+        assert "disputed by sue" in text and "reject it (x) to keep the data" in text
+        await decide(pilot, "x", "dispute upheld")
+        assert "rejected by sue" in screen_text(app)
+    with factory() as session:
+        dispute = session.scalars(select(Dispute)).one()
+    assert dispute.resolved_at is not None
+
+
+async def test_the_search_box_finds_a_call_by_its_reference(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    reference = made_request(factory)
+    make_account(factory, "Fabrikam", "+14255550111", START.date())
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestsScreen)
+        screen.query_one("#f-org").focus()
+        await pilot.press(*reference.lower())
+        await until(pilot, lambda: "by reference" in screen_text(app))
+        text = screen_text(app)
+        assert "1 calls by reference" in text and reference in text
+        await pilot.press("ctrl+a", "ctrl+k", *"CG-0O1")
+        await until(pilot, lambda: "never holds 0, O, 1 or I" in screen_text(app))
+        assert "never holds 0, O, 1 or I" in screen_text(app)
