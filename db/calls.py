@@ -26,6 +26,7 @@ from db.audit import canonical_payload
 from db.models import AccountUser, Agent, Approval, Call, CancellationRequest, Subscription, Tenant
 from verification.address import Address, render
 from verification.checks import OnFile
+from verification.cooling import final_time
 from verification.kinds import Decision, ExpeditedState, Item
 from verification.phone import mask_phone
 from verification.policy import SubscriptionFacts, approve_expedited, reject_expedited
@@ -238,13 +239,21 @@ def store_facts(subscription: Subscription, facts: SubscriptionFacts, now: datet
 
 
 def expedited_decided(
-    subscription: Subscription, decision: Decision, now: datetime
+    subscription: Subscription,
+    decision: Decision,
+    now: datetime,
+    cooling_off_until: datetime | None = None,
 ) -> SubscriptionFacts:
     """The subscription's facts once ``decision`` is taken on its expedited request now.
 
-    The request waits again whatever an earlier, voided decision stored.
+    The request waits again whatever an earlier, voided decision stored. An
+    approval's deletion date accounts for the cooling-off (``verification.cooling``):
+    the request is final at the later of its end and now.
     """
     facts = replace(subscription_facts(subscription), expedited=ExpeditedState.PENDING)
     if decision is Decision.APPROVED:
-        return approve_expedited(facts, local_date(now))
+        final_on = None
+        if cooling_off_until is not None:
+            final_on = local_date(final_time(cooling_off_until, now))
+        return approve_expedited(facts, local_date(now), final_on)
     return reject_expedited(facts)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.cooling import finalize_due
 from db.mail import MailError, MailSender
 from db.models import OutboxChannel, OutboxState
 from db.outbox import AttemptResult, Claimed, RetryPolicy, claim_due, record, release
@@ -112,7 +113,14 @@ class Deliverer:
             self.webhook.close()
 
     def run_batch(self, stop: threading.Event | None = None) -> BatchReport:
-        """Claim one batch of due rows and try each; on ``stop``, hand back the untried rest."""
+        """Claim one batch of due rows and try each; on ``stop``, hand back the untried rest.
+
+        Each pass first marks final the expedited requests due now
+        (``db.cooling.finalize_due``), so their ``expedited.final`` events go out in it.
+        """
+        finalized = finalize_due(self.factory, self.clock())
+        if finalized:
+            log.info("marked %d expedited request(s) final", finalized)
         claimed = claim_due(
             self.factory, self.channels, self.clock(), self.batch_size, self.policy.lease
         )

@@ -28,6 +28,7 @@ from db.review import (
     NotSupervisor,
     RequestFilter,
     organization_is_broad,
+    parse_search,
     request_query,
     require_supervisor,
 )
@@ -48,6 +49,7 @@ FIELDS = (
     "state",
     "outcome",
     "reviewed_at",
+    "references",
 )
 # Rows fetched per round trip: enough to be fast, few enough to stay small.
 BATCH = 1_000
@@ -186,6 +188,7 @@ def _record(row: Any, masked: bool) -> dict[str, str]:
         "state": row.state.value,
         "outcome": row.outcome.value if row.outcome else "",
         "reviewed_at": _iso(row.reviewed_at),
+        "references": row.references or "",
     }
 
 
@@ -209,4 +212,11 @@ def _filter_payload(filters: RequestFilter) -> dict[str, object]:
         "channel": filters.channel.value if filters.channel else None,
         # Whether a name search was set, not its text: the chain outlives any purge.
         "organization_search": bool(filters.organization.strip()),
+        "search": _search_kind(filters),
     }
+
+
+def _search_kind(filters: RequestFilter) -> str | None:
+    """What the search box was read as (never what it held)."""
+    search = parse_search(filters.search, filters.region)
+    return search.kind.value if search is not None else None

@@ -2,7 +2,7 @@
 
 What the caller stated (and its normalized form), the on-file value each
 check was judged against, the call's notes, the supervisors' review notes and
-approval reasons on it, and the reasons given for lifting locks before the
+approval reasons and dispute reasons on it, and the reasons given for lifting locks before the
 cutoff are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
 never touched, whatever their age. On SQLite the write-ahead log is then
@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import checkpoint_wal, unit_of_work
-from db.models import Approval, Call, CancellationRequest, ItemCheck, LockClearance, ReviewNote
+from db.models import (
+    Approval,
+    Call,
+    CancellationRequest,
+    Dispute,
+    ItemCheck,
+    LockClearance,
+    ReviewNote,
+)
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
@@ -83,6 +91,13 @@ def purge(
             update(Approval)
             .where(Approval.request_id.in_(requests.scalar_subquery()))
             .values(reason="")
+            .execution_options(synchronize_session=False)
+        )
+        # A dispute's reason may quote the caller: it goes with the call of its request.
+        session.execute(
+            update(Dispute)
+            .where(Dispute.request_id.in_(requests.scalar_subquery()))
+            .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )
         # Reasons for lifting a lock quote what callers said: they go with the calls.

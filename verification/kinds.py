@@ -92,6 +92,10 @@ class RequestStatus(StrEnum):
     WAITING = "waiting"
     APPROVED = "approved"
     REJECTED = "rejected"
+    # Approved and past its cooling-off: the data is being deleted.
+    FINAL = "final"
+    # Stopped by a dispute: it never becomes final; a supervisor rejects it.
+    DISPUTED = "disputed"
 
 
 class QueueKind(StrEnum):
@@ -105,3 +109,4 @@ class QueueKind(StrEnum):
     ENDED_WITH_MISSES = "ended_with_misses"
     EARLY_CANCELLATION = "early_cancellation"
     DELIVERY_FAILED = "delivery_failed"
+    DISPUTED = "disputed"

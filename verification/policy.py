@@ -122,10 +122,25 @@ def apply(action: Action, facts: SubscriptionFacts, today: date) -> Subscription
     raise PolicyGap(f"no effect defined for action {action!r}")
 
 
-def approve_expedited(facts: SubscriptionFacts, approved_on: date) -> SubscriptionFacts:
-    """The subscription once a supervisor approved its expedited deprovisioning."""
+def approve_expedited(
+    facts: SubscriptionFacts, approved_on: date, final_on: date | None = None
+) -> SubscriptionFacts:
+    """The subscription once a supervisor approved its expedited deprovisioning.
+
+    ``final_on`` is the day the request becomes final (``verification.cooling``:
+    the later of the cooling-off's end and the approval). The cooling-off runs
+    *inside* the 3 days (PRODUCT.md section 5), not before them: the caller was
+    told "within 3 days of approval", the setting is capped at 72 hours so the
+    period always fits, and the admins' window to dispute is what the period
+    buys, not a later deletion. So the data is deleted by the approval day plus
+    3 days, and never before the day it becomes final (which only a long
+    period over a daylight-saving change could otherwise reach); an earlier
+    deletion date already on record stands.
+    """
     _require_pending(facts)
     deletion = approved_on + EXPEDITED_DELETION
+    if final_on is not None:
+        deletion = max(deletion, final_on)
     if facts.data_deletion_on is not None:
         deletion = min(deletion, facts.data_deletion_on)
     return replace(facts, expedited=ExpeditedState.APPROVED, data_deletion_on=deletion)

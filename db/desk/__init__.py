@@ -33,7 +33,7 @@ from db.desk.stepup import (
     try_code,
 )
 from db.desk.verify import submit_item
-from db.desk.views import CallView, ItemState, PendingRequest, SubscriptionView
+from db.desk.views import CallView, ItemState, MadeRequest, PendingRequest, SubscriptionView
 from verification.session import ItemStatus
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Destination",
     "ItemState",
     "ItemStatus",
+    "MadeRequest",
     "PendingRequest",
     "Possession",
     "StepUpRefused",

@@ -29,11 +29,13 @@ from db.calls import (
     taken_by,
     tenant_of,
 )
+from db.desk.notices import after_request
 from db.desk.stepup import missing_factor
 from db.desk.views import CallView, gate, verification_of, view
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription
 from db.outbox import action_events, enqueue
+from db.references import unused_reference
 from db.settings import Settings
 from verification.kinds import CallState
 from verification.policy import Action, Option, PolicyDecision, apply, decide
@@ -144,9 +146,21 @@ def take_action(
             needs_approval=option.needs_approval,
             request_hash=request_hash(call.id, subscription.id, action.value, before, after),
             created_at=now,
+            reference=unused_reference(session),
         )
         session.add(request)
         session.flush()
+        after_request(
+            session,
+            call=call,
+            tenant=tenant,
+            request=request,
+            option=option,
+            facts=after_facts,
+            settings=settings,
+            actor=actor,
+            now=now,
+        )
         append_event(
             session,
             actor=actor,
@@ -156,6 +170,7 @@ def take_action(
                 "subscription_id": subscription.id,
                 "action": action.value,
                 "request_id": request.id,
+                "reference": request.reference,
                 # In the chain, so an edit of the request and its approvals together shows.
                 "request_hash": request.request_hash,
             },

@@ -29,6 +29,7 @@ from db.calls import (
 from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
 from db.models import Call, CancellationRequest, Subscription
+from db.notices import when
 from verification.kinds import CallState, Channel, Outcome
 from verification.policy import Action, decide
 
@@ -126,7 +127,10 @@ def _summary_lines(
     requests: list[tuple[CancellationRequest, Subscription]],
     today: date,
 ) -> tuple[str, ...]:
-    lines = [_request_line(request, subscription) for request, subscription in requests]
+    lines = [
+        f"{_request_line(request, subscription)} {_reference_line(request)}"
+        for request, subscription in requests
+    ]
     match outcome:
         case Outcome.VERIFICATION_FAILED:
             lines.append("We could not verify your account details, so nothing was changed.")
@@ -147,6 +151,17 @@ def _summary_lines(
     if not requests and outcome is not Outcome.INFORMED:
         lines.append("None of your subscriptions was changed in this call.")
     return tuple(lines)
+
+
+def _reference_line(request: CancellationRequest) -> str:
+    """The reference the caller notes, and until when the admins may stop an expedited one."""
+    line = f"Your reference is {request.reference}."
+    if request.cooling_off_until is not None:
+        line += (
+            " Your admins get a notice by e-mail and can stop the early deletion by "
+            f"quoting it before {when(request.cooling_off_until)}."
+        )
+    return line
 
 
 def _request_line(request: CancellationRequest, subscription: Subscription) -> str:

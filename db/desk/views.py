@@ -33,6 +33,7 @@ from db.calls import (
 )
 from db.desk.possession import ActionStepUp, Possession, action_step_up, possession
 from db.models import Call, CancellationRequest, CodeTry, ItemCheck, Subscription, Tenant
+from db.notices import when
 from db.settings import Settings
 from verification.items import ITEM_SPECS, required_items
 from verification.kinds import (
@@ -98,6 +99,20 @@ class PendingRequest:
 
 
 @dataclass(frozen=True)
+class MadeRequest:
+    """A request taken in this call, with the reference the agent reads to the caller.
+
+    ``line`` is what the desk shows for it, dates included (``db.notices.when``).
+    """
+
+    request_id: int
+    reference: str
+    product_name: str
+    action: str
+    line: str
+
+
+@dataclass(frozen=True)
 class CallView:
     """Everything the desk shows about one call.
 
@@ -123,6 +138,7 @@ class CallView:
     pending_requests: tuple[PendingRequest, ...]
     notes: str
     possession: Possession | None = None
+    requests_made: tuple[MadeRequest, ...] = ()
 
 
 def limits(settings: Settings) -> Limits:
@@ -216,6 +232,7 @@ def view(
         pending_requests=_pending(session, call.id),
         notes=call.notes,
         possession=step,
+        requests_made=_made(session, call.id),
     )
 
 
@@ -273,3 +290,27 @@ def _pending(session: Session, call_id: int) -> tuple[PendingRequest, ...]:
     return tuple(
         PendingRequest(r.id, r.subscription_id, name, r.action, r.created_at) for r, name in rows
     )
+
+
+def _made(session: Session, call_id: int) -> tuple[MadeRequest, ...]:
+    rows = session.execute(
+        select(CancellationRequest, Subscription.product_name)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(CancellationRequest.call_id == call_id)
+        .order_by(CancellationRequest.id)
+    ).all()
+    return tuple(
+        MadeRequest(r.id, r.reference, name, r.action, made_line(r.reference, name, r))
+        for r, name in rows
+    )
+
+
+def made_line(reference: str, product: str, request: CancellationRequest) -> str:
+    """The desk's line for a request made in the call: its reference to read out."""
+    line = f"{product}: reference {reference} (read it to the caller)"
+    if request.cooling_off_until is not None:
+        line += (
+            f"; the admins can stop the deletion until {when(request.cooling_off_until)} "
+            "at least, quoting it"
+        )
+    return line

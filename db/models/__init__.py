@@ -9,6 +9,7 @@ all with ``Base.metadata`` (Alembic and the relationships need that).
 from db.models.accounts import AccountUser, Subscription, Tenant, TenantDomain
 from db.models.audit import AuditEvent
 from db.models.base import (
+    DISPUTE_OPEN,
     EARLY_CANCELLATION,
     NAMING_CONVENTION,
     NEEDS_APPROVAL,
@@ -20,12 +21,14 @@ from db.models.base import (
     Base,
 )
 from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, ReviewNote
+from db.models.disputes import Dispute
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
 from db.models.staff import Agent, SigninFailure
 from db.models.stepup import Callback, CodeSend, CodeTry
 
 __all__ = [
+    "DISPUTE_OPEN",
     "EARLY_CANCELLATION",
     "NAMING_CONVENTION",
     "NEEDS_APPROVAL",
@@ -44,6 +47,7 @@ __all__ = [
     "CancellationRequest",
     "CodeSend",
     "CodeTry",
+    "Dispute",
     "ItemCheck",
     "LockClearance",
     "OutboxChannel",

@@ -33,6 +33,8 @@ USER_ID_MISS = "item = 'user_id' AND result = 'mismatch'"
 # The outbox's partial indexes: what a worker may claim, and what the queue shows.
 OUTBOX_PENDING = "state = 'pending'"
 OUTBOX_FAILED = "state = 'failed'"
+# Disputes no supervisor has settled yet: the queue's "Disputed" rows.
+DISPUTE_OPEN = "resolved_at IS NULL"
 
 
 def enum_column(cls: type[StrEnum], name: str) -> Enum:

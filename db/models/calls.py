@@ -122,6 +122,10 @@ class CancellationRequest(Base):
 
     ``before`` and ``after`` hold the subscription's state as JSON so a
     supervisor sees exactly what changed; ``request_hash`` binds approvals.
+    ``reference`` is the short number read to the caller and printed in the
+    admins' notice (``verification.reference``). An expedited request carries
+    the end of its cooling-off (``cooling_off_until``, fixed when it is made)
+    and, once it became final, ``final_at`` (``verification.cooling``).
     """
 
     __tablename__ = "cancellation_request"
@@ -154,6 +158,11 @@ class CancellationRequest(Base):
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     request_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A unique index rather than a constraint: revision 0010 adds it without
+    # copying the table on SQLite (rows made before it get one backfilled).
+    reference: Mapped[str] = mapped_column(String(16), index=True, unique=True, server_default="")
+    cooling_off_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Approval(Base):

@@ -4,6 +4,9 @@ Each opens one unit of work and appends its audit event in it. A decision is
 bound to the request hash the supervisor was shown (``seen_hash``); the new
 deletion date comes from ``verification.policy`` (``approve_expedited`` /
 ``reject_expedited``), never from here. Four-eyes: ``access.require_other_agent``.
+A disputed request can only be rejected (which keeps the data and settles
+the dispute), a final one not decided at all; an approval queues the admins'
+notice with the time it becomes final (``db.notices``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from db.calls import (
 )
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
+from db.notices import NoticeKind, approved_notice, queue_notices
 from db.outbox import DECISION_EVENTS, enqueue
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
-from db.review.detail import CallDetail, detail
+from db.review.detail import DISPUTED_REFUSAL, CallDetail, detail, open_dispute
+from verification.cooling import final_time
 from verification.kinds import Decision
 from verification.policy import NotOffered
 
@@ -62,7 +67,14 @@ def decide_expedited(
         current = request.request_hash
         if current != seen_hash:
             raise ReviewRefused("The request changed since you opened it: review it again.")
-        if session.scalar(
+        if request.final_at is not None:
+            raise ReviewRefused("This request is final: the data is being deleted.")
+        dispute = open_dispute(session, request.id)
+        if dispute is not None and decision is Decision.APPROVED:
+            raise ReviewRefused(DISPUTED_REFUSAL)
+        # A disputed request may be rejected even once approved: that is how
+        # a supervisor settles the dispute and keeps the data.
+        if dispute is None and session.scalar(
             select(CancellationRequest.id).where(CancellationRequest.id == request.id, decided())
         ):
             raise ReviewRefused("This request is already decided.")
@@ -70,9 +82,11 @@ def decide_expedited(
         assert subscription is not None  # a foreign key
         try:
             # A change voided any earlier decision, so the request waits again.
-            outcome = expedited_decided(subscription, decision, now)
+            outcome = expedited_decided(subscription, decision, now, request.cooling_off_until)
         except NotOffered as exc:
             raise ReviewRefused(str(exc)) from exc
+        if dispute is not None:
+            dispute.resolved_at = now
         store_facts(subscription, outcome, now)
         approval = Approval(
             request_id=request.id,
@@ -101,6 +115,23 @@ def decide_expedited(
             at=now,
         )
         enqueue(session, type=DECISION_EVENTS[decision], request=request, facts=outcome, now=now)
+        if decision is Decision.APPROVED and deletion is not None:
+            final_at = final_time(request.cooling_off_until or now, now)
+            notice = approved_notice(
+                reference=request.reference,
+                product=subscription.product_name,
+                approved_at=now,
+                final_at=final_at,
+                deleted_by=deletion,
+            )
+            queue_notices(
+                session,
+                kind=NoticeKind.APPROVED,
+                request=request,
+                notice=notice,
+                actor=supervisor.username,
+                now=now,
+            )
         return detail(session, call.id, now)
 
 

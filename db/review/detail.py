@@ -33,6 +33,7 @@ from db.models import (
     Agent,
     Approval,
     Call,
+    Dispute,
     ItemCheck,
     ReviewNote,
     Subscription,
@@ -40,11 +41,26 @@ from db.models import (
 )
 from db.review.access import require_supervisor
 from db.review.timeline import TimelineEntry, timeline
+from verification.cooling import final_time
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, RequestStatus
 
 # In place of an on-file value the open call has not matched (the blind rule).
 HIDDEN = "(hidden while the call is open)"
+# What a supervisor may do with a disputed request, said wherever it is refused or shown.
+DISPUTED_REFUSAL = (
+    "This request is disputed: it can no longer become final. Reject it to keep the data."
+)
+
+
+@dataclass(frozen=True)
+class DisputeLine:
+    """A dispute of a request: who, when, why (the reason is purgeable), and if settled."""
+
+    by: str
+    at: datetime
+    reason: str
+    resolved_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,10 @@ class RequestLine:
     stored content no longer hashes to it, and then nobody can decide.
     While it waits, ``deleted_by_if_approved`` and ``kept_until_if_rejected``
     are the deletion dates each decision would set today, as
-    ``verification.policy`` computes them (None when no decision can be taken).
+    ``verification.policy`` computes them (None when no decision can be taken),
+    and ``final_if_approved`` when an approval now would make it final
+    (``verification.cooling``). ``reference`` is the number read to the
+    caller; ``cooling_off_until`` and ``final_at`` are the request's own.
     """
 
     request_id: int
@@ -96,6 +115,11 @@ class RequestLine:
     approvals: tuple[ApprovalLine, ...]
     deleted_by_if_approved: date | None
     kept_until_if_rejected: date | None
+    reference: str = ""
+    cooling_off_until: datetime | None = None
+    final_at: datetime | None = None
+    final_if_approved: datetime | None = None
+    dispute: DisputeLine | None = None
 
 
 @dataclass(frozen=True)
@@ -240,13 +264,19 @@ def _request_lines(
         current = "" if is_tampered else request.request_hash
         approvals = _approval_lines(session, request.id, current)
         valid = [a for a in approvals if a.valid]
+        dispute = _dispute_line(session, request.id)
         if not request.needs_approval:
             status = RequestStatus.NO_APPROVAL_NEEDED
+        elif request.final_at is not None:
+            status = RequestStatus.FINAL
+        elif dispute is not None and dispute.resolved_at is None:
+            status = RequestStatus.DISPUTED
         elif valid:
             status = RequestStatus(valid[-1].decision.value)
         else:
             status = RequestStatus.WAITING
         waiting = status is RequestStatus.WAITING and not is_tampered
+        until = request.cooling_off_until
         lines.append(
             RequestLine(
                 request_id=request.id,
@@ -261,11 +291,18 @@ def _request_lines(
                 status=status,
                 approvals=approvals,
                 deleted_by_if_approved=(
-                    _deletion_on(subscription, Decision.APPROVED, now) if waiting else None
+                    _deletion_on(subscription, Decision.APPROVED, now, until) if waiting else None
                 ),
                 kept_until_if_rejected=(
-                    _deletion_on(subscription, Decision.REJECTED, now) if waiting else None
+                    _deletion_on(subscription, Decision.REJECTED, now, until)
+                    if waiting or status is RequestStatus.DISPUTED
+                    else None
                 ),
+                reference=request.reference,
+                cooling_off_until=until,
+                final_at=request.final_at,
+                final_if_approved=final_time(until, now) if waiting and until else None,
+                dispute=dispute,
             )
         )
     return tuple(lines)
@@ -283,9 +320,30 @@ def _chained_hash(events: Sequence[TimelineEntry], request_id: int) -> str | Non
     return None
 
 
-def _deletion_on(subscription: Subscription, decision: Decision, now: datetime) -> date | None:
+def _deletion_on(
+    subscription: Subscription, decision: Decision, now: datetime, until: datetime | None
+) -> date | None:
     """The data deletion date ``decision`` would set now (the policy's, never recomputed here)."""
-    return expedited_decided(subscription, decision, now).data_deletion_on
+    return expedited_decided(subscription, decision, now, until).data_deletion_on
+
+
+def open_dispute(session: Session, request_id: int) -> Dispute | None:
+    """The request's dispute no supervisor settled yet, if any."""
+    return session.scalars(
+        select(Dispute).where(Dispute.request_id == request_id, Dispute.resolved_at.is_(None))
+    ).first()
+
+
+def _dispute_line(session: Session, request_id: int) -> DisputeLine | None:
+    row = session.execute(
+        select(Dispute, Agent.username)
+        .join(Agent, Agent.id == Dispute.agent_id)
+        .where(Dispute.request_id == request_id)
+    ).first()
+    if row is None:
+        return None
+    dispute, username = row
+    return DisputeLine(username, dispute.disputed_at, dispute.reason, dispute.resolved_at)
 
 
 def _approval_lines(session: Session, request_id: int, current: str) -> tuple[ApprovalLine, ...]:

@@ -4,24 +4,35 @@ Lists page by keyset on ``(started_at, id)``, newest first, with every filter
 in SQL (``request_query``, shared with the export so both select exactly the
 same rows), so a page costs the same on the first day and on the millionth
 call. The phone number is masked as on the agent's desk, and the tenant's
-facts are blind while a call is open and unverified (``_blind``).
+facts are blind while a call is open and unverified (``_blind``). The search
+box's one dispatch rule is ``parse_search`` (reference, user ID, phone, else an
+organization prefix); searches by what identifies a tenant find only the
+calls the blind rule shows (``_identifies``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, null, select, tuple_
+from sqlalchemy import ColumnElement, Label, Select, and_, case, func, null, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from db.models import AccountUser, Agent, Call, Subscription, Tenant
+from db.models import AccountUser, Agent, Call, CancellationRequest, Subscription, Tenant
 from db.review.access import require_supervisor
+from verification.errors import InputError
 from verification.kinds import CallState, Channel, Outcome, SubscriptionKind
-from verification.phone import mask_phone
+from verification.phone import mask_phone, normalize_phone
+from verification.reference import PREFIX, normalize_reference
+from verification.userid import normalize_user_id
 
 PAGE_SIZE = 50
+# A search of these characters only, with a few digits, is a phone number.
+_PHONE_TEXT = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
+_PHONE_MIN_DIGITS = 4
 # Tenants an organization prefix may match before the list reads calls by
 # time instead of by tenant: on the 1,000,000-call benchmark database the two
 # plans cost the same (about 10 ms) near 250 matching tenants.
@@ -43,6 +54,27 @@ class RequestFilter:
     kind: SubscriptionKind | None = None
     channel: Channel | None = None
     organization: str = ""
+    # The search box (``parse_search``): a reference, a user ID, a phone or an
+    # organization prefix; ``region`` reads a phone typed without its country code.
+    search: str = ""
+    region: str = "US"
+
+
+class SearchKind(StrEnum):
+    """What the search box was read as."""
+
+    REFERENCE = "reference"
+    USER_ID = "user ID"
+    PHONE = "phone"
+    ORGANIZATION = "organization"
+
+
+@dataclass(frozen=True)
+class Search:
+    """The search box read: its kind and the normalized value to match."""
+
+    kind: SearchKind
+    value: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +98,8 @@ class RequestRow:
     state: CallState
     outcome: Outcome | None
     reviewed: bool
+    # The references of the call's requests ("CG-7K4-Q2M"), blank when none.
+    references: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +108,8 @@ class Page:
 
     rows: tuple[RequestRow, ...]
     next: Cursor | None
+    # What the search box was read as ("reference", "phone"…), blank without one.
+    searched: str = ""
 
 
 def list_requests(
@@ -83,7 +119,11 @@ def list_requests(
     after: Cursor | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """One page of calls matching ``filters``, newest first, starting after ``after``."""
+    """One page of calls matching ``filters``, newest first, starting after ``after``.
+
+    Raises ``InputError`` for a search that names a reference, user ID or
+    phone that cannot be one (the message says why).
+    """
     with factory() as session:
         require_supervisor(session, actor_id)
         query = request_query(filters, broad_organization=organization_is_broad(session, filters))
@@ -103,17 +143,55 @@ def list_requests(
             state=row.state,
             outcome=row.outcome,
             reviewed=row.reviewed_at is not None,
+            references=row.references or "",
         )
         for row in rows[:limit]
     ]
     more = len(rows) > limit
     cursor = Cursor(shown[-1].started_at, shown[-1].call_id) if more and shown else None
-    return Page(tuple(shown), cursor)
+    search = parse_search(filters.search, filters.region)
+    return Page(tuple(shown), cursor, search.kind.value if search is not None else "")
+
+
+def parse_search(text: str, region: str) -> Search | None:
+    """What the search box holds: the one dispatch rule (None when it is empty).
+
+    ``CG-…`` is a reference (``verification.reference``; without the dash only
+    when it holds a digit, so "CG Bakery" stays an organization), text with an ``@`` a
+    user ID (``verification.userid``), digits (with spaces, dashes, dots,
+    brackets or a leading +) a phone number read in ``region``
+    (``verification.phone``); anything else an organization prefix, as before.
+    Raises ``InputError`` for a reference, user ID or phone that cannot be one.
+    """
+    typed = text.strip()
+    if not typed:
+        return None
+    if typed.upper().startswith(f"{PREFIX}-"):
+        return Search(SearchKind.REFERENCE, normalize_reference(typed))
+    if typed.upper().startswith(PREFIX) and any(ch.isdigit() for ch in typed):
+        try:
+            return Search(SearchKind.REFERENCE, normalize_reference(typed))
+        except InputError:
+            pass  # "CG2 Labs": an organization that starts like a reference
+    if "@" in typed:
+        return Search(SearchKind.USER_ID, normalize_user_id(typed))
+    digits = sum(ch.isdigit() for ch in typed)
+    if _PHONE_TEXT.match(typed) and digits >= _PHONE_MIN_DIGITS:
+        return Search(SearchKind.PHONE, normalize_phone(typed, region))
+    return Search(SearchKind.ORGANIZATION, typed)
+
+
+def _organization_text(filters: RequestFilter) -> str:
+    """The organization prefix to match: the filter's, else the search box's if it is one."""
+    if filters.organization.strip():
+        return filters.organization
+    search = parse_search(filters.search, filters.region)
+    return search.value if search is not None and search.kind is SearchKind.ORGANIZATION else ""
 
 
 def organization_is_broad(session: Session, filters: RequestFilter) -> bool:
     """Whether the organization prefix matches many tenants (see ``request_query``)."""
-    matching = _organization_range(filters.organization)
+    matching = _organization_range(_organization_text(filters))
     if matching is None:
         return False
     sample = select(Tenant.id).where(matching).limit(BROAD_ORGANIZATION + 1).subquery()
@@ -156,6 +234,7 @@ def request_query(
             _blind(Tenant.contact_first_name),
             _blind(Tenant.contact_last_name),
             AccountUser.user_id,
+            _references(),
         )
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(Tenant, Tenant.id == Call.tenant_id)
@@ -177,7 +256,10 @@ def request_query(
         if filters.channel is not None:
             held = held.where(Subscription.channel == filters.channel)
         query = query.where(held.exists())
-    matching = _organization_range(filters.organization)
+    search = parse_search(filters.search, filters.region)
+    if search is not None and search.kind is not SearchKind.ORGANIZATION:
+        query = query.where(_identifies(search))
+    matching = _organization_range(_organization_text(filters))
     if matching is not None and broad_organization:
         # "+ 0" keeps the database from driving the query by tenant: it walks
         # the calls' time index instead and keeps those of a matching tenant.
@@ -185,6 +267,45 @@ def request_query(
     elif matching is not None:
         query = query.where(matching)
     return query
+
+
+def _references() -> Label[str | None]:
+    """The references of the call's requests, comma-separated (most calls have one or none).
+
+    Not blinded: a request exists only once its call was verified.
+    """
+    return (
+        select(func.aggregate_strings(CancellationRequest.reference, ", "))
+        .where(CancellationRequest.call_id == Call.id)
+        .scalar_subquery()
+        .label("references")
+    )
+
+
+def _identifies(search: Search) -> ColumnElement[bool]:
+    """The calls a reference, user ID or phone names, among those the blind rule shows.
+
+    An open call whose caller has not been verified keeps its tenant blank in
+    the list; were it found by the tenant's phone or an admin's user ID, the
+    search would tell an insider whose call it is all the same. So these
+    searches only find calls whose tenant facts the list shows (``_blind``).
+    A reference exists only for a request of a verified call anyway.
+    """
+    shown = Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
+    match search.kind:
+        case SearchKind.REFERENCE:
+            named = select(CancellationRequest.call_id).where(
+                CancellationRequest.reference == search.value
+            )
+            return shown & Call.id.in_(named)
+        case SearchKind.USER_ID:
+            users = select(AccountUser.id).where(AccountUser.user_id == search.value)
+            return shown & Call.caller_user_id.in_(users)
+        case SearchKind.PHONE:
+            tenants = select(Tenant.id).where(Tenant.phone_e164 == search.value)
+            return shown & Call.tenant_id.in_(tenants)
+        case SearchKind.ORGANIZATION:
+            raise ValueError("an organization prefix is matched by _organization_range")
 
 
 def _organization_range(text: str) -> ColumnElement[bool] | None:

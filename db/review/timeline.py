@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.audit import head
-from db.models import Approval, AuditEvent, Call, CancellationRequest, ReviewNote
+from db.models import Approval, AuditEvent, Call, CancellationRequest, Dispute, ReviewNote
 
 # How far desks' clocks (which time audit events) may disagree; the timeline
 # starts reading this long before the call began.
@@ -76,8 +76,20 @@ def _stretches(session: Session, call: Call) -> list[tuple[int, int]]:
         .where(CancellationRequest.call_id == call.id)
     ).all()
     noted = session.scalars(select(ReviewNote.created_at).where(ReviewNote.call_id == call.id))
+    disputed = session.scalars(
+        select(Dispute.disputed_at)
+        .join(CancellationRequest, CancellationRequest.id == Dispute.request_id)
+        .where(CancellationRequest.call_id == call.id)
+    ).all()
+    # Marked final by the delivery worker, hours or days after the call.
+    final = session.scalars(
+        select(CancellationRequest.final_at).where(
+            CancellationRequest.call_id == call.id, CancellationRequest.final_at.is_not(None)
+        )
+    ).all()
     spans = [(call.started_at, call.ended_at)]
-    spans += [(moment, moment) for moment in (*decided, *noted, call.reviewed_at) if moment]
+    later = (*decided, *noted, *disputed, *final, call.reviewed_at)
+    spans += [(moment, moment) for moment in later if moment]
     end_of_chain = head(session)[0] + 1
     ranges = sorted(
         (

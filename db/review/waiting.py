@@ -2,8 +2,8 @@
 
 The queue's SQL lives here: each kind is one query on a partial index whose
 WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
-``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``), newest first and
-at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
+``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``, ``DISPUTE_OPEN``),
+newest first and at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
 for its current content (``db.calls.decided``). Blind: a locked tenant's name is
 not shown while one of its calls is open and unverified.
 """
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from db.calls import decided
 from db.models import (
+    DISPUTE_OPEN,
     EARLY_CANCELLATION,
     NEEDS_APPROVAL,
     OUTBOX_FAILED,
@@ -26,6 +27,7 @@ from db.models import (
     Agent,
     Call,
     CancellationRequest,
+    Dispute,
     OutboxEvent,
     Subscription,
     Tenant,
@@ -72,6 +74,7 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
             *_ended_with_misses(session),
             *_early_cancellations(session),
             *_failed_deliveries(session),
+            *_disputes(session),
         )
 
 
@@ -82,7 +85,12 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
         .join(Agent, Agent.id == Call.agent_id)
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
         .join(Tenant, Tenant.id == Subscription.tenant_id)
-        .where(text(NEEDS_APPROVAL), ~decided())
+        .where(
+            text(NEEDS_APPROVAL),
+            ~decided(),
+            # A disputed request waits as "Disputed", with what can be done about it.
+            ~select(Dispute.id).where(Dispute.request_id == CancellationRequest.id).exists(),
+        )
         .order_by(CancellationRequest.created_at.desc(), CancellationRequest.id.desc())
         .limit(QUEUE_LIMIT)
     ).all()
@@ -315,4 +323,60 @@ def _failed_deliveries(session: Session) -> list[QueueRow]:
             outbox_id=event.id,
         )
         for event, call_id, agent_id, username, tenant_id, organization in rows
+    ]
+
+
+def _disputes(session: Session) -> list[QueueRow]:
+    # The open disputes alone first: their WHERE repeats the partial index's predicate verbatim.
+    open_ = aliased(
+        Dispute,
+        select(Dispute)
+        .where(text(DISPUTE_OPEN))
+        .order_by(Dispute.disputed_at.desc(), Dispute.id.desc())
+        .limit(QUEUE_LIMIT)
+        .subquery(),
+    )
+    rows = session.execute(
+        select(
+            open_.disputed_at,
+            CancellationRequest.id,
+            CancellationRequest.reference,
+            Call.id,
+            Call.agent_id,
+            Agent.username,
+            Tenant.id,
+            Tenant.organization,
+            Subscription.product_name,
+        )
+        .join(CancellationRequest, CancellationRequest.id == open_.request_id)
+        .join(Call, Call.id == CancellationRequest.call_id)
+        .join(Agent, Agent.id == Call.agent_id)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .join(Tenant, Tenant.id == Subscription.tenant_id)
+        .order_by(open_.disputed_at.desc(), open_.id.desc())
+    ).all()
+    return [
+        QueueRow(
+            kind=QueueKind.DISPUTED,
+            at=at,
+            call_id=call_id,
+            request_id=request_id,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            agent=username,
+            organization=organization,
+            # What the supervisor can do, in the row itself.
+            detail=f"{reference} {product}: stopped; reject to keep the data",
+        )
+        for (
+            at,
+            request_id,
+            reference,
+            call_id,
+            agent_id,
+            username,
+            tenant_id,
+            organization,
+            product,
+        ) in rows
     ]

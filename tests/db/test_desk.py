@@ -529,12 +529,14 @@ def test_direct_subscription_canceled_now_with_its_checklist(factory) -> None:
             view.call_id, sub_id, "cancel_now", before_json, after_json
         )
         request_id, stored_hash = request.id, request.request_hash
+        reference = request.reference
     assert audit_payloads(factory, "subscription.cancel_now") == [
         {
             "call_id": view.call_id,
             "subscription_id": sub_id,
             "action": "cancel_now",
             "request_id": request_id,
+            "reference": reference,
             "request_hash": stored_hash,
         }
     ]
@@ -573,9 +575,10 @@ def test_auto_renew_turned_off(factory) -> None:
     assert after.status is SubscriptionStatus.EXPIRING and not after.auto_renew
     assert after.canceled_at is None and after.data_deletion_on == date(2027, 5, 1)
     summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.AUTO_RENEW_OFF, "", NOW)
+    [made] = view.requests_made
     assert summary.lines == (
         "Your Intune Direct: auto-renew is off; it expires on 2027-01-31; "
-        "your data is deleted on 2027-05-01.",
+        f"your data is deleted on 2027-05-01. Your reference is {made.reference}.",
     )
 
 

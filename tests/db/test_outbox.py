@@ -20,7 +20,7 @@ from db.engine import unit_of_work
 from db.models import CancellationRequest, OutboxChannel, OutboxEvent, Subscription, Tenant
 from db.outbox import EventType, action_events, claim_due, enqueue_notice
 from db.webhook import ping_body
-from tests.helpers.outbox_data import rows
+from tests.helpers.outbox_data import rows, webhook_rows
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (
     SETTINGS,
@@ -97,7 +97,7 @@ def test_every_decision_writes_its_events_as_documented(
     expected[rejected] = ["expedited.requested", "expedited.rejected"]
 
     found: dict[int, list[str]] = {}
-    written = rows(any_factory)
+    written = webhook_rows(any_factory)
     with any_factory() as session:
         for row in written:
             VALIDATOR.validate(json.loads(row.payload))
@@ -126,7 +126,7 @@ def test_the_effective_dates_are_the_decisions(
     staff = make_staff(factory)
     act(factory, staff, 1, Action.AUTO_RENEW_OFF)
     act(factory, staff, 2, Action.CANCEL_NOW)
-    renew_off, cancel = rows(factory)
+    renew_off, cancel = webhook_rows(factory)
     with factory() as session:
         subs = {s.tenant.ref: s for s in session.scalars(select(Subscription))}
     assert renew_off.service_ends_on == subs[renew_off.tenant_ref].term_end
@@ -142,7 +142,7 @@ def test_a_refused_decision_writes_no_event(factory: sessionmaker[Session]) -> N
     staff = make_staff(factory)
     account = make_account(factory, "Refused", "+14255550100", TODAY)
     _call, request_id = expedited_call(factory, staff.supervisor, account, NOW)
-    before = len(rows(factory))
+    before = len(webhook_rows(factory))
     seen = hash_of(factory, request_id)
     with pytest.raises(review.ReviewRefused, match="You took this call"):
         review.decide_expedited(
@@ -160,13 +160,13 @@ def test_a_refused_decision_writes_no_event(factory: sessionmaker[Session]) -> N
             SETTINGS,
             NOW,
         )
-    assert len(rows(factory)) == before == 1
+    assert len(webhook_rows(factory)) == before == 1
 
 
 def test_payloads_carry_references_not_personal_data(factory: sessionmaker[Session]) -> None:
     staff = make_staff(factory)
     act(factory, staff, 7, Action.CANCEL_NOW_WITH_EXPEDITED)
-    text = " ".join(r.payload for r in rows(factory))
+    text = " ".join(r.payload for r in webhook_rows(factory))
     for personal in (
         "+14255550007",
         "admin@action-7.example",

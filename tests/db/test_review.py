@@ -482,7 +482,11 @@ def test_the_timeline_finds_decisions_taken_long_after_the_call(
         payloads = session.scalars(select(AuditEvent.payload).order_by(AuditEvent.seq)).all()
     expected = [p for p in payloads if json.loads(p).get("call_id") == call_id]
     assert [e.payload for e in timeline] == expected
-    assert [e.type for e in timeline][-2:] == ["expedited.approved", "review.note_added"]
+    assert [e.type for e in timeline][-3:] == [
+        "expedited.approved",
+        "notices.queued",  # the admins are told of the approval
+        "review.note_added",
+    ]
 
 
 def test_the_queue_reads_the_tenant_lock_from_the_database(

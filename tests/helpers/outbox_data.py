@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import AgentInfo
-from db.models import OutboxEvent
+from db.models import OutboxChannel, OutboxEvent
 from db.settings import Settings
 from tests.helpers.review_data import SETTINGS, make_account, verified_call
 from verification.kinds import Outcome
@@ -58,6 +58,16 @@ def rows(factory: sessionmaker[Session]) -> list[OutboxEvent]:
     """Every outbox row, oldest first."""
     with factory() as session:
         return list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
+
+
+def webhook_rows(factory: sessionmaker[Session]) -> list[OutboxEvent]:
+    """Every webhook event in the outbox, oldest first (the admins' notices left out)."""
+    return [r for r in rows(factory) if r.channel is OutboxChannel.WEBHOOK]
+
+
+def notice_rows(factory: sessionmaker[Session]) -> list[OutboxEvent]:
+    """Every e-mail notice in the outbox, oldest first."""
+    return [r for r in rows(factory) if r.channel is OutboxChannel.EMAIL]
 
 
 def webhook_settings(*urls: str, **changes: Any) -> Settings:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import product
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
-from db.models import AccountUser, Agent, Call, Subscription, Tenant
+from db.models import AccountUser, Agent, Call, CancellationRequest, Subscription, Tenant
 from db.settings import Settings
 from tests.helpers.possession import answered_callback
 from verification.hashing import hash_secret
@@ -315,3 +316,15 @@ def many_calls(
                 )
             )
         return agents[2].id, made, tenants
+
+
+def fix_references(factory: sessionmaker[Session], *references: str) -> None:
+    """Give the requests, in order, these references instead of random ones.
+
+    For pictures only (snapshots): a reference is drawn from ``secrets``, so
+    a snapshot showing one would differ on every run.
+    """
+    with unit_of_work(factory) as session:
+        requests = session.scalars(select(CancellationRequest).order_by(CancellationRequest.id))
+        for request, reference in zip(requests, references, strict=False):
+            request.reference = reference

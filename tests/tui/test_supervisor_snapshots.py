@@ -19,6 +19,7 @@ from db.agents import AgentInfo, get_agent
 from tests.helpers.review_data import (
     expedited_call,
     failed_call,
+    fix_references,
     make_account,
     make_staff,
     many_calls,
@@ -58,6 +59,7 @@ def _queue_data(factory: sessionmaker[Session]) -> tuple[AgentInfo, int]:
     call_id, _ = expedited_call(factory, staff.agent, contoso, START - timedelta(hours=3))
     failed_call(factory, staff.agent2, fabrikam, START - timedelta(hours=2))
     failed_call(factory, staff.agent2, fabrikam, START - timedelta(hours=1))
+    fix_references(factory, "CG-7K4-Q2M")
     return staff.supervisor, call_id
 
 

@@ -36,6 +36,7 @@ from verification.session import ItemStatus
 if TYPE_CHECKING:
     from db.agents import AgentInfo
     from db.desk import CallView, ItemState, SubscriptionView
+    from db.disputes import DisputeResult
     from verification.policy import Option
 
 IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."
@@ -106,6 +107,8 @@ class DeskScreen(DeskWorkers):
         Binding("r", "act('auto_renew_off')", "Renew off", show=False),
         Binding("x", "act('expedited')", "Expedite", show=False),
         Binding("ctrl+o", "sign_out", "Sign out"),
+        # Any time, in a call or between calls: a dispute only ever keeps data.
+        Binding("f3", "dispute", "Dispute", show=False),
         Binding("pageup", "other_item(-1)", "Previous item", show=False),
         Binding("pagedown", "other_item(1)", "Next item", show=False),
         # Reached only when the binding above for the same key is dimmed or
@@ -298,6 +301,21 @@ class DeskScreen(DeskWorkers):
             )
         if self.check_action("sign_out", ()):
             yield SystemCommand("Sign out", "Back to the sign-in screen", self.action_sign_out)
+        yield SystemCommand(
+            "Dispute a request",
+            "Stop expedited deprovisioning by its reference, with a reason (F3)",
+            self.action_dispute,
+        )
+
+    def action_dispute(self) -> None:
+        """Record a dispute: the reference the caller quotes and a reason."""
+        from tui.screens.dispute_modal import DisputeModal
+
+        def recorded(result: DisputeResult | None) -> None:
+            if result is not None:
+                notify(self, result.message, title="Disputed", timeout=10)
+
+        self.app.push_screen(DisputeModal(self.agent), recorded)
 
     # --- typing -------------------------------------------------------------
 
@@ -350,7 +368,9 @@ class DeskScreen(DeskWorkers):
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
         self._actions_taken.append(message.action)
-        notify(self, f"Done: {message.label}.", title="Recorded")
+        made = message.view.requests_made
+        said = f" {made[-1].line}." if made else ""
+        notify(self, f"Done: {message.label}.{said}", title="Recorded", timeout=10)
         # The end of the call is offered at once, what happened preselected;
         # Esc goes back to the call for another subscription.
         self._offer_end = True

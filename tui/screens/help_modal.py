@@ -31,7 +31,7 @@ HELP = """\
 5. The end of the call is offered at once, the outcome that happened
    chosen: **Enter** ends it (**Esc** goes back, e.g. for another
    subscription; **F4** ends the call at any time). Read back the lines
-   shown; **n** there starts the next call.
+   shown, with the reference of each request; **n** there starts the next call.
 
 A locked call or a locked organization offers only **F4** (end call):
 transfer the caller to a supervisor. A dimmed key says why when pressed.
@@ -51,6 +51,7 @@ abandoned. If the database is unavailable nothing typed is lost: try again.
 | r or F8 | turn auto-renew off |
 | x or F9 | expedited deprovisioning |
 | F4 | end call |
+| F3 | dispute a request by its reference (stops expedited deletion) |
 | F6 | supervisor desk (supervisors) |
 | Ctrl+O | sign out (between calls) |
 | Ctrl+P | command palette: new call, end call, sign out, theme, screenshot |

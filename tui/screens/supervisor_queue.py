@@ -30,6 +30,7 @@ KIND_LABELS = {
     QueueKind.ENDED_WITH_MISSES: "Misses",
     QueueKind.EARLY_CANCELLATION: "Cancel now",
     QueueKind.DELIVERY_FAILED: "Delivery failed",
+    QueueKind.DISPUTED: "Disputed",
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 RETRY_HINT = " · r retries a failed delivery"

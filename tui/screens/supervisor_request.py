@@ -14,14 +14,18 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
-from tui.widgets.plain import cell, plain
+from tui.widgets.plain import cell, notify, plain
 from verification.kinds import Decision, RequestStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.agents import AgentInfo
+    from db.disputes import DisputeResult
     from db.review import CallDetail, RequestLine
+
+# What a supervisor can do with a disputed request (``db.review.detail.DISPUTED_REFUSAL``).
+DISPUTED_HINT = "It can no longer become final: reject it (x) to keep the data."
 
 ACTION_LABELS = {
     "auto_renew_off": "Auto-renew off",
@@ -52,6 +56,7 @@ class SupervisorRequestScreen(SupervisorScreen):
         Binding("l", "clear_lock", "Clear lock"),
         Binding("o", "note", "Note"),
         Binding("v", "reviewed", "Reviewed"),
+        Binding("d", "dispute", "Dispute"),
         Binding("escape", "close", "Back"),
         # Reached only when the key above is dimmed: it then says why.
         Binding("a,x,v", "why", show=False),
@@ -95,15 +100,18 @@ class SupervisorRequestScreen(SupervisorScreen):
         detail = self.detail
         if action == "why":
             return self.detail is not None and self.detail.agent_id == self.agent.id
-        if action not in ("decide", "clear_lock", "note", "reviewed"):
+        if action not in ("decide", "clear_lock", "note", "reviewed", "dispute"):
             return True
         if detail is None:
             return False
         own = detail.agent_id == self.agent.id
         if action == "decide":
-            if self._waiting() is None:
+            if self._waiting(Decision(str(parameters[0]))) is None:
                 return False
             return None if own else True
+        if action == "dispute":
+            # Anyone may dispute, their own call too: a dispute only keeps data.
+            return self._disputable() is not None
         if action == "clear_lock":
             return detail.tenant_locked
         if action == "reviewed":
@@ -120,17 +128,42 @@ class SupervisorRequestScreen(SupervisorScreen):
             severity="warning",
         )
 
-    def _waiting(self) -> RequestLine | None:
+    def _waiting(self, decision: Decision) -> RequestLine | None:
+        """The request ``decision`` can be taken on: a waiting one, or a disputed one to reject."""
         if self.detail is None:
             return None
+        open_to = {RequestStatus.WAITING}
+        if decision is Decision.REJECTED:
+            open_to.add(RequestStatus.DISPUTED)
         return next(
-            (
-                r
-                for r in self.detail.requests
-                if r.status is RequestStatus.WAITING and not r.tampered
-            ),
+            (r for r in self.detail.requests if r.status in open_to and not r.tampered),
             None,
         )
+
+    def _disputable(self) -> RequestLine | None:
+        """An expedited request of this call that is not final, disputed or rejected yet."""
+        if self.detail is None:
+            return None
+        open_to = {RequestStatus.WAITING, RequestStatus.APPROVED}
+        return next(
+            (r for r in self.detail.requests if r.needs_approval and r.status in open_to),
+            None,
+        )
+
+    def action_dispute(self) -> None:
+        """Dispute the call's expedited request, its reference filled in."""
+        from tui.screens.dispute_modal import DisputeModal
+
+        request = self._disputable()
+        if request is None:
+            return
+
+        def recorded(result: DisputeResult | None) -> None:
+            if result is not None:
+                notify(self, result.message, title="Disputed", timeout=10)
+                self._load()
+
+        self.app.push_screen(DisputeModal(self.agent, request.reference), recorded)
 
     def action_close(self) -> None:
         """Back to the list this call was opened from."""
@@ -140,10 +173,10 @@ class SupervisorRequestScreen(SupervisorScreen):
         """Approve or reject the waiting expedited request, with a reason."""
         from tui.screens.decision_modal import DecisionModal
 
-        request = self._waiting()
+        chosen = Decision(decision)
+        request = self._waiting(chosen)
         if request is None or self.detail is None or self.detail.agent_id == self.agent.id:
             return
-        chosen = Decision(decision)
         verb = "Approve" if chosen is Decision.APPROVED else "Reject"
         if chosen is Decision.APPROVED:
             effect = f"Data deleted by {_day(request.deleted_by_if_approved)}, irreversibly."
@@ -317,6 +350,9 @@ def _summary(detail: CallDetail) -> list[str]:
 def _request_lines(request: RequestLine) -> list[str]:
     label = ACTION_LABELS.get(request.action, request.action)
     lines = [f"{label} — {request.product_name}: {request.status}"]
+    if request.reference:
+        lines.append(f"  reference {request.reference}")
+    lines += _expedited_lines(request)
     if request.tampered:
         lines.append("  ⚠ the stored request does not match its hash: it cannot be decided")
     before = dict(request.before)
@@ -329,6 +365,23 @@ def _request_lines(request: RequestLine) -> list[str]:
             f"  {approval.decision.value} by {approval.approver} "
             f"{local_time(approval.decided_at)}: {approval.reason}{void}"
         )
+    return lines
+
+
+def _expedited_lines(request: RequestLine) -> list[str]:
+    """Where an expedited request stands: its cooling-off, final time and dispute."""
+    lines = []
+    if request.final_at is not None:
+        lines.append(f"  final since {local_time(request.final_at)}")
+    elif request.cooling_off_until is not None:
+        lines.append(f"  cooling off until {local_time(request.cooling_off_until)}")
+    if request.final_if_approved is not None:
+        lines.append(f"  final at {local_time(request.final_if_approved)} if approved now")
+    dispute = request.dispute
+    if dispute is not None:
+        lines.append(f"  disputed by {dispute.by} {local_time(dispute.at)}: {dispute.reason}")
+        if dispute.resolved_at is None:
+            lines.append(f"  {DISPUTED_HINT}")
     return lines
 
 

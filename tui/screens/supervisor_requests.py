@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.plain import PlainInput, cell, plain
+from verification.errors import InputError
 from verification.kinds import Channel, Outcome, SubscriptionKind
 
 if TYPE_CHECKING:
@@ -89,7 +90,11 @@ class SupervisorRequestsScreen(SupervisorScreen):
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — all requests", classes="screen-title")
         with Horizontal(classes="filters"):
-            yield PlainInput(placeholder="Organization starts with…", id="f-org", compact=True)
+            yield PlainInput(
+                placeholder="CG-reference, user ID, phone or organization…",
+                id="f-org",
+                compact=True,
+            )
             yield Input(placeholder="From YYYY-MM-DD", id="f-since", compact=True)
             yield Input(placeholder="To YYYY-MM-DD", id="f-until", compact=True)
         with Horizontal(classes="filters"):
@@ -103,7 +108,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
             yield Select(SUBSCRIPTION_CHOICES, prompt="Any subscription", id="f-sub", compact=True)
         table: DataTable[str] = DataTable(id="requests", cursor_type="row", zebra_stripes=True)
         table.add_columns(
-            "#", "Started", "Agent", "Organization", "Phone", "State", "Outcome", "Rev"
+            "#", "Started", "Agent", "Organization", "Phone", "State", "Outcome", "Rev", "Reference"
         )
         yield table
         yield Static("Loading…", id="requests-status", classes="status")
@@ -117,8 +122,12 @@ class SupervisorRequestsScreen(SupervisorScreen):
     # --- filters ----------------------------------------------------------------
 
     def current_filter(self) -> RequestFilter:
-        """The filter the widgets show; raises ValueError for a date that is not one."""
-        from db.review import RequestFilter
+        """The filter the widgets show; raises ValueError for a date that is not one.
+
+        The search box is read by ``db.review.parse_search`` (one rule): a
+        reference, user ID or phone that cannot be one raises ``InputError``.
+        """
+        from db.review import RequestFilter, parse_search
 
         since = parse_day(self.query_one("#f-since", Input).value)
         until = parse_day(self.query_one("#f-until", Input).value)
@@ -126,15 +135,18 @@ class SupervisorRequestsScreen(SupervisorScreen):
         outcome = self.query_one("#f-outcome", Select).value
         sub = self.query_one("#f-sub", Select).value
         kind, channel = _kind_or_channel(sub if isinstance(sub, str) else "")
-        return RequestFilter(
+        filters = RequestFilter(
             started_from=_local_midnight(since) if since else None,
             started_before=_local_midnight(until + timedelta(days=1)) if until else None,
             agent_id=agent if isinstance(agent, int) else None,
             outcome=Outcome(outcome) if isinstance(outcome, str) else None,
             kind=kind,
             channel=channel,
-            organization=self.query_one("#f-org", Input).value,
+            search=self.query_one("#f-org", Input).value,
+            region=self.desk.settings.default_region,
         )
+        parse_search(filters.search, filters.region)
+        return filters
 
     @on(Input.Changed, "#f-org")
     def _org_typed(self) -> None:
@@ -151,8 +163,8 @@ class SupervisorRequestsScreen(SupervisorScreen):
         """Start again from the first page of the new filter."""
         try:
             filters = self.current_filter()
-        except ValueError:
-            self._status("Dates are YYYY-MM-DD.")
+        except ValueError as exc:
+            self._status(_filter_problem(exc))
             return
         self._generation += 1
         self._pages = [None]
@@ -188,8 +200,8 @@ class SupervisorRequestsScreen(SupervisorScreen):
         """Export the current filter, masked, to a file in the user data directory."""
         try:
             filters = self.current_filter()
-        except ValueError:
-            self._status("Dates are YYYY-MM-DD.")
+        except ValueError as exc:
+            self._status(_filter_problem(exc))
             return
         self._export(filters)
 
@@ -266,12 +278,14 @@ class SupervisorRequestsScreen(SupervisorScreen):
                 row.state.value,
                 OUTCOME_LABELS[row.outcome] if row.outcome else "",
                 "✓" if row.reviewed else "",
+                row.references,
                 key=str(row.call_id),
             )
         shown = len(message.page.rows)
         more = " · PgDn next page" if message.page.next else ""
         back = " · PgUp previous" if len(self._pages) > 1 else ""
-        self._status(f"Page {len(self._pages)} · {shown} calls{more}{back} · F9 export")
+        searched = f" by {message.page.searched}" if message.page.searched else ""
+        self._status(f"Page {len(self._pages)} · {shown} calls{searched}{more}{back} · F9 export")
 
     def on_agents_loaded(self, message: AgentsLoaded) -> None:
         """Fill the agent filter."""
@@ -280,6 +294,11 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def _status(self, text: str) -> None:
         self.query_one("#requests-status", Static).update(plain(text))
+
+
+def _filter_problem(exc: ValueError) -> str:
+    """What is wrong with the filters: the search's own message, else the dates."""
+    return str(exc) if isinstance(exc, InputError) else "Dates are YYYY-MM-DD."
 
 
 def _local_midnight(day: date) -> datetime:
