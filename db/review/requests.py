@@ -6,8 +6,8 @@ same rows), so a page costs the same on the first day and on the millionth
 call. The phone number is masked as on the agent's desk, and the tenant's
 facts are blind while a call is open and unverified (``_blind``). The search
 box's one dispatch rule is ``parse_search`` (reference, user ID, phone, else an
-organization prefix); searches by what identifies a tenant find only the
-calls the blind rule shows (``_identifies``).
+organization prefix); searches by what identifies a tenant (and the organization, kind and channel
+filters) find only the calls the blind rule shows (``_identifies``, ``_shown``).
 """
 
 from __future__ import annotations
@@ -205,8 +205,12 @@ def _blind(column: InstrumentedAttribute[str]) -> ColumnElement[str | None]:
     not read the tenant's name or phone next to a call whose caller has not
     matched them yet. Done in SQL, so the export blinds exactly the same rows.
     """
-    shown = Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
-    return case((shown, column), else_=null()).label(column.key)
+    return case((_shown(), column), else_=null()).label(column.key)
+
+
+def _shown() -> ColumnElement[bool]:
+    """The calls whose tenant facts the blind rule lets a list show: ended or verified."""
+    return Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
 
 
 def request_query(
@@ -255,11 +259,17 @@ def request_query(
             held = held.where(Subscription.kind == filters.kind)
         if filters.channel is not None:
             held = held.where(Subscription.channel == filters.channel)
-        query = query.where(held.exists())
+        # What the tenant holds is one of its facts: an open, unverified call
+        # found by it would name its tenant all the same.
+        query = query.where(held.exists(), _shown())
     search = parse_search(filters.search, filters.region)
     if search is not None and search.kind is not SearchKind.ORGANIZATION:
         query = query.where(_identifies(search))
     matching = _organization_range(_organization_text(filters))
+    if matching is not None:
+        # Like the searches of _identifies: an open, unverified call found by
+        # its organization would tell whose call it is despite the blank row.
+        query = query.where(_shown())
     if matching is not None and broad_organization:
         # "+ 0" keeps the database from driving the query by tenant: it walks
         # the calls' time index instead and keeps those of a matching tenant.
@@ -291,7 +301,7 @@ def _identifies(search: Search) -> ColumnElement[bool]:
     searches only find calls whose tenant facts the list shows (``_blind``).
     A reference exists only for a request of a verified call anyway.
     """
-    shown = Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
+    shown = _shown()
     match search.kind:
         case SearchKind.REFERENCE:
             named = select(CancellationRequest.call_id).where(
