@@ -2,8 +2,8 @@
 
 What the caller stated (and its normalized form), the on-file value each
 check was judged against, the call's notes, the supervisors' review notes and
-approval reasons on it, and the reasons given for lifting locks before the
-cutoff are blanked; results, outcomes and the audit
+approval reasons on it, and the reasons given for lifting locks and resetting
+agents before the cutoff are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
 never touched, whatever their age. On SQLite the write-ahead log is then
 checkpointed and emptied, so the old pages leave the disk too (with the
@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import checkpoint_wal, unit_of_work
-from db.models import Approval, Call, CancellationRequest, ItemCheck, LockClearance, ReviewNote
+from db.models import (
+    AgentReset,
+    Approval,
+    Call,
+    CancellationRequest,
+    ItemCheck,
+    LockClearance,
+    ReviewNote,
+)
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
@@ -89,6 +97,12 @@ def purge(
         session.execute(
             update(LockClearance)
             .where(LockClearance.cleared_at < cutoff, LockClearance.purged_at.is_(None))
+            .values(reason="", purged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(AgentReset)
+            .where(AgentReset.reset_at < cutoff, AgentReset.purged_at.is_(None))
             .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )

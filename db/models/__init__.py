@@ -22,7 +22,7 @@ from db.models.base import (
 from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, ReviewNote
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
-from db.models.staff import Agent, SigninFailure
+from db.models.staff import Agent, AgentReset, SigninFailure
 
 __all__ = [
     "EARLY_CANCELLATION",
@@ -35,6 +35,7 @@ __all__ = [
     "USER_ID_MISS",
     "AccountUser",
     "Agent",
+    "AgentReset",
     "Approval",
     "AuditEvent",
     "Base",

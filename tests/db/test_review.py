@@ -18,6 +18,7 @@ from db.desk import request_hash
 from db.engine import unit_of_work
 from db.models import (
     Agent,
+    AgentReset,
     Approval,
     AuditEvent,
     CancellationRequest,
@@ -78,7 +79,7 @@ SUPERVISOR_ONLY = {
     "detail": lambda f, a: review.call_detail(f, a, 1, NOW),
     "decide": lambda f, a: review.decide_expedited(f, a, 1, Decision.APPROVED, "ok", "h", NOW),
     "clear lock": lambda f, a: review.clear_tenant_lock(f, a, 1, "ok", NOW),
-    "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1),
+    "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1, "ok", NOW),
     "note": lambda f, a: review.add_review_note(f, a, 1, "note", NOW),
     "reviewed": lambda f, a: review.mark_reviewed(f, a, 1, NOW),
     "numbers": lambda f, a: review.numbers(f, a, NOW),
@@ -323,7 +324,11 @@ def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) 
     rows = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
     assert [r.agent for r in rows] == ["bo"]
 
-    info = review.reset_locked_agent(factory, staff.supervisor.id, staff.agent2.id)
+    with pytest.raises(review.ReviewRefused, match="Give a reason"):
+        review.reset_locked_agent(factory, staff.supervisor.id, staff.agent2.id, "  ", NOW)
+    info = review.reset_locked_agent(
+        factory, staff.supervisor.id, staff.agent2.id, "typo, said Bo", NOW
+    )
 
     assert not info.locked
     assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
@@ -331,7 +336,12 @@ def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) 
         actors = session.scalars(
             select(AuditEvent.actor).where(AuditEvent.type == "agent.reset")
         ).all()
+        [reset] = session.scalars(select(AgentReset)).all()
     assert actors == ["sue"]
+    assert (reset.agent_id, reset.actor, reset.reason) == (staff.agent2.id, "sue", "typo, said Bo")
+    # The reason stays out of the chain (purge must reach it): the event names the row.
+    [payload] = _events(factory, "agent.reset")
+    assert payload["reset_id"] == reset.id and "typo" not in json.dumps(payload)
 
 
 # --- notes and review -------------------------------------------------------------
@@ -623,3 +633,26 @@ def _username(factory: sessionmaker[Session], agent_id: int) -> str:
         agent = session.get(Agent, agent_id)
         assert agent is not None
         return agent.username
+
+
+def test_expedited_only_calls_are_counted_as_expedited_not_canceled(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    # An expedited deletion of an already-canceled subscription cancels nothing.
+    expedited_call(
+        factory, staff.agent, make_account(factory, "Contoso", "+14255550100", TODAY), NOW
+    )
+    active = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
+    view = verified_call(factory, staff.agent, active, NOW)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
+    desk.take_action(
+        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
+    )
+    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+
+    numbers = review.numbers(factory, staff.supervisor.id, NOW)
+
+    assert dict(numbers.outcomes) == {"canceled": 1, "expedited": 1}
+    [ana] = numbers.agents
+    assert (ana.canceled, ana.expedited) == (1, 1)

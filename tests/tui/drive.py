@@ -22,7 +22,7 @@ PASSPHRASE = "demo passphrase for tests"
 
 def known_passphrase(factory: sessionmaker[Session], username: str) -> str:
     """Give a demo agent a passphrase the test knows (demo ones are random)."""
-    reset_agent(factory, username, PASSPHRASE)
+    reset_agent(factory, username, PASSPHRASE, reason="a passphrase the test knows")
     return PASSPHRASE
 
 

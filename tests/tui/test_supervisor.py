@@ -14,7 +14,7 @@ from db import desk
 from db.agents import authenticate, get_agent
 from db.audit import verify_chain
 from db.engine import unit_of_work
-from db.models import AuditEvent, CancellationRequest, Subscription
+from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
 from tests.helpers.review_data import (
     PASSPHRASE,
     SETTINGS,
@@ -316,11 +316,14 @@ async def test_resetting_a_locked_agent_from_the_queue(
         queue = await open_queue(pilot)
         assert "Agent lock" in screen_text(app)
         await open_row(pilot, queue, "agent_locked")
-        await pilot.press("y")
+        assert isinstance(app.screen, DecisionModal)  # a reason, as for clearing a lock
+        await pilot.press(*"locked out before the shift", "enter")
         await settle(pilot)
         assert not [r for r in queue.rows if r.kind == "agent_locked"]
     assert get_agent(factory, "bo").locked_at is None
     assert _event_types(factory)[-1] == "agent.reset"
+    with factory() as session:
+        assert session.scalars(select(AgentReset.reason)).all() == ["locked out before the shift"]
 
 
 # --- the request list -------------------------------------------------------------

@@ -60,7 +60,10 @@ def render(report: DemoReport, database_url: str) -> str:
         staff.append((agent.username, agent.role.value, passphrase))
     lines += _table(("USERNAME", "ROLE", "PASSPHRASE"), staff)
     if any(agent.passphrase is None for agent in report.agents):
-        lines.append("Forgot one? `callgate agents reset NAME --passphrase-stdin` sets a new one.")
+        lines.append(
+            "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
+            "sets a new one."
+        )
     lines += ["", "Callers to play (the on-file details are in the database):"]
     callers = [
         (c.user_id, c.organization, c.country, f"PIN {c.pin}" if c.pin else "", c.demonstrates)

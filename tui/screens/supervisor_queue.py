@@ -142,14 +142,14 @@ class SupervisorQueueScreen(SupervisorScreen):
         self._retry(row.outbox_id)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
-        from tui.screens.confirm_modal import ConfirmModal
+        from tui.screens.decision_modal import DecisionModal
 
-        def decided(yes: bool | None) -> None:
-            if yes:
-                self._reset(agent_id)
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._reset(agent_id, reason)
 
         lines = ("Clears the failed sign-ins; the agent can sign in again.",)
-        self.app.push_screen(ConfirmModal(f"Reset agent {username}", lines), decided)
+        self.app.push_screen(DecisionModal(f"Reset agent {username}", lines), decided)
 
     def _confirm_clear(self, tenant_id: int, organization: str) -> None:
         from tui.screens.decision_modal import DecisionModal
@@ -185,13 +185,13 @@ class SupervisorQueueScreen(SupervisorScreen):
         self.review_call("loading the queue", load)
 
     @work(thread=True, group="decision")
-    def _reset(self, agent_id: int) -> None:
-        actor = self.agent.id
+    def _reset(self, agent_id: int, reason: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
 
         def reset(factory: sessionmaker[Session]) -> None:
             from db.review import queue, reset_locked_agent
 
-            info = reset_locked_agent(factory, actor, agent_id)
+            info = reset_locked_agent(factory, actor, agent_id, reason, now)
             self.post_message(Done(f"{info.username} can sign in again."))
             self.post_message(QueueLoaded(queue(factory, actor)))
 
