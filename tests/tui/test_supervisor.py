@@ -377,6 +377,34 @@ async def test_the_list_filters_as_you_type_and_pages(
         assert app.screen.call_id == newest.call_id
 
 
+async def test_a_from_date_after_the_to_date_says_so(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    many_calls(factory, 20, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestsScreen)
+        screen.query_one("#f-since").focus()
+        await pilot.press(*"2026-11-20")
+        screen.query_one("#f-until").focus()
+        await pilot.press(*"2026-11-10")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "From 2026-11-20 is after To 2026-11-10" in text
+        assert "0 calls" not in text
+        assert screen.query_one("#requests").row_count == 0
+        await pilot.press("f9")  # nothing to export from a filter that cannot match
+        await settle(pilot)
+        assert "From 2026-11-20 is after To" in screen_text(app)
+    with factory() as session:
+        assert "export" not in session.scalars(select(AuditEvent.type)).all()
+
+
 async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
     factory: sessionmaker[Session], make_app, tmp_path: Path, monkeypatch
 ) -> None:

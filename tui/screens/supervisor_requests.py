@@ -63,9 +63,20 @@ class AgentsLoaded(Message):
 
 
 def parse_day(text: str) -> date | None:
-    """A typed ``YYYY-MM-DD``; None when empty. Raises ValueError when not a date."""
+    """A typed ``YYYY-MM-DD``; None when empty. Raises ValueError, said for the desk."""
     text = text.strip()
-    return date.fromisoformat(text) if text else None
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValueError("Dates are YYYY-MM-DD.") from None
+
+
+def date_range(since_text: str, until_text: str) -> tuple[date | None, date | None]:
+    """The From and To days typed; ValueError (its message for the desk) when no call can match."""
+    since, until = parse_day(since_text), parse_day(until_text)
+    if since and until and since > until:
+        raise ValueError(f"From {since} is after To {until}: no call can match. Swap them?")
+    return since, until
 
 
 class SupervisorRequestsScreen(SupervisorScreen):
@@ -117,11 +128,12 @@ class SupervisorRequestsScreen(SupervisorScreen):
     # --- filters ----------------------------------------------------------------
 
     def current_filter(self) -> RequestFilter:
-        """The filter the widgets show; raises ValueError for a date that is not one."""
+        """The filter the widgets show; raises ValueError (see ``date_range``) for bad dates."""
         from db.review import RequestFilter
 
-        since = parse_day(self.query_one("#f-since", Input).value)
-        until = parse_day(self.query_one("#f-until", Input).value)
+        since, until = date_range(
+            self.query_one("#f-since", Input).value, self.query_one("#f-until", Input).value
+        )
         agent = self.query_one("#f-agent", Select).value
         outcome = self.query_one("#f-outcome", Select).value
         sub = self.query_one("#f-sub", Select).value
@@ -149,13 +161,16 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def _refilter(self) -> None:
         """Start again from the first page of the new filter."""
-        try:
-            filters = self.current_filter()
-        except ValueError:
-            self._status("Dates are YYYY-MM-DD.")
-            return
         self._generation += 1
         self._pages = [None]
+        try:
+            filters = self.current_filter()
+        except ValueError as exc:
+            # No rows of another filter stay under a message about this one.
+            self._page = None
+            self.query_one("#requests", DataTable).clear()
+            self._status(str(exc))
+            return
         self._fetch(self._generation, filters, None)
 
     # --- keys -------------------------------------------------------------------
@@ -188,8 +203,8 @@ class SupervisorRequestsScreen(SupervisorScreen):
         """Export the current filter, masked, to a file in the user data directory."""
         try:
             filters = self.current_filter()
-        except ValueError:
-            self._status("Dates are YYYY-MM-DD.")
+        except ValueError as exc:
+            self._status(str(exc))
             return
         self._export(filters)
 
