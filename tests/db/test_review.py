@@ -417,12 +417,41 @@ def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
     assert {c.result for c in detail.checks} == {CheckResult.MATCH}
     assert all(c.rules_version for c in detail.checks)
     [request] = detail.requests
-    assert dict(request.before)["expedited"] == "none"
-    assert dict(request.after)["expedited"] == "pending"
+    changes = {c.label: (c.before, c.after) for c in request.changes}
+    assert changes["Expedited deletion"] == ("not asked", "waiting for a supervisor")
+    assert request.action_label == "Expedited deprovisioning"
+    assert request.checklist == (
+        "Caller confirms that deleting all data within 3 days is irreversible",
+    )
     assert detail.state is CallState.CLOSED
     types = [e.type for e in detail.timeline]
     assert types[0] == "call.started" and types[-1] == "call.ended"
     assert "subscription.expedited_deprovisioning" in types
+
+
+def test_request_changes_read_as_words_and_local_times(
+    factory: sessionmaker[Session], staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
+    view = verified_call(factory, staff.agent, account, NOW)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
+    desk.take_action(
+        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
+    )
+    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+
+    [request] = review.call_detail(factory, staff.supervisor.id, view.call_id, NOW).requests
+
+    changes = {c.label: (c.before, c.after) for c in request.changes}
+    assert changes["Status"] == ("Active", "Canceled")
+    assert changes["Auto-renew"] == ("on", "off")
+    local = NOW.astimezone()
+    assert changes["Canceled"] == ("—", f"{local:%Y-%m-%d %H:%M}")
+    assert changes["Data deleted on"][1] == f"{TODAY + timedelta(days=90):%Y-%m-%d}"
+    words = " ".join(f"{c.label} {c.before} {c.after}" for c in request.changes)
+    assert "True" not in words and "False" not in words and "+00:00" not in words
+    assert request.checklist == option.checklist  # every point the agent ticked
 
 
 def test_a_missed_user_id_is_not_shown_against_the_account_found_later(

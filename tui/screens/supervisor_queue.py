@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.fit_table import fit_columns
 from tui.widgets.plain import cell
 from verification.kinds import QueueKind
 
@@ -33,6 +34,14 @@ KIND_LABELS = {
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 RETRY_HINT = " · r retries a failed delivery"
+# Organization and detail share the width left (``fit_columns``) and wrap in it.
+QUEUE_COLUMNS = (
+    ("What", None),
+    ("Since", 16),
+    ("Organization", None),
+    ("Agent", None),
+    ("Detail", None),
+)
 # The queue reads itself again this often (by the desk's clock); F5 at once.
 REFRESH_SECONDS = 30
 
@@ -65,9 +74,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — needs a decision", classes="screen-title")
-        table: DataTable[str] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        table.add_columns("What", "Since", "Organization", "Agent", "Detail")
-        yield table
+        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="queue-status", classes="status")
         yield Footer()
 
@@ -241,21 +248,34 @@ class SupervisorQueueScreen(SupervisorScreen):
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         """Show the rows, keeping the cursor where it was."""
         self.rows = message.rows
-        table = self.query_one("#queue", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for row in message.rows:
-            table.add_row(
-                KIND_LABELS[row.kind],
-                local_time(row.at),
-                cell(row.organization),
-                cell(row.agent),
-                cell(row.detail),
-            )
-        if message.rows:
-            table.move_cursor(row=min(cursor, len(message.rows) - 1))
+        self._draw_rows()
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
         if any(row.kind is QueueKind.DELIVERY_FAILED for row in message.rows):
             status += RETRY_HINT
         self._status, self._loaded_at = status, self.desk.clock()
         self._tick()
+
+    def on_resize(self) -> None:
+        """Column widths follow the screen's: fit them again."""
+        self._draw_rows()
+
+    def _draw_rows(self) -> None:
+        """The rows under columns fitted to the width, keeping the cursor where it was."""
+        table = self.query_one("#queue", DataTable)
+        cursor = table.cursor_row
+        texts = [
+            (KIND_LABELS[row.kind], local_time(row.at), row.organization, row.agent, row.detail)
+            for row in self.rows
+        ]
+        fit_columns(table, QUEUE_COLUMNS, texts)
+        for kind, since, organization, agent, detail in texts:
+            table.add_row(
+                kind,
+                since,
+                cell(organization, fold=True),
+                cell(agent, fold=True),
+                cell(detail, fold=True),
+                height=None,  # a long organization or detail wraps instead of being cut
+            )
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
