@@ -532,6 +532,28 @@ def test_the_queue_reads_the_tenant_lock_from_the_database(
     assert (row.kind, row.tenant_id, row.call_id) == ("tenant_locked", account.tenant_id, None)
 
 
+def test_the_tenant_lock_row_names_the_calls_that_locked_it(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    long_ago = failed_call(factory, staff.agent, account, NOW - timedelta(days=3))
+    first = failed_call(factory, staff.agent, account, NOW)
+    second = failed_call(factory, staff.agent2, account, NOW + timedelta(minutes=5))
+    # The caller rings again, is refused at the lock and transferred: no miss, no part in it.
+    later = NOW + timedelta(minutes=20)
+    blocked = desk.start_call(factory, staff.agent.id, "ana", SETTINGS, later)
+    desk.submit_item(
+        factory, blocked.call_id, "ana", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
+    )
+    desk.end_call(factory, blocked.call_id, "ana", Outcome.ESCALATED, "", later)
+
+    [row] = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]
+
+    assert row.calls == (second, first)  # newest first; not the escalated call, nor long_ago
+    assert row.call_id == second and long_ago not in row.calls
+    assert row.detail == "phone cancellation locked by 2 calls"
+
+
 # --- the list: keyset pages and filters, on both backends -------------------------
 
 

@@ -27,6 +27,7 @@ from tests.helpers.review_data import (
 )
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import settle, sign_in, until
+from tui.screens.calls_modal import CallsModal
 from tui.screens.decision_modal import DecisionModal
 from tui.screens.desk import DeskScreen
 from tui.screens.supervisor_queue import SupervisorQueueScreen
@@ -259,8 +260,8 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
     factory: sessionmaker[Session], staff: Staff, make_app, clock
 ) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
-    failed_call(factory, staff.agent, account, START - timedelta(minutes=30))
-    failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
+    first = failed_call(factory, staff.agent, account, START - timedelta(minutes=30))
+    second = failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
@@ -268,6 +269,14 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
         queue = await open_queue(pilot)
         assert "Tenant lock" in screen_text(app)
         await open_row(pilot, queue, "tenant_locked")
+        # The calls that locked it, newest first: Enter opens one.
+        assert isinstance(app.screen, CallsModal)
+        shown = screen_text(app)
+        assert f"Call #{second}" in shown and f"Call #{first}" in shown
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        assert app.screen.call_id == first
         assert "LOCKED" in screen_text(app)
 
         await decide(pilot, "l", "identity confirmed by callback")

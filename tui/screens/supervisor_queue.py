@@ -128,6 +128,8 @@ class SupervisorQueueScreen(SupervisorScreen):
         row = self.rows[table.cursor_row]
         if row.kind is QueueKind.AGENT_LOCKED and row.agent_id is not None:
             self._confirm_reset(row.agent_id, row.agent)
+        elif len(row.calls) > 1:
+            self._choose_call(row.calls, row.organization)
         elif row.call_id is not None:
             from tui.screens.supervisor_request import SupervisorRequestScreen
 
@@ -147,6 +149,19 @@ class SupervisorQueueScreen(SupervisorScreen):
             self.notify("Only a failed delivery can be retried.", severity="warning")
             return
         self._retry(row.outbox_id)
+
+    def _choose_call(self, call_ids: tuple[int, ...], organization: str) -> None:
+        """The calls that locked a tenant: Enter opens one (``l`` there clears the lock)."""
+        from tui.screens.calls_modal import CallsModal
+        from tui.screens.supervisor_request import SupervisorRequestScreen
+
+        def chosen(call_id: int | None) -> None:
+            if call_id is not None:
+                self.app.push_screen(SupervisorRequestScreen(self.agent, call_id))
+
+        title = f"Calls that locked {organization}, newest first"
+        hint = "Enter opens a call (l there clears the lock) · Esc: back"
+        self.app.push_screen(CallsModal(title, call_ids, hint), chosen)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
         from tui.screens.decision_modal import DecisionModal
@@ -180,6 +195,11 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
+    @property
+    def _window_hours(self) -> int:
+        """The desk's tenant lock window: the queue names the calls that locked a tenant in it."""
+        return self.desk.settings.tenant_lock_window_hours
+
     @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor = self.agent.id
@@ -187,7 +207,7 @@ class SupervisorQueueScreen(SupervisorScreen):
         def load(factory: sessionmaker[Session]) -> None:
             from db.review import queue
 
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("loading the queue", load)
 
@@ -200,7 +220,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             info = reset_locked_agent(factory, actor, agent_id, reason, now)
             self.post_message(Done(f"{info.username} can sign in again."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("resetting the agent", reset)
 
@@ -213,7 +233,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
             self.post_message(Done("Lock cleared: the next call proceeds."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("clearing the lock", clear)
 
@@ -226,7 +246,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_user_id_lock(factory, actor, lock_id, reason, now)
             self.post_message(Done("Lock cleared: the user ID is checked again."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("clearing the lock", clear)
 
@@ -239,7 +259,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             retry_delivery(factory, actor, outbox_id, now)
             self.post_message(Done("Delivery queued again: the deliver worker sends it next."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("retrying the delivery", retry)
 
