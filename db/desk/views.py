@@ -4,10 +4,10 @@ The blind rule lives here alone: an on-file value reaches a returned
 ``ItemState`` only after its item matched in this call (``_item_state``),
 masked as ``db.calls.on_file_text`` masks it for the desk. Subscriptions are
 shown only while the gate is open, with what ``verification.policy`` allows
-for each today; whether the caller is an admin only once every item is
-verified. The gate itself (``gate``) is ``VerificationSession.gate`` fed
-with the stored checks and the tenant's lock; a tenant a sync marked
-inactive keeps it closed.
+for each today; whether the caller is an admin, and the tenant's earlier
+calls (``history.earlier_calls``), only once every item is verified. The
+gate itself (``gate``) is ``VerificationSession.gate`` fed with the stored
+checks and the tenant's lock; a tenant a sync marked inactive keeps it closed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from db.calls import (
     tenant_locked,
     tenant_of,
 )
+from db.desk.history import earlier_calls
 from db.models import Call, CancellationRequest, ItemCheck, Subscription, Tenant
 from db.settings import Settings
 from verification.items import ITEM_SPECS, required_items
@@ -91,8 +92,8 @@ class PendingRequest:
 class CallView:
     """Everything the desk shows about one call.
 
-    ``caller_is_admin`` is None until every item is verified: before that,
-    saying "not an admin" would reveal something about an account.
+    ``caller_is_admin`` is None, and ``earlier`` empty, until every item is
+    verified: before that, either would reveal something about an account.
     """
 
     call_id: int
@@ -112,6 +113,8 @@ class CallView:
     subscriptions: tuple[SubscriptionView, ...]
     pending_requests: tuple[PendingRequest, ...]
     notes: str
+    # The tenant's earlier calls in one line ("Earlier: 3 calls in 30 days · 1 locked · …").
+    earlier: str = ""
 
 
 def limits(settings: Settings) -> Limits:
@@ -195,6 +198,11 @@ def view(
         subscriptions=subscriptions,
         pending_requests=_pending(session, call.id),
         notes=call.notes,
+        earlier=(
+            earlier_calls(session, call, tenant.id, now)
+            if tenant is not None and verification.verified(now)
+            else ""
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.calls import (
+    action_label,
     expedited_decided,
     get_call,
     requests_of,
@@ -53,17 +54,10 @@ from verification.kinds import (
     RequestStatus,
     SubscriptionStatus,
 )
-from verification.policy import Action
 
 # In place of an on-file value the open call has not matched (the blind rule).
 HIDDEN = "(hidden while the call is open)"
 
-ACTION_LABELS = {
-    Action.AUTO_RENEW_OFF: "Auto-renew off",
-    Action.CANCEL_NOW: "Cancel now",
-    Action.EXPEDITED_DEPROVISIONING: "Expedited deprovisioning",
-    Action.CANCEL_NOW_WITH_EXPEDITED: "Cancel now with expedited deprovisioning",
-}
 _STATUS_WORDS = {
     SubscriptionStatus.ACTIVE: "Active",
     SubscriptionStatus.EXPIRING: "Expiring (auto-renew off)",
@@ -301,7 +295,7 @@ def _request_lines(
                 subscription_id=request.subscription_id,
                 product_name=subscription.product_name,
                 action=request.action,
-                action_label=_action_label(request.action),
+                action_label=action_label(request.action),
                 needs_approval=request.needs_approval,
                 request_hash=request.request_hash,
                 tampered=is_tampered,
@@ -354,13 +348,6 @@ def _approval_lines(session: Session, request_id: int, current: str) -> tuple[Ap
         )
         for approval, username in rows
     )
-
-
-def _action_label(action: str) -> str:
-    try:
-        return ACTION_LABELS[Action(action)]
-    except ValueError:
-        return action
 
 
 # The request's stored facts, in the order a supervisor reads them, with their labels.
