@@ -4,7 +4,8 @@ A DataTable sizes columns to their content and scrolls sideways, so at 80
 columns a long value is cut at the screen's edge ("approve: Busin"). Here the
 columns whose width is None share the width the fixed ones leave: each gets
 what its longest value needs when that fits, else the narrow ones keep their
-need and the wide ones split the rest evenly (``share``). Rows added with
+need and the wide ones split the rest evenly (``tui.commands.text_table.share``,
+shared with the command line's tables). Rows added with
 ``height=None`` then wrap their text at word boundaries inside them. Screens
 fit the columns again when the table is resized and add their rows again.
 """
@@ -16,36 +17,9 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-# No flexible column is squeezed narrower than this, whatever the width.
-MIN_FLEX_WIDTH = 10
+from tui.commands.text_table import longest_word, share
 
-
-def share(available: int, needs: Sequence[int]) -> list[int]:
-    """Split ``available`` columns among flexible columns needing ``needs``.
-
-    Columns needing less than an even share get their need; the others split
-    what remains evenly; the last column takes any width left over.
-    """
-    widths = list(needs)
-    if not widths:
-        return widths
-    wide = set(range(len(widths)))
-    left = available
-    while wide:
-        even = left // len(wide)
-        narrow = {i for i in wide if needs[i] <= even}
-        if not narrow:
-            for n, i in enumerate(sorted(wide)):
-                widths[i] = even + (1 if n < left - even * len(wide) else 0)
-            left = 0
-            break
-        wide -= narrow
-        left -= sum(needs[i] for i in narrow)
-    widths[-1] += max(0, left)
-    # Squeezed below its need, no column gets narrower than MIN_FLEX_WIDTH.
-    return [
-        max(min(MIN_FLEX_WIDTH, need), width) for width, need in zip(widths, needs, strict=True)
-    ]
+WHOLE_WORD = 12
 
 
 def fit_columns(
@@ -62,6 +36,11 @@ def fit_columns(
     fixed = sum(width for _, width in columns if width is not None)
     flexible = [n for n, (_, width) in enumerate(columns) if width is None]
     needs = [max([len(columns[n][0]), *(len(row[n]) for row in rows)]) for n in flexible]
-    flex = dict(zip(flexible, share(total - fixed - padding, needs), strict=True))
+    # Words up to WHOLE_WORD long are never cut; longer ones (a user ID) fold.
+    floors = [
+        min(WHOLE_WORD, max([longest_word(columns[n][0]), *(longest_word(row[n]) for row in rows)]))
+        for n in flexible
+    ]
+    flex = dict(zip(flexible, share(total - fixed - padding, needs, floors), strict=True))
     for n, (label, width) in enumerate(columns):
         table.add_column(label, width=flex.get(n, width), key=label)
