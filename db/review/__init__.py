@@ -44,7 +44,7 @@ from db.review.requests import (
     request_query,
 )
 from db.review.timeline import CLOCK_SKEW, TimelineEntry
-from db.review.waiting import QUEUE_LIMIT, QueueRow, queue
+from db.review.waiting import QUEUE_LIMIT, LockingCall, QueueRow, queue
 from verification.kinds import QueueKind
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "CheckLine",
     "Cursor",
     "FactChange",
+    "LockingCall",
     "NotSupervisor",
     "NoteLine",
     "Numbers",

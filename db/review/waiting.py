@@ -48,6 +48,17 @@ LOCKING_CALLS_LIMIT = 10
 
 
 @dataclass(frozen=True)
+class LockingCall:
+    """One of the calls that locked a tenant, as the supervisor picks it from a list."""
+
+    call_id: int
+    started_at: datetime
+    agent: str
+    outcome: Outcome | None
+    misses: int
+
+
+@dataclass(frozen=True)
 class QueueRow:
     """One thing waiting for a supervisor; ``call_id`` is the request it opens, if any.
 
@@ -67,7 +78,7 @@ class QueueRow:
     lock_id: int | None = None
     # A delivery parked as failed (``delivery_failed``): the row to retry.
     outbox_id: int | None = None
-    calls: tuple[int, ...] = ()
+    calls: tuple[LockingCall, ...] = ()
 
 
 def queue(
@@ -145,7 +156,7 @@ def _locked_tenants(session: Session, window: timedelta) -> list[QueueRow]:
             QueueRow(
                 kind=QueueKind.TENANT_LOCKED,
                 at=locked_at,
-                call_id=calls[0] if calls else None,
+                call_id=calls[0].call_id if calls else None,
                 request_id=None,
                 tenant_id=tenant_id,
                 agent_id=None,
@@ -164,7 +175,7 @@ def _locking_calls(
     locked_at: datetime,
     cleared_at: datetime | None,
     window: timedelta,
-) -> tuple[int, ...]:
+) -> tuple[LockingCall, ...]:
     """The tenant's calls with a miss in the window before its lock, after its last clearance.
 
     Those are the misses and locked calls ``db.desk`` counted when it locked
@@ -184,14 +195,14 @@ def _locking_calls(
         )
         .exists()
     )
-    return tuple(
-        session.scalars(
-            select(Call.id)
-            .where(Call.tenant_id == tenant_id, Call.started_at <= locked_at, missed)
-            .order_by(Call.id.desc())
-            .limit(LOCKING_CALLS_LIMIT)
-        )
-    )
+    rows = session.execute(
+        select(Call.id, Call.started_at, Agent.username, Call.outcome, Call.misses)
+        .join(Agent, Agent.id == Call.agent_id)
+        .where(Call.tenant_id == tenant_id, Call.started_at <= locked_at, missed)
+        .order_by(Call.id.desc())
+        .limit(LOCKING_CALLS_LIMIT)
+    ).all()
+    return tuple(LockingCall(*row) for row in rows)
 
 
 def _locked_user_ids(session: Session) -> list[QueueRow]:

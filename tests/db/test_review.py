@@ -549,8 +549,14 @@ def test_the_tenant_lock_row_names_the_calls_that_locked_it(
 
     [row] = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]
 
-    assert row.calls == (second, first)  # newest first; not the escalated call, nor long_ago
-    assert row.call_id == second and long_ago not in row.calls
+    # Newest first; not the escalated call, nor the one outside the window.
+    assert [c.call_id for c in row.calls] == [second, first]
+    assert row.call_id == second
+    assert [(c.agent, c.outcome) for c in row.calls] == [
+        ("bo", Outcome.VERIFICATION_FAILED),
+        ("ana", Outcome.VERIFICATION_FAILED),
+    ]
+    assert all(c.misses > 0 for c in row.calls) and long_ago not in {c.call_id for c in row.calls}
     assert row.detail == "phone cancellation locked by 2 calls"
 
 

@@ -272,7 +272,9 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
         # The calls that locked it, newest first: Enter opens one.
         assert isinstance(app.screen, CallsModal)
         shown = screen_text(app)
-        assert f"Call #{second}" in shown and f"Call #{first}" in shown
+        assert (
+            f"#{second} · " in shown and f"#{first} · " in shown and "Verification failed" in shown
+        )
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, SupervisorRequestScreen)

@@ -22,17 +22,18 @@ class CallsModal(ModalScreen[int | None]):
     AUTO_FOCUS = "#calls"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Back")]
 
-    def __init__(self, title: str, call_ids: tuple[int, ...], hint: str) -> None:
+    def __init__(self, title: str, calls: tuple[tuple[int, str], ...], hint: str) -> None:
+        """``calls``: each call's id and the line that shows it."""
         super().__init__()
         self._title = title
-        self._call_ids = call_ids
+        self._calls = calls
         self._hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="calls-box"):
             yield Label(plain(self._title), classes="title")
             yield OptionList(
-                *(Option(f"Call #{call_id}", id=str(call_id)) for call_id in self._call_ids),
+                *(Option(plain(line), id=str(call_id)) for call_id, line in self._calls),
                 id="calls",
                 compact=True,
             )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.review import QueueRow
+    from db.review import LockingCall, QueueRow
 
 KIND_LABELS = {
     QueueKind.EXPEDITED: "Expedited",
@@ -129,7 +129,7 @@ class SupervisorQueueScreen(SupervisorScreen):
         if row.kind is QueueKind.AGENT_LOCKED and row.agent_id is not None:
             self._confirm_reset(row.agent_id, row.agent)
         elif len(row.calls) > 1:
-            self._choose_call(row.calls, row.organization)
+            self._choose_call(row.calls)
         elif row.call_id is not None:
             from tui.screens.supervisor_request import SupervisorRequestScreen
 
@@ -150,18 +150,29 @@ class SupervisorQueueScreen(SupervisorScreen):
             return
         self._retry(row.outbox_id)
 
-    def _choose_call(self, call_ids: tuple[int, ...], organization: str) -> None:
+    def _choose_call(self, calls: tuple[LockingCall, ...]) -> None:
         """The calls that locked a tenant: Enter opens one (``l`` there clears the lock)."""
         from tui.screens.calls_modal import CallsModal
+        from tui.screens.end_call_modal import OUTCOME_LABELS
         from tui.screens.supervisor_request import SupervisorRequestScreen
 
         def chosen(call_id: int | None) -> None:
             if call_id is not None:
                 self.app.push_screen(SupervisorRequestScreen(self.agent, call_id))
 
-        title = f"Calls that locked {organization}, newest first"
+        lines = tuple(
+            (
+                c.call_id,
+                f"#{c.call_id} · {local_time(c.started_at)} · {c.agent} · "
+                f"{OUTCOME_LABELS[c.outcome] if c.outcome else 'still open'} · "
+                f"{c.misses} {'miss' if c.misses == 1 else 'misses'}",
+            )
+            for c in calls
+        )
+        # The row's organization may be hidden (a call in progress): the title names none.
+        title = "Calls that locked this organization, newest first"
         hint = "Enter opens a call (l there clears the lock) · Esc: back"
-        self.app.push_screen(CallsModal(title, call_ids, hint), chosen)
+        self.app.push_screen(CallsModal(title, lines, hint), chosen)
 
     def _confirm_reset(self, agent_id: int, username: str) -> None:
         from tui.screens.decision_modal import DecisionModal
