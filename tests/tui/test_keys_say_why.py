@@ -179,3 +179,13 @@ async def test_a_blank_country_shows_the_desks_default_region(
     async with signed_in(app, factory):
         country = app.screen.query_one(f"#{field_id(Item.ADDRESS, 'country')}")
         assert country.placeholder == "blank = GB"
+
+
+async def test_the_footer_keeps_help_in_sight_at_80x24_mid_call(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with signed_in(app, factory, call=True) as pilot:
+        await settle(pilot)
+        footer = text(app).splitlines()[-1]
+        assert "f1 Help" in footer and "f9 Expedite" in footer, footer
