@@ -44,13 +44,19 @@ bench-compare: $(RUN_STAMP)
 bench-smoke: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests/test_bench_smoke.py -q
 
+# The first install takes a minute or two with pip quiet: say what is going on.
 $(BIN)/python:
+	@echo "callgate: creating the virtual environment in $(VENV) (first run only)"
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "callgate: installing callgate and its libraries into $(VENV) (a minute or two; again only when pyproject.toml changes)"
 	$(BIN)/python -m pip install -q -e .
+	@echo "callgate: installed"
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
+	@echo "callgate: installing callgate with its test tools into $(VENV) (a few minutes; again only when pyproject.toml changes)"
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "callgate: installed"
 	touch $@ $(RUN_STAMP)

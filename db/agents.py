@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
-from db.models import Agent, SigninFailure
+from db.models import Agent, AgentReset, SigninFailure
+from db.types import utcnow
 from verification.hashing import hash_secret, verify_secret
 from verification.kinds import Role
 
@@ -165,12 +166,19 @@ def reset_agent(
     username: str,
     passphrase: str | None = None,
     *,
+    reason: str,
     actor: str = OPERATOR,
+    now: datetime | None = None,
 ) -> AgentInfo:
     """Unlock an account (clear its failed sign-ins), optionally with a new passphrase.
 
-    A disabled account stays disabled.
+    ``reason`` must say something; it goes to a purgeable ``AgentReset`` row
+    that the audit event names, never into the chain. A disabled account
+    stays disabled.
     """
+    text = reason.strip()
+    if not text:
+        raise AgentError("give a reason for the reset")
     hashed = None
     if passphrase is not None:
         check_passphrase(passphrase)
@@ -182,6 +190,9 @@ def reset_agent(
         agent.locked_at = None
         if hashed is not None:
             agent.passphrase_hash = hashed
+        reset = AgentReset(agent_id=agent.id, actor=actor, reason=text, reset_at=now or utcnow())
+        session.add(reset)
+        session.flush()
         append_event(
             session,
             actor=actor,
@@ -190,6 +201,7 @@ def reset_agent(
                 "agent_id": agent.id,
                 "username": agent.username,
                 "new_passphrase": hashed is not None,
+                "reset_id": reset.id,
             },
         )
         session.flush()

@@ -34,6 +34,7 @@ from db.chain_scan import (
     scan_range,
 )
 from db.models import AuditEvent
+from db.progress import Progress
 from db.types import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -127,7 +128,9 @@ def head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def verify_chain(source: Session | Engine, expect_head: str | None = None) -> ChainReport:
+def verify_chain(
+    source: Session | Engine, expect_head: str | None = None, progress: Progress | None = None
+) -> ChainReport:
     """Recompute the whole chain in sequence order and report the first break.
 
     Three kinds of break are told apart: an event whose fields no longer match
@@ -139,7 +142,8 @@ def verify_chain(source: Session | Engine, expect_head: str | None = None) -> Ch
     ranges by one process per core, whose seams are joined here (each range's
     first ``prev_hash`` against the previous range's last hash): the report is
     the same as from one process. Given a session, it reads in that session's
-    transaction, in this process.
+    transaction, in this process. ``progress`` hears the events checked
+    against the chain's last seq (per batch here, per range across processes).
     """
     # Heads are copied by hand from exports: tolerate case and surrounding blanks.
     expected = None if expect_head is None else expect_head.strip().lower()
@@ -148,14 +152,41 @@ def verify_chain(source: Session | Engine, expect_head: str | None = None) -> Ch
     ranges = _parallel_ranges(source) if isinstance(source, Engine) else None
     if ranges is None:
         fetch = _fetcher(source)
+        if progress is not None:
+            fetch = _reporting(fetch, progress, _last_seq(source))
         stretch = scan_batches(
             fetch, Scanner((0, GENESIS_HASH), expected), 0, OPEN_END, VERIFY_BATCH
         )
         stretches = [stretch]
     else:
         assert isinstance(source, Engine)
-        stretches = _scan_in_processes(source, ranges, expected)
+        stretches = _scan_in_processes(source, ranges, expected, progress)
     return _joined(stretches, genesis_found)
+
+
+def _last_seq(source: Session | Engine) -> int:
+    """The chain's last seq: the total a verification's progress counts towards."""
+    query = select(func.max(AuditEvent.seq))
+    if isinstance(source, Session):
+        return source.execute(query).scalar() or 0
+    with source.connect() as connection:
+        return connection.execute(query).scalar() or 0
+
+
+def _reporting(
+    fetch: Callable[[int, int, int], Sequence[Any]], progress: Progress, total: int
+) -> Callable[[int, int, int], Sequence[Any]]:
+    """``fetch`` telling ``progress`` how many events it has returned so far."""
+    done = 0
+
+    def reporting(after: int, upto: int, limit: int) -> Sequence[Any]:
+        nonlocal done
+        rows = fetch(after, upto, limit)
+        done += len(rows)
+        progress(done, max(total, done))
+        return rows
+
+    return reporting
 
 
 def _joined(stretches: list[Stretch], genesis_found: bool | None) -> ChainReport:
@@ -225,7 +256,10 @@ def _parallel_ranges(engine: Engine) -> list[tuple[int, int]] | None:
 
 
 def _scan_in_processes(
-    engine: Engine, ranges: list[tuple[int, int]], expected: str | None
+    engine: Engine,
+    ranges: list[tuple[int, int]],
+    expected: str | None,
+    progress: Progress | None = None,
 ) -> list[Stretch]:
     """Each range scanned in a worker process, the stretches back in seq order."""
     backend = engine.dialect.name
@@ -238,5 +272,12 @@ def _scan_in_processes(
     # spawn, not fork: a worker imports only db.chain_scan, and never inherits
     # the caller's open connections or threads.
     context = multiprocessing.get_context("spawn")
+    total = _last_seq(engine) if progress is not None else 0
+    stretches = []
     with context.Pool(min(verify_workers(), len(jobs))) as pool:
-        return list(pool.imap(scan_range, jobs))
+        for stretch in pool.imap(scan_range, jobs):
+            stretches.append(stretch)
+            if progress is not None:
+                done = sum(s.count for s in stretches)
+                progress(done, max(total, done))
+    return stretches

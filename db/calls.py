@@ -7,7 +7,8 @@ supervisor's (``on_file_text``); the values the checks compare with
 request hash that binds an approval to exactly one request; and the
 subscription facts the policy reads and writes back, including what a
 supervisor's decision on expedited deprovisioning makes of them
-(``expedited_decided``), for the decision and for the screen that offers it.
+(``expedited_decided``), for the decision and for the screen that offers it;
+and what each action is called on both desks (``action_label``).
 """
 
 from __future__ import annotations
@@ -29,10 +30,24 @@ from verification.checks import OnFile
 from verification.cooling import final_time
 from verification.kinds import Decision, ExpeditedState, Item
 from verification.phone import mask_phone
-from verification.policy import SubscriptionFacts, approve_expedited, reject_expedited
+from verification.policy import Action, SubscriptionFacts, approve_expedited, reject_expedited
 
 # What the agent's desk shows for a matched PIN: it is stored only as a slow hash.
 PIN_MASK = "••••"
+ACTION_LABELS = {
+    Action.AUTO_RENEW_OFF: "Auto-renew off",
+    Action.CANCEL_NOW: "Cancel now",
+    Action.EXPEDITED_DEPROVISIONING: "Expedited deprovisioning",
+    Action.CANCEL_NOW_WITH_EXPEDITED: "Cancel now with expedited deprovisioning",
+}
+
+
+def action_label(action: str) -> str:
+    """A stored request's action in words; an action this version does not know as stored."""
+    try:
+        return ACTION_LABELS[Action(action)]
+    except ValueError:
+        return action
 
 
 def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Call:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.engine import unit_of_work
+from db.progress import Progress, counted
 from db.review import (
     NotSupervisor,
     RequestFilter,
@@ -107,6 +108,7 @@ def write_export(
     actor: str,
     now: datetime,
     unmasked_for: int | None = None,
+    progress: Progress | None = None,
 ) -> ExportReport:
     """Record the export in the audit chain, then write the selected calls to ``out``.
 
@@ -116,7 +118,8 @@ def write_export(
     count the filter selected then; the report gives the rows written.
     ``unmasked_for`` is the id of the supervisor who asked for personal data
     in clear; anyone else (or None) gets it masked. Raises ``NotSupervisor``
-    for an unmasked export asked by someone who is not one.
+    for an unmasked export asked by someone who is not one. ``progress``
+    hears the rows written against the rows selected.
     """
     masked = unmasked_for is None
     records = export_rows(factory, filters, masked=masked, requested_by=unmasked_for)
@@ -136,6 +139,7 @@ def write_export(
             at=now,
         )
         seq, digest = event.seq, event.hash
+    records = counted(records, progress, selected)
     count = _write_csv(out, records) if fmt == "csv" else _write_json(out, records)
     return ExportReport(count, masked, seq, digest)
 

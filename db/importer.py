@@ -38,6 +38,7 @@ from db.account_writes import (
 from db.audit import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
+from db.progress import Progress, counted
 from db.types import utcnow
 from verification.pin import hash_pin
 
@@ -85,16 +86,18 @@ def import_accounts(
     default_region: str = "US",
     *,
     actor: str = "operator",
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import the account file at ``path`` (``.csv`` or ``.json``).
 
     Raises ImportFileError when the file cannot be read or has an unknown
     extension; everything wrong inside the file is a bad row of the report.
+    ``progress`` hears the rows read (their total is not known ahead).
     """
     source, records, bad = read_account_file(path)
     return import_records(
         factory,
-        records,
+        counted(records, progress),
         dry_run=dry_run,
         default_region=default_region,
         source=source,

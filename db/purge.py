@@ -2,8 +2,8 @@
 
 What the caller stated (and its normalized form), the on-file value each
 check was judged against, the call's notes, the supervisors' review notes and
-approval reasons and dispute reasons on it, and the reasons given for lifting locks before the
-cutoff are blanked; results, outcomes and the audit
+approval reasons and dispute reasons on it, and the reasons given for lifting locks and
+resetting agents before the cutoff are blanked; results, outcomes and the audit
 chain stay, because audit payloads never carry personal data. Open calls are
 never touched, whatever their age. On SQLite the write-ahead log is then
 checkpointed and emptied, so the old pages leave the disk too (with the
@@ -12,6 +12,7 @@ engine's ``secure_delete``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.audit import append_event
 from db.engine import checkpoint_wal, unit_of_work
 from db.models import (
+    AgentReset,
     Approval,
     Call,
     CancellationRequest,
@@ -29,6 +31,7 @@ from db.models import (
     LockClearance,
     ReviewNote,
 )
+from db.progress import Progress
 from verification.kinds import CallState
 
 PURGE_EVENT = "data.purged"
@@ -51,12 +54,15 @@ def purge(
     now: datetime,
     dry_run: bool,
     actor: str,
+    progress: Progress | None = None,
 ) -> PurgeReport:
     """Blank personal data of closed calls that ended more than ``older_than_days`` ago.
 
     One unit of work: the blanking and its ``data.purged`` event commit together.
     Calls purged before are not counted again. A dry run only counts.
+    ``progress`` hears the steps done (one UPDATE each, then the WAL checkpoint).
     """
+    step = _stepper(progress)
     if not 1 <= older_than_days <= MAX_DAYS:
         raise ValueError(f"older_than_days must be between 1 and {MAX_DAYS}")
     if now.tzinfo is None:
@@ -74,12 +80,14 @@ def purge(
         if dry_run:
             return PurgeReport(count, cutoff, dry_run=True)
         ids = due.scalar_subquery()
+        step()
         session.execute(
             update(ItemCheck)
             .where(ItemCheck.call_id.in_(ids))
             .values(stated=None, normalized=None, on_file=None)
             .execution_options(synchronize_session=False)
         )
+        step()
         session.execute(
             update(ReviewNote)
             .where(ReviewNote.call_id.in_(ids))
@@ -87,6 +95,7 @@ def purge(
             .execution_options(synchronize_session=False)
         )
         requests = select(CancellationRequest.id).where(CancellationRequest.call_id.in_(ids))
+        step()
         session.execute(
             update(Approval)
             .where(Approval.request_id.in_(requests.scalar_subquery()))
@@ -101,12 +110,21 @@ def purge(
             .execution_options(synchronize_session=False)
         )
         # Reasons for lifting a lock quote what callers said: they go with the calls.
+        step()
         session.execute(
             update(LockClearance)
             .where(LockClearance.cleared_at < cutoff, LockClearance.purged_at.is_(None))
             .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )
+        step()
+        session.execute(
+            update(AgentReset)
+            .where(AgentReset.reset_at < cutoff, AgentReset.purged_at.is_(None))
+            .values(reason="", purged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        step()
         session.execute(
             update(Call)
             .where(Call.id.in_(ids))
@@ -123,7 +141,26 @@ def purge(
                 "cutoff": cutoff.isoformat(timespec="seconds"),
             },
         )
+        step()
         engine = session.get_bind()
     if isinstance(engine, Engine):
         checkpoint_wal(engine)
+    step(last=True)
     return PurgeReport(count, cutoff, dry_run=False)
+
+
+# The UPDATEs, the audit event, and the WAL checkpoint.
+_STEPS = 8
+
+
+def _stepper(progress: Progress | None) -> Callable[..., None]:
+    """A call per step done, reported as ``(done, _STEPS)``."""
+    done = 0
+
+    def step(last: bool = False) -> None:
+        nonlocal done
+        done = _STEPS if last else done + 1
+        if progress is not None:
+            progress(done, _STEPS)
+
+    return step

@@ -33,6 +33,7 @@ from db.account_writes import (
 from db.audit import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
+from db.progress import Progress, counted
 from db.sync_plan import Change, PinJudge, Plan, new_pins, plan_sync
 from db.types import utcnow
 
@@ -77,15 +78,17 @@ def sync_accounts(
     remove_missing: bool = False,
     default_region: str = "US",
     actor: str = "operator",
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Sync the records on file with the account file at ``path``.
 
-    Raises ImportFileError when the file cannot be read at all.
+    Raises ImportFileError when the file cannot be read at all. ``progress``
+    hears the rows read (their total is not known ahead).
     """
     source, records, bad = read_account_file(path)
     return sync_records(
         factory,
-        records,
+        counted(records, progress),
         dry_run=dry_run,
         remove_missing=remove_missing,
         default_region=default_region,

@@ -39,6 +39,10 @@ _CANCELLATIONS = frozenset(
 )
 # The only honest endings of a call that locked before anything could be done.
 _LOCKED_OUTCOMES = frozenset({Outcome.VERIFICATION_FAILED, Outcome.ESCALATED, Outcome.ABANDONED})
+# Outcomes whose read-back already says what (nothing) changed.
+_SAYS_NOTHING_CHANGED = frozenset(
+    {Outcome.INFORMED, Outcome.VERIFICATION_FAILED, Outcome.DENIED_NOT_ADMIN}
+)
 # Outcomes that say nothing was changed: wrong once an action was taken.
 _NOTHING_DONE_OUTCOMES = frozenset(
     {Outcome.INFORMED, Outcome.DENIED_NOT_ADMIN, Outcome.VERIFICATION_FAILED}
@@ -148,7 +152,7 @@ def _summary_lines(
             lines.append("I am transferring you to a supervisor.")
         case _:
             pass
-    if not requests and outcome is not Outcome.INFORMED:
+    if not requests and outcome not in _SAYS_NOTHING_CHANGED:
         lines.append("None of your subscriptions was changed in this call.")
     return tuple(lines)
 

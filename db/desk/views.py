@@ -4,13 +4,13 @@ The blind rule lives here alone: an on-file value reaches a returned
 ``ItemState`` only after its item matched in this call (``_item_state``),
 masked as ``db.calls.on_file_text`` masks it for the desk. Subscriptions are
 shown only while the gate is open, with what ``verification.policy`` allows
-for each today; whether the caller is an admin only once every item is
-verified. The gate itself (``gate``) is ``VerificationSession.gate`` fed
-with the stored checks and the tenant's lock; a tenant a sync marked
-inactive keeps it closed. With the gate open, the view carries the factor
-step (``CallView.possession``, masked destinations only) and per offered
-action whether it still needs a factor (``SubscriptionView.step_ups``), from
-``db.desk.possession``.
+for each today; whether the caller is an admin, and the tenant's earlier
+calls (``history.earlier_calls``), only once every item is verified. The
+gate itself (``gate``) is ``VerificationSession.gate`` fed with the stored
+checks and the tenant's lock; a tenant a sync marked inactive keeps it closed.
+With the gate open, the view carries the factor step (``CallView.possession``,
+masked destinations only) and per offered action whether it still needs a
+factor (``SubscriptionView.step_ups``), from ``db.desk.possession``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from db.calls import (
     tenant_locked,
     tenant_of,
 )
+from db.desk.history import earlier_calls
 from db.desk.possession import ActionStepUp, Possession, action_step_up, possession
 from db.models import Call, CancellationRequest, CodeTry, ItemCheck, Subscription, Tenant
 from db.notices import when
@@ -116,8 +117,8 @@ class MadeRequest:
 class CallView:
     """Everything the desk shows about one call.
 
-    ``caller_is_admin`` is None until every item is verified: before that,
-    saying "not an admin" would reveal something about an account.
+    ``caller_is_admin`` is None, and ``earlier`` empty, until every item is
+    verified: before that, either would reveal something about an account.
     """
 
     call_id: int
@@ -139,6 +140,8 @@ class CallView:
     notes: str
     possession: Possession | None = None
     requests_made: tuple[MadeRequest, ...] = ()
+    # The tenant's earlier calls in one line ("Earlier: 3 calls in 30 days · 1 locked · …").
+    earlier: str = ""
 
 
 def limits(settings: Settings) -> Limits:
@@ -233,6 +236,11 @@ def view(
         notes=call.notes,
         possession=step,
         requests_made=_made(session, call.id),
+        earlier=(
+            earlier_calls(session, call, tenant.id, now)
+            if tenant is not None and verification.verified(now)
+            else ""
+        ),
     )
 
 

@@ -24,7 +24,7 @@ from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, Revi
 from db.models.disputes import Dispute
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
-from db.models.staff import Agent, SigninFailure
+from db.models.staff import Agent, AgentReset, SigninFailure
 from db.models.stepup import Callback, CodeSend, CodeTry
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "USER_ID_MISS",
     "AccountUser",
     "Agent",
+    "AgentReset",
     "Approval",
     "AuditEvent",
     "Base",

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    ForeignKey,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +53,22 @@ class SigninFailure(Base):
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AgentReset(Base):
+    """An agent account unlocked, with the reason given (staff free text: purgeable).
+
+    ``actor`` is who reset it, as the audit chain names them (a supervisor's
+    username, or the operator). The ``agent.reset`` event names this row; the
+    reason stays out of the chain so that purge can blank it, as with
+    ``LockClearance``.
+    """
+
+    __tablename__ = "agent_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    reset_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

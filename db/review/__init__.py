@@ -27,6 +27,7 @@ from db.review.detail import (
     CallDetail,
     CheckLine,
     DisputeLine,
+    FactChange,
     NoteLine,
     RequestLine,
     call_detail,
@@ -47,7 +48,7 @@ from db.review.requests import (
     request_query,
 )
 from db.review.timeline import CLOCK_SKEW, TimelineEntry
-from db.review.waiting import QUEUE_LIMIT, QueueRow, queue
+from db.review.waiting import QUEUE_LIMIT, LockingCall, QueueRow, queue
 from verification.kinds import QueueKind
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
     "CheckLine",
     "Cursor",
     "DisputeLine",
+    "FactChange",
+    "LockingCall",
     "NotSupervisor",
     "NoteLine",
     "Numbers",

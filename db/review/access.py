@@ -7,7 +7,7 @@ decides on or reviews a call they took. A reason or note must say something
 (``reason_text``). A supervisor lifts a tenant's lock for phone
 cancellation (``clear_tenant_lock``), a stated user ID's lock
 (``clear_user_id_lock``) and an agent's sign-in lock (``reset_locked_agent``);
-the reason for lifting one is kept in a purgeable row, out of the chain.
+each asks a reason, kept in a purgeable row, out of the chain.
 """
 
 from __future__ import annotations
@@ -113,12 +113,18 @@ def clear_user_id_lock(
         )
 
 
-def reset_locked_agent(factory: sessionmaker[Session], actor_id: int, agent_id: int) -> AgentInfo:
-    """Unlock an agent account locked by failed sign-ins (``db.agents.reset_agent``)."""
+def reset_locked_agent(
+    factory: sessionmaker[Session], actor_id: int, agent_id: int, reason: str, now: datetime
+) -> AgentInfo:
+    """Unlock an agent account locked by failed sign-ins (``db.agents.reset_agent``).
+
+    The reason is kept as a lock clearance's is: in a purgeable row, out of the chain.
+    """
+    text = reason_text(reason)
     with factory() as session:
         supervisor = require_supervisor(session, actor_id)
         target = session.get(Agent, agent_id)
         if target is None:
             raise ReviewRefused(f"There is no agent {agent_id}.")
         username, actor = target.username, supervisor.username
-    return reset_agent(factory, username, actor=actor)
+    return reset_agent(factory, username, reason=text, actor=actor, now=now)

@@ -8,7 +8,9 @@ show what is on file, and the organization only once it matched
 (``_visible``). A request's status counts only decisions on its current
 content, and none at all once it is tampered: its stored content no longer
 hashes to its ``request_hash``, or that hash is not the one the audit chain
-recorded when the request was made (``_chained_hash``).
+recorded when the request was made (``_chained_hash``). A request's stored
+before/after facts reach the screen as words and local times (``_changes``),
+never as JSON values.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.calls import (
+    action_label,
     expedited_decided,
     get_call,
     requests_of,
@@ -43,7 +46,16 @@ from db.review.access import require_supervisor
 from db.review.timeline import TimelineEntry, timeline
 from verification.cooling import final_time
 from verification.items import ITEM_SPECS
-from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, RequestStatus
+from verification.kinds import (
+    CallState,
+    CheckResult,
+    Decision,
+    ExpeditedState,
+    Item,
+    Outcome,
+    RequestStatus,
+    SubscriptionStatus,
+)
 
 # In place of an on-file value the open call has not matched (the blind rule).
 HIDDEN = "(hidden while the call is open)"
@@ -61,6 +73,20 @@ class DisputeLine:
     at: datetime
     reason: str
     resolved_at: datetime | None
+
+
+_STATUS_WORDS = {
+    SubscriptionStatus.ACTIVE: "Active",
+    SubscriptionStatus.EXPIRING: "Expiring (auto-renew off)",
+    SubscriptionStatus.CANCELED: "Canceled",
+    SubscriptionStatus.EXPIRED: "Expired",
+}
+_EXPEDITED_WORDS = {
+    ExpeditedState.NONE: "not asked",
+    ExpeditedState.PENDING: "waiting for a supervisor",
+    ExpeditedState.APPROVED: "approved",
+    ExpeditedState.REJECTED: "rejected",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,20 @@ class ApprovalLine:
 
 
 @dataclass(frozen=True)
+class FactChange:
+    """One fact of the subscription before and after a request, in words ("—" for none)."""
+
+    label: str
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether the request changed this fact."""
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
 class RequestLine:
     """An action taken in the call, the subscription before and after, and its decisions.
 
@@ -100,17 +140,20 @@ class RequestLine:
     and ``final_if_approved`` when an approval now would make it final
     (``verification.cooling``). ``reference`` is the number read to the
     caller; ``cooling_off_until`` and ``final_at`` are the request's own.
+    ``checklist`` holds the points the agent ticked with the caller (every
+    point of the action: the desk takes none with one unticked).
     """
 
     request_id: int
     subscription_id: int
     product_name: str
     action: str
+    action_label: str
     needs_approval: bool
     request_hash: str
     tampered: bool
-    before: tuple[tuple[str, str], ...]
-    after: tuple[tuple[str, str], ...]
+    changes: tuple[FactChange, ...]
+    checklist: tuple[str, ...]
     status: RequestStatus
     approvals: tuple[ApprovalLine, ...]
     deleted_by_if_approved: date | None
@@ -283,11 +326,12 @@ def _request_lines(
                 subscription_id=request.subscription_id,
                 product_name=subscription.product_name,
                 action=request.action,
+                action_label=action_label(request.action),
                 needs_approval=request.needs_approval,
                 request_hash=request.request_hash,
                 tampered=is_tampered,
-                before=_pairs(request.before),
-                after=_pairs(request.after),
+                changes=_changes(request.before, request.after),
+                checklist=_checklist(request.checklist),
                 status=status,
                 approvals=approvals,
                 deleted_by_if_approved=(
@@ -365,9 +409,54 @@ def _approval_lines(session: Session, request_id: int, current: str) -> tuple[Ap
     )
 
 
-def _pairs(stored: str) -> tuple[tuple[str, str], ...]:
-    values = json.loads(stored)
-    return tuple((key, "—" if value is None else str(value)) for key, value in values.items())
+# The request's stored facts, in the order a supervisor reads them, with their labels.
+_FACT_LABELS = {
+    "status": "Status",
+    "auto_renew": "Auto-renew",
+    "term_end": "Term ends",
+    "canceled_at": "Canceled",
+    "data_deletion_on": "Data deleted on",
+    "expedited": "Expedited deletion",
+}
+
+
+def _changes(before_json: str, after_json: str) -> tuple[FactChange, ...]:
+    """The stored before/after facts as words; keys this version does not know as they are."""
+    before, after = json.loads(before_json), json.loads(after_json)
+    keys = [*_FACT_LABELS, *(k for k in after if k not in _FACT_LABELS)]
+    return tuple(
+        FactChange(_FACT_LABELS.get(key, key), _word(key, before.get(key)), _word(key, after[key]))
+        for key in keys
+        if key in after
+    )
+
+
+def _word(key: str, value: object) -> str:
+    """One stored fact as the desk says it: words, dates, local times to the minute."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value)
+    try:
+        match key:
+            case "status":
+                return _STATUS_WORDS[SubscriptionStatus(text)]
+            case "expedited":
+                return _EXPEDITED_WORDS[ExpeditedState(text)]
+            case "canceled_at":
+                return f"{datetime.fromisoformat(text).astimezone():%Y-%m-%d %H:%M}"
+    except ValueError:
+        pass  # a value this version cannot read is shown as stored
+    return text
+
+
+def _checklist(stored: str) -> tuple[str, ...]:
+    try:
+        points = json.loads(stored)
+    except ValueError:
+        return ()
+    return tuple(str(p) for p in points) if isinstance(points, list) else ()
 
 
 def _notes(session: Session, call_id: int) -> tuple[NoteLine, ...]:

@@ -1,7 +1,9 @@
 """The desk at a glance: counts, outcomes and handle times, all in SQL aggregates.
 
 Days are the desk's local days; a call failed verification when it locked
-or ended as verification failed; the median handle time is read from the
+or ended as verification failed; a call that ended "canceled" having only
+asked expedited deletion of an already-canceled subscription counts as
+``EXPEDITED`` (it canceled nothing); the median handle time is read from the
 middle row(s) by SQL, never by loading every call.
 """
 
@@ -11,13 +13,29 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Agent, Call
+from db.models import Agent, Call, CancellationRequest
 from db.review.access import require_supervisor
 from db.types import UTCDateTime
 from verification.kinds import CallState, Outcome
+from verification.policy import Action
+
+# The outcomes key of calls that only asked expedited deletion (their outcome is "canceled").
+EXPEDITED = "expedited"
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,7 @@ class AgentNumbers:
     verified: int
     failed: int
     canceled: int
+    expedited: int
     average_handle_seconds: float | None
 
 
@@ -41,6 +60,7 @@ class Numbers:
     calls: int
     verified: int
     failed: int
+    # (outcome value, count), busiest first; "open" for calls not ended, EXPEDITED apart.
     outcomes: tuple[tuple[str, int], ...]
     median_handle_seconds: float | None
     agents: tuple[AgentNumbers, ...]
@@ -66,6 +86,23 @@ def numbers(
     start = datetime.combine(first_day, time(), tzinfo=local_now.tzinfo).astimezone(UTC)
     in_period = Call.started_at >= start
     failed = or_(Call.state == CallState.LOCKED, Call.outcome == Outcome.VERIFICATION_FAILED)
+
+    def asked(*actions: Action) -> ColumnElement[bool]:
+        return exists().where(
+            CancellationRequest.call_id == Call.id, CancellationRequest.action.in_(actions)
+        )
+
+    expedited = and_(
+        Call.outcome == Outcome.CANCELED,
+        asked(Action.EXPEDITED_DEPROVISIONING),
+        ~asked(Action.CANCEL_NOW, Action.CANCEL_NOW_WITH_EXPEDITED),
+    )
+    canceled = and_(Call.outcome == Outcome.CANCELED, ~expedited)
+    by_outcome = {
+        **{outcome.value: Call.outcome == outcome for outcome in Outcome},
+        Outcome.CANCELED.value: canceled,
+        EXPEDITED: expedited,
+    }
     with factory() as session:
         require_supervisor(session, actor_id)
         dialect = session.get_bind().dialect.name
@@ -84,10 +121,10 @@ def numbers(
                 func.count(Call.verified_at),
                 _count_where(failed),
                 _count_where(Call.outcome.is_(None)),
-                *(_count_where(Call.outcome == outcome) for outcome in Outcome),
+                *(_count_where(condition) for condition in by_outcome.values()),
             ).where(in_period)
         ).one()
-        names = ["open", *(outcome.value for outcome in Outcome)]
+        names = ["open", *by_outcome]
         outcomes = sorted(
             ((name, int(n)) for name, n in zip(names, per_outcome, strict=True) if n),
             key=lambda pair: (-pair[1], pair[0]),
@@ -99,7 +136,8 @@ def numbers(
                 func.count(),
                 func.count(Call.verified_at),
                 _count_where(failed),
-                _count_where(Call.outcome == Outcome.CANCELED),
+                _count_where(canceled),
+                _count_where(expedited),
                 func.avg(handle),
             )
             .join(Agent, Agent.id == Call.agent_id)
@@ -117,8 +155,10 @@ def numbers(
         outcomes=tuple(outcomes),
         median_handle_seconds=median,
         agents=tuple(
-            AgentNumbers(name, n, v, int(f), int(c), float(avg) if avg is not None else None)
-            for name, n, v, f, c, avg in agents
+            AgentNumbers(
+                name, n, v, int(f), int(c), int(e), float(avg) if avg is not None else None
+            )
+            for name, n, v, f, c, e, avg in agents
         ),
     )
 

@@ -5,15 +5,17 @@ WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
 ``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``, ``DISPUTE_OPEN``),
 newest first and at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
 for its current content (``db.calls.decided``). Blind: a locked tenant's name is
-not shown while one of its calls is open and unverified.
+not shown while one of its calls is open and unverified. A locked tenant's row
+names the calls that locked it (``_locking_calls``): its calls with a miss in
+the lock window before the lock, after its last clearance.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from db.calls import decided
@@ -28,24 +30,43 @@ from db.models import (
     Call,
     CancellationRequest,
     Dispute,
+    ItemCheck,
     OutboxEvent,
     Subscription,
     Tenant,
     UserIdLock,
 )
 from db.review.access import require_supervisor
-from verification.kinds import CallState, Outcome, QueueKind
+from verification.kinds import CallState, CheckResult, Outcome, QueueKind
+from verification.session import Limits
 
 # Shown for a locked tenant while one of its calls is open and unverified.
 IN_PROGRESS = "(a call is in progress)"
 _ENDINGS = {Outcome.ABANDONED: "the caller hung up", Outcome.ESCALATED: "transferred"}
 # Rows of each kind the queue shows; older ones surface as newer ones are decided.
 QUEUE_LIMIT = 50
+# The calls named on a locked tenant's row, newest first.
+LOCKING_CALLS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class LockingCall:
+    """One of the calls that locked a tenant, as the supervisor picks it from a list."""
+
+    call_id: int
+    started_at: datetime
+    agent: str
+    outcome: Outcome | None
+    misses: int
 
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One thing waiting for a supervisor; ``call_id`` is the request it opens, if any."""
+    """One thing waiting for a supervisor; ``call_id`` is the request it opens, if any.
+
+    For a locked tenant, ``calls`` are the calls that locked it, newest first
+    (``call_id`` is the newest of them).
+    """
 
     kind: QueueKind
     at: datetime
@@ -59,15 +80,24 @@ class QueueRow:
     lock_id: int | None = None
     # A delivery parked as failed (``delivery_failed``): the row to retry.
     outbox_id: int | None = None
+    calls: tuple[LockingCall, ...] = ()
 
 
-def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]:
-    """Everything that needs a decision, grouped by kind, newest first in each."""
+def queue(
+    factory: sessionmaker[Session],
+    actor_id: int,
+    window_hours: int = Limits.tenant_lock_window_hours,
+) -> tuple[QueueRow, ...]:
+    """Everything that needs a decision, grouped by kind, newest first in each.
+
+    ``window_hours`` is the desk's tenant lock window (``Settings``): the
+    misses that locked a tenant are looked for that long before its lock.
+    """
     with factory() as session:
         require_supervisor(session, actor_id)
         return (
             *_waiting_expedited(session),
-            *_locked_tenants(session),
+            *_locked_tenants(session, timedelta(hours=window_hours)),
             *_locked_user_ids(session),
             *_locked_agents(session),
             *_failed_verifications(session),
@@ -110,14 +140,8 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
     ]
 
 
-def _locked_tenants(session: Session) -> list[QueueRow]:
+def _locked_tenants(session: Session, window: timedelta) -> list[QueueRow]:
     last = aliased(Call)
-    latest_locked = (
-        select(func.max(last.id))
-        .where(last.tenant_id == Tenant.id, last.state == CallState.LOCKED)
-        .scalar_subquery()
-    )
-    latest_any = select(func.max(last.id)).where(last.tenant_id == Tenant.id).scalar_subquery()
     in_progress = (
         select(last.id)
         .where(last.tenant_id == Tenant.id, last.state.in_((CallState.OPEN, CallState.LOCKED)))
@@ -125,27 +149,68 @@ def _locked_tenants(session: Session) -> list[QueueRow]:
     )
     rows = session.execute(
         select(
-            Tenant.id, Tenant.organization, Tenant.locked_at, latest_locked, latest_any, in_progress
+            Tenant.id, Tenant.organization, Tenant.locked_at, Tenant.lock_cleared_at, in_progress
         )
         .where(Tenant.locked_at.is_not(None))
         .order_by(Tenant.locked_at.desc(), Tenant.id.desc())
         .limit(QUEUE_LIMIT)
     ).all()
-    return [
-        QueueRow(
-            kind=QueueKind.TENANT_LOCKED,
-            at=locked_at,
-            # A locked call is closed once ended, so fall back to the latest call.
-            call_id=locked_call or any_call,
-            request_id=None,
-            tenant_id=tenant_id,
-            agent_id=None,
-            agent="",
-            organization=IN_PROGRESS if open_call else organization,
-            detail="phone cancellation locked",
+    queued = []
+    for tenant_id, organization, locked_at, cleared_at, open_call in rows:
+        assert locked_at is not None  # the WHERE clause
+        calls = _locking_calls(session, tenant_id, locked_at, cleared_at, window)
+        by = f" by {len(calls)} {'call' if len(calls) == 1 else 'calls'}" if calls else ""
+        queued.append(
+            QueueRow(
+                kind=QueueKind.TENANT_LOCKED,
+                at=locked_at,
+                call_id=calls[0].call_id if calls else None,
+                request_id=None,
+                tenant_id=tenant_id,
+                agent_id=None,
+                agent="",
+                organization=IN_PROGRESS if open_call else organization,
+                detail=f"phone cancellation locked{by}",
+                calls=calls,
+            )
         )
-        for tenant_id, organization, locked_at, locked_call, any_call, open_call in rows
-    ]
+    return queued
+
+
+def _locking_calls(
+    session: Session,
+    tenant_id: int,
+    locked_at: datetime,
+    cleared_at: datetime | None,
+    window: timedelta,
+) -> tuple[LockingCall, ...]:
+    """The tenant's calls with a miss in the window before its lock, after its last clearance.
+
+    Those are the misses and locked calls ``db.desk`` counted when it locked
+    the tenant; a call refused at the lock afterwards has no miss and is not one.
+    """
+    since = locked_at - window
+    if cleared_at is not None:
+        since = max(since, cleared_at)
+    # The tenant's calls (on its index), each checked for a miss in range by call id.
+    missed = (
+        select(ItemCheck.id)
+        .where(
+            ItemCheck.call_id == Call.id,
+            ItemCheck.result == CheckResult.MISMATCH,
+            ItemCheck.checked_at >= since,
+            ItemCheck.checked_at <= locked_at,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Call.id, Call.started_at, Agent.username, Call.outcome, Call.misses)
+        .join(Agent, Agent.id == Call.agent_id)
+        .where(Call.tenant_id == tenant_id, Call.started_at <= locked_at, missed)
+        .order_by(Call.id.desc())
+        .limit(LOCKING_CALLS_LIMIT)
+    ).all()
+    return tuple(LockingCall(*row) for row in rows)
 
 
 def _locked_user_ids(session: Session) -> list[QueueRow]:

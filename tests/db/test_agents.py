@@ -24,7 +24,7 @@ from db.agents import (
     reset_agent,
 )
 from db.engine import make_engine, make_sessionmaker
-from db.models import Agent, AuditEvent
+from db.models import Agent, AgentReset, AuditEvent
 from tui.cli import main
 from verification.kinds import Role
 
@@ -144,14 +144,14 @@ def test_locked_account_refused_with_right_passphrase(factory: Factory, ana: str
 def test_reset_unlocks(factory: Factory, ana: str) -> None:
     for _ in range(LOCK_AFTER):
         sign_in(factory, "ana", "wrong passphrase")
-    info = reset_agent(factory, "ana", actor="supervisor")
+    info = reset_agent(factory, "ana", reason="forgot it", actor="supervisor")
     assert not info.locked and info.failed_signins == 0
     assert sign_in(factory, "ana", PASS).ok
     assert ("supervisor", "agent.reset") in [(a, t) for a, t, _ in events(factory)]
 
 
 def test_reset_with_new_passphrase(factory: Factory, ana: str) -> None:
-    reset_agent(factory, "ana", "a brand new passphrase")
+    reset_agent(factory, "ana", "a brand new passphrase", reason="new phone")
     assert not sign_in(factory, "ana", PASS).ok
     assert sign_in(factory, "ana", "a brand new passphrase").ok
     assert "a brand new passphrase" not in json.dumps(events(factory))
@@ -177,7 +177,7 @@ def test_commands_on_unknown_agent_refused(factory: Factory) -> None:
     with pytest.raises(AgentError, match="no agent"):
         disable_agent(factory, "ghost")
     with pytest.raises(AgentError, match="no agent"):
-        reset_agent(factory, "ghost")
+        reset_agent(factory, "ghost", reason="x")
 
 
 def test_cli_add_list_disable_reset(
@@ -193,12 +193,34 @@ def test_cli_add_list_disable_reset(
     out = capsys.readouterr().out
     assert "added supervisor lee" in out
     assert re.search(r"^lee\s+lee\s+supervisor\s+disabled\s+0", out, re.MULTILINE)
-    assert main(["--db", db_url, "agents", "reset", "ghost"]) == 1
+    assert main(["--db", db_url, "agents", "reset", "ghost", "--reason", "x"]) == 1
     assert "no agent named 'ghost'" in capsys.readouterr().err
     # Changes made from a shell are the operator's, named by OS user.
     with make_sessionmaker(make_engine(db_url))() as session:
         actors = {e.type: e.actor for e in session.scalars(select(AuditEvent))}
     assert actors["agent.added"] == actors["agent.disabled"] == f"operator:{getpass.getuser()}"
+
+
+def test_cli_reset_asks_a_reason_kept_out_of_the_chain(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASS + "\n"))
+    assert (
+        main(["--db", db_url, "agents", "add", "lee", "--role", "agent", "--passphrase-stdin"]) == 0
+    )
+    with pytest.raises(SystemExit):  # argparse: the reason is required
+        main(["--db", db_url, "agents", "reset", "lee"])
+    assert "--reason" in capsys.readouterr().err
+    assert main(["--db", db_url, "agents", "reset", "lee", "--reason", " "]) == 1
+    assert "give a reason" in capsys.readouterr().err
+    assert main(["--db", db_url, "agents", "reset", "lee", "--reason", "locked out at 9"]) == 0
+    with make_sessionmaker(make_engine(db_url))() as session:
+        [reset] = session.scalars(select(AgentReset)).all()
+        [payload] = [
+            e.payload for e in session.scalars(select(AuditEvent)) if e.type == "agent.reset"
+        ]
+    assert reset.reason == "locked out at 9" and reset.actor == f"operator:{getpass.getuser()}"
+    assert "locked out" not in payload
 
 
 def test_cli_passphrases_must_match(

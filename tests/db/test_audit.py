@@ -236,14 +236,19 @@ def test_a_cut_off_tail_is_found_by_the_expected_head(engine: Engine) -> None:
 
 
 def test_cli_prints_count_and_head_of_an_intact_chain(
-    any_engine: Engine, capsys: pytest.CaptureFixture[str]
+    any_engine: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("tui.commands.progress.INTERVAL_SECONDS", 0)  # a line per report
     _append(any_engine, 12)
     expected_head = verify_chain(any_engine).head_hash
     assert cli(["--db", _url(any_engine), "audit", "verify"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert f"12 events, head {expected_head}" in out
     assert "chain intact" in out
+    # Progress goes to stderr (not a terminal here: plain lines), never into the output.
+    assert "audit verify: 12 of 12 events (100%)" in captured.err
+    assert "audit verify:" not in out
 
 
 def test_cli_names_the_first_bad_event_and_exits_1(

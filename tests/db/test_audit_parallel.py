@@ -64,9 +64,13 @@ def test_a_long_chain_is_split_into_ranges(parallel: None, any_engine: Engine) -
 
 def test_an_intact_chain_reports_as_one_process(parallel: None, any_engine: Engine) -> None:
     _append(any_engine, EVENTS)
-    report = verify_chain(any_engine)
+    heard: list[tuple[int, int | None]] = []
+    report = verify_chain(any_engine, progress=lambda done, total: heard.append((done, total)))
     assert (report.count, report.ok) == (EVENTS, True)
     assert report == _in_one_process(any_engine)
+    # One report per range, in order, up to the whole chain.
+    assert len(heard) == 12 and heard[-1] == (EVENTS, EVENTS)
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
 
 
 def test_expect_head_is_found_in_any_range(parallel: None, any_engine: Engine) -> None:

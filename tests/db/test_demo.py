@@ -126,3 +126,18 @@ def test_cli_demo_prints_staff_and_callers(db_url: str, capsys: pytest.CaptureFi
     assert f"PIN {DEMO_PIN}" in out and "jose.perez@contoso.example.com" in out
     assert main(["--db", db_url, "demo"]) == 0
     assert "0 added, " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_demo_tables_fit_the_terminal_and_wrap_at_words(factory: Factory, width: int) -> None:
+    from tui.commands.demo_cmd import render
+
+    report = load_demo(factory, TODAY, actor="test")
+    out = render(report, "sqlite:///demo.db", width=width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    words = set(out.split())
+    for caller in report.callers:
+        # Every word of an address is whole on some line ("Seattle,", never "Seat" + "tle,").
+        for word in caller.address.split():
+            assert word in words, (word, caller.address)
+        assert caller.user_id in words

@@ -858,6 +858,8 @@ def test_a_locked_call_ends_only_as_failed_escalated_or_abandoned(
     if allowed:
         summary = desk.end_call(factory, call_id, ACTOR, outcome, "", NOW)
         assert summary.outcome is outcome
+        # One sentence says nothing changed, not two.
+        assert sum("changed" in line for line in summary.lines) == 1, summary.lines
     else:
         with pytest.raises(ActionRefused, match="locked"):
             desk.end_call(factory, call_id, ACTOR, outcome, "", NOW)

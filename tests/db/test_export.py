@@ -158,14 +158,16 @@ def test_cli_exports_a_period_to_a_file_and_prints_the_head(
 
 
 def test_cli_to_stdout_prints_the_head_on_stderr(
-    db_url: str, factory: sessionmaker[Session], capsys
+    db_url: str, factory: sessionmaker[Session], capsys, monkeypatch
 ) -> None:
+    monkeypatch.setattr("tui.commands.progress.INTERVAL_SECONDS", 0)  # a line per report
     many_calls(factory, 20, NOW)
     assert main(["--db", db_url, "export", "--format", "csv"]) == 0
     captured = capsys.readouterr()
     assert list(csv.DictReader(io.StringIO(captured.out)))
     assert "audit chain head" not in captured.out
     assert "audit chain head: event" in captured.err
+    assert "export: 20 of 20 calls (100%)" in captured.err
 
 
 def test_cli_unmasked_checks_the_supervisor_passphrase(

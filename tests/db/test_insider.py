@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
 from db.engine import unit_of_work
-from db.models import AccountUser, Approval, AuditEvent, Call, CancellationRequest, LockClearance
+from db.models import (
+    AccountUser,
+    AgentReset,
+    Approval,
+    AuditEvent,
+    Call,
+    CancellationRequest,
+    LockClearance,
+)
 from db.purge import purge
 from db.review import RequestFilter, ReviewRefused
 from tests.helpers.review_data import (
@@ -292,11 +300,15 @@ def test_lock_and_approval_reasons_stay_out_of_the_chain_and_are_purged(any_fact
     )
     clear_reason = "Verified Philippa Stonecrop by callback"
     review.clear_tenant_lock(any_factory, staff.supervisor.id, account.tenant_id, clear_reason, NOW)
+    reset_reason = "Locked out while Hortensia Quillfeather waited"
+    review.reset_locked_agent(any_factory, staff.supervisor.id, staff.agent.id, reset_reason, NOW)
     with unit_of_work(any_factory) as session:
         payloads = " ".join(session.scalars(select(AuditEvent.payload)))
     assert "Marbleworth" not in payloads and "Stonecrop" not in payloads
+    assert "Quillfeather" not in payloads
 
     purge(any_factory, 1, NOW + timedelta(days=30), dry_run=False, actor="operator:test")
     with unit_of_work(any_factory) as session:
         assert [a.reason for a in session.scalars(select(Approval))] == [""]
         assert [c.reason for c in session.scalars(select(LockClearance))] == [""]
+        assert [r.reason for r in session.scalars(select(AgentReset))] == [""]

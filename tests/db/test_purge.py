@@ -189,8 +189,12 @@ def test_a_retention_out_of_range_is_refused(factory: sessionmaker[Session], bad
 
 
 def test_cli_dry_run_then_purge(
-    engine: Engine, factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    factory: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("tui.commands.progress.INTERVAL_SECONDS", 0)  # a line per report
     # the command purges as of the real clock, so the calls are aged from it
     calls = _seed(factory, now=datetime.now(UTC))
     url = engine.url.render_as_string(hide_password=False)
@@ -198,7 +202,9 @@ def test_cli_dry_run_then_purge(
     assert cli([*args, "--dry-run"]) == 0
     assert "dry run: 2 closed calls" in capsys.readouterr().out
     assert cli(args) == 0
-    assert "purged personal data from 2 closed calls" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "purged personal data from 2 closed calls" in captured.out
+    assert "purge: 8 of 8 steps (100%)" in captured.err
     with factory() as session:
         purged = set(session.scalars(select(Call.id).where(Call.purged_at.is_not(None))))
     assert purged == set(calls.due)

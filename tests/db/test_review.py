@@ -18,6 +18,7 @@ from db.desk import request_hash
 from db.engine import unit_of_work
 from db.models import (
     Agent,
+    AgentReset,
     Approval,
     AuditEvent,
     CancellationRequest,
@@ -79,7 +80,7 @@ SUPERVISOR_ONLY = {
     "detail": lambda f, a: review.call_detail(f, a, 1, NOW),
     "decide": lambda f, a: review.decide_expedited(f, a, 1, Decision.APPROVED, "ok", "h", NOW),
     "clear lock": lambda f, a: review.clear_tenant_lock(f, a, 1, "ok", NOW),
-    "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1),
+    "reset agent": lambda f, a: review.reset_locked_agent(f, a, 1, "ok", NOW),
     "note": lambda f, a: review.add_review_note(f, a, 1, "note", NOW),
     "reviewed": lambda f, a: review.mark_reviewed(f, a, 1, NOW),
     "numbers": lambda f, a: review.numbers(f, a, NOW),
@@ -324,7 +325,11 @@ def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) 
     rows = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
     assert [r.agent for r in rows] == ["bo"]
 
-    info = review.reset_locked_agent(factory, staff.supervisor.id, staff.agent2.id)
+    with pytest.raises(review.ReviewRefused, match="Give a reason"):
+        review.reset_locked_agent(factory, staff.supervisor.id, staff.agent2.id, "  ", NOW)
+    info = review.reset_locked_agent(
+        factory, staff.supervisor.id, staff.agent2.id, "typo, said Bo", NOW
+    )
 
     assert not info.locked
     assert not [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
@@ -332,7 +337,12 @@ def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) 
         actors = session.scalars(
             select(AuditEvent.actor).where(AuditEvent.type == "agent.reset")
         ).all()
+        [reset] = session.scalars(select(AgentReset)).all()
     assert actors == ["sue"]
+    assert (reset.agent_id, reset.actor, reset.reason) == (staff.agent2.id, "sue", "typo, said Bo")
+    # The reason stays out of the chain (purge must reach it): the event names the row.
+    [payload] = _events(factory, "agent.reset")
+    assert payload["reset_id"] == reset.id and "typo" not in json.dumps(payload)
 
 
 # --- notes and review -------------------------------------------------------------
@@ -409,12 +419,42 @@ def test_detail_shows_stated_and_on_file_values_and_the_subscription_change(
     assert {c.result for c in detail.checks} == {CheckResult.MATCH}
     assert all(c.rules_version for c in detail.checks)
     [request] = detail.requests
-    assert dict(request.before)["expedited"] == "none"
-    assert dict(request.after)["expedited"] == "pending"
+    changes = {c.label: (c.before, c.after) for c in request.changes}
+    assert changes["Expedited deletion"] == ("not asked", "waiting for a supervisor")
+    assert request.action_label == "Expedited deprovisioning"
+    assert request.checklist == (
+        "Caller confirms that deleting all data within 3 days is irreversible",
+    )
     assert detail.state is CallState.CLOSED
     types = [e.type for e in detail.timeline]
     assert types[0] == "call.started" and types[-1] == "call.ended"
     assert "subscription.expedited_deprovisioning" in types
+
+
+def test_request_changes_read_as_words_and_local_times(
+    factory: sessionmaker[Session], staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
+    view = verified_call(factory, staff.agent, account, NOW)
+    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
+    desk.take_action(
+        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
+    )
+    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+
+    [request] = review.call_detail(factory, staff.supervisor.id, view.call_id, NOW).requests
+
+    changes = {c.label: (c.before, c.after) for c in request.changes}
+    assert changes["Status"] == ("Active", "Canceled")
+    assert changes["Auto-renew"] == ("on", "off")
+    local = NOW.astimezone()
+    assert changes["Canceled"] == ("—", f"{local:%Y-%m-%d %H:%M}")
+    assert changes["Data deleted on"][1] == f"{TODAY + timedelta(days=90):%Y-%m-%d}"
+    words = " ".join(f"{c.label} {c.before} {c.after}" for c in request.changes)
+    assert "True" not in words and "False" not in words and "+00:00" not in words
+    assert request.checklist == option.checklist  # every point the agent ticked
 
 
 def test_a_missed_user_id_is_not_shown_against_the_account_found_later(
@@ -497,6 +537,34 @@ def test_the_queue_reads_the_tenant_lock_from_the_database(
         session.execute(update(Tenant).values(locked_at=NOW))
     [row] = review.queue(factory, staff.supervisor.id)
     assert (row.kind, row.tenant_id, row.call_id) == ("tenant_locked", account.tenant_id, None)
+
+
+def test_the_tenant_lock_row_names_the_calls_that_locked_it(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    long_ago = failed_call(factory, staff.agent, account, NOW - timedelta(days=3))
+    first = failed_call(factory, staff.agent, account, NOW)
+    second = failed_call(factory, staff.agent2, account, NOW + timedelta(minutes=5))
+    # The caller rings again, is refused at the lock and transferred: no miss, no part in it.
+    later = NOW + timedelta(minutes=20)
+    blocked = desk.start_call(factory, staff.agent.id, "ana", SETTINGS, later)
+    desk.submit_item(
+        factory, blocked.call_id, "ana", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
+    )
+    desk.end_call(factory, blocked.call_id, "ana", Outcome.ESCALATED, "", later)
+
+    [row] = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]
+
+    # Newest first; not the escalated call, nor the one outside the window.
+    assert [c.call_id for c in row.calls] == [second, first]
+    assert row.call_id == second
+    assert [(c.agent, c.outcome) for c in row.calls] == [
+        ("bo", Outcome.VERIFICATION_FAILED),
+        ("ana", Outcome.VERIFICATION_FAILED),
+    ]
+    assert all(c.misses > 0 for c in row.calls) and long_ago not in {c.call_id for c in row.calls}
+    assert row.detail == "phone cancellation locked by 2 calls"
 
 
 # --- the list: keyset pages and filters, on both backends -------------------------
@@ -635,3 +703,27 @@ def _username(factory: sessionmaker[Session], agent_id: int) -> str:
         agent = session.get(Agent, agent_id)
         assert agent is not None
         return agent.username
+
+
+def test_expedited_only_calls_are_counted_as_expedited_not_canceled(
+    factory: sessionmaker[Session], staff: Staff
+) -> None:
+    # An expedited deletion of an already-canceled subscription cancels nothing.
+    expedited_call(
+        factory, staff.agent, make_account(factory, "Contoso", "+14255550100", TODAY), NOW
+    )
+    active = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
+    view = verified_call(factory, staff.agent, active, NOW)
+    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
+    desk.take_action(
+        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
+    )
+    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+
+    numbers = review.numbers(factory, staff.supervisor.id, NOW)
+
+    assert dict(numbers.outcomes) == {"canceled": 1, "expedited": 1}
+    [ana] = numbers.agents
+    assert (ana.canceled, ana.expedited) == (1, 1)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,7 @@ PASSPHRASE = "demo passphrase for tests"
 
 def known_passphrase(factory: sessionmaker[Session], username: str) -> str:
     """Give a demo agent a passphrase the test knows (demo ones are random)."""
-    reset_agent(factory, username, PASSPHRASE)
+    reset_agent(factory, username, PASSPHRASE, reason="a passphrase the test knows")
     return PASSPHRASE
 
 
@@ -99,6 +100,23 @@ async def start_call(pilot: Pilot[int]) -> None:
     """Press n on the idle desk."""
     await pilot.press("n")
     await settle(pilot)
+
+
+@asynccontextmanager
+async def signed_in(
+    app: CallgateApp,
+    factory: sessionmaker[Session],
+    username: str = "agent",
+    *,
+    size: tuple[int, int] = (80, 24),
+    call: bool = False,
+) -> AsyncIterator[Pilot[int]]:
+    """The app running at ``size``, ``username`` (a demo account) signed in; a call started too."""
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await sign_in(pilot, username, known_passphrase(factory, username))
+        if call:
+            await start_call(pilot)
+        yield pilot
 
 
 async def answer(

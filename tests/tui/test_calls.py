@@ -48,6 +48,7 @@ async def test_direct_subscription_canceled_now_with_its_checklist(
         screen = text(app)
         assert "Gate OPEN" in screen
         assert "Business Premium" in screen
+        assert "Earlier: no calls in 30 days" in screen  # once verified, and only then
 
         await pilot.press("c")
         assert isinstance(app.screen, ChecklistModal)

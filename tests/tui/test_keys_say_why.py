@@ -8,11 +8,9 @@ from textual.widgets import Markdown
 from db.demo import DemoReport
 from tests.tui.drive import (
     answer,
-    known_passphrase,
     on_file,
     settle,
-    sign_in,
-    start_call,
+    signed_in,
     text,
     until,
     verify_all,
@@ -30,9 +28,7 @@ async def test_sign_out_mid_call_says_why(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
-        await start_call(pilot)
+    async with signed_in(app, factory, call=True) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
@@ -43,9 +39,7 @@ async def test_a_dimmed_action_says_why(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
-        await start_call(pilot)
+    async with signed_in(app, factory, size=(120, 40), call=True) as pilot:
         await answer(pilot, Item.USER_ID, {"value": CALLER})
         await pilot.press("f7")  # gate closed: dimmed
         await settle(pilot)
@@ -65,9 +59,7 @@ async def test_quit_mid_call_asks_first(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
-        await start_call(pilot)
+    async with signed_in(app, factory, call=True) as pilot:
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
@@ -87,9 +79,7 @@ async def test_question_mark_opens_help_only_outside_a_field(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
-        await start_call(pilot)
+    async with signed_in(app, factory, call=True) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, DeskScreen)
         assert app.focused is not None and app.focused.value == "?"
@@ -109,8 +99,7 @@ async def test_supervisor_help_on_the_supervisor_desk(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "supervisor", known_passphrase(factory, "supervisor"))
+    async with signed_in(app, factory, "supervisor") as pilot:
         await pilot.press("f6")
         await settle(pilot)
         await pilot.press("f1")
@@ -126,9 +115,7 @@ async def test_below_80x24_a_notice_covers_the_desk_and_nothing_is_lost(
     from tui.screens.too_small import TooSmallScreen
 
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
-        await start_call(pilot)
+    async with signed_in(app, factory, call=True) as pilot:
         await pilot.press(*"jose")
         await pilot.resize_terminal(60, 20)
         await settle(pilot)
@@ -170,8 +157,7 @@ async def test_the_keys_panel_closes_with_escape(
     factory: sessionmaker[Session], demo: DemoReport, make_app
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+    async with signed_in(app, factory, size=(120, 40)) as pilot:
         app.action_show_help_panel()
         await pilot.pause()
         assert app.screen.query("HelpPanel")
@@ -190,7 +176,16 @@ async def test_a_blank_country_shows_the_desks_default_region(
     from tui.widgets.item_form import field_id
 
     app = CallgateApp(replace(settings, default_region="GB"), lambda: factory)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+    async with signed_in(app, factory):
         country = app.screen.query_one(f"#{field_id(Item.ADDRESS, 'country')}")
         assert country.placeholder == "blank = GB"
+
+
+async def test_the_footer_keeps_help_in_sight_at_80x24_mid_call(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with signed_in(app, factory, call=True) as pilot:
+        await settle(pilot)
+        footer = text(app).splitlines()[-1]
+        assert "f1 Help" in footer and "f9 Expedite" in footer, footer

@@ -14,7 +14,7 @@ from db import desk
 from db.agents import authenticate, get_agent
 from db.audit import verify_chain
 from db.engine import unit_of_work
-from db.models import AuditEvent, CancellationRequest, Subscription
+from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
 from tests.helpers.review_data import (
     PASSPHRASE,
     SETTINGS,
@@ -27,6 +27,7 @@ from tests.helpers.review_data import (
 )
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import settle, sign_in, until
+from tui.screens.calls_modal import CallsModal
 from tui.screens.decision_modal import DecisionModal
 from tui.screens.desk import DeskScreen
 from tui.screens.supervisor_queue import SupervisorQueueScreen
@@ -259,8 +260,8 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
     factory: sessionmaker[Session], staff: Staff, make_app, clock
 ) -> None:
     account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
-    failed_call(factory, staff.agent, account, START - timedelta(minutes=30))
-    failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
+    first = failed_call(factory, staff.agent, account, START - timedelta(minutes=30))
+    second = failed_call(factory, staff.agent, account, START - timedelta(minutes=20))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
@@ -268,6 +269,16 @@ async def test_clearing_a_lockout_lets_the_tenants_next_call_proceed(
         queue = await open_queue(pilot)
         assert "Tenant lock" in screen_text(app)
         await open_row(pilot, queue, "tenant_locked")
+        # The calls that locked it, newest first: Enter opens one.
+        assert isinstance(app.screen, CallsModal)
+        shown = screen_text(app)
+        assert (
+            f"#{second} · " in shown and f"#{first} · " in shown and "Verification failed" in shown
+        )
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        assert app.screen.call_id == first
         assert "LOCKED" in screen_text(app)
 
         await decide(pilot, "l", "identity confirmed by callback")
@@ -316,11 +327,14 @@ async def test_resetting_a_locked_agent_from_the_queue(
         queue = await open_queue(pilot)
         assert "Agent lock" in screen_text(app)
         await open_row(pilot, queue, "agent_locked")
-        await pilot.press("y")
+        assert isinstance(app.screen, DecisionModal)  # a reason, as for clearing a lock
+        await pilot.press(*"locked out before the shift", "enter")
         await settle(pilot)
         assert not [r for r in queue.rows if r.kind == "agent_locked"]
     assert get_agent(factory, "bo").locked_at is None
     assert _event_types(factory)[-1] == "agent.reset"
+    with factory() as session:
+        assert session.scalars(select(AgentReset.reason)).all() == ["locked out before the shift"]
 
 
 # --- the request list -------------------------------------------------------------
@@ -379,6 +393,34 @@ async def test_the_list_filters_as_you_type_and_pages(
         await settle(pilot)
         assert isinstance(app.screen, SupervisorRequestScreen)
         assert app.screen.call_id == newest.call_id
+
+
+async def test_a_from_date_after_the_to_date_says_so(
+    factory: sessionmaker[Session], make_app
+) -> None:
+    many_calls(factory, 20, START)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestsScreen)
+        screen.query_one("#f-since").focus()
+        await pilot.press(*"2026-11-20")
+        screen.query_one("#f-until").focus()
+        await pilot.press(*"2026-11-10")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "From 2026-11-20 is after To 2026-11-10" in text
+        assert "0 calls" not in text
+        assert screen.query_one("#requests").row_count == 0
+        await pilot.press("f9")  # nothing to export from a filter that cannot match
+        await settle(pilot)
+        assert "From 2026-11-20 is after To" in screen_text(app)
+    with factory() as session:
+        assert "export" not in session.scalars(select(AuditEvent.type)).all()
 
 
 async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(

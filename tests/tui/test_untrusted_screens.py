@@ -46,7 +46,7 @@ from tui.screens.end_call_modal import EndCallModal
 from tui.screens.summary_modal import SummaryModal
 from tui.screens.supervisor_numbers import SupervisorNumbersScreen
 from tui.screens.supervisor_queue import SupervisorQueueScreen
-from tui.screens.supervisor_request import CHECK_COLUMNS, SupervisorRequestScreen
+from tui.screens.supervisor_request import SupervisorRequestScreen
 from tui.screens.supervisor_requests import SupervisorRequestsScreen
 from tui.widgets.item_form import field_id
 from verification.errors import echo
@@ -224,8 +224,10 @@ async def _supervisor_walk(make_app: Callable[[], CallgateApp], factory, t: dict
         assert_shown(app, on_file_b["organization"], note)  # title, agent's notes
         await _scroll_to(pilot, "#checks")
         screen = assert_shown(app)
-        stated_column = column(screen, "Stated", CHECK_COLUMNS[2][1])
-        on_file_column = column(screen, "On file", CHECK_COLUMNS[3][1])
+        # The columns fit the screen (tui.widgets.fit_table): read the widths drawn.
+        widths = {c.label.plain: c.width for c in app.screen.query_one("#checks").columns.values()}
+        stated_column = column(screen, "Stated", widths["Stated"])
+        on_file_column = column(screen, "On file", widths["On file"])
         for value in _stated_values(factory, failed):
             assert _squeezed(value) in stated_column, (value, stated_column)
         on_file = {

@@ -63,17 +63,20 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     from db.importer import ImportFileError, import_accounts
     from db.migrate import SchemaError, prepare_for_desk
     from tui.commands.common import CommandError, engine_for, operator_actor
+    from tui.commands.progress import progress
 
     engine = engine_for(settings)
     try:
         prepare_for_desk(engine)
-        report = import_accounts(
-            make_sessionmaker(engine),
-            args.file,
-            dry_run=args.dry_run,
-            default_region=settings.default_region,
-            actor=operator_actor(),
-        )
+        with progress("accounts import: reading", "rows") as shown:
+            report = import_accounts(
+                make_sessionmaker(engine),
+                args.file,
+                dry_run=args.dry_run,
+                default_region=settings.default_region,
+                actor=operator_actor(),
+                progress=shown,
+            )
     except (ImportFileError, SchemaError) as exc:
         raise CommandError(str(exc)) from exc
     finally:
@@ -104,18 +107,21 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     from db.migrate import SchemaError, prepare_for_desk
     from db.sync import sync_accounts
     from tui.commands.common import CommandError, engine_for, operator_actor
+    from tui.commands.progress import progress
 
     engine = engine_for(settings)
     try:
         prepare_for_desk(engine)
-        report = sync_accounts(
-            make_sessionmaker(engine),
-            args.file,
-            dry_run=args.dry_run,
-            remove_missing=args.remove_missing,
-            default_region=settings.default_region,
-            actor=operator_actor(),
-        )
+        with progress("accounts sync: reading", "rows") as shown:
+            report = sync_accounts(
+                make_sessionmaker(engine),
+                args.file,
+                dry_run=args.dry_run,
+                remove_missing=args.remove_missing,
+                default_region=settings.default_region,
+                actor=operator_actor(),
+                progress=shown,
+            )
     except (ImportFileError, SchemaError) as exc:
         raise CommandError(str(exc)) from exc
     finally:

@@ -44,10 +44,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reset = actions.add_parser(
         "reset",
         help="unlock an account, optionally with a new passphrase",
-        description="Clear failed sign-ins and the lock. With --passphrase-stdin, also set "
-        "a new passphrase read from standard input.",
+        description="Clear failed sign-ins and the lock, saying why (kept with the "
+        "account, out of the audit chain, blanked by purge). With --passphrase-stdin, also "
+        "set a new passphrase read from standard input.",
     )
     reset.add_argument("name", metavar="NAME")
+    reset.add_argument("--reason", required=True, help="why the account is reset")
     _stdin_flag(reset)
     reset.set_defaults(handler=run_reset)
 
@@ -115,7 +117,9 @@ def run_reset(args: argparse.Namespace, settings: Settings) -> int:
 
     passphrase = _read_passphrase(True) if args.passphrase_stdin else None
     with _database(settings) as factory:
-        info = reset_agent(factory, args.name, passphrase, actor=operator_actor())
+        info = reset_agent(
+            factory, args.name, passphrase, reason=args.reason, actor=operator_actor()
+        )
     extra = " with a new passphrase" if passphrase else ""
     disabled = " (still disabled)" if not info.active else ""
     print(f"reset {info.username}{extra}: sign-in unlocked{disabled}")

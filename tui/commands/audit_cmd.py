@@ -83,6 +83,7 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     from db.audit import verify_chain
     from db.audit_checkpoints import CheckpointFileError, check_checkpoints, read_checkpoints
     from tui.commands.common import CommandError, engine_for
+    from tui.commands.progress import progress
 
     try:
         checkpoints = None if args.checkpoints is None else read_checkpoints(Path(args.checkpoints))
@@ -91,7 +92,8 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings)
     try:
         _require_schema(engine)
-        report = verify_chain(engine, expect_head=args.expect_head)
+        with progress("audit verify", "events") as shown:
+            report = verify_chain(engine, expect_head=args.expect_head, progress=shown)
         events = "1 event" if report.count == 1 else f"{report.count} events"
         print(f"audit chain: {events}, head {report.head_hash}")
         status = 0

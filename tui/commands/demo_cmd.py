@@ -46,8 +46,16 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def render(report: DemoReport, database_url: str) -> str:
-    """What the operator reads: what was added, who can sign in, whom to play."""
+def render(report: DemoReport, database_url: str, width: int | None = None) -> str:
+    """What the operator reads: what was added, who can sign in, whom to play.
+
+    Tables fit ``width`` (the terminal's by default), wrapping at words.
+    """
+    from tui.commands.text_table import text_table
+
+    def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+        return text_table(header, rows, width)
+
     lines = [
         f"demo database: {database_url}",
         f"tenants: {report.tenants_added} added, {report.tenants_present} already there",
@@ -60,24 +68,21 @@ def render(report: DemoReport, database_url: str) -> str:
         staff.append((agent.username, agent.role.value, passphrase))
     lines += _table(("USERNAME", "ROLE", "PASSPHRASE"), staff)
     if any(agent.passphrase is None for agent in report.agents):
-        lines.append("Forgot one? `callgate agents reset NAME --passphrase-stdin` sets a new one.")
+        lines.append(
+            "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
+            "sets a new one."
+        )
     lines += ["", "Callers to play (the on-file details are in the database):"]
+    # What each caller demonstrates goes under its row: a column of it cannot fit 80.
     callers = [
-        (c.user_id, c.organization, c.country, f"PIN {c.pin}" if c.pin else "", c.demonstrates)
+        (c.user_id, c.organization, c.country, f"PIN {c.pin}" if c.pin else "")
         for c in report.callers
     ]
-    lines += _table(("USER ID", "ORGANIZATION", "CC", "PIN", "DEMONSTRATES"), callers)
+    demonstrates = [f"→ {c.demonstrates}" for c in report.callers]
+    lines += text_table(("USER ID", "ORGANIZATION", "CC", "PIN"), callers, width, demonstrates)
     lines += ["", "What a genuine caller would state for each tenant:"]
     on_file = {
         c.organization: (c.organization, c.contact, c.phone, c.address) for c in report.callers
     }
     lines += _table(("ORGANIZATION", "CONTACT", "PHONE", "ADDRESS"), list(on_file.values()))
     return "\n".join(lines)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    return [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    ]

@@ -158,16 +158,19 @@ def _export(
 ) -> ExportReport:
     from db.export import write_export
     from db.types import utcnow
+    from tui.commands.progress import progress
 
-    return write_export(
-        factory,
-        out,
-        "json" if fmt == "json" else "csv",
-        filters,
-        actor=actor,
-        now=utcnow(),
-        unmasked_for=supervisor_id,
-    )
+    with progress("export", "calls") as shown:
+        return write_export(
+            factory,
+            out,
+            "json" if fmt == "json" else "csv",
+            filters,
+            actor=actor,
+            now=utcnow(),
+            unmasked_for=supervisor_id,
+            progress=shown,
+        )
 
 
 def _supervisor(

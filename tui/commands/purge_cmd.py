@@ -45,6 +45,7 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
     from db.purge import MAX_DAYS, purge
     from db.types import utcnow
     from tui.commands.common import CommandError, engine_for, operator_actor
+    from tui.commands.progress import progress
 
     days = args.older_than or settings.retention_days
     if days > MAX_DAYS:
@@ -55,13 +56,15 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
             prepare_for_desk(engine)
         except SchemaError as exc:
             raise CommandError(str(exc)) from exc
-        report = purge(
-            make_sessionmaker(engine),
-            older_than_days=days,
-            now=utcnow(),
-            dry_run=args.dry_run,
-            actor=operator_actor(),
-        )
+        with progress("purge", "steps") as shown:
+            report = purge(
+                make_sessionmaker(engine),
+                older_than_days=days,
+                now=utcnow(),
+                dry_run=args.dry_run,
+                actor=operator_actor(),
+                progress=shown,
+            )
     finally:
         engine.dispose()
     cutoff = f"{report.cutoff.astimezone():%Y-%m-%d %H:%M %Z}"

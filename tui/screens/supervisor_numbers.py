@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from db.review.figures import EXPEDITED
 from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import SupervisorScreen
 from tui.widgets.plain import cell
@@ -61,7 +62,9 @@ class SupervisorNumbersScreen(SupervisorScreen):
             yield Static("Loading…", id="totals")
             yield Static("Per agent", classes="section")
             table: DataTable[str] = DataTable(id="agents", cursor_type="none", show_cursor=False)
-            table.add_columns("Agent", "Calls", "Verified", "Failed", "Canceled", "Mean handle")
+            table.add_columns(
+                "Agent", "Calls", "Verified", "Failed", "Canceled", "Expedited", "Mean handle"
+            )
             yield table
         yield Footer()
 
@@ -113,10 +116,15 @@ class SupervisorNumbersScreen(SupervisorScreen):
                 str(agent.verified),
                 str(agent.failed),
                 str(agent.canceled),
+                str(agent.expedited),
                 duration(agent.average_handle_seconds),
             )
 
 
 def _outcome_word(name: str) -> str:
     """An outcome as the desk says it ("Verification failed"); "open" for calls not ended."""
-    return "Still open" if name == "open" else OUTCOME_LABELS[Outcome(name)]
+    if name == "open":
+        return "Still open"
+    if name == EXPEDITED:
+        return "Expedited deletion only"
+    return OUTCOME_LABELS[Outcome(name)]

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.fit_table import fit_columns
 from tui.widgets.plain import cell
 from verification.kinds import QueueKind
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.review import QueueRow
+    from db.review import LockingCall, QueueRow
 
 KIND_LABELS = {
     QueueKind.EXPEDITED: "Expedited",
@@ -34,6 +35,14 @@ KIND_LABELS = {
 }
 EMPTY_TEXT = "Nothing needs a decision. a: all requests · s: numbers"
 RETRY_HINT = " · r retries a failed delivery"
+# Organization and detail share the width left (``fit_columns``) and wrap in it.
+QUEUE_COLUMNS = (
+    ("What", None),
+    ("Since", 16),
+    ("Organization", None),
+    ("Agent", None),
+    ("Detail", None),
+)
 # The queue reads itself again this often (by the desk's clock); F5 at once.
 REFRESH_SECONDS = 30
 
@@ -66,9 +75,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — needs a decision", classes="screen-title")
-        table: DataTable[str] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        table.add_columns("What", "Since", "Organization", "Agent", "Detail")
-        yield table
+        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="queue-status", classes="status")
         yield Footer()
 
@@ -122,6 +129,8 @@ class SupervisorQueueScreen(SupervisorScreen):
         row = self.rows[table.cursor_row]
         if row.kind is QueueKind.AGENT_LOCKED and row.agent_id is not None:
             self._confirm_reset(row.agent_id, row.agent)
+        elif len(row.calls) > 1:
+            self._choose_call(row.calls)
         elif row.call_id is not None:
             from tui.screens.supervisor_request import SupervisorRequestScreen
 
@@ -142,15 +151,39 @@ class SupervisorQueueScreen(SupervisorScreen):
             return
         self._retry(row.outbox_id)
 
-    def _confirm_reset(self, agent_id: int, username: str) -> None:
-        from tui.screens.confirm_modal import ConfirmModal
+    def _choose_call(self, calls: tuple[LockingCall, ...]) -> None:
+        """The calls that locked a tenant: Enter opens one (``l`` there clears the lock)."""
+        from tui.screens.calls_modal import CallsModal
+        from tui.screens.end_call_modal import OUTCOME_LABELS
+        from tui.screens.supervisor_request import SupervisorRequestScreen
 
-        def decided(yes: bool | None) -> None:
-            if yes:
-                self._reset(agent_id)
+        def chosen(call_id: int | None) -> None:
+            if call_id is not None:
+                self.app.push_screen(SupervisorRequestScreen(self.agent, call_id))
+
+        lines = tuple(
+            (
+                c.call_id,
+                f"#{c.call_id} · {local_time(c.started_at)} · {c.agent} · "
+                f"{OUTCOME_LABELS[c.outcome] if c.outcome else 'still open'} · "
+                f"{c.misses} {'miss' if c.misses == 1 else 'misses'}",
+            )
+            for c in calls
+        )
+        # The row's organization may be hidden (a call in progress): the title names none.
+        title = "Calls that locked this organization, newest first"
+        hint = "Enter opens a call (l there clears the lock) · Esc: back"
+        self.app.push_screen(CallsModal(title, lines, hint), chosen)
+
+    def _confirm_reset(self, agent_id: int, username: str) -> None:
+        from tui.screens.decision_modal import DecisionModal
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._reset(agent_id, reason)
 
         lines = ("Clears the failed sign-ins; the agent can sign in again.",)
-        self.app.push_screen(ConfirmModal(f"Reset agent {username}", lines), decided)
+        self.app.push_screen(DecisionModal(f"Reset agent {username}", lines), decided)
 
     def _confirm_clear(self, tenant_id: int, organization: str) -> None:
         from tui.screens.decision_modal import DecisionModal
@@ -174,6 +207,11 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
+    @property
+    def _window_hours(self) -> int:
+        """The desk's tenant lock window: the queue names the calls that locked a tenant in it."""
+        return self.desk.settings.tenant_lock_window_hours
+
     @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor = self.agent.id
@@ -181,20 +219,20 @@ class SupervisorQueueScreen(SupervisorScreen):
         def load(factory: sessionmaker[Session]) -> None:
             from db.review import queue
 
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("loading the queue", load)
 
     @work(thread=True, group="decision")
-    def _reset(self, agent_id: int) -> None:
-        actor = self.agent.id
+    def _reset(self, agent_id: int, reason: str) -> None:
+        actor, now = self.agent.id, self.desk.clock()
 
         def reset(factory: sessionmaker[Session]) -> None:
             from db.review import queue, reset_locked_agent
 
-            info = reset_locked_agent(factory, actor, agent_id)
+            info = reset_locked_agent(factory, actor, agent_id, reason, now)
             self.post_message(Done(f"{info.username} can sign in again."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("resetting the agent", reset)
 
@@ -207,7 +245,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
             self.post_message(Done("Lock cleared: the next call proceeds."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("clearing the lock", clear)
 
@@ -220,7 +258,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_user_id_lock(factory, actor, lock_id, reason, now)
             self.post_message(Done("Lock cleared: the user ID is checked again."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("clearing the lock", clear)
 
@@ -233,7 +271,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             retry_delivery(factory, actor, outbox_id, now)
             self.post_message(Done("Delivery queued again: the deliver worker sends it next."))
-            self.post_message(QueueLoaded(queue(factory, actor)))
+            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
 
         self.review_call("retrying the delivery", retry)
 
@@ -242,21 +280,34 @@ class SupervisorQueueScreen(SupervisorScreen):
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         """Show the rows, keeping the cursor where it was."""
         self.rows = message.rows
-        table = self.query_one("#queue", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for row in message.rows:
-            table.add_row(
-                KIND_LABELS[row.kind],
-                local_time(row.at),
-                cell(row.organization),
-                cell(row.agent),
-                cell(row.detail),
-            )
-        if message.rows:
-            table.move_cursor(row=min(cursor, len(message.rows) - 1))
+        self._draw_rows()
         status = f"{len(message.rows)} waiting · Enter opens" if message.rows else EMPTY_TEXT
         if any(row.kind is QueueKind.DELIVERY_FAILED for row in message.rows):
             status += RETRY_HINT
         self._status, self._loaded_at = status, self.desk.clock()
         self._tick()
+
+    def on_resize(self) -> None:
+        """Column widths follow the screen's: fit them again."""
+        self._draw_rows()
+
+    def _draw_rows(self) -> None:
+        """The rows under columns fitted to the width, keeping the cursor where it was."""
+        table = self.query_one("#queue", DataTable)
+        cursor = table.cursor_row
+        texts = [
+            (KIND_LABELS[row.kind], local_time(row.at), row.organization, row.agent, row.detail)
+            for row in self.rows
+        ]
+        fit_columns(table, QUEUE_COLUMNS, texts)
+        for kind, since, organization, agent, detail in texts:
+            table.add_row(
+                kind,
+                since,
+                cell(organization, fold=True),
+                cell(agent, fold=True),
+                cell(detail, fold=True),
+                height=None,  # a long organization or detail wraps instead of being cut
+            )
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))

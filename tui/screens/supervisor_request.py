@@ -13,7 +13,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.widgets.fit_table import fit_columns
 from tui.widgets.plain import cell, notify, plain
 from verification.kinds import Decision, RequestStatus
 
@@ -27,15 +29,10 @@ if TYPE_CHECKING:
 # What a supervisor can do with a disputed request (``db.review.detail.DISPUTED_REFUSAL``).
 DISPUTED_HINT = "It can no longer become final: reject it (x) to keep the data."
 
-ACTION_LABELS = {
-    "auto_renew_off": "Auto-renew off",
-    "cancel_now": "Cancel now",
-    "expedited_deprovisioning": "Expedited deprovisioning",
-    "cancel_now_with_expedited": "Cancel now with expedited deprovisioning",
-}
-
-# Fits 80 columns; stated and on-file values wrap within theirs.
-CHECK_COLUMNS = (("Item", 15), ("Result · rules", 18), ("Stated", 17), ("On file", 17))
+# Stated and on-file values share the width left (``fit_columns``) and wrap in it.
+CHECK_COLUMNS = (("Item", None), ("Result · rules", None), ("Stated", None), ("On file", None))
+# The event and its details share the width left, wrapping at words.
+TIMELINE_COLUMNS = (("#", None), ("Time", 16), ("Actor", None), ("Event", 14), ("Details", None))
 
 
 class DetailLoaded(Message):
@@ -73,20 +70,13 @@ class SupervisorRequestScreen(SupervisorScreen):
         with VerticalScroll(id="request-body"):
             yield Static("Loading…", id="summary")
             yield Static("Identity checks", classes="section")
-            checks: DataTable[str] = DataTable(id="checks", cursor_type="none", show_cursor=False)
-            for label, width in CHECK_COLUMNS:
-                checks.add_column(label, width=width)
-            yield checks
+            yield DataTable(id="checks", cursor_type="none", show_cursor=False)
             yield Static("Requests", classes="section")
             yield Static("", id="requests-text")
             yield Static("Review notes", classes="section")
             yield Static("", id="notes-text")
             yield Static("Timeline (audit events)", classes="section")
-            timeline: DataTable[str] = DataTable(
-                id="timeline", cursor_type="none", show_cursor=False
-            )
-            timeline.add_columns("#", "Time", "Actor", "Event", "Details")
-            yield timeline
+            yield DataTable(id="timeline", cursor_type="none", show_cursor=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -183,7 +173,7 @@ class SupervisorRequestScreen(SupervisorScreen):
         else:
             effect = f"Data kept until {_day(request.kept_until_if_rejected)}."
         lines = (
-            f"{ACTION_LABELS.get(request.action, request.action)} of {request.product_name}",
+            f"{request.action_label} of {request.product_name}",
             effect,
             f"Bound to request hash {request.request_hash[:16]}…",
         )
@@ -298,16 +288,7 @@ class SupervisorRequestScreen(SupervisorScreen):
         title = f"Call #{detail.call_id} — {detail.organization or 'no account found'}"
         self.query_one("#request-title", Static).update(plain(title))
         self.query_one("#summary", Static).update(plain(*_summary(detail)))
-        checks = self.query_one("#checks", DataTable)
-        checks.clear()
-        for check in detail.checks:
-            checks.add_row(
-                check.label,
-                f"{check.result.value} {check.rules_version}",
-                cell(check.stated, fold=True),
-                cell(check.on_file, fold=True),
-                height=None,  # long addresses wrap instead of running off the screen
-            )
+        self._draw_tables()
         # A blank line between requests.
         requests = [line for r in detail.requests for line in ("", *_request_lines(r))][1:]
         self.query_one("#requests-text", Static).update(
@@ -315,21 +296,47 @@ class SupervisorRequestScreen(SupervisorScreen):
         )
         notes = [f"{local_time(n.at)} {n.author}: {n.text}" for n in detail.review_notes]
         self.query_one("#notes-text", Static).update(plain(*notes) if notes else "None yet.")
-        timeline = self.query_one("#timeline", DataTable)
-        timeline.clear()
-        for event in detail.timeline:
-            timeline.add_row(
-                str(event.seq),
-                local_time(event.at),
-                cell(event.actor),
-                cell(event.type),
-                cell(_details(event.payload)),
-            )
         self.refresh_bindings()
+
+    def on_resize(self) -> None:
+        """Column widths follow the screen's: fit them again."""
+        self._draw_tables()
+
+    def _draw_tables(self) -> None:
+        """The checks and the timeline, their columns fitted to the width, rows wrapping."""
+        detail = self.detail
+        if detail is None:
+            return
+        checks = self.query_one("#checks", DataTable)
+        rows = [
+            (c.label, f"{c.result.value} {c.rules_version}", c.stated, c.on_file)
+            for c in detail.checks
+        ]
+        fit_columns(checks, CHECK_COLUMNS, rows)
+        for label, result, stated, on_file in rows:
+            # Long addresses wrap instead of running off the screen.
+            checks.add_row(
+                label, result, cell(stated, fold=True), cell(on_file, fold=True), height=None
+            )
+        timeline = self.query_one("#timeline", DataTable)
+        events = [
+            (str(e.seq), local_time(e.at), e.actor, _event_words(e.type), _details(e.payload))
+            for e in detail.timeline
+        ]
+        fit_columns(timeline, TIMELINE_COLUMNS, events)
+        for seq, at, actor, event, details in events:
+            timeline.add_row(
+                seq,
+                at,
+                cell(actor, fold=True),
+                cell(event, fold=True),
+                cell(details, fold=True),
+                height=None,
+            )
 
 
 def _summary(detail: CallDetail) -> list[str]:
-    outcome = detail.outcome.value if detail.outcome else "—"
+    outcome = OUTCOME_LABELS[detail.outcome] if detail.outcome else "—"
     reviewed = (
         f"reviewed by {detail.reviewed_by} {local_time(detail.reviewed_at)}"
         if detail.reviewed_at
@@ -337,7 +344,7 @@ def _summary(detail: CallDetail) -> list[str]:
     )
     lines = [
         f"Agent {detail.agent} · {local_time(detail.started_at)} → {local_time(detail.ended_at)}",
-        f"State {detail.state.value} · outcome {outcome} · {reviewed}",
+        f"State {detail.state.value} · outcome: {outcome} · {reviewed}",
     ]
     if detail.tenant_locked:
         lines.append("The organization is LOCKED for phone cancellation (l clears it).")
@@ -348,17 +355,18 @@ def _summary(detail: CallDetail) -> list[str]:
 
 
 def _request_lines(request: RequestLine) -> list[str]:
-    label = ACTION_LABELS.get(request.action, request.action)
-    lines = [f"{label} — {request.product_name}: {request.status}"]
+    lines = [f"{request.action_label} — {request.product_name}: {request.status}"]
     if request.reference:
         lines.append(f"  reference {request.reference}")
     lines += _expedited_lines(request)
     if request.tampered:
         lines.append("  ⚠ the stored request does not match its hash: it cannot be decided")
-    before = dict(request.before)
-    for key, after in request.after:
-        was = before.get(key, "—")
-        lines.append(f"  {key}: {was} → {after}" if was != after else f"  {key}: {after}")
+    for change in request.changes:
+        value = f"{change.before} → {change.after}" if change.changed else change.after
+        lines.append(f"  {change.label}: {value}")
+    if request.checklist:
+        lines.append("  Checklist the agent ticked with the caller:")
+        lines += [f"    ✓ {point}" for point in request.checklist]
     for approval in request.approvals:
         void = "" if approval.valid else " (void: the request changed)"
         lines.append(
@@ -389,7 +397,20 @@ def _day(day: date | None) -> str:
     return "—" if day is None else f"{day:%Y-%m-%d}"
 
 
+def _event_words(event_type: str) -> str:
+    """An audit event type that wraps at words ("subscription cancel now")."""
+    return event_type.replace(".", " ").replace("_", " ")
+
+
 def _details(payload: str) -> str:
-    """The event's payload without the call id every row shares."""
+    """The event's payload without the call id every row shares; hashes to 12 digits."""
     values = {k: v for k, v in json.loads(payload).items() if k != "call_id"}
-    return " ".join(f"{k}={v}" for k, v in values.items())
+    return " ".join(f"{k}={_short(v)}" for k, v in values.items())
+
+
+def _short(value: object) -> str:
+    """A SHA-256 hex digest cut to its first 12 digits (enough to tell two apart)."""
+    text = str(value)
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return f"{text[:12]}…"
+    return text

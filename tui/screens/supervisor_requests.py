@@ -22,7 +22,6 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.plain import PlainInput, cell, plain
-from verification.errors import InputError
 from verification.kinds import Channel, Outcome, SubscriptionKind
 
 if TYPE_CHECKING:
@@ -64,9 +63,20 @@ class AgentsLoaded(Message):
 
 
 def parse_day(text: str) -> date | None:
-    """A typed ``YYYY-MM-DD``; None when empty. Raises ValueError when not a date."""
+    """A typed ``YYYY-MM-DD``; None when empty. Raises ValueError, said for the desk."""
     text = text.strip()
-    return date.fromisoformat(text) if text else None
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValueError("Dates are YYYY-MM-DD.") from None
+
+
+def date_range(since_text: str, until_text: str) -> tuple[date | None, date | None]:
+    """The From and To days typed; ValueError (its message for the desk) when no call can match."""
+    since, until = parse_day(since_text), parse_day(until_text)
+    if since and until and since > until:
+        raise ValueError(f"From {since} is after To {until}: no call can match. Swap them?")
+    return since, until
 
 
 class SupervisorRequestsScreen(SupervisorScreen):
@@ -122,15 +132,17 @@ class SupervisorRequestsScreen(SupervisorScreen):
     # --- filters ----------------------------------------------------------------
 
     def current_filter(self) -> RequestFilter:
-        """The filter the widgets show; raises ValueError for a date that is not one.
+        """The filter the widgets show; raises ValueError, its message for the desk.
 
-        The search box is read by ``db.review.parse_search`` (one rule): a
-        reference, user ID or phone that cannot be one raises ``InputError``.
+        Dates must be days, From no later than To (``date_range``); the search
+        box is read by ``db.review.parse_search`` (one rule): a reference,
+        user ID or phone that cannot be one raises ``InputError``.
         """
         from db.review import RequestFilter, parse_search
 
-        since = parse_day(self.query_one("#f-since", Input).value)
-        until = parse_day(self.query_one("#f-until", Input).value)
+        since, until = date_range(
+            self.query_one("#f-since", Input).value, self.query_one("#f-until", Input).value
+        )
         agent = self.query_one("#f-agent", Select).value
         outcome = self.query_one("#f-outcome", Select).value
         sub = self.query_one("#f-sub", Select).value
@@ -161,13 +173,16 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def _refilter(self) -> None:
         """Start again from the first page of the new filter."""
+        self._generation += 1
+        self._pages = [None]
         try:
             filters = self.current_filter()
         except ValueError as exc:
-            self._status(_filter_problem(exc))
+            # No rows of another filter stay under a message about this one.
+            self._page = None
+            self.query_one("#requests", DataTable).clear()
+            self._status(str(exc))
             return
-        self._generation += 1
-        self._pages = [None]
         self._fetch(self._generation, filters, None)
 
     # --- keys -------------------------------------------------------------------
@@ -201,7 +216,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
         try:
             filters = self.current_filter()
         except ValueError as exc:
-            self._status(_filter_problem(exc))
+            self._status(str(exc))
             return
         self._export(filters)
 
@@ -294,11 +309,6 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def _status(self, text: str) -> None:
         self.query_one("#requests-status", Static).update(plain(text))
-
-
-def _filter_problem(exc: ValueError) -> str:
-    """What is wrong with the filters: the search's own message, else the dates."""
-    return str(exc) if isinstance(exc, InputError) else "Dates are YYYY-MM-DD."
 
 
 def _local_midnight(day: date) -> datetime:

@@ -1,4 +1,8 @@
-"""The gate: OPEN, or CLOSED with each reason. Always visible during a call."""
+"""The gate: OPEN, or CLOSED with each reason. Always visible during a call.
+
+Once the caller is verified, the tenant's earlier calls follow in one line
+(``CallView.earlier``, empty before: the blind rule).
+"""
 
 from __future__ import annotations
 
@@ -32,4 +36,6 @@ class GatePanel(Static):
             text.append("Gate CLOSED", style="bold")
             for reason in view.gate_reasons:
                 text.append(f"\n• {reason}")
+        if view.earlier:
+            text.append(f"\n{view.earlier}")
         self.update(text)

@@ -30,7 +30,7 @@ class FieldInput(PlainInput):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Next / check"),
+        Binding("enter", "submit", "Check"),
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]

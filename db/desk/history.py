@@ -1,0 +1,51 @@
+"""The tenant's earlier calls in one line, for the agent once the caller is verified.
+
+Blind: the line says something about the tenant, so ``views.view`` asks for
+it only once every item matched in this call (PRODUCT.md section 4); before
+that ``CallView.earlier`` is empty. It counts the tenant's other calls over
+the last ``HISTORY_DAYS`` days, those that locked (verification failed), and
+names the latest request made for the tenant in another call, with its
+local date, e.g. "Earlier: 3 calls in 30 days · 1 locked · last request
+2026-11-28 cancel now".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.calls import action_label, local_date
+from db.models import Call, CancellationRequest, Subscription
+from verification.kinds import CallState, Outcome
+
+HISTORY_DAYS = 30
+
+
+def earlier_calls(session: Session, call: Call, tenant_id: int, now: datetime) -> str:
+    """One line on the tenant's calls before this one (read on the tenant's call index)."""
+    failed = or_(Call.state == CallState.LOCKED, Call.outcome == Outcome.VERIFICATION_FAILED)
+    calls, locked = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((failed, 1), else_=0)), 0)).where(
+            Call.tenant_id == tenant_id,
+            Call.started_at >= now - timedelta(days=HISTORY_DAYS),
+            Call.id != call.id,
+        )
+    ).one()
+    last = session.execute(
+        select(CancellationRequest.action, CancellationRequest.created_at)
+        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
+        .where(Subscription.tenant_id == tenant_id, CancellationRequest.call_id != call.id)
+        .order_by(CancellationRequest.created_at.desc(), CancellationRequest.id.desc())
+        .limit(1)
+    ).first()
+    parts = [f"{calls} {'call' if calls == 1 else 'calls'} in {HISTORY_DAYS} days"]
+    if not calls:
+        parts = [f"no calls in {HISTORY_DAYS} days"]
+    if locked:
+        parts.append(f"{locked} locked")
+    if last is not None:
+        action, at = last
+        parts.append(f"last request {local_date(at):%Y-%m-%d} {action_label(action).lower()}")
+    return "Earlier: " + " · ".join(parts)
