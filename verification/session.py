@@ -150,11 +150,15 @@ class VerificationSession:
         if self.expired(now):
             reasons.append("verification expired — ask the items again")
         elif not self.locked:
-            reasons.extend(
-                f"{_noun(item)} not yet verified"
+            # One reason for them all: the item list beside the gate shows each
+            # one's state, and a line per item filled an 80x24 screen.
+            waiting = [
+                _noun(item)
                 for item in self.required
                 if self.status(item, now) is not ItemStatus.MATCHED
-            )
+            ]
+            if waiting:
+                reasons.append("not yet verified: " + ", ".join(waiting))
         if self.verified(now) and not caller_is_admin:
             reasons.append("caller is not an admin of this subscription")
         return Gate(open=not reasons, reasons=tuple(reasons))

@@ -57,10 +57,7 @@ def test_gate_lists_items_not_yet_verified() -> None:
     gate = session(records).gate(minutes(2), caller_is_admin=True, tenant_locked=False)
     assert not gate.open
     assert gate.reasons == (
-        "phone number not yet verified",
-        "primary contact not yet verified",
-        "organization not yet verified",
-        "street address not yet verified",
+        "not yet verified: phone number, primary contact, organization, street address",
     )
 
 
@@ -81,7 +78,7 @@ def test_tenant_lock_closes_the_gate() -> None:
 def test_pin_is_required_when_the_tenant_has_one() -> None:
     s = session(all_matched(), required=required_items(has_pin=True))
     gate = s.gate(minutes(5), caller_is_admin=True, tenant_locked=False)
-    assert gate.reasons == ("support PIN not yet verified",)
+    assert gate.reasons == ("not yet verified: support PIN",)
 
 
 def test_three_misses_allowed_the_fourth_locks() -> None:
