@@ -9,7 +9,9 @@ subscription or user must agree. What one field's text may be is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -144,6 +146,24 @@ def parse_records(
         bad.append(BadRow(1, "no account rows: nothing to import"))
     bad.extend(cross_check(rows))
     return ParsedFile(rows, bad, count)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while an import or sync builds its rows.
+
+    Hundreds of thousands of small acyclic objects (records, rows, values)
+    each trigger the collector's scans of every younger object, about a
+    third of the validation's time; nothing of them needs the collector,
+    which is turned back on (if it was on) at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:

@@ -27,8 +27,18 @@ from db.account_file import (
     ImportFileError,
     read_account_file,
 )
-from db.account_rows import MIN_PIN_LENGTH, AccountRow, counts, merge, parse_records
+from db.account_rows import (
+    MIN_PIN_LENGTH,
+    AccountRow,
+    collector_paused,
+    counts,
+    merge,
+    parse_records,
+)
 from db.account_writes import (
+    SUBSCRIPTION_COLUMNS,
+    TENANT_COLUMNS,
+    USER_COLUMNS,
     insert_rows,
     insert_tenants,
     subscription_values,
@@ -103,6 +113,7 @@ def import_accounts(
     )
 
 
+@collector_paused()
 def import_records(
     factory: sessionmaker[Session],
     records: Iterable[tuple[int, Mapping[str, object]]],
@@ -184,37 +195,29 @@ def _write(
     pins = {ref: hash_pin(t.support_pin) for ref, t in tenants.items() if t.support_pin}
     # One time for the whole import, rather than a default computed per row.
     now = utcnow()
-    new_tenants = [
-        {"ref": ref, "created_at": now, **tenant_values(t, pins.get(ref))}
-        for ref, t in tenants.items()
-    ]
+    new_tenants = [(ref, now, *tenant_values(t, pins.get(ref))) for ref, t in tenants.items()]
     with unit_of_work(factory) as session:
-        ids = insert_tenants(session, new_tenants)
+        ids = insert_tenants(session, ("ref", "created_at", *TENANT_COLUMNS), new_tenants)
         insert_rows(
             session,
             TenantDomain,
-            [
-                {"tenant_id": ids[ref], "domain": domain}
-                for ref, t in tenants.items()
-                for domain in t.domains
-            ],
+            ("tenant_id", "domain"),
+            [(ids[ref], domain) for ref, t in tenants.items() for domain in t.domains],
         )
         users = {row.user_id: row for row in rows}
         insert_rows(
             session,
             AccountUser,
+            USER_COLUMNS,
             [user_values(user_id, row.user, ids[row.tenant_ref]) for user_id, row in users.items()],
         )
         subscriptions = {(row.tenant_ref, row.product_name): row for row in rows}
         insert_rows(
             session,
             Subscription,
+            ("tenant_id", "product_name", *SUBSCRIPTION_COLUMNS),
             [
-                {
-                    "tenant_id": ids[ref],
-                    "product_name": product,
-                    **subscription_values(row.subscription, now),
-                }
+                (ids[ref], product, *subscription_values(row.subscription, now))
                 for (ref, product), row in subscriptions.items()
             ],
         )
