@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.figures import Figure
 from benchmarks.generate import Scale
-from benchmarks.run import Figure
 
 
 @dataclass

@@ -8,8 +8,10 @@ per-row bookkeeping, which is most of the cost of writing 100,000 accounts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
@@ -19,32 +21,18 @@ from db.account_rows import SubscriptionFields, TenantFields, UserFields
 from db.models import Base, Tenant
 
 Row = tuple[Any, ...]
+# A tenant's stored fields (not its domains, a table of their own, nor the
+# PIN, stored only as a hash) and the columns they are stored in.
+_TENANT_FIELDS = tuple(
+    f.name for f in fields(TenantFields) if f.name not in ("domains", "support_pin")
+)
+_COLUMN_OF = {"phone": "phone_e164"}
 # The columns each of these functions' tuples hold, in order.
-TENANT_COLUMNS = (
-    "organization",
-    "contact_first_name",
-    "contact_last_name",
-    "phone_e164",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "support_pin_hash",
-)
+TENANT_COLUMNS = (*(_COLUMN_OF.get(name, name) for name in _TENANT_FIELDS), "support_pin_hash")
 USER_COLUMNS = ("user_id", "display_name", "tenant_id", "is_admin")
-SUBSCRIPTION_COLUMNS = (
-    "kind",
-    "channel",
-    "term_start",
-    "term_end",
-    "auto_renew",
-    "status",
-    "canceled_at",
-    "data_deletion_on",
-    "updated_at",
-)
+SUBSCRIPTION_COLUMNS = (*(f.name for f in fields(SubscriptionFields)), "updated_at")
+_tenant_fields = attrgetter(*_TENANT_FIELDS)
+_subscription_fields = attrgetter(*(f.name for f in fields(SubscriptionFields)))
 # Update statements bind the row's id under this name: "id" is a column's.
 ROW_ID = "row_id"
 _UNSET = object()
@@ -57,19 +45,7 @@ def table(model: type[Base]) -> Table:
 
 def tenant_values(t: TenantFields, pin_hash: str | None) -> Row:
     """A tenant's ``TENANT_COLUMNS`` (not ``ref``, ``created_at`` nor ``active``)."""
-    return (
-        t.organization,
-        t.contact_first_name,
-        t.contact_last_name,
-        t.phone,
-        t.address_line1,
-        t.address_line2,
-        t.city,
-        t.region,
-        t.postal_code,
-        t.country,
-        pin_hash,
-    )
+    return (*_tenant_fields(t), pin_hash)
 
 
 def user_values(user_id: str, u: UserFields, tenant_id: int) -> Row:
@@ -79,17 +55,7 @@ def user_values(user_id: str, u: UserFields, tenant_id: int) -> Row:
 
 def subscription_values(s: SubscriptionFields, now: datetime) -> Row:
     """A subscription's ``SUBSCRIPTION_COLUMNS``: the file's fields, then ``updated_at``."""
-    return (
-        s.kind,
-        s.channel,
-        s.term_start,
-        s.term_end,
-        s.auto_renew,
-        s.status,
-        s.canceled_at,
-        s.data_deletion_on,
-        now,
-    )
+    return (*_subscription_fields(s), now)
 
 
 def insert_tenants(session: Session, columns: Sequence[str], rows: Sequence[Row]) -> dict[str, int]:
