@@ -9,19 +9,17 @@ subscription or user must agree. What one field's text may be is
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import repeat
-from typing import NamedTuple, TypeVar, cast
+from typing import NamedTuple
 
 import pycountry
 
 from db.account_fields import FieldReader
 from db.account_file import COLUMNS, BadRow, shown_name
+from db.account_memo import Memo, memoized
 from verification.errors import InputError
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
@@ -54,10 +52,7 @@ _SUBSCRIPTION_COLUMNS = (
     "data_deletion_on",
     "auto_renew",
 )
-# Parsed field groups of one kind by their raw values, with the reasons they were bad.
-_Memo = dict[object, tuple[object, list[str]]]
 MIN_PIN_LENGTH = 4
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +141,8 @@ def parse_records(
     """
     bad: list[BadRow] = []
     rows: list[AccountRow] = []
-    tenants: _Memo = {}
-    subscriptions: _Memo = {}
+    tenants: Memo = {}
+    subscriptions: Memo = {}
     count = 0
     for line, record in records:
         count += 1
@@ -162,24 +157,6 @@ def parse_records(
     contradictions, distinct = cross_check(rows)
     bad.extend(contradictions)
     return ParsedFile(rows, bad, count, distinct)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while an import or sync builds its rows.
-
-    Hundreds of thousands of small acyclic objects (records, rows, values)
-    each trigger the collector's scans of every younger object, about a
-    third of the validation's time; nothing of them needs the collector,
-    which is turned back on (if it was on) at the end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:
@@ -197,8 +174,8 @@ def parse_record(
     line: int,
     record: Mapping[str, object],
     default_region: str,
-    tenants: _Memo,
-    subscriptions: _Memo,
+    tenants: Memo,
+    subscriptions: Memo,
 ) -> tuple[AccountRow | None, list[str]]:
     """One record validated and normalized, or the reasons it is bad.
 
@@ -209,7 +186,7 @@ def parse_record(
         unknown = sorted(shown_name(str(k)) for k in record.keys() - _COLUMN_SET)
         f.reasons.append(f"unknown field(s): {', '.join(unknown)}")
     tenant_ref = f.text("tenant_ref", required=True)
-    tenant = _memoized(tenants, f, _TENANT_COLUMNS, lambda: _tenant(f, default_region))
+    tenant = memoized(tenants, f, _TENANT_COLUMNS, lambda: _tenant(f, default_region))
     user_id = f.text("user_id", required=True)
     if user_id:
         try:
@@ -218,59 +195,10 @@ def parse_record(
             f.reasons.append(str(exc))
     user = UserFields(f.text("display_name") or user_id, f.flag("is_admin"))
     product_name = f.text("product_name", required=True)
-    subscription = _memoized(subscriptions, f, _SUBSCRIPTION_COLUMNS, lambda: _subscription(f))
+    subscription = memoized(subscriptions, f, _SUBSCRIPTION_COLUMNS, lambda: _subscription(f))
     if f.reasons or subscription is None:
         return None, f.reasons
     return AccountRow(line, tenant_ref, tenant, user_id, user, product_name, subscription), []
-
-
-def _memoized(memo: _Memo, f: FieldReader, columns: tuple[str, ...], parse: Callable[[], T]) -> T:
-    """``parse()`` once per distinct set of raw values of ``columns``.
-
-    The rows of one tenant repeat its fields, so each set is validated once;
-    the reasons it was bad are replayed on every row that repeats it.
-    """
-    # A column the file lacks reads as "": every reader takes a missing value
-    # as blank text, so both parse alike, and the key stays all text.
-    raw = tuple(map(f.record.get, columns, repeat("")))
-    key: object = raw
-    try:
-        # Values all text, the usual case, are their own key (``_memo_key``):
-        # only such a key can equal them, so a hit needs no other.
-        known = memo.get(raw)
-    except TypeError:  # a JSON list or object among the values
-        known = None
-    if known is None:
-        key = _memo_key(raw)
-        known = memo.get(key)
-    if known is not None:
-        f.reasons.extend(known[1])
-        return cast(T, known[0])
-    before = len(f.reasons)
-    parsed = parse()
-    memo[key] = (parsed, f.reasons[before:])
-    return parsed
-
-
-def _memo_key(raw: tuple[object, ...]) -> object:
-    """The memo key of a group's raw values: the values themselves when all are text.
-
-    Otherwise the types are part of the key, because True == 1 == 1.0 as
-    dict keys, and a JSON list or object (unhashable) is keyed by its repr.
-    The three kinds of key never equal one another.
-    """
-    try:
-        "".join(raw)  # type: ignore[arg-type]  # C-speed: fails on any value that is not text
-    except TypeError:
-        pass
-    else:
-        return raw
-    typed = (raw, tuple(map(type, raw)))
-    try:
-        hash(typed)
-    except TypeError:
-        return repr(raw)
-    return typed
 
 
 def _tenant(f: FieldReader, default_region: str) -> TenantFields:

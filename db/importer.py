@@ -27,10 +27,10 @@ from db.account_file import (
     ImportFileError,
     read_account_file,
 )
+from db.account_memo import collector_paused
 from db.account_rows import (
     MIN_PIN_LENGTH,
     ParsedFile,
-    collector_paused,
     counts,
     merge,
     parse_records,

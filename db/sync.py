@@ -19,7 +19,8 @@ from sqlalchemy import delete, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.account_file import BadRow, read_account_file
-from db.account_rows import collector_paused, merge, parse_records
+from db.account_memo import collector_paused
+from db.account_rows import merge, parse_records
 from db.account_writes import (
     SUBSCRIPTION_COLUMNS,
     TENANT_COLUMNS,
