@@ -320,7 +320,11 @@ def run_load(
     started = time.perf_counter()
     outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
     wall = time.perf_counter() - started
-    server = None if postmaster is None else server_cpu_seconds(postmaster) - server_before  # type: ignore[operator]
+    server = None
+    if postmaster is not None and server_before is not None:
+        # Never below 0: a backend that exited between the samples may be in
+        # neither (not yet in its parent's reaped time); 0 reads as no reading.
+        server = max(0.0, server_cpu_seconds(postmaster) - server_before)
     for worker in workers:
         worker.join(timeout=60)
     latencies = sorted(x for o in outcomes for x in o.latencies)
