@@ -266,7 +266,7 @@ class Prepared:
 
 def prepare(url: str, scale: Scale = LOAD_SCALE, callers: int = 200) -> Prepared:
     """Generate ``scale`` into the empty database at ``url``; agents and callers for desks."""
-    from benchmarks.run import _callers
+    from benchmarks.desk_figures import stated_callers
 
     generate(url, scale)
     factory = make_sessionmaker(make_engine(url))
@@ -277,7 +277,7 @@ def prepare(url: str, scale: Scale = LOAD_SCALE, callers: int = 200) -> Prepared
                 select(Agent).where(Agent.role == Role.AGENT).order_by(Agent.id)
             )
         ]
-    return Prepared(url, agents, _callers(factory, callers))
+    return Prepared(url, agents, stated_callers(factory, callers))
 
 
 def run_load(
@@ -320,7 +320,11 @@ def run_load(
     started = time.perf_counter()
     outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
     wall = time.perf_counter() - started
-    server = None if postmaster is None else server_cpu_seconds(postmaster) - server_before  # type: ignore[operator]
+    server = None
+    if postmaster is not None and server_before is not None:
+        # Never below 0: a backend that exited between the samples may be in
+        # neither (not yet in its parent's reaped time); 0 reads as no reading.
+        server = max(0.0, server_cpu_seconds(postmaster) - server_before)
     for worker in workers:
         worker.join(timeout=60)
     latencies = sorted(x for o in outcomes for x in o.latencies)
@@ -432,8 +436,8 @@ def verified_count(url: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: load a throwaway cluster (or ``--url``) and print each run."""
+    from benchmarks.figures import table
     from benchmarks.load_figures import pg_load
-    from benchmarks.run import table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")

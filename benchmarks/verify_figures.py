@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from benchmarks.run import ROOT, Figure, desk_command
+from benchmarks.desk_figures import desk_command
+from benchmarks.figures import ROOT, Figure
 from db.audit import GENESIS_HASH
 
 # Runs ``callgate audit verify`` and prints its wall time and the peak RSS of the

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.run import ROOT, Figure
+from benchmarks.figures import ROOT, Figure
 
 # The desk writes this once its database is open; the probe waits for it.
 _DRAWN = b"Passphrase"

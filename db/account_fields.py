@@ -20,6 +20,8 @@ _FALSE = frozenset({"false", "no", "n", "0", ""})
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 E = TypeVar("E", bound=StrEnum)
+# The length limit of a field stored in no sized column.
+_UNLIMITED = 1 << 62
 
 
 def _max_length(model: type[Base], column: str) -> int:
@@ -56,28 +58,35 @@ class FieldReader:
 
     def text(self, name: str, required: bool = False) -> str:
         value = self.record.get(name)
-        if value.__class__ is not str:
-            converted = self._as_text(name, value)
-            if converted is None:
+        # Plain ASCII text, the usual case, needs only its whitespace collapsed.
+        if type(value) is not str or not value.isascii() or "\x00" in value:
+            checked = self._checked_text(name, value)
+            if checked is None:
                 return ""
-            value = converted
+            value = checked
+        value = " ".join(value.split())
+        if not value:
+            if required:
+                self.reasons.append(f"missing {name}")
+        elif len(value) > _MAX_LENGTHS.get(name, _UNLIMITED):
+            self.reasons.append(f"{name} is longer than {_MAX_LENGTHS[name]} characters")
+        return value
+
+    def _checked_text(self, name: str, value: object) -> str | None:
+        """A value that is not plain ASCII text as text, or None with the reason."""
+        if value.__class__ is not str:
+            return self._as_text(name, value)
         assert isinstance(value, str)
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 self.reasons.append(f"{name} is not valid Unicode text (a lone surrogate)")
-                return ""
+                return None
         if "\x00" in value:
             # PostgreSQL stores no NUL in text; SQLite would, so refuse on both.
             self.reasons.append(f"{name} contains a NUL character")
-            return ""
-        value = " ".join(value.split())
-        if not value:
-            if required:
-                self.reasons.append(f"missing {name}")
-        elif len(value) > _MAX_LENGTHS.get(name, len(value)):
-            self.reasons.append(f"{name} is longer than {_MAX_LENGTHS[name]} characters")
+            return None
         return value
 
     def _as_text(self, name: str, value: object) -> str | None:

@@ -9,16 +9,17 @@ subscription or user must agree. What one field's text may be is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TypeVar, cast
+from typing import NamedTuple
 
 import pycountry
 
 from db.account_fields import FieldReader
 from db.account_file import COLUMNS, BadRow, shown_name
+from db.account_memo import Memo, memoized
 from verification.errors import InputError
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone
@@ -51,10 +52,7 @@ _SUBSCRIPTION_COLUMNS = (
     "data_deletion_on",
     "auto_renew",
 )
-# Parsed field groups by their raw values, with the reasons they were bad.
-_Memo = dict[tuple[object, ...], tuple[object, list[str]]]
 MIN_PIN_LENGTH = 4
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +95,12 @@ class UserFields:
     is_admin: bool
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRow:
-    """One good line of an account file, normalized."""
+class AccountRow(NamedTuple):
+    """One good line of an account file, normalized.
+
+    A named tuple rather than a frozen dataclass: one is made per line, and
+    a frozen dataclass sets each field through ``object.__setattr__``.
+    """
 
     line: int
     tenant_ref: str
@@ -111,12 +112,22 @@ class AccountRow:
 
 
 @dataclass(frozen=True)
+class Distinct:
+    """The first good row of each tenant, user and subscription of a file."""
+
+    tenants: dict[str, AccountRow]
+    users: dict[str, AccountRow]
+    subscriptions: dict[tuple[str, str], AccountRow]
+
+
+@dataclass(frozen=True)
 class ParsedFile:
     """The good rows of a file, every bad line found, and how many records it had."""
 
     rows: list[AccountRow]
     bad: list[BadRow]
     count: int
+    distinct: Distinct
 
 
 def parse_records(
@@ -130,11 +141,12 @@ def parse_records(
     """
     bad: list[BadRow] = []
     rows: list[AccountRow] = []
-    memo: _Memo = {}
+    tenants: Memo = {}
+    subscriptions: Memo = {}
     count = 0
     for line, record in records:
         count += 1
-        row, reasons = parse_record(line, record, default_region, memo)
+        row, reasons = parse_record(line, record, default_region, tenants, subscriptions)
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
         elif row is not None:
@@ -142,8 +154,9 @@ def parse_records(
     bad.extend(file_errors)
     if count == 0 and not bad:
         bad.append(BadRow(1, "no account rows: nothing to import"))
-    bad.extend(cross_check(rows))
-    return ParsedFile(rows, bad, count)
+    contradictions, distinct = cross_check(rows)
+    bad.extend(contradictions)
+    return ParsedFile(rows, bad, count, distinct)
 
 
 def merge(bad: Iterable[BadRow]) -> list[BadRow]:
@@ -158,15 +171,22 @@ _Parts = TenantFields | SubscriptionFields | UserFields
 
 
 def parse_record(
-    line: int, record: Mapping[str, object], default_region: str, memo: _Memo
+    line: int,
+    record: Mapping[str, object],
+    default_region: str,
+    tenants: Memo,
+    subscriptions: Memo,
 ) -> tuple[AccountRow | None, list[str]]:
-    """One record validated and normalized, or the reasons it is bad."""
+    """One record validated and normalized, or the reasons it is bad.
+
+    ``tenants`` and ``subscriptions`` keep the field groups parsed so far.
+    """
     f = FieldReader(record)
     if not record.keys() <= _COLUMN_SET:
         unknown = sorted(shown_name(str(k)) for k in record.keys() - _COLUMN_SET)
         f.reasons.append(f"unknown field(s): {', '.join(unknown)}")
     tenant_ref = f.text("tenant_ref", required=True)
-    tenant = _memoized(memo, f, _TENANT_COLUMNS, lambda: _tenant(f, default_region))
+    tenant = memoized(tenants, f, _TENANT_COLUMNS, lambda: _tenant(f, default_region))
     user_id = f.text("user_id", required=True)
     if user_id:
         try:
@@ -175,33 +195,10 @@ def parse_record(
             f.reasons.append(str(exc))
     user = UserFields(f.text("display_name") or user_id, f.flag("is_admin"))
     product_name = f.text("product_name", required=True)
-    subscription = _memoized(memo, f, _SUBSCRIPTION_COLUMNS, lambda: _subscription(f))
+    subscription = memoized(subscriptions, f, _SUBSCRIPTION_COLUMNS, lambda: _subscription(f))
     if f.reasons or subscription is None:
         return None, f.reasons
     return AccountRow(line, tenant_ref, tenant, user_id, user, product_name, subscription), []
-
-
-def _memoized(memo: _Memo, f: FieldReader, columns: tuple[str, ...], parse: Callable[[], T]) -> T:
-    """``parse()`` once per distinct set of raw values of ``columns``.
-
-    The rows of one tenant repeat its fields, so each set is validated once;
-    the reasons it was bad are replayed on every row that repeats it.
-    """
-    raw = tuple(map(f.record.get, columns))
-    # The types are part of the key because True == 1 == 1.0 as dict keys.
-    key: tuple[object, ...] = (columns, raw, tuple(map(type, raw)))
-    try:
-        known = memo.get(key)
-    except TypeError:  # a JSON list or object among the values
-        key = (columns, repr(raw))
-        known = memo.get(key)
-    if known is not None:
-        f.reasons.extend(known[1])
-        return cast(T, known[0])
-    before = len(f.reasons)
-    parsed = parse()
-    memo[key] = (parsed, f.reasons[before:])
-    return parsed
 
 
 def _tenant(f: FieldReader, default_region: str) -> TenantFields:
@@ -277,8 +274,8 @@ def _country(text: str) -> str | None:
     return str(found.alpha_2) if found is not None else None
 
 
-def cross_check(rows: list[AccountRow]) -> list[BadRow]:
-    """Rows that contradict an earlier row of the file."""
+def cross_check(rows: list[AccountRow]) -> tuple[list[BadRow], Distinct]:
+    """Rows that contradict an earlier row of the file, and the first row of each record."""
     bad: list[BadRow] = []
     tenants: dict[str, AccountRow] = {}
     subscriptions: dict[tuple[str, str], AccountRow] = {}
@@ -308,7 +305,7 @@ def cross_check(rows: list[AccountRow]) -> list[BadRow]:
             reasons.append(f"duplicate of line {first.line} (same user ID and product)")
         if reasons:
             bad.append(BadRow(row.line, "; ".join(reasons)))
-    return bad
+    return bad, Distinct(tenants, users, subscriptions)
 
 
 def differing(a: _Parts, b: _Parts) -> str:
@@ -316,13 +313,13 @@ def differing(a: _Parts, b: _Parts) -> str:
     return ", ".join(f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name))
 
 
-def counts(rows: list[AccountRow]) -> dict[str, int]:
-    """How many tenants, users, subscriptions, domains and PINs the rows hold."""
-    tenants = {row.tenant_ref: row.tenant for row in rows}
+def counts(distinct: Distinct) -> dict[str, int]:
+    """How many tenants, users, subscriptions, domains and PINs a file holds."""
+    tenants = [row.tenant for row in distinct.tenants.values()]
     return {
         "tenants": len(tenants),
-        "users": len({row.user_id for row in rows}),
-        "subscriptions": len({(row.tenant_ref, row.product_name) for row in rows}),
-        "domains": sum(len(t.domains) for t in tenants.values()),
-        "pins": sum(1 for t in tenants.values() if t.support_pin),
+        "users": len(distinct.users),
+        "subscriptions": len(distinct.subscriptions),
+        "domains": sum(len(t.domains) for t in tenants),
+        "pins": sum(1 for t in tenants if t.support_pin),
     }

@@ -17,9 +17,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from db.chain_scan import (
@@ -38,6 +38,9 @@ from db.progress import Progress
 from db.types import utcnow
 
 GENESIS_HASH = "0" * 64
+_AUDIT_TABLE = cast(Table, AuditEvent.__table__)
+# session.info key: (transaction, seq, hash) of the last event it appended.
+_HEAD_KEY = "callgate.chain_head"
 # Any constant shared by every desk; it names the chain-head lock on PostgreSQL.
 _PG_CHAIN_LOCK_KEY = 0x63616C6C67617465  # "callgate"
 # Rows read per query while verifying: bounded memory for a chain of millions.
@@ -74,29 +77,50 @@ def append_event(
     exists exactly when the change does. Payloads carry ids and results, never
     personal data, so purging personal data leaves the chain intact.
     """
+    if at is not None and at.tzinfo is None:
+        raise ValueError("naive datetime given as an audit event time")
+    seq, prev = _locked_head(session)
+    # Hash the UTC form: that is what the column returns, so verify recomputes the same text.
+    occurred_at = (at or utcnow()).astimezone(UTC)
+    body = canonical_payload(payload)
+    values = {
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "type": type,
+        "payload": body,
+        "prev_hash": prev,
+        "hash": event_hash(seq, occurred_at, actor, type, body, prev),
+    }
+    # A Core insert, not the session's unit of work: the event is final as
+    # written, and a flush costs more than the rest of the append. The
+    # returned event is a detached copy of the row.
+    session.execute(insert(_AUDIT_TABLE), values)
+    session.info[_HEAD_KEY] = (_current_transaction(session), seq, values["hash"])
+    return AuditEvent(**values)
+
+
+def _locked_head(session: Session) -> tuple[int, str]:
+    """The next event's seq and its predecessor's hash, with the chain's write lock held.
+
+    The lock is the transaction's (SQLite: its ``BEGIN IMMEDIATE``;
+    PostgreSQL: an advisory lock held to its end), so after one append in a
+    transaction the head is the event it wrote: later appends in the same
+    (innermost) transaction take neither the lock nor the head again.
+    """
+    held = session.info.get(_HEAD_KEY)
+    if held is not None and held[0] is _current_transaction(session):
+        return held[1] + 1, held[2]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK_KEY})
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    if at is not None and at.tzinfo is None:
-        raise ValueError("naive datetime given as an audit event time")
-    # Hash the UTC form: that is what the column returns, so verify recomputes the same text.
-    occurred_at = (at or utcnow()).astimezone(UTC)
-    body = canonical_payload(payload)
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=actor,
-        type=type,
-        payload=body,
-        prev_hash=prev,
-        hash=event_hash(seq, occurred_at, actor, type, body, prev),
-    )
-    session.add(event)
-    session.flush()
-    return event
+    return (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+
+
+def _current_transaction(session: Session) -> object:
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,30 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
     return call
 
 
+def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Tenant | None, bool]:
+    """The call locked for update, its tenant if found, and whether ``actor`` took it.
+
+    One statement where ``get_call``, ``tenant_of``, ``taken_by`` and
+    ``caller_of`` would send four: every item check starts with it. The
+    caller it reads is held for ``caller_of``. Only the call's row is locked
+    (``FOR UPDATE OF call``). Raises ``LookupError`` for an unknown call.
+    """
+    row = session.execute(
+        select(Call, Agent.username, Tenant, AccountUser)
+        .join(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+        .outerjoin(AccountUser, AccountUser.id == Call.caller_user_id)
+        .where(Call.id == call_id)
+        .with_for_update(of=Call)
+    ).first()
+    if row is None:
+        raise LookupError(f"no call {call_id}")
+    call, username, tenant, caller = row
+    if caller is not None:
+        hold_caller(session, caller)
+    return call, tenant, username == actor
+
+
 def taken_by(session: Session, call: Call, actor: str) -> bool:
     """Whether ``actor`` (a username) is the agent who took the call.
 

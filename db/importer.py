@@ -27,8 +27,18 @@ from db.account_file import (
     ImportFileError,
     read_account_file,
 )
-from db.account_rows import MIN_PIN_LENGTH, AccountRow, counts, merge, parse_records
+from db.account_memo import collector_paused
+from db.account_rows import (
+    MIN_PIN_LENGTH,
+    ParsedFile,
+    counts,
+    merge,
+    parse_records,
+)
 from db.account_writes import (
+    SUBSCRIPTION_COLUMNS,
+    TENANT_COLUMNS,
+    USER_COLUMNS,
     insert_rows,
     insert_tenants,
     subscription_values,
@@ -106,6 +116,7 @@ def import_accounts(
     )
 
 
+@collector_paused()
 def import_records(
     factory: sessionmaker[Session],
     records: Iterable[tuple[int, Mapping[str, object]]],
@@ -122,15 +133,14 @@ def import_records(
     reading is lazy, so they are complete only once ``records`` is consumed.
     """
     parsed = parse_records(records, default_region, file_errors)
-    rows = parsed.rows
     bad = parsed.bad
     with factory() as session:
-        bad.extend(_check_database(session, rows))
+        bad.extend(_check_database(session, parsed))
     bad = merge(bad)
-    found = counts(rows)
-    write = not bad and not dry_run and bool(rows)
+    found = counts(parsed.distinct)
+    write = not bad and not dry_run and bool(parsed.rows)
     if write:
-        _write(factory, rows, source, actor, found)
+        _write(factory, parsed, source, actor, found)
     return ImportReport(
         source=source,
         dry_run=dry_run,
@@ -141,12 +151,14 @@ def import_records(
     )
 
 
-def _check_database(session: Session, rows: list[AccountRow]) -> list[BadRow]:
+def _check_database(session: Session, parsed: ParsedFile) -> list[BadRow]:
     """Rows whose tenant or user ID is already in the database."""
-    refs = existing(session, Tenant.ref, {row.tenant_ref for row in rows})
-    user_ids = existing(session, AccountUser.user_id, {row.user_id for row in rows})
+    refs = existing(session, Tenant.ref, set(parsed.distinct.tenants))
+    user_ids = existing(session, AccountUser.user_id, set(parsed.distinct.users))
+    if not refs and not user_ids:
+        return []
     bad = []
-    for row in rows:
+    for row in parsed.rows:
         reasons = []
         if row.tenant_ref in refs:
             reasons.append(f"tenant {row.tenant_ref!r} already exists (re-import never updates)")
@@ -176,48 +188,40 @@ def existing(session: Session, column: InstrumentedAttribute[str], values: set[s
 
 def _write(
     factory: sessionmaker[Session],
-    rows: list[AccountRow],
+    parsed: ParsedFile,
     source: str,
     actor: str,
     found: Mapping[str, int],
 ) -> None:
     """Insert every tenant, domain, user and subscription in one transaction."""
-    tenants = {row.tenant_ref: row.tenant for row in rows}
+    tenants = {ref: row.tenant for ref, row in parsed.distinct.tenants.items()}
     # The slow PIN hashes are made before the write lock is taken.
     pins = {ref: hash_pin(t.support_pin) for ref, t in tenants.items() if t.support_pin}
     # One time for the whole import, rather than a default computed per row.
     now = utcnow()
-    new_tenants = [
-        {"ref": ref, "created_at": now, **tenant_values(t, pins.get(ref))}
-        for ref, t in tenants.items()
-    ]
+    new_tenants = [(ref, now, *tenant_values(t, pins.get(ref))) for ref, t in tenants.items()]
     with unit_of_work(factory) as session:
-        ids = insert_tenants(session, new_tenants)
+        ids = insert_tenants(session, ("ref", "created_at", *TENANT_COLUMNS), new_tenants)
         insert_rows(
             session,
             TenantDomain,
-            [
-                {"tenant_id": ids[ref], "domain": domain}
-                for ref, t in tenants.items()
-                for domain in t.domains
-            ],
+            ("tenant_id", "domain"),
+            [(ids[ref], domain) for ref, t in tenants.items() for domain in t.domains],
         )
-        users = {row.user_id: row for row in rows}
+        users = parsed.distinct.users
         insert_rows(
             session,
             AccountUser,
+            USER_COLUMNS,
             [user_values(user_id, row.user, ids[row.tenant_ref]) for user_id, row in users.items()],
         )
-        subscriptions = {(row.tenant_ref, row.product_name): row for row in rows}
+        subscriptions = parsed.distinct.subscriptions
         insert_rows(
             session,
             Subscription,
+            ("tenant_id", "product_name", *SUBSCRIPTION_COLUMNS),
             [
-                {
-                    "tenant_id": ids[ref],
-                    "product_name": product,
-                    **subscription_values(row.subscription, now),
-                }
+                (ids[ref], product, *subscription_values(row.subscription, now))
                 for (ref, product), row in subscriptions.items()
             ],
         )
@@ -225,5 +229,5 @@ def _write(
             session,
             actor=actor,
             type="accounts.imported",
-            payload={"source": source, "rows": len(rows), **found},
+            payload={"source": source, "rows": len(parsed.rows), **found},
         )

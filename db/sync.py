@@ -19,9 +19,12 @@ from sqlalchemy import delete, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.account_file import BadRow, read_account_file
+from db.account_memo import collector_paused
 from db.account_rows import merge, parse_records
 from db.account_writes import (
-    ROW_ID,
+    SUBSCRIPTION_COLUMNS,
+    TENANT_COLUMNS,
+    USER_COLUMNS,
     insert_rows,
     insert_tenants,
     subscription_values,
@@ -98,6 +101,7 @@ def sync_accounts(
     )
 
 
+@collector_paused()
 def sync_records(
     factory: sessionmaker[Session],
     records: Iterable[tuple[int, Mapping[str, object]]],
@@ -167,12 +171,9 @@ def _apply(session: Session, plan: Plan, judge: PinJudge) -> None:
     ids.update(
         insert_tenants(
             session,
+            ("ref", "created_at", *TENANT_COLUMNS),
             [
-                {
-                    "ref": ref,
-                    "created_at": now,
-                    **tenant_values(t, judge.hash(ref, t.support_pin)),
-                }
+                (ref, now, *tenant_values(t, judge.hash(ref, t.support_pin)))
                 for ref, t in plan.new_tenants.items()
             ],
         )
@@ -180,12 +181,9 @@ def _apply(session: Session, plan: Plan, judge: PinJudge) -> None:
     update_rows(
         session,
         Tenant,
+        (*TENANT_COLUMNS, "active"),
         [
-            {
-                ROW_ID: id_,
-                **tenant_values(t, kept if same else judge.hash(ref, t.support_pin)),
-                "active": True,
-            }
+            (id_, *tenant_values(t, kept if same else judge.hash(ref, t.support_pin)), True)
             for id_, ref, t, kept, same in plan.tenant_updates
         ],
     )
@@ -197,18 +195,21 @@ def _apply(session: Session, plan: Plan, judge: PinJudge) -> None:
     insert_rows(
         session,
         TenantDomain,
-        [{"tenant_id": ids[ref], "domain": domain} for ref, domain in plan.domains_added],
+        ("tenant_id", "domain"),
+        [(ids[ref], domain) for ref, domain in plan.domains_added],
     )
     insert_rows(
         session,
         AccountUser,
+        USER_COLUMNS,
         [user_values(user_id, u, ids[ref]) for user_id, u, ref in plan.new_users],
     )
     update_rows(
         session,
         AccountUser,
+        (*USER_COLUMNS, "active"),
         [
-            {ROW_ID: id_, **user_values(user_id, u, ids[ref]), "active": True}
+            (id_, *user_values(user_id, u, ids[ref]), True)
             for id_, user_id, u, ref in plan.user_updates
         ],
     )
@@ -216,15 +217,17 @@ def _apply(session: Session, plan: Plan, judge: PinJudge) -> None:
     insert_rows(
         session,
         Subscription,
+        ("tenant_id", "product_name", *SUBSCRIPTION_COLUMNS),
         [
-            {"tenant_id": ids[ref], "product_name": product, **subscription_values(s, now)}
+            (ids[ref], product, *subscription_values(s, now))
             for ref, product, s in plan.new_subscriptions
         ],
     )
     update_rows(
         session,
         Subscription,
-        [{ROW_ID: id_, **subscription_values(s, now)} for id_, s in plan.subscription_updates],
+        SUBSCRIPTION_COLUMNS,
+        [(id_, *subscription_values(s, now)) for id_, s in plan.subscription_updates],
     )
 
 

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from benchmarks import load_figures, run, verify_figures
+from benchmarks import (
+    account_figures,
+    desk_figures,
+    load_figures,
+    run,
+    supervisor_figures,
+    verify_figures,
+)
+from benchmarks.figures import Figure, table
 from benchmarks.generate import Generated, Scale, ensure_sqlite, generate
 from db.audit import verify_chain
 from db.engine import make_engine, make_sessionmaker
@@ -125,7 +133,7 @@ def test_stored_user_ids_are_normalized_and_found_by_the_desk_lookup(
         user = session.scalars(select(AccountUser).order_by(AccountUser.id.desc())).first()
         assert user is not None
         assert user.user_id == user.user_id.lower()
-    assert run.find_by_user_id(factory, f"  {user.user_id.upper()} ") == user.tenant_id
+    assert desk_figures.find_by_user_id(factory, f"  {user.user_id.upper()} ") == user.tenant_id
 
 
 def test_a_second_request_reuses_the_cached_file(made: Generated, cache: Path) -> None:
@@ -167,7 +175,7 @@ def test_generated_postgres_database_is_consistent(pg_url: str) -> None:
 # --- the measurements -------------------------------------------------------------
 
 
-def _assert_figures(figures: list[run.Figure], count: int) -> None:
+def _assert_figures(figures: list[Figure], count: int) -> None:
     assert len(figures) == count
     for figure in figures:
         # /proc counts CPU in 10 ms ticks: a tiny run's server CPU may read 0.
@@ -187,20 +195,20 @@ def _assert_figures(figures: list[run.Figure], count: int) -> None:
 
 @pytest.mark.slow
 def test_desk_start_times_both_processes(scratch: Generated) -> None:
-    figure = run.desk_start(scratch.url, runs=1)
+    figure = desk_figures.desk_start(scratch.url, runs=1)
     _assert_figures([figure], 1)
     assert figure.bar_on == "ratio"
 
 
 def test_both_processes_draw_the_sign_in_screen(scratch: Generated) -> None:
-    for command in (run.desk_command(scratch.url), run.BARE_COMMAND):
-        _seconds, drawn = run._process_seconds(command)
+    for command in (desk_figures.desk_command(scratch.url), desk_figures.BARE_COMMAND):
+        _seconds, drawn = desk_figures._process_seconds(command)
         assert b"Passphrase" in drawn
 
 
 def test_lookups(scratch: Generated) -> None:
     factory = make_sessionmaker(make_engine(scratch.url))
-    figures = run.lookups(factory, runs=5)
+    figures = desk_figures.lookups(factory, runs=5)
     _assert_figures(figures, 2)
 
 
@@ -208,7 +216,7 @@ def test_recording_item_checks_verifies_real_callers(scratch: Generated, tmp_pat
     engine = make_engine(scratch.url)
     factory = make_sessionmaker(engine)
     before = _row_counts(engine)
-    figure = run.record_item_checks(factory, tmp_path, calls=2)
+    figure = desk_figures.record_item_checks(factory, tmp_path, calls=2)
     _assert_figures([figure], 1)
     after = _row_counts(engine)
     assert after["call"] == before["call"] + 2
@@ -218,29 +226,29 @@ def test_recording_item_checks_verifies_real_callers(scratch: Generated, tmp_pat
 
 def test_supervisor_reads(scratch: Generated) -> None:
     factory = make_sessionmaker(make_engine(scratch.url))
-    views = run.supervisor_views(factory)
-    figures = run.supervisor(factory, runs=2)
+    views = supervisor_figures.supervisor_views(factory)
+    figures = supervisor_figures.supervisor(factory, runs=2)
     _assert_figures(figures, len(views))
 
 
 def test_supervisor_memory(scratch: Generated) -> None:
-    figure = run.supervisor_memory(scratch.url)
+    figure = supervisor_figures.supervisor_memory(scratch.url)
     _assert_figures([figure], 1)
     assert figure.measured >= figure.baseline  # type: ignore[operator]
 
 
 def test_account_import_against_plain_executemany(tmp_path: Path) -> None:
-    figure = run.account_import(tmp_path, rows=200)
+    figure = account_figures.account_import(tmp_path, rows=200)
     _assert_figures([figure], 1)
     plain = make_engine(f"sqlite:///{tmp_path / 'plain.db'}")
     imported = make_engine(f"sqlite:///{tmp_path / 'import.db'}")
     # The baseline stored the same rows the importer did.
-    for table in ("tenant", "tenant_domain", "account_user", "subscription"):
-        assert _count(plain, table) == _count(imported, table) > 0
+    for name in ("tenant", "tenant_domain", "account_user", "subscription"):
+        assert _count(plain, name) == _count(imported, name) > 0
 
 
 def test_account_sync_against_plain_executemany(tmp_path: Path) -> None:
-    figure = run.account_sync(tmp_path, rows=200)
+    figure = account_figures.account_sync(tmp_path, rows=200)
     _assert_figures([figure], 1)
     synced = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
     with synced.connect() as connection:
@@ -249,8 +257,8 @@ def test_account_sync_against_plain_executemany(tmp_path: Path) -> None:
         )
         assert phones.scalar_one() == 10  # one tenant in ten changed
     plain = make_engine(f"sqlite:///{tmp_path / 'sync-plain.db'}")
-    for table in ("tenant", "account_user", "subscription"):
-        assert _count(plain, table) == _count(synced, table) > 0
+    for name in ("tenant", "account_user", "subscription"):
+        assert _count(plain, name) == _count(synced, name) > 0
 
 
 def _count(engine: Engine, table: str) -> int:
@@ -322,13 +330,13 @@ def test_statement_kinds_name_verb_and_table() -> None:
 def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:
     from benchmarks import compare
 
-    def results(at: str, figures: list[run.Figure]) -> dict[str, object]:
+    def results(at: str, figures: list[Figure]) -> dict[str, object]:
         return {"at": at, "figures": [f.as_json() for f in figures]}
 
-    old = results("20261201T100000Z", [run.Figure("lookup", 2.0, 1.0, "ms", bar=3.0)])
+    old = results("20261201T100000Z", [Figure("lookup", 2.0, 1.0, "ms", bar=3.0)])
     new = results(
         "20261201T110000Z",
-        [run.Figure("lookup", 1.5, 1.0, "ms", bar=3.0), run.Figure("new one", 4.0, None, "s")],
+        [Figure("lookup", 1.5, 1.0, "ms", bar=3.0), Figure("new one", 4.0, None, "s")],
     )
     for at, body in (("20261130T090000Z", old), (old["at"], old), (new["at"], new)):
         (tmp_path / f"{at}.json").write_text(json.dumps(body))
@@ -345,11 +353,11 @@ def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:
 
 def test_table_shows_every_figure_and_its_verdict() -> None:
     figures = [
-        run.Figure("fast", 1.0, 2.0, "ms", bar=10.0),
-        run.Figure("slow ratio", 9.0, 2.0, "s", bar=3.0, bar_on="ratio"),
-        run.Figure("no bar", 5.0, None, "µs"),
+        Figure("fast", 1.0, 2.0, "ms", bar=10.0),
+        Figure("slow ratio", 9.0, 2.0, "s", bar=3.0, bar_on="ratio"),
+        Figure("no bar", 5.0, None, "µs"),
     ]
-    lines = run.table(figures).splitlines()
+    lines = table(figures).splitlines()
     assert len(lines) == 4
     assert lines[1].startswith("fast") and lines[1].endswith("pass")
     assert lines[2].startswith("slow ratio") and lines[2].endswith("FAIL")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from db.settings import Settings
 
 T = TypeVar("T")
-# benchmarks/run.py sets this to time a whole desk process up to its first
+# benchmarks/desk_figures.py sets this to time a whole desk process up to its first
 # interactive screen: the app then quits instead of opening the database.
 EXIT_ON_READY_ENV = "CALLGATE_EXIT_ON_READY"
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, union
+from sqlalchemy import Table, insert, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.calls import (
+    call_to_check,
     caller_of,
-    get_call,
     hold_caller,
     on_file,
     on_file_text,
-    taken_by,
     tenant_locked,
     tenant_of,
 )
@@ -45,6 +45,7 @@ from verification.userid import normalize_user_id
 
 # Secret items are stored as this placeholder, never as typed.
 _SECRET_PLACEHOLDER = "[secret]"
+_ITEM_CHECK = cast(Table, ItemCheck.__table__)
 
 
 def submit_item(
@@ -64,13 +65,13 @@ def submit_item(
     """
     fields = {name: stated.get(name, "") for name in ITEM_SPECS[item].fields}
     with unit_of_work(factory) as session:
-        call = get_call(session, call_id, for_update=True)
+        call, tenant, taken = call_to_check(session, call_id, actor)
         if call.state is CallState.CLOSED:
             raise InputError("this call has ended: start a new call")
         if call.state is CallState.LOCKED:
             raise InputError("this call is locked after too many misses: end the call")
-        _refuse_other_agent(session, call, actor)
-        tenant = tenant_of(session, call)
+        if not taken:
+            raise InputError("only the agent who took this call can check items in it")
         if item is Item.USER_ID:
             normalized = normalize_user_id(fields["value"])
             refuse_locked(session, tenant, normalized)
@@ -86,24 +87,29 @@ def submit_item(
             verdict = check_item(item, fields, known, settings.default_region)
         if verdict.result is CheckResult.MISMATCH and _repeats_last_miss(session, call, verdict):
             raise InputError("the same answer as the last miss")
-        judged_against = _judged_against(session, call, item, verdict)
+        # Held here for the whole check: the session's identity map keeps
+        # objects weakly, so a tenant nobody holds is selected again.
+        tenant = tenant_of(session, call)
+        judged_against = _judged_against(session, call, tenant, item, verdict)
         secret = ITEM_SPECS[item].secret
-        session.add(
-            ItemCheck(
-                call_id=call.id,
-                item=item,
-                stated=json.dumps(
+        # A Core insert: nothing reads the check back through the session, and
+        # the unit of work's flush would cost more than the statement.
+        session.execute(
+            insert(_ITEM_CHECK),
+            {
+                "call_id": call.id,
+                "item": item,
+                "stated": json.dumps(
                     {k: _SECRET_PLACEHOLDER if secret else v for k, v in fields.items()},
                     ensure_ascii=False,
                 ),
-                normalized=verdict.normalized,
-                on_file=judged_against,
-                result=verdict.result,
-                rules_version=verdict.rules_version,
-                checked_at=now,
-            )
+                "normalized": verdict.normalized,
+                "on_file": judged_against,
+                "result": verdict.result,
+                "rules_version": verdict.rules_version,
+                "checked_at": now,
+            },
         )
-        session.flush()
         append_event(
             session,
             actor=actor,
@@ -118,16 +124,10 @@ def submit_item(
         )
         if verdict.result is CheckResult.MISMATCH:
             after_miss(session, call, item, verdict.normalized, actor, settings, now)
-        tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
         call.misses = verification.misses
         update_call_state(session, call, tenant, verification, actor, settings, now)
         return view(session, call, settings, now, verification)
-
-
-def _refuse_other_agent(session: Session, call: Call, actor: str) -> None:
-    if not taken_by(session, call, actor):
-        raise InputError("only the agent who took this call can check items in it")
 
 
 def _another_caller(
@@ -151,12 +151,13 @@ def _another_caller(
     return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
 
 
-def _judged_against(session: Session, call: Call, item: Item, verdict: Verdict) -> str | None:
+def _judged_against(
+    session: Session, call: Call, tenant: Tenant | None, item: Item, verdict: Verdict
+) -> str | None:
     """The on-file value the check compared with, kept with it: a later sync
     changes the record, never what a past check was judged against."""
     if item is Item.USER_ID and verdict.result is CheckResult.MISMATCH:
         return None  # no account of this caller was named
-    tenant = tenant_of(session, call)
     if tenant is None:
         return None
     return on_file_text(item, tenant, caller_of(session, call), masked=False)

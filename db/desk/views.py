@@ -232,7 +232,7 @@ def view(
         expires_at=verification.expires_at,
         caller_is_admin=caller_is_admin,
         subscriptions=subscriptions,
-        pending_requests=_pending(session, call.id),
+        pending_requests=_pending(session, call),
         notes=call.notes,
         possession=step,
         requests_made=_made(session, call.id),
@@ -284,12 +284,18 @@ def _subscription_view(
     )
 
 
-def _pending(session: Session, call_id: int) -> tuple[PendingRequest, ...]:
+def _pending(session: Session, call: Call) -> tuple[PendingRequest, ...]:
+    if call.verified_at is None:
+        # A request is taken only through an open gate, which only a verified
+        # call has, and a call's verification time is never cleared: a call
+        # never verified has no request, and every check before the caller's
+        # last item needs no query for them.
+        return ()
     rows = session.execute(
         select(CancellationRequest, Subscription.product_name)
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
         .where(
-            CancellationRequest.call_id == call_id,
+            CancellationRequest.call_id == call.id,
             CancellationRequest.needs_approval.is_(True),
             ~decided(),
         )

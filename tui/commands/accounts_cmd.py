@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from db.account_file import BadRow
@@ -50,17 +52,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     syncing.set_defaults(handler=run_sync)
 
 
-def _print_bad_rows(source: str, bad_rows: tuple[BadRow, ...], done: str) -> None:
-    for bad in bad_rows:
-        print(f"line {bad.line}: {bad.reason}", file=sys.stderr)
-    rows = "1 bad row" if len(bad_rows) == 1 else f"{len(bad_rows)} bad rows"
-    print(f"{source}: {rows}; {done}", file=sys.stderr)
+class _Report(Protocol):
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def bad_rows(self) -> tuple[BadRow, ...]: ...
 
 
-def run_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Import (or validate) the file; 1 with every bad row listed when any is bad."""
+R = TypeVar("R", bound=_Report)
+
+
+def _run_on_file(
+    name: str,
+    args: argparse.Namespace,
+    settings: Settings,
+    run: Callable[..., R],
+    shown: Callable[[R], str],
+    nothing_done: str,
+) -> int:
+    """``run`` (the import or the sync) of the file on the desk's database, then
+    what it did; 1 with every bad row listed when any is bad."""
     from db.engine import make_sessionmaker
-    from db.importer import ImportFileError, import_accounts
+    from db.importer import ImportFileError
     from db.migrate import SchemaError, prepare_for_desk
     from tui.commands.common import CommandError, engine_for, operator_actor
     from tui.commands.progress import progress
@@ -68,24 +85,35 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings)
     try:
         prepare_for_desk(engine)
-        with progress("accounts import: reading", "rows") as shown:
-            report = import_accounts(
+        with progress(f"accounts {name}: reading", "rows") as tick:
+            report = run(
                 make_sessionmaker(engine),
                 args.file,
                 dry_run=args.dry_run,
                 default_region=settings.default_region,
                 actor=operator_actor(),
-                progress=shown,
+                progress=tick,
             )
     except (ImportFileError, SchemaError) as exc:
         raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
     if not report.ok:
-        _print_bad_rows(report.source, report.bad_rows, "nothing imported")
+        for bad in report.bad_rows:
+            print(f"line {bad.line}: {bad.reason}", file=sys.stderr)
+        count = len(report.bad_rows)
+        rows = "1 bad row" if count == 1 else f"{count} bad rows"
+        print(f"{report.source}: {rows}; {nothing_done}", file=sys.stderr)
         return 1
-    print(summary(report))
+    print(shown(report))
     return 0
+
+
+def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import (or validate) the file; 1 with every bad row listed when any is bad."""
+    from db.importer import import_accounts
+
+    return _run_on_file("import", args, settings, import_accounts, summary, "nothing imported")
 
 
 def summary(report: ImportReport) -> str:
@@ -102,35 +130,12 @@ def summary(report: ImportReport) -> str:
 
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Sync (or show) the changes; 1 with every bad row listed when any is bad."""
-    from db.engine import make_sessionmaker
-    from db.importer import ImportFileError
-    from db.migrate import SchemaError, prepare_for_desk
     from db.sync import sync_accounts
-    from tui.commands.common import CommandError, engine_for, operator_actor
-    from tui.commands.progress import progress
 
-    engine = engine_for(settings)
-    try:
-        prepare_for_desk(engine)
-        with progress("accounts sync: reading", "rows") as shown:
-            report = sync_accounts(
-                make_sessionmaker(engine),
-                args.file,
-                dry_run=args.dry_run,
-                remove_missing=args.remove_missing,
-                default_region=settings.default_region,
-                actor=operator_actor(),
-                progress=shown,
-            )
-    except (ImportFileError, SchemaError) as exc:
-        raise CommandError(str(exc)) from exc
-    finally:
-        engine.dispose()
-    if not report.ok:
-        _print_bad_rows(report.source, report.bad_rows, "nothing changed")
-        return 1
-    print("\n".join(sync_lines(report)))
-    return 0
+    run = partial(sync_accounts, remove_missing=args.remove_missing)
+    return _run_on_file(
+        "sync", args, settings, run, lambda report: "\n".join(sync_lines(report)), "nothing changed"
+    )
 
 
 def sync_lines(report: SyncReport) -> list[str]:
