@@ -58,6 +58,8 @@ class SyncReport:
     rows: int
     bad_rows: tuple[BadRow, ...]
     groups: tuple[tuple[str, tuple[Change, ...]], ...] = ()
+    # Subscription changes not applied: a decision is not delivered to billing yet.
+    held: tuple[Change, ...] = ()
     counts: Mapping[str, int] | None = None
     tenants_missing: int = 0
     users_missing: int = 0
@@ -140,6 +142,7 @@ def sync_records(
         rows=parsed.count,
         bad_rows=(),
         groups=_groups(plan),
+        held=tuple(plan.subscriptions_held),
         counts=plan.counts(),
         tenants_missing=plan.tenants_missing,
         users_missing=plan.users_missing,

@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 
 from db.account_rows import AccountRow, SubscriptionFields, TenantFields, UserFields
 from db.account_writes import table
-from db.models import AccountUser, Subscription, Tenant, TenantDomain
+from db.models import (
+    AccountUser,
+    CancellationRequest,
+    OutboxChannel,
+    OutboxEvent,
+    OutboxState,
+    Subscription,
+    Tenant,
+    TenantDomain,
+)
 from verification.phone import mask_phone
 from verification.pin import hash_pin, match_pin
 from verification.userid import mask_user_id
@@ -116,6 +125,9 @@ class Plan:
     users_removed: list[Change] = field(default_factory=list)
     subscriptions_added: list[Change] = field(default_factory=list)
     subscriptions_changed: list[Change] = field(default_factory=list)
+    # Changes not applied: a decision on the subscription has not reached the
+    # billing system yet, so the file cannot know of it (``_undelivered``).
+    subscriptions_held: list[Change] = field(default_factory=list)
     # Kept as they are because --remove-missing was not given.
     tenants_missing: int = 0
     users_missing: int = 0
@@ -300,6 +312,7 @@ def _compare_subscriptions(
         on_file.setdefault(
             (refs[r.tenant_id], r.product_name), (r.id, SubscriptionFields(**values))
         )
+    held = _undelivered(session)
     seen: set[tuple[str, str]] = set()
     for row in rows:
         key = (row.tenant_ref, row.product_name)
@@ -317,8 +330,29 @@ def _compare_subscriptions(
                 for name in _SUBSCRIPTION_FIELDS
                 if getattr(old[1], name) != (new := getattr(row.subscription, name))
             )
+            if old[0] in held:
+                plan.subscriptions_held.append(Change(what, changed))
+                continue
             plan.subscriptions_changed.append(Change(what, changed))
             plan.subscription_updates.append((old[0], row.subscription))
+
+
+def _undelivered(session: Session) -> set[int]:
+    """Subscriptions with a decision whose webhook event is not delivered yet.
+
+    The system of record learns of a decision only from that event; until it
+    has it, its file still shows the subscription as before the call, and
+    applying it would undo what the agent did (turn auto-renew back on,
+    reactivate a cancelled subscription). A parked delivery stays held too: it
+    is in the supervisor queue, where it is retried.
+    """
+    o, r = table(OutboxEvent), table(CancellationRequest)
+    query = (
+        select(r.c.subscription_id)
+        .join(o, o.c.request_id == r.c.id)
+        .where(o.c.channel == OutboxChannel.WEBHOOK, o.c.state != OutboxState.DELIVERED)
+    )
+    return set(session.scalars(query))
 
 
 def _shown(name: str, value: object) -> str:

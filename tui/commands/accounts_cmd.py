@@ -148,6 +148,12 @@ def sync_lines(report: SyncReport) -> list[str]:
         for change in changes:
             named = "; ".join(f"{f.name} {f.before} → {f.after}" for f in change.fields)
             lines.append(f"  {change.what}: {named}" if named else f"  {change.what}")
+    if report.held:
+        lines.append(
+            f"held ({len(report.held)}): a decision taken at the desk has not reached the "
+            "billing system yet (callgate deliver); these stay as callgate has them:"
+        )
+        lines += [f"  {change.what}" for change in report.held]
     kept = []
     if report.tenants_missing:
         kept.append(f"{report.tenants_missing} tenants")
