@@ -5,12 +5,20 @@ may change them). ``step_up`` says whether an action may proceed given the
 possession factors proven in this call, or which factor is missing, as one
 sentence for the gate. The PIN counts only where the tenant has one, and
 never suffices to destroy data.
+
+A factor proves possession for the verification it was proven in (``held``):
+PRODUCT.md section 4 lets a verification hold 30 minutes within its call, and
+a code or an answered callback holds exactly as long. Once the verification
+lapses the items are asked again (perhaps of another admin of the tenant),
+and the factor must be proven again in the new round; a proof never carries
+from one round, or one call, to the next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from verification.policy import Action
@@ -30,6 +38,27 @@ class Factor(StrEnum):
     CODE = "code"
     CALLBACK = "callback"
     PIN = "pin"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A factor proven at ``at`` (aware UTC): a matched code, an answered callback."""
+
+    factor: Factor
+    at: datetime
+
+
+def held(proofs: Iterable[Proof], round_start: datetime | None) -> tuple[Factor, ...]:
+    """The factors that count now: those proven in the verification holding now.
+
+    ``round_start`` is when that verification began
+    (``VerificationSession.round_start``); None, no verification holds and
+    nothing counts. Proofs of an earlier round are void.
+    """
+    if round_start is None:
+        return ()
+    current = {proof.factor for proof in proofs if proof.at >= round_start}
+    return tuple(factor for factor in Factor if factor in current)
 
 
 DEFAULT_TIERS: Mapping[Action, Tier] = {

@@ -124,8 +124,8 @@ def send_code(
     """
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        tenant, _ = _open_call(session, call, actor, settings, now)
-        _refuse_send(session, call, now)
+        tenant, verification = _open_call(session, call, actor, settings, now)
+        _refuse_send(session, call, verification, now)
         try:
             channel, admin, address = address_of(session, tenant, destination_key)
         except LookupError as exc:
@@ -148,8 +148,8 @@ def send_code(
         ) from None
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        _open_call(session, call, actor, settings, now)
-        _refuse_send(session, call, now)
+        _, verification = _open_call(session, call, actor, settings, now)
+        _refuse_send(session, call, verification, now)
         send = CodeSend(
             call_id=call.id,
             channel=channel,
@@ -190,9 +190,10 @@ def try_code(
     otp.normalize_code(typed)
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        _open_call(session, call, actor, settings, now)
+        _, verification = _open_call(session, call, actor, settings, now)
         try:
-            matched = code_state(session, call).check(typed, now)
+            since = verification.round_start(now)
+            matched = code_state(session, call, since).check(typed, now)
         except CodeRefused as exc:
             raise StepUpRefused(str(exc)) from None
         attempt = CodeTry(call_id=call.id, matched=matched, tried_at=now)
@@ -281,7 +282,7 @@ def missing_factor(
     now: datetime,
 ) -> str | None:
     """The gate's sentence when ``action``'s tier needs a factor this call has not proven."""
-    factors = proven(session, call, verification, settings, now)
+    factors = proven(session, call, verification, now)
     needs = action_step_up(action, settings, factors, Item.PIN in verification.required)
     return needs.missing or None
 
@@ -304,8 +305,10 @@ def _open_call(
     return tenant, verification
 
 
-def _refuse_send(session: Session, call: Call, now: datetime) -> None:
-    refusal = code_state(session, call).send_refusal(now)
+def _refuse_send(
+    session: Session, call: Call, verification: VerificationSession, now: datetime
+) -> None:
+    refusal = code_state(session, call, verification.round_start(now)).send_refusal(now)
     if refusal is not None:
         raise StepUpRefused(refusal)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import chain, combinations
 
 import pytest
@@ -10,8 +11,10 @@ from verification.policy import Action
 from verification.tiers import (
     DEFAULT_TIERS,
     Factor,
+    Proof,
     Tier,
     TierError,
+    held,
     parse_tiers,
     step_up,
     tier_map,
@@ -95,3 +98,15 @@ def test_overrides_replace_only_the_named_actions() -> None:
 def test_unknown_names_are_refused(table: dict[str, object], needle: str) -> None:
     with pytest.raises(TierError, match=needle):
         parse_tiers(table)
+
+
+def test_a_factor_counts_only_in_the_round_it_was_proven_in() -> None:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    proofs = [
+        Proof(Factor.CALLBACK, start - timedelta(minutes=1)),  # the round before
+        Proof(Factor.CODE, start),
+    ]
+    assert held(proofs, start) == (Factor.CODE,)
+    assert held(proofs, start - timedelta(minutes=5)) == (Factor.CODE, Factor.CALLBACK)
+    assert held(proofs, start + timedelta(seconds=1)) == ()
+    assert held(proofs, None) == ()
