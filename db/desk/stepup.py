@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.calls import get_call, taken_by, tenant_of
-from db.desk.guessing import after_miss
+from db.desk.guessing import after_miss, hold_tenant
 from db.desk.possession import (
     Destination,
     action_step_up,
@@ -196,6 +196,7 @@ def try_code(
     otp.normalize_code(typed)
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
+        hold_tenant(session, call)
         _, verification = _open_call(session, call, actor, settings, now)
         try:
             since = verification.round_start(now)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import desk
 from db.desk import ActionRefused, CallView, StepUpRefused, code_senders
 from db.engine import unit_of_work
-from db.models import AccountUser, CodeSend, CodeTry, Tenant
+from db.models import AccountUser, CodeSend, CodeTry, ItemCheck, Tenant
 from db.settings import Settings
 from tests.db.test_stepup import (
     NOW,
@@ -522,6 +522,45 @@ def test_wrong_codes_racing_from_two_calls_do_not_pass_the_tenant_limit(
     runner.join(60)
     assert count(pg_factory, CodeTry, matched=False) == settings.tenant_max_misses
     assert sum(isinstance(r, StepUpRefused) for r in results) == 1, results
+
+
+@pytest.mark.postgres
+def test_wrong_items_racing_from_two_calls_do_not_pass_the_tenant_limit(
+    pg_engine: Engine, pg_factory: sessionmaker[Session]
+) -> None:
+    staff = make_staff(pg_factory)
+    settings = Settings(database_url="sqlite://", tenant_max_misses=1)
+    account = make_account(pg_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
+    calls = []
+    for agent in (staff.agent, staff.agent2):
+        view = desk.start_call(pg_factory, agent.id, agent.username, settings, NOW)
+        user_id = {"value": account.user_id}
+        desk.submit_item(
+            pg_factory, view.call_id, agent.username, Item.USER_ID, user_id, settings, NOW
+        )
+        calls.append((view.call_id, agent.username))
+
+    with pg_factory() as holder, holder.begin():
+        holder.get(Tenant, account.tenant_id, with_for_update=True)
+        guesses = [
+            (
+                lambda c=call_id, a=actor, p=phone: desk.submit_item(
+                    pg_factory, c, a, Item.PHONE, {"value": p}, settings, NOW
+                )
+            )
+            for (call_id, actor), phone in zip(calls, ("+14255550111", "+14255550112"), strict=True)
+        ]
+        results: list[object] = []
+        runner = threading.Thread(target=lambda: results.extend(_in_threads(*guesses)))
+        runner.start()
+        _wait_for_lock_waits(pg_engine, 2)
+    runner.join(60)
+    with unit_of_work(pg_factory) as session:
+        misses = session.scalar(
+            select(func.count()).select_from(ItemCheck).where(ItemCheck.result == "mismatch")
+        )
+    assert misses == settings.tenant_max_misses
+    assert sum(isinstance(r, InputError) for r in results) == 1, results
 
 
 @pytest.mark.postgres
