@@ -1,7 +1,10 @@
 """Risk tiers and proof of possession (PRODUCT.md section 5): the one home of the rule.
 
 Each action has a tier (the defaults below; the settings' ``[tiers]`` table
-may change them). ``step_up`` says whether an action may proceed given the
+may raise them, never lower one: ``parse_tiers`` refuses an action set below
+what it does — cancel now ends service, expedited deprovisioning alone or
+with cancel now destroys data — so no setting makes deleting data take only
+the PIN, or nothing). ``step_up`` says whether an action may proceed given the
 possession factors proven in this call, or which factor is missing, as one
 sentence for the gate. The PIN counts only where the tenant has one, and
 never suffices to destroy data.
@@ -86,10 +89,19 @@ class TierError(ValueError):
     """A ``[tiers]`` entry naming an unknown action or tier."""
 
 
+# What each tier says an action does, for the refusal of a lowered tier.
+_DOES: Mapping[Tier, str] = {
+    Tier.REVERSIBLE: "can be undone",
+    Tier.ENDS_SERVICE: "ends service",
+    Tier.DESTROYS_DATA: "destroys data",
+}
+
+
 def parse_tiers(table: Mapping[str, object]) -> tuple[tuple[Action, Tier], ...]:
     """The overrides of a ``[tiers]`` table (action name → tier name), validated.
 
-    Raises TierError naming the first unknown action or tier.
+    Raises TierError naming the first unknown action or tier, or an action
+    set below its default tier (what the action does).
     """
     actions = ", ".join(a.value for a in Action)
     tiers = ", ".join(t.value for t in Tier)
@@ -99,8 +111,19 @@ def parse_tiers(table: Mapping[str, object]) -> tuple[tuple[Action, Tier], ...]:
             raise TierError(f"unknown action {name!r} in [tiers] (known: {actions})")
         if not isinstance(value, str) or value not in Tier.__members__.values():
             raise TierError(f"unknown tier {value!r} for {name} in [tiers] (known: {tiers})")
-        parsed.append((Action(name), Tier(value)))
+        action, tier = Action(name), Tier(value)
+        floor = DEFAULT_TIERS[action]
+        if _rank(tier) < _rank(floor):
+            raise TierError(
+                f"{name} cannot be {value}: it {_DOES[floor]}, so its tier is at least "
+                f"{floor.value} in [tiers]"
+            )
+        parsed.append((action, tier))
     return tuple(parsed)
+
+
+def _rank(tier: Tier) -> int:
+    return list(Tier).index(tier)
 
 
 def tier_map(overrides: Iterable[tuple[Action, Tier]] = ()) -> dict[Action, Tier]:

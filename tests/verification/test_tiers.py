@@ -100,6 +100,28 @@ def test_unknown_names_are_refused(table: dict[str, object], needle: str) -> Non
         parse_tiers(table)
 
 
+@pytest.mark.parametrize(
+    ("action", "tier"),
+    [
+        ("expedited_deprovisioning", "reversible"),
+        ("expedited_deprovisioning", "ends_service"),
+        ("cancel_now_with_expedited", "ends_service"),
+        ("cancel_now", "reversible"),
+    ],
+)
+def test_the_settings_never_lower_an_action_below_what_it_does(action: str, tier: str) -> None:
+    with pytest.raises(TierError, match=f"{action} cannot be {tier}: .* at least"):
+        parse_tiers({action: tier})
+
+
+def test_the_settings_may_raise_any_tier() -> None:
+    raised = {"auto_renew_off": "destroys_data", "cancel_now": "destroys_data"}
+    assert dict(parse_tiers(raised)) == {
+        Action.AUTO_RENEW_OFF: Tier.DESTROYS_DATA,
+        Action.CANCEL_NOW: Tier.DESTROYS_DATA,
+    }
+
+
 def test_a_factor_counts_only_in_the_round_it_was_proven_in() -> None:
     start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     proofs = [
