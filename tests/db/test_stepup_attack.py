@@ -581,14 +581,18 @@ def test_right_codes_racing_in_one_call_prove_once(
 
 
 def _wait_for_lock_waits(engine: Engine, expected: int) -> None:
-    """Wait until ``expected`` other sessions wait on a row lock (or give up after 30 s)."""
-    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-    deadline = threading.Event()
+    """Wait until ``expected`` sessions of this test's database wait on a row lock."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    pause = threading.Event()
     for _ in range(300):
         with engine.connect() as connection:
-            if connection.execute(text(query)).scalar_one() >= expected:
+            if connection.execute(query).scalar_one() >= expected:
                 return
-        deadline.wait(0.1)
+        pause.wait(0.1)
+    raise AssertionError(f"{expected} sessions never waited on the held row")
 
 
 # --- 6. Tiers cannot be reached around ----------------------------------------
