@@ -46,10 +46,12 @@ def taken_by(session: Session, call: Call, actor: str) -> bool:
     """Whether ``actor`` (a username) is the agent who took the call.
 
     Only that agent acts in a call, so whoever asked for a decision is the
-    call's agent, and four-eyes can refuse them by the call alone.
+    call's agent, and four-eyes can refuse them by the call alone. An agent
+    disabled since (``callgate agents disable``) no longer acts, not even in
+    the call a desk left open holds.
     """
     agent = session.get(Agent, call.agent_id)
-    return agent is not None and agent.username == actor
+    return agent is not None and agent.active and agent.username == actor
 
 
 def tenant_of(session: Session, call: Call) -> Tenant | None:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
+from db.agents import disable_agent
 from db.desk import ActionRefused, CallView, StepUpRefused, code_senders
 from db.engine import unit_of_work
 from db.models import AccountUser, CodeSend, CodeTry, ItemCheck, Tenant
@@ -359,6 +360,32 @@ def test_only_the_calls_agent_sends_tries_and_records(
             desk.callback_shown(any_factory, view.call_id, intruder, settings, NOW)
     assert len(inbox.messages) == 1 and count(any_factory, CodeTry) == 0
     assert events(any_factory, "callback.recorded") == []
+
+
+def test_an_agent_disabled_mid_call_no_longer_acts_in_it(
+    any_factory: sessionmaker[Session], staff: Staff, inbox: Inbox
+) -> None:
+    settings = mail_settings(inbox)
+    account = make_account(any_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
+    view = verified(any_factory, staff, account, settings)
+    view = send(any_factory, view, settings, NOW)
+    [code] = inbox.codes()
+    disable_agent(any_factory, "ana")  # dismissed; the desk is still open
+
+    with pytest.raises(StepUpRefused, match="only the agent"):
+        desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW)
+    with pytest.raises(StepUpRefused, match="only the agent"):
+        desk.callback_shown(any_factory, view.call_id, "ana", settings, NOW)
+    with pytest.raises(InputError, match="only the agent"):
+        desk.submit_item(
+            any_factory, view.call_id, "ana", Item.PHONE, {"value": PHONE}, settings, NOW
+        )
+    [sub] = view.subscriptions
+    with pytest.raises(ActionRefused, match="only the agent"):
+        desk.take_action(
+            any_factory, view.call_id, "ana", sub.id, Action.AUTO_RENEW_OFF, (), settings, NOW
+        )
+    assert count(any_factory, CodeTry) == 0
 
 
 # --- 4. Destinations: only what is on file, never more than masked -------------
