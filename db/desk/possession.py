@@ -3,7 +3,8 @@
 Read-only and shared by the step-up writes (``db.desk.stepup``) and the
 desk's view (``db.desk.views``): the factors proven in a call (``proven``),
 the code's state rebuilt from its stored sends and tries (``code_state``),
-the destinations a code may go to, masked (``destinations``), and per action
+the destinations a code may go to, masked (``destinations``), whether the
+latest code went to one still on file (``sent_to_contact_on_file``), and per action
 whether it still needs a factor (``action_step_up``, the rule itself being
 ``verification.tiers.step_up``). A proven code or answered callback counts
 only in the verification it was proven in (``verification.tiers.held``):
@@ -173,6 +174,20 @@ def address_of(
             if user.id == int(ident):
                 return Channel.EMAIL, user, user.user_id
     raise LookupError("that destination is not on file for this caller's organization")
+
+
+def sent_to_contact_on_file(session: Session, call: Call, tenant: Tenant) -> bool:
+    """Whether the call's latest code went to a destination still on file.
+
+    A sync may remove or demote the admin a code was e-mailed to while the
+    call is open: that code then proves possession of no contact on file.
+    """
+    last = session.scalars(
+        select(CodeSend).where(CodeSend.call_id == call.id).order_by(CodeSend.id.desc()).limit(1)
+    ).first()
+    if last is None or last.account_user_id is None:
+        return True
+    return any(user.id == last.account_user_id for user in _admins(session, tenant))
 
 
 def possession(

@@ -36,6 +36,7 @@ from db.desk.possession import (
     destinations,
     mail_configured,
     proven,
+    sent_to_contact_on_file,
     sms_configured,
 )
 from db.desk.verify import update_call_state
@@ -197,7 +198,9 @@ def try_code(
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
         hold_tenant(session, call)
-        _, verification = _open_call(session, call, actor, settings, now)
+        tenant, verification = _open_call(session, call, actor, settings, now)
+        if not sent_to_contact_on_file(session, call, tenant):
+            raise StepUpRefused("the code went to an address no longer on file — send a new one")
         try:
             since = verification.round_start(now)
             matched = code_state(session, call, since).check(typed, now)
@@ -219,7 +222,6 @@ def try_code(
         )
         if not matched:
             after_miss(session, call, None, "", actor, settings, now)
-        tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
         call.misses = verification.misses
         update_call_state(session, call, tenant, verification, actor, settings, now)

@@ -426,6 +426,25 @@ def test_a_destination_key_names_only_an_active_admin_of_this_tenant(
     assert inbox.messages == [] and count(any_factory, CodeSend) == 0
 
 
+def test_a_code_sent_to_an_admin_removed_since_proves_nothing(
+    any_factory: sessionmaker[Session], staff: Staff, inbox: Inbox
+) -> None:
+    settings = mail_settings(inbox)
+    account = make_account(any_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
+    lee = add_admin(any_factory, account.tenant_id, "lee@contoso.example")
+    view = verified(any_factory, staff, account, settings)
+    view = send_as(any_factory, view.call_id, "ana", f"email:{lee}", settings, NOW)
+    [code] = inbox.codes()
+    with unit_of_work(any_factory) as session:  # a sync removes Lee meanwhile
+        user = session.get(AccountUser, lee)
+        assert user is not None
+        user.active = False
+
+    with pytest.raises(StepUpRefused, match="no longer on file"):
+        desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW + MINUTE)
+    assert count(any_factory, CodeTry) == 0
+
+
 def test_the_code_is_nowhere_in_the_database_file(
     factory: sessionmaker[Session], engine: Engine, inbox: Inbox
 ) -> None:
