@@ -47,9 +47,10 @@ from db.settings import Settings
 from verification.checks import RULES_VERSION
 from verification.hashing import hash_secret
 from verification.pin import hash_pin
+from verification.reference import ALPHABET as REFERENCE_ALPHABET
 
 # Bump whenever the generated data changes shape, so cached files are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 AGENT_PASSPHRASE = "bench passphrase"
 # Calls whose rows are built in memory before they are written: bounds memory
@@ -353,6 +354,16 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
 
 
+def _reference(request_id: int) -> str:
+    """A unique reference for a generated request: its id in the reference alphabet."""
+    digits = []
+    for _ in range(6):
+        request_id, digit = divmod(request_id, len(REFERENCE_ALPHABET))
+        digits.append(REFERENCE_ALPHABET[digit])
+    body = "".join(reversed(digits))
+    return f"CG-{body[:3]}-{body[3:]}"
+
+
 def _db_time(moment: datetime) -> str:
     """A UTC timestamp in the text form SQLAlchemy stores on SQLite."""
     return moment.isoformat(" ", "microseconds")[:26]
@@ -405,7 +416,7 @@ CHECK_COLUMNS = (
 )  # fmt: skip
 REQUEST_COLUMNS = (
     "id", "call_id", "subscription_id", "action", "checklist", "before", "after",
-    "needs_approval", "request_hash", "created_at",
+    "needs_approval", "request_hash", "created_at", "reference",
 )  # fmt: skip
 ITEMS = ("user_id", "phone", "contact_name", "organization", "address", "pin")
 # What a caller who does not know the account states: (stated JSON, normalized).
@@ -781,6 +792,7 @@ class Generator:
                 request_id, call_id, subscription, action, "[]", canonical_payload(before),
                 canonical_payload(after), 0,
                 request_hash(call_id, subscription, action, before, after), _db_time(at),
+                _reference(request_id),
             )
         )  # fmt: skip
         self.events.append(

@@ -59,7 +59,7 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
 
 
 def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Tenant | None, bool]:
-    """The call locked for update, its tenant if found, and whether ``actor`` took it.
+    """The call locked for update, its tenant if found, and whether ``actor`` took it (active).
 
     One statement where ``get_call``, ``tenant_of``, ``taken_by`` and
     ``caller_of`` would send four: every item check starts with it. The
@@ -67,7 +67,7 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
     (``FOR UPDATE OF call``). Raises ``LookupError`` for an unknown call.
     """
     row = session.execute(
-        select(Call, Agent.username, Tenant, AccountUser)
+        select(Call, Agent.username, Agent.active, Tenant, AccountUser)
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(Tenant, Tenant.id == Call.tenant_id)
         .outerjoin(AccountUser, AccountUser.id == Call.caller_user_id)
@@ -76,20 +76,23 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
     ).first()
     if row is None:
         raise LookupError(f"no call {call_id}")
-    call, username, tenant, caller = row
+    call, username, active, tenant, caller = row
     if caller is not None:
         hold_caller(session, caller)
-    return call, tenant, username == actor
+    # As ``taken_by``: a disabled agent no longer acts, not even in their open call.
+    return call, tenant, active and username == actor
 
 
 def taken_by(session: Session, call: Call, actor: str) -> bool:
     """Whether ``actor`` (a username) is the agent who took the call.
 
     Only that agent acts in a call, so whoever asked for a decision is the
-    call's agent, and four-eyes can refuse them by the call alone.
+    call's agent, and four-eyes can refuse them by the call alone. An agent
+    disabled since (``callgate agents disable``) no longer acts, not even in
+    the call a desk left open holds.
     """
     agent = session.get(Agent, call.agent_id)
-    return agent is not None and agent.username == actor
+    return agent is not None and agent.active and agent.username == actor
 
 
 def tenant_of(session: Session, call: Call) -> Tenant | None:

@@ -4,10 +4,14 @@
 ``sid:token`` and the form fields ``To``, ``From``, ``Body``. The base URL is
 the operator's, so any gateway speaking this shape (or a test server) works.
 A failure is an ``SmsError`` whose message names the gateway and the status,
-never the token, the destination or the message (it may hold a code).
+never the token, the destination or the message (it may hold a code). The
+status is told by its standard phrase, never the gateway's own reason text,
+which may quote the number (the agent's desk shows the message).
 """
 
 from __future__ import annotations
+
+from http import HTTPStatus
 
 import httpx
 
@@ -47,10 +51,17 @@ class SmsSender:
         except httpx.HTTPError as exc:
             raise SmsError(f"SMS gateway {self._shown}: {type(exc).__name__}") from None
         if not response.is_success:
-            reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-            raise SmsError(f"SMS gateway {self._shown}: {reason}")
+            raise SmsError(f"SMS gateway {self._shown}: {_status(response.status_code)}")
         try:
             sid = response.json().get("sid", "")
         except (ValueError, AttributeError):
             return ""
         return sid if isinstance(sid, str) else ""
+
+
+def _status(code: int) -> str:
+    """``HTTP 503 Service Unavailable``: the standard phrase, nothing the gateway wrote."""
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"

@@ -8,6 +8,13 @@ so the caller cannot read an older message back. ``CodeState`` is rebuilt
 from the stored sends and tries, like ``session.VerificationSession``, and
 holds no clock.
 
+A code serves the verification it was sent in (``CodeState(since=…)``, the
+round's start; ``verification.tiers.held`` is the rule for every factor):
+once that verification lapses and the items are asked again, a code confirmed
+or sent before proves nothing and cannot be tried; a new code may be sent
+within the call's limits. The tries and resends are counted over the whole
+call, whatever the round: asking the items again buys no new guesses.
+
 Why scrypt (``hashing.hash_secret``) and not a salted SHA-256: a 6-digit code
 has only 10^6 values, so a salted fast hash read out of the database gives
 the code back in well under a second. At scrypt's ~50 ms per guess, running
@@ -85,16 +92,32 @@ class CodeTry:
 
 
 class CodeState:
-    """Where a call's one-time code stands, rebuilt from its sends and tries."""
+    """Where a call's one-time code stands, rebuilt from its sends and tries.
 
-    def __init__(self, sends: Iterable[CodeSend], tries: Iterable[CodeTry]) -> None:
+    ``since`` is the start of the verification holding now: only a code sent
+    and confirmed since counts. None bounds nothing (every send is this round's).
+    """
+
+    def __init__(
+        self,
+        sends: Iterable[CodeSend],
+        tries: Iterable[CodeTry],
+        since: datetime | None = None,
+    ) -> None:
         self.sends = tuple(sorted(sends, key=lambda s: s.at))
         self.tries = tuple(sorted(tries, key=lambda t: t.at))
+        self._current = tuple(s for s in self.sends if since is None or s.at >= since)
+        self._round_tries = tuple(t for t in self.tries if since is None or t.at >= since)
+
+    @property
+    def sent(self) -> bool:
+        """Whether a code was sent in this verification."""
+        return bool(self._current)
 
     @property
     def proven(self) -> bool:
-        """Whether a try matched: possession is proven for this call."""
-        return any(t.matched for t in self.tries)
+        """Whether a try matched in this verification: possession is proven."""
+        return any(t.matched for t in self._round_tries)
 
     @property
     def tries_left(self) -> int:
@@ -120,11 +143,13 @@ class CodeState:
         """Why a typed code cannot be tried at ``now``, or None when it can."""
         if self.proven:
             return "the code was already confirmed"
-        if not self.sends:
+        if not self._current:
+            if self.sends:
+                return "no code sent in this verification — send a new one"
             return "no code sent yet"
         if not self.tries_left:
             return f"no tries left after {MAX_TRIES} wrong codes — offer the callback"
-        if now >= self.sends[-1].at + VALID_FOR:
+        if now >= self._current[-1].at + VALID_FOR:
             return "the code has expired — send a new one"
         return None
 
@@ -138,7 +163,7 @@ class CodeState:
         refusal = self.try_refusal(now)
         if refusal is not None:
             raise CodeRefused(refusal)
-        return verify_secret(code, self.sends[-1].code_hash)
+        return verify_secret(code, self._current[-1].code_hash)
 
 
 class CodeRefused(ValueError):

@@ -9,7 +9,9 @@ the next one locks it. A verification holds ``expiry_minutes`` from the first
 match of the current round; once that lapses every match is void and the
 items must be asked again (misses still count). The gate opens only when
 every required item is matched, the verification has not expired, neither
-the call nor the tenant is locked, and the caller is an admin.
+the call nor the tenant is locked, and the caller is an admin. The round a
+verification holds in (``round_start``) also bounds the possession factors
+proven in it: a new round asks for them again (``verification.tiers.held``).
 """
 
 from __future__ import annotations
@@ -108,6 +110,18 @@ class VerificationSession:
     def expired(self, now: datetime) -> bool:
         """Whether the current round's matches have lapsed at ``now``."""
         return self.expires_at is not None and now >= self.expires_at
+
+    def round_start(self, now: datetime) -> datetime | None:
+        """When the verification holding at ``now`` began (its first match), or None.
+
+        None while no verification holds: before the first match, after it
+        lapsed (until the next match starts a new round), or on a locked call.
+        A possession factor counts only if proven at or after this moment
+        (``verification.tiers.held``).
+        """
+        if self.locked or self.expires_at is None or self.expired(now):
+            return None
+        return self.expires_at - timedelta(minutes=self.limits.expiry_minutes)
 
     def status(self, item: Item, now: datetime) -> ItemStatus:
         """Where ``item`` stands at ``now``: expired matches count as not asked."""

@@ -1,16 +1,27 @@
 """Risk tiers and proof of possession (PRODUCT.md section 5): the one home of the rule.
 
 Each action has a tier (the defaults below; the settings' ``[tiers]`` table
-may change them). ``step_up`` says whether an action may proceed given the
+may raise them, never lower one: ``parse_tiers`` refuses an action set below
+what it does — cancel now ends service, expedited deprovisioning alone or
+with cancel now destroys data — so no setting makes deleting data take only
+the PIN, or nothing). ``step_up`` says whether an action may proceed given the
 possession factors proven in this call, or which factor is missing, as one
 sentence for the gate. The PIN counts only where the tenant has one, and
 never suffices to destroy data.
+
+A factor proves possession for the verification it was proven in (``held``):
+PRODUCT.md section 4 lets a verification hold 30 minutes within its call, and
+a code or an answered callback holds exactly as long. Once the verification
+lapses the items are asked again (perhaps of another admin of the tenant),
+and the factor must be proven again in the new round; a proof never carries
+from one round, or one call, to the next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from verification.policy import Action
@@ -30,6 +41,27 @@ class Factor(StrEnum):
     CODE = "code"
     CALLBACK = "callback"
     PIN = "pin"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A factor proven at ``at`` (aware UTC): a matched code, an answered callback."""
+
+    factor: Factor
+    at: datetime
+
+
+def held(proofs: Iterable[Proof], round_start: datetime | None) -> tuple[Factor, ...]:
+    """The factors that count now: those proven in the verification holding now.
+
+    ``round_start`` is when that verification began
+    (``VerificationSession.round_start``); None, no verification holds and
+    nothing counts. Proofs of an earlier round are void.
+    """
+    if round_start is None:
+        return ()
+    current = {proof.factor for proof in proofs if proof.at >= round_start}
+    return tuple(factor for factor in Factor if factor in current)
 
 
 DEFAULT_TIERS: Mapping[Action, Tier] = {
@@ -57,10 +89,19 @@ class TierError(ValueError):
     """A ``[tiers]`` entry naming an unknown action or tier."""
 
 
+# What each tier says an action does, for the refusal of a lowered tier.
+_DOES: Mapping[Tier, str] = {
+    Tier.REVERSIBLE: "can be undone",
+    Tier.ENDS_SERVICE: "ends service",
+    Tier.DESTROYS_DATA: "destroys data",
+}
+
+
 def parse_tiers(table: Mapping[str, object]) -> tuple[tuple[Action, Tier], ...]:
     """The overrides of a ``[tiers]`` table (action name → tier name), validated.
 
-    Raises TierError naming the first unknown action or tier.
+    Raises TierError naming the first unknown action or tier, or an action
+    set below its default tier (what the action does).
     """
     actions = ", ".join(a.value for a in Action)
     tiers = ", ".join(t.value for t in Tier)
@@ -70,8 +111,19 @@ def parse_tiers(table: Mapping[str, object]) -> tuple[tuple[Action, Tier], ...]:
             raise TierError(f"unknown action {name!r} in [tiers] (known: {actions})")
         if not isinstance(value, str) or value not in Tier.__members__.values():
             raise TierError(f"unknown tier {value!r} for {name} in [tiers] (known: {tiers})")
-        parsed.append((Action(name), Tier(value)))
+        action, tier = Action(name), Tier(value)
+        floor = DEFAULT_TIERS[action]
+        if _rank(tier) < _rank(floor):
+            raise TierError(
+                f"{name} cannot be {value}: it {_DOES[floor]}, so its tier is at least "
+                f"{floor.value} in [tiers]"
+            )
+        parsed.append((action, tier))
     return tuple(parsed)
+
+
+def _rank(tier: Tier) -> int:
+    return list(Tier).index(tier)
 
 
 def tier_map(overrides: Iterable[tuple[Action, Tier]] = ()) -> dict[Action, Tier]:

@@ -8,6 +8,9 @@ account, that user ID's misses (``_user_id_misses``) are handed to
 stated user ID is locked for phone cancellation until a supervisor clears it
 (``db.review.decisions``). A locked tenant or user ID takes no more items
 (``refuse_locked``): nothing is checked, so nothing more can be learned.
+A guess takes its tenant's row lock before it is judged (``hold_tenant``), so
+the lock it checks and the count it adds are one step: guesses racing from
+several desks at once never pass ``tenant_max_misses`` either.
 
 A locked user ID is kept only as a SHA-256 of its normalized form and a
 masked copy for the supervisor's queue, never in clear.
@@ -41,6 +44,19 @@ USER_ID_LOCKED = (
 def user_id_key(normalized: str) -> str:
     """The key a stated user ID is locked under (never the value itself)."""
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def hold_tenant(session: Session, call: Call) -> Tenant | None:
+    """The call's tenant, its row locked until the guess about to be judged is counted.
+
+    Without it two desks could both read the tenant unlocked, both judge a
+    guess, and both count it past the limit.
+    """
+    if call.tenant_id is None:
+        return None
+    # populate_existing: the tenant may already be in the session (read with the
+    # call), and only the values read under the lock are the ones to judge by.
+    return session.get(Tenant, call.tenant_id, with_for_update=True, populate_existing=True)
 
 
 def refuse_locked(session: Session, tenant: Tenant | None, normalized_user_id: str | None) -> None:

@@ -3,10 +3,12 @@
 Read-only and shared by the step-up writes (``db.desk.stepup``) and the
 desk's view (``db.desk.views``): the factors proven in a call (``proven``),
 the code's state rebuilt from its stored sends and tries (``code_state``),
-the destinations a code may go to, masked (``destinations``), and per action
+the destinations a code may go to, masked (``destinations``), whether the
+latest code went to one still on file (``sent_to_contact_on_file``), and per action
 whether it still needs a factor (``action_step_up``, the rule itself being
 ``verification.tiers.step_up``). A proven code or answered callback counts
-for the verification expiry after it was proven, like the items.
+only in the verification it was proven in (``verification.tiers.held``):
+once the items are asked again, so is the factor.
 
 The agent sees a destination only masked (``verification.otp.masked``); the
 whole address or number leaves this module only through ``address_of`` for
@@ -16,7 +18,7 @@ the sender and the callback step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +30,7 @@ from verification.kinds import Item
 from verification.otp import Channel, CodeState
 from verification.policy import Action
 from verification.session import ItemStatus, VerificationSession
-from verification.tiers import Factor, Tier, phrase, step_up, tier_map
+from verification.tiers import Factor, Proof, Tier, held, phrase, step_up, tier_map
 
 # The destination key of the tenant's phone; an admin's is "email:<account user id>".
 PHONE_KEY = "sms:phone"
@@ -88,8 +90,12 @@ def sms_configured(settings: Settings) -> bool:
     return bool(settings.sms_base_url and settings.sms_account_sid and settings.sms_from)
 
 
-def code_state(session: Session, call: Call) -> CodeState:
-    """The call's one-time code rebuilt from its stored sends and tries."""
+def code_state(session: Session, call: Call, since: datetime | None) -> CodeState:
+    """The call's one-time code rebuilt from its stored sends and tries.
+
+    ``since`` is the start of the verification holding now
+    (``VerificationSession.round_start``): a code of an earlier one is void.
+    """
     sends = session.execute(
         select(CodeSend.sent_at, CodeSend.code_hash).where(CodeSend.call_id == call.id)
     ).all()
@@ -99,44 +105,32 @@ def code_state(session: Session, call: Call) -> CodeState:
     return CodeState(
         (otp.CodeSend(at, code_hash) for at, code_hash in sends),
         (otp.CodeTry(at, matched) for at, matched in tries),
+        since,
     )
 
 
 def proven(
-    session: Session,
-    call: Call,
-    verification: VerificationSession,
-    settings: Settings,
-    now: datetime,
+    session: Session, call: Call, verification: VerificationSession, now: datetime
 ) -> tuple[Factor, ...]:
     """The possession factors this call holds at ``now``.
 
-    The PIN is its matched item in the current round; a code or an answered
-    callback holds for the verification expiry after it was proven.
+    The PIN is its matched item in the current round; a matched code or an
+    answered callback counts in the verification it was proven in.
     """
-    since = now - timedelta(minutes=settings.verification_expiry_minutes)
-    factors: list[Factor] = []
-    code = session.scalar(
-        select(CodeTry.id).where(
-            CodeTry.call_id == call.id, CodeTry.matched.is_(True), CodeTry.tried_at > since
-        )
-    )
-    if code is not None:
-        factors.append(Factor.CODE)
-    answered = session.scalar(
-        select(Callback.id).where(
-            Callback.call_id == call.id,
-            Callback.answered.is_(True),
-            Callback.answered_at > since,
-        )
-    )
-    if answered is not None:
-        factors.append(Factor.CALLBACK)
+    codes = session.scalars(
+        select(CodeTry.tried_at).where(CodeTry.call_id == call.id, CodeTry.matched.is_(True))
+    ).all()
+    callbacks = session.scalars(
+        select(Callback.answered_at).where(Callback.call_id == call.id, Callback.answered.is_(True))
+    ).all()
+    proofs = [Proof(Factor.CODE, at) for at in codes]
+    proofs.extend(Proof(Factor.CALLBACK, at) for at in callbacks if at is not None)
+    factors = held(proofs, verification.round_start(now))
     if Item.PIN in verification.required and verification.status(Item.PIN, now) is (
         ItemStatus.MATCHED
     ):
-        factors.append(Factor.PIN)
-    return tuple(factors)
+        factors = (*factors, Factor.PIN)
+    return factors
 
 
 def action_step_up(
@@ -182,6 +176,20 @@ def address_of(
     raise LookupError("that destination is not on file for this caller's organization")
 
 
+def sent_to_contact_on_file(session: Session, call: Call, tenant: Tenant) -> bool:
+    """Whether the call's latest code went to a destination still on file.
+
+    A sync may remove or demote the admin a code was e-mailed to while the
+    call is open: that code then proves possession of no contact on file.
+    """
+    last = session.scalars(
+        select(CodeSend).where(CodeSend.call_id == call.id).order_by(CodeSend.id.desc()).limit(1)
+    ).first()
+    if last is None or last.account_user_id is None:
+        return True
+    return any(user.id == last.account_user_id for user in _admins(session, tenant))
+
+
 def possession(
     session: Session,
     call: Call,
@@ -192,7 +200,7 @@ def possession(
 ) -> Possession:
     """The factor step as the desk shows it; nothing in it is more than masked."""
     has_pin = Item.PIN in verification.required
-    state = code_state(session, call)
+    state = code_state(session, call, verification.round_start(now))
     shown = destinations(session, tenant, settings)
     last = _last_destination(session, call, tenant)
     pending = session.scalar(
@@ -202,10 +210,10 @@ def possession(
         .limit(1)
     )
     return Possession(
-        proven=proven(session, call, verification, settings, now),
+        proven=proven(session, call, verification, now),
         has_pin=has_pin,
         destinations=shown,
-        code_sent=bool(state.sends),
+        code_sent=state.sent,
         code_words=_code_words(state, last, now),
         send_refusal=state.send_refusal(now),
         try_refusal=state.try_refusal(now),
@@ -245,7 +253,7 @@ def _code_words(state: CodeState, last: str, now: datetime) -> tuple[str, ...]:
     """Where the code stands, in words for the agent."""
     if state.proven:
         return ("code confirmed",)
-    if not state.sends:
+    if not state.sent:
         return ()
     tries = state.tries_left
     resend = state.send_refusal(now)

@@ -2,9 +2,10 @@
 
 The one home of the step-up writes (PRODUCT.md section 5). ``send_code``
 checks the resend limits (``verification.otp.CodeState.send_refusal``), makes
-a code with ``secrets``, hands it to the configured sender (SMTP or the SMS
-gateway) outside any transaction, then stores only its hash; a send that fails
-stores nothing that counts and says so in one line. ``try_code`` stores each
+a code with ``secrets``, stores only its hash, then hands it to the configured
+sender (SMTP or the SMS gateway) outside any transaction: stored first, so two
+desks sending at once never deliver a code nobody stored; a send that fails
+is deleted again, counts nothing and says so in one line. ``try_code`` stores each
 try; a wrong one is a miss of the call and of its tenant, counted and locked
 exactly as an item mismatch (``db.desk.guessing.after_miss``,
 ``db.desk.verify.update_call_state``). ``callback_shown`` is the one place
@@ -21,12 +22,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.calls import get_call, taken_by, tenant_of
-from db.desk.guessing import after_miss
+from db.desk.guessing import after_miss, hold_tenant
 from db.desk.possession import (
     Destination,
     action_step_up,
@@ -35,6 +36,7 @@ from db.desk.possession import (
     destinations,
     mail_configured,
     proven,
+    sent_to_contact_on_file,
     sms_configured,
 )
 from db.desk.verify import update_call_state
@@ -119,23 +121,38 @@ def send_code(
 ) -> CallView:
     """Send a new code to a destination on file and store its hash; raises ``StepUpRefused``.
 
-    The send happens between two short transactions, so a slow mail server
-    holds no database lock. A failed send stores no code and counts nothing.
+    The send is stored before it goes out, under the call's row lock, so a
+    second desk of the same agent sending at once is refused by the resend
+    limits instead of sending a code nobody stored. The delivery happens
+    between two short transactions, so a slow mail server holds no database
+    lock; a failed one deletes the stored send again: it counts nothing.
     """
+    code, code_hash = otp.new_code()
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        tenant, _ = _open_call(session, call, actor, settings, now)
-        _refuse_send(session, call, now)
+        tenant, verification = _open_call(session, call, actor, settings, now)
+        _refuse_send(session, call, verification, now)
         try:
             channel, admin, address = address_of(session, tenant, destination_key)
         except LookupError as exc:
             raise StepUpRefused(str(exc)) from None
         admin_id = admin.id if admin is not None else None
-    code, code_hash = otp.new_code()
+        chosen = _sender_of(sender, channel)
+        send = CodeSend(
+            call_id=call.id,
+            channel=channel,
+            account_user_id=admin_id,
+            code_hash=code_hash,
+            sent_at=now,
+        )
+        session.add(send)
+        session.flush()
+        send_id = send.id
     try:
-        _deliver(sender, channel, address, code)
+        _deliver(chosen, address, code)
     except (MailError, SmsError) as exc:
         with unit_of_work(factory) as session:
+            session.execute(delete(CodeSend).where(CodeSend.id == send_id))
             append_event(
                 session,
                 actor=actor,
@@ -147,25 +164,15 @@ def send_code(
             f"the code was not sent ({exc}); nothing counted — try again or call back"
         ) from None
     with unit_of_work(factory) as session:
+        # Recorded whatever the call became meanwhile: the code went out.
         call = get_call(session, call_id, for_update=True)
-        _open_call(session, call, actor, settings, now)
-        _refuse_send(session, call, now)
-        send = CodeSend(
-            call_id=call.id,
-            channel=channel,
-            account_user_id=admin_id,
-            code_hash=code_hash,
-            sent_at=now,
-        )
-        session.add(send)
-        session.flush()
         append_event(
             session,
             actor=actor,
             type="code.sent",
             payload={
                 "call_id": call.id,
-                "send_id": send.id,
+                "send_id": send_id,
                 "channel": channel.value,
                 "account_user_id": admin_id,
             },
@@ -190,9 +197,13 @@ def try_code(
     otp.normalize_code(typed)
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
-        _open_call(session, call, actor, settings, now)
+        hold_tenant(session, call)
+        tenant, verification = _open_call(session, call, actor, settings, now)
+        if not sent_to_contact_on_file(session, call, tenant):
+            raise StepUpRefused("the code went to an address no longer on file — send a new one")
         try:
-            matched = code_state(session, call).check(typed, now)
+            since = verification.round_start(now)
+            matched = code_state(session, call, since).check(typed, now)
         except CodeRefused as exc:
             raise StepUpRefused(str(exc)) from None
         attempt = CodeTry(call_id=call.id, matched=matched, tried_at=now)
@@ -211,7 +222,6 @@ def try_code(
         )
         if not matched:
             after_miss(session, call, None, "", actor, settings, now)
-        tenant = tenant_of(session, call)
         verification = verification_of(session, call, tenant, settings)
         call.misses = verification.misses
         update_call_state(session, call, tenant, verification, actor, settings, now)
@@ -281,7 +291,7 @@ def missing_factor(
     now: datetime,
 ) -> str | None:
     """The gate's sentence when ``action``'s tier needs a factor this call has not proven."""
-    factors = proven(session, call, verification, settings, now)
+    factors = proven(session, call, verification, now)
     needs = action_step_up(action, settings, factors, Item.PIN in verification.required)
     return needs.missing or None
 
@@ -304,25 +314,34 @@ def _open_call(
     return tenant, verification
 
 
-def _refuse_send(session: Session, call: Call, now: datetime) -> None:
-    refusal = code_state(session, call).send_refusal(now)
+def _refuse_send(
+    session: Session, call: Call, verification: VerificationSession, now: datetime
+) -> None:
+    refusal = code_state(session, call, verification.round_start(now)).send_refusal(now)
     if refusal is not None:
         raise StepUpRefused(refusal)
 
 
-def _deliver(sender: CodeSenders, channel: Channel, address: str, code: str) -> None:
+def _sender_of(sender: CodeSenders, channel: Channel) -> MailSender | SmsSender:
+    """The configured sender of ``channel``; refused (nothing stored) when there is none."""
+    if channel is Channel.SMS:
+        if sender.sms is None:
+            raise StepUpRefused("no SMS gateway is configured: choose an e-mail or call back")
+        return sender.sms
+    if sender.mail is None:
+        raise StepUpRefused("no SMTP server is configured: choose a text or call back")
+    return sender.mail
+
+
+def _deliver(sender: MailSender | SmsSender, address: str, code: str) -> None:
     body = (
         f"Your verification code is {code}. It is valid for {_minutes(otp.VALID_FOR)} minutes.\n"
         "Read it to the agent on the phone only if you asked to change your subscription."
     )
-    if channel is Channel.SMS:
-        if sender.sms is None:
-            raise StepUpRefused("no SMS gateway is configured: choose an e-mail or call back")
-        sender.sms.send(address, body)
-        return
-    if sender.mail is None:
-        raise StepUpRefused("no SMTP server is configured: choose a text or call back")
-    sender.mail.send(address, SUBJECT, body, str(uuid.uuid4()))
+    if isinstance(sender, SmsSender):
+        sender.send(address, body)
+    else:
+        sender.send(address, SUBJECT, body, str(uuid.uuid4()))
 
 
 def _minutes(span: timedelta) -> int:

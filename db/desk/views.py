@@ -216,6 +216,7 @@ def view(
         subscriptions = tuple(
             _subscription_view(s, domains, today, settings, step) for s in tenant.subscriptions
         )
+    pending, made = _requests(session, call)
     return CallView(
         call_id=call.id,
         agent_id=call.agent_id,
@@ -232,10 +233,10 @@ def view(
         expires_at=verification.expires_at,
         caller_is_admin=caller_is_admin,
         subscriptions=subscriptions,
-        pending_requests=_pending(session, call),
+        pending_requests=pending,
         notes=call.notes,
         possession=step,
-        requests_made=_made(session, call.id),
+        requests_made=made,
         earlier=(
             earlier_calls(session, call, tenant.id, now)
             if tenant is not None and verification.verified(now)
@@ -284,39 +285,34 @@ def _subscription_view(
     )
 
 
-def _pending(session: Session, call: Call) -> tuple[PendingRequest, ...]:
+def _requests(
+    session: Session, call: Call
+) -> tuple[tuple[PendingRequest, ...], tuple[MadeRequest, ...]]:
+    """The call's requests waiting for a supervisor, and every request it made.
+
+    One statement for both, and none before the call is verified: a request is
+    taken only through an open gate, which only a verified call has, and a
+    call's verification time is never cleared, so every check before the
+    caller's last item needs no query for them.
+    """
     if call.verified_at is None:
-        # A request is taken only through an open gate, which only a verified
-        # call has, and a call's verification time is never cleared: a call
-        # never verified has no request, and every check before the caller's
-        # last item needs no query for them.
-        return ()
+        return (), ()
     rows = session.execute(
-        select(CancellationRequest, Subscription.product_name)
+        select(CancellationRequest, Subscription.product_name, decided().label("decided"))
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(
-            CancellationRequest.call_id == call.id,
-            CancellationRequest.needs_approval.is_(True),
-            ~decided(),
-        )
+        .where(CancellationRequest.call_id == call.id)
         .order_by(CancellationRequest.id)
     ).all()
-    return tuple(
-        PendingRequest(r.id, r.subscription_id, name, r.action, r.created_at) for r, name in rows
+    pending = tuple(
+        PendingRequest(r.id, r.subscription_id, name, r.action, r.created_at)
+        for r, name, done in rows
+        if r.needs_approval and not done
     )
-
-
-def _made(session: Session, call_id: int) -> tuple[MadeRequest, ...]:
-    rows = session.execute(
-        select(CancellationRequest, Subscription.product_name)
-        .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(CancellationRequest.call_id == call_id)
-        .order_by(CancellationRequest.id)
-    ).all()
-    return tuple(
+    made = tuple(
         MadeRequest(r.id, r.reference, name, r.action, made_line(r.reference, name, r))
-        for r, name in rows
+        for r, name, _ in rows
     )
+    return pending, made
 
 
 def made_line(reference: str, product: str, request: CancellationRequest) -> str:

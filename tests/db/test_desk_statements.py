@@ -80,4 +80,6 @@ def test_a_check_reads_the_chain_head_once_and_no_requests_before_verification(
         # the call, its agent and its tenant in one statement
         assert not [s for s in sent if "FROM agent" in s and "FROM call" not in s], item
         requests = [s for s in sent if "FROM cancellation_request" in s]
-        assert len(requests) == (1 if last else 0), item
+        # once verified: the call's own requests, and the tenant's latest earlier one
+        # (the "Earlier:" line); none before
+        assert len(requests) == (2 if last else 0), item

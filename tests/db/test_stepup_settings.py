@@ -44,6 +44,10 @@ def test_tiers_and_sms_are_read(tmp_path: Path) -> None:
         ('[tiers]\ncancel_later = "reversible"\n', "unknown action 'cancel_later'"),
         ('[tiers]\ncancel_now = "harmless"\n', "unknown tier 'harmless' for cancel_now"),
         ('tiers = "reversible"\n', "must be a table"),
+        (
+            '[tiers]\nexpedited_deprovisioning = "reversible"\n',
+            "expedited_deprovisioning cannot be reversible",
+        ),
         ("expedited_cooling_off_hours = 73\n", "between 1 and 72"),
         ('sms_base_url = "ftp://gw"\n', "sms_base_url"),
         ('sms_token = "x"\n', "sms_token_file or CALLGATE_SMS_TOKEN"),

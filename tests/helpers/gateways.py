@@ -38,6 +38,12 @@ class Gateway(ThreadingHTTPServer):
     refused: int
     # A status to answer every request with instead (a gateway that is failing).
     fail_with: int | None
+    # The reason phrase of that status line, when not the standard one.
+    fail_reason: str | None
+    # Set: each request waits for it before the gateway answers (a slow gateway).
+    hold: threading.Event | None
+    # Each request seen, before waiting for ``hold`` (to know one is in flight).
+    arrived: threading.Semaphore
 
     @property
     def base_url(self) -> str:
@@ -52,6 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: Gateway
 
     def do_POST(self) -> None:
+        self.server.arrived.release()
+        if self.server.hold is not None:
+            self.server.hold.wait(30)
         expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
         status = self.server.fail_with
         if status is None and self.headers.get("Authorization") != expected:
@@ -60,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
             status = 404
         if status is not None:
             self.server.refused += 1
-            self.send_response(status)
+            self.send_response(status, self.server.fail_reason)
             self.end_headers()
             return
         length = int(self.headers["Content-Length"])
@@ -81,6 +90,7 @@ def running_gateway() -> Iterator[Gateway]:
     """An SMS gateway on an ephemeral loopback port for the ``with`` block."""
     server = Gateway(("127.0.0.1", 0), _Handler)
     server.received, server.refused, server.fail_with = [], 0, None
+    server.fail_reason, server.hold, server.arrived = None, None, threading.Semaphore(0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -33,8 +33,16 @@ from tests.helpers.gateways import (
     running_gateway,
     running_inbox,
 )
-from tests.tui.conftest import screen_text
-from tests.tui.drive import known_passphrase, on_file, settle, sign_in, start_call, verify_all
+from tests.tui.conftest import Clock, screen_text
+from tests.tui.drive import (
+    known_passphrase,
+    on_file,
+    settle,
+    sign_in,
+    start_call,
+    until,
+    verify_all,
+)
 from tui.app import CallgateApp
 from tui.screens.checklist_modal import ChecklistModal
 from tui.screens.end_call_modal import EndCallModal
@@ -284,3 +292,32 @@ def test_factor_step_snapshot(
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_after_the_verification_lapses_the_factor_is_asked_and_sent_again(
+    factory: sessionmaker[Session], demo: DemoReport, make_app, gateway: Gateway, clock: Clock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await verified_caller(pilot, factory)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("enter")  # a text to the phone on file
+        await settle(pilot)
+        await read_back(pilot, gateway.codes()[-1])
+        assert isinstance(app.screen, ChecklistModal)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        clock.advance(minutes=31)
+        await until(pilot, lambda: "Gate CLOSED" in screen_text(app))
+        await verify_all(pilot, on_file(factory, CALLER))
+        assert "proof of possession first" in screen_text(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, PossessionModal)
+        await pilot.press("enter")  # a new code: the last one served the last verification
+        await settle(pilot)
+        assert len(gateway.codes()) == 2
+        await read_back(pilot, gateway.codes()[-1])
+        assert isinstance(app.screen, ChecklistModal)

@@ -99,6 +99,25 @@ def test_no_code_sent_cannot_be_tried() -> None:
         CodeState([], []).check(CODE, T0)
 
 
+def test_a_new_verification_voids_the_code_of_the_last_but_keeps_the_counts() -> None:
+    # Round one: a code sent, one wrong try, then the right one.
+    tries = [CodeTry(T0 + timedelta(minutes=1), False), CodeTry(T0 + timedelta(minutes=2), True)]
+    since = T0 + timedelta(minutes=31)  # the items were asked again
+    state = CodeState(sent(timedelta(0)), tries, since)
+    assert not state.proven and not state.sent
+    assert state.tries_left == MAX_TRIES - 2
+    assert state.send_refusal(since) is None
+    with pytest.raises(CodeRefused, match="no code sent in this verification"):
+        state.check(CODE, since)
+    # A code sent in round one is void in round two, even within its 10 minutes.
+    late = CodeState(sent(timedelta(minutes=28)), [], since)
+    with pytest.raises(CodeRefused, match="no code sent in this verification"):
+        late.check(CODE, since)
+    # Resends stay counted over the call.
+    spent = CodeState(sent(*(RESEND_GAP * n for n in range(4))), [], since)
+    assert "resent 3 times" in (spent.send_refusal(since) or "")
+
+
 @pytest.mark.parametrize("text", ["", "  ", "12345", "1234567", "12345a", "١٢٣٤٥٦"])
 def test_text_that_is_no_code_is_an_input_error(text: str) -> None:
     with pytest.raises(InputError):

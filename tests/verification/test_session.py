@@ -247,3 +247,19 @@ def test_a_wrong_code_is_a_miss_that_changes_no_item() -> None:
     assert all(status is ItemStatus.MATCHED for status in s.statuses(minutes(13)).values())
     locked = session([*all_matched(), *wrong_code, CheckRecord(None, MISMATCH, minutes(14))])
     assert locked.locked and locked.locked_at == minutes(14)
+
+
+def test_the_round_starts_at_its_first_match_and_ends_with_it() -> None:
+    assert session([]).round_start(T0) is None
+    done = session(all_matched(start=2))
+    assert done.round_start(minutes(3)) == minutes(2)
+    assert done.round_start(minutes(31.9)) == minutes(2)
+    assert done.round_start(minutes(32)) is None
+    again = session([*all_matched(start=2), *all_matched(start=40)])
+    assert again.round_start(minutes(41)) == minutes(40)
+
+
+def test_a_locked_call_has_no_round() -> None:
+    records = [CheckRecord(Item.USER_ID, MATCH, T0)]
+    records += [CheckRecord(Item.PHONE, MISMATCH, minutes(n)) for n in range(1, 5)]
+    assert session(records).round_start(minutes(5)) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import chain, combinations
 
 import pytest
@@ -10,8 +11,10 @@ from verification.policy import Action
 from verification.tiers import (
     DEFAULT_TIERS,
     Factor,
+    Proof,
     Tier,
     TierError,
+    held,
     parse_tiers,
     step_up,
     tier_map,
@@ -95,3 +98,37 @@ def test_overrides_replace_only_the_named_actions() -> None:
 def test_unknown_names_are_refused(table: dict[str, object], needle: str) -> None:
     with pytest.raises(TierError, match=needle):
         parse_tiers(table)
+
+
+@pytest.mark.parametrize(
+    ("action", "tier"),
+    [
+        ("expedited_deprovisioning", "reversible"),
+        ("expedited_deprovisioning", "ends_service"),
+        ("cancel_now_with_expedited", "ends_service"),
+        ("cancel_now", "reversible"),
+    ],
+)
+def test_the_settings_never_lower_an_action_below_what_it_does(action: str, tier: str) -> None:
+    with pytest.raises(TierError, match=f"{action} cannot be {tier}: .* at least"):
+        parse_tiers({action: tier})
+
+
+def test_the_settings_may_raise_any_tier() -> None:
+    raised = {"auto_renew_off": "destroys_data", "cancel_now": "destroys_data"}
+    assert dict(parse_tiers(raised)) == {
+        Action.AUTO_RENEW_OFF: Tier.DESTROYS_DATA,
+        Action.CANCEL_NOW: Tier.DESTROYS_DATA,
+    }
+
+
+def test_a_factor_counts_only_in_the_round_it_was_proven_in() -> None:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    proofs = [
+        Proof(Factor.CALLBACK, start - timedelta(minutes=1)),  # the round before
+        Proof(Factor.CODE, start),
+    ]
+    assert held(proofs, start) == (Factor.CODE,)
+    assert held(proofs, start - timedelta(minutes=5)) == (Factor.CODE, Factor.CALLBACK)
+    assert held(proofs, start + timedelta(seconds=1)) == ()
+    assert held(proofs, None) == ()
