@@ -108,7 +108,7 @@ def supervisor(factory: sessionmaker[Session], runs: int) -> list[Figure]:
             median_ms(fn, runs),
             baseline,
             "ms",
-            bar=100.0,
+            bar=50.0,  # PRODUCT.md section 9
             note=f"db.review, median of {runs}; baseline: bare 50-row keyset page of calls",
         )
         for name, fn in supervisor_views(factory)
