@@ -28,7 +28,7 @@ from db.calls import (
 )
 from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
-from db.models import Call, CancellationRequest, Subscription
+from db.models import Agent, Call, CancellationRequest, Subscription
 from db.notices import when
 from verification.kinds import CallState, Channel, Outcome
 from verification.policy import Action, decide
@@ -74,6 +74,11 @@ def end_call(
     """
     with unit_of_work(factory) as session:
         call = get_call(session, call_id, for_update=True)
+        # Unlike acting in a call, ending one stays open to its agent once disabled:
+        # the call must not be left open for good. Nobody else ends it.
+        agent = session.get(Agent, call.agent_id)
+        if agent is None or agent.username != actor:
+            raise ActionRefused("only the agent who took this call can end it")
         requests = requests_of(session, call.id)
         _check_outcome(session, call, outcome, {Action(r.action) for r, _ in requests})
         call.state = CallState.CLOSED

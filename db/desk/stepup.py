@@ -101,12 +101,12 @@ class CallbackNumber:
 
 
 def code_destinations(
-    factory: sessionmaker[Session], call_id: int, settings: Settings, now: datetime
+    factory: sessionmaker[Session], call_id: int, actor: str, settings: Settings, now: datetime
 ) -> tuple[Destination, ...]:
-    """Where a code may go for this call's verified caller, masked only."""
+    """Where a code may go for this call's verified caller, masked only; the call's agent only."""
     with unit_of_work(factory) as session:
         call = get_call(session, call_id)
-        tenant, _ = _open_call(session, call, None, settings, now)
+        tenant, _ = _open_call(session, call, actor, settings, now)
         return destinations(session, tenant, settings)
 
 

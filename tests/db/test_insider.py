@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
+from db.agents import disable_agent
 from db.engine import unit_of_work
 from db.models import (
     AccountUser,
@@ -39,7 +40,7 @@ from tests.helpers.review_data import (
     verified_call,
 )
 from verification.errors import InputError
-from verification.kinds import Decision, Item, Outcome
+from verification.kinds import CallState, Decision, Item, Outcome
 from verification.policy import Action
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -137,6 +138,22 @@ def test_nobody_but_the_calls_agent_takes_an_action_in_it(any_factory) -> None:
             NOW,
         )
     assert desk.load_call(any_factory, view.call_id, SETTINGS, NOW).pending_requests == ()
+
+
+def test_nobody_but_the_calls_agent_ends_it_or_reads_its_destinations(any_factory) -> None:
+    staff = make_staff(any_factory)
+    account = make_account(any_factory, "Foureyes Ltd", PHONE, TODAY)
+    view = verified_call(any_factory, staff.agent, account, NOW)
+    other = staff.agent2.username
+    with pytest.raises(desk.ActionRefused, match="only the agent who took this call"):
+        desk.end_call(any_factory, view.call_id, other, Outcome.ABANDONED, "", NOW)
+    with pytest.raises(desk.StepUpRefused, match="only the agent who took this call"):
+        desk.code_destinations(any_factory, view.call_id, other, SETTINGS, NOW)
+    assert desk.load_call(any_factory, view.call_id, SETTINGS, NOW).state is not CallState.CLOSED
+    # Disabled since, the call's own agent can still end it: it must not stay open for good.
+    disable_agent(any_factory, staff.agent.username, actor="operator:test")
+    summary = desk.end_call(any_factory, view.call_id, "ana", Outcome.ABANDONED, "", NOW)
+    assert summary.outcome is Outcome.ABANDONED
 
 
 def test_a_requester_never_approves_their_own_request(any_factory) -> None:

@@ -161,7 +161,7 @@ def test_cancel_now_with_only_the_six_items_is_refused_then_done_after_a_code(
     assert view.possession is not None
     [destination] = view.possession.destinations
     assert destination.masked == "a•••@contoso.example"
-    assert desk.code_destinations(any_factory, view.call_id, settings, NOW) == (destination,)
+    assert desk.code_destinations(any_factory, view.call_id, "ana", settings, NOW) == (destination,)
     view = send(any_factory, view, settings, destination.key)
     [(_sender, to, message)] = inbox.messages
     assert to == [account.user_id] and message["Subject"] == "Your verification code"
