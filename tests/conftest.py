@@ -45,6 +45,9 @@ from benchmarks.pg_cluster import Cluster, ClusterError, ClusterUnavailable, pg_
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 
+# The loopback SMTP server and SMS gateway fixtures (``inbox``, ``gateway``).
+pytest_plugins = ["tests.helpers.gateways"]
+
 PG_URL_ENV = "CALLGATE_TEST_PG_URL"
 PG_MISSING = (
     "PostgreSQL server binaries not found: install postgresql "

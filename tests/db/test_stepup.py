@@ -7,7 +7,6 @@ Codes go out through an aiosmtpd server and an SMS gateway on loopback
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -23,11 +22,8 @@ from db.settings import Settings
 from tests.helpers.gateways import (
     FROM_NUMBER,
     SID,
-    TOKEN,
     Gateway,
     Inbox,
-    running_gateway,
-    running_inbox,
 )
 from tests.helpers.review_data import Account, Staff, make_account, make_staff, stated
 from verification.errors import InputError
@@ -39,19 +35,6 @@ NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 TODAY = NOW.astimezone().date()
 PHONE = "+14255550100"
 PIN = "4321"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with running_inbox() as server:
-        yield server
-
-
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    monkeypatch.setenv("CALLGATE_SMS_TOKEN", TOKEN)
-    with running_gateway() as server:
-        yield server
 
 
 def mail_settings(inbox: Inbox, **changes: object) -> Settings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,9 @@ from tests.db.test_stepup import (
     verified,
 )
 from tests.helpers.gateways import (
-    TOKEN,
     Gateway,
     Inbox,
     free_port,
-    running_gateway,
-    running_inbox,
 )
 from tests.helpers.review_data import Staff, make_account, make_staff, stated
 from verification.errors import InputError
@@ -50,19 +47,6 @@ from verification.policy import Action
 from verification.tiers import Factor
 
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with running_inbox() as server:
-        yield server
-
-
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    monkeypatch.setenv("CALLGATE_SMS_TOKEN", TOKEN)
-    with running_gateway() as server:
-        yield server
 
 
 @pytest.fixture

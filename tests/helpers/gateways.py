@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from aiosmtpd.controller import Controller
 
 SID = "AC0123456789"
@@ -141,3 +142,18 @@ def running_inbox() -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """An SMTP server on loopback for the test (codes and notices by e-mail)."""
+    with running_inbox() as server:
+        yield server
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    """An SMS gateway on loopback for the test, its token in the environment."""
+    monkeypatch.setenv("CALLGATE_SMS_TOKEN", TOKEN)
+    with running_gateway() as server:
+        yield server

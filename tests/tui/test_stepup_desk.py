@@ -27,11 +27,8 @@ from db.settings import Settings
 from tests.helpers.gateways import (
     FROM_NUMBER,
     SID,
-    TOKEN,
     Gateway,
     Inbox,
-    running_gateway,
-    running_inbox,
 )
 from tests.tui.conftest import Clock, screen_text
 from tests.tui.drive import (
@@ -53,19 +50,6 @@ MASKED_MAIL = "j•••@contoso.example.com"
 PHONE = "+14255550101"
 # Every way the whole number could be written on a screen.
 WHOLE_NUMBER = ("555-0101", "5550101", "555 0101")
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with running_inbox() as server:
-        yield server
-
-
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    monkeypatch.setenv("CALLGATE_SMS_TOKEN", TOKEN)
-    with running_gateway() as server:
-        yield server
 
 
 @pytest.fixture
