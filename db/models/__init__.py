@@ -17,6 +17,7 @@ from db.models.base import (
     OUTBOX_PENDING,
     UNREVIEWED_FAILED,
     UNREVIEWED_MISSES,
+    UNREVIEWED_MISSES_SQLITE,
     USER_ID_MISS,
     Base,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "OUTBOX_PENDING",
     "UNREVIEWED_FAILED",
     "UNREVIEWED_MISSES",
+    "UNREVIEWED_MISSES_SQLITE",
     "USER_ID_MISS",
     "AccountUser",
     "Agent",

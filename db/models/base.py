@@ -28,6 +28,13 @@ EARLY_CANCELLATION = "action IN ('cancel_now', 'cancel_now_with_expedited')"
 NEEDS_APPROVAL = "needs_approval"
 # Calls that ended unlocked but with misses (hung up, transferred): a supervisor looks.
 UNREVIEWED_MISSES = "reviewed_at IS NULL AND misses > 0 AND outcome IN ('abandoned', 'escalated')"
+# The same predicate as SQLite must be asked for it: without statistics SQLite
+# would look ``outcome IN (...)`` up in the outcome index and walk every
+# abandoned call; ``likely()`` keeps the term out of index lookups while it
+# still implies the partial index's WHERE.
+UNREVIEWED_MISSES_SQLITE = UNREVIEWED_MISSES.replace(
+    "outcome IN ('abandoned', 'escalated')", "likely(outcome IN ('abandoned', 'escalated'))"
+)
 # Misses of a stated user ID, counted across calls (PRODUCT.md section 4 "Attempts").
 USER_ID_MISS = "item = 'user_id' AND result = 'mismatch'"
 # The outbox's partial indexes: what a worker may claim, and what the queue shows.

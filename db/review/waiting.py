@@ -26,6 +26,7 @@ from db.models import (
     OUTBOX_FAILED,
     UNREVIEWED_FAILED,
     UNREVIEWED_MISSES,
+    UNREVIEWED_MISSES_SQLITE,
     Agent,
     Call,
     CancellationRequest,
@@ -286,6 +287,12 @@ def _failed_verifications(session: Session) -> list[QueueRow]:
     ]
 
 
+def _misses_waiting(session: Session) -> str:
+    """The predicate of ``ix_call_unreviewed_misses``, as this database uses that index."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return UNREVIEWED_MISSES_SQLITE if sqlite else UNREVIEWED_MISSES
+
+
 def _ended_with_misses(session: Session) -> list[QueueRow]:
     rows = session.execute(
         select(
@@ -299,7 +306,7 @@ def _ended_with_misses(session: Session) -> list[QueueRow]:
         )
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(Tenant, Tenant.id == Call.tenant_id)
-        .where(text(UNREVIEWED_MISSES))
+        .where(text(_misses_waiting(session)))
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(QUEUE_LIMIT)
     ).all()
