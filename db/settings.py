@@ -10,16 +10,19 @@ directory.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from verification.policy import Action
 from verification.session import Limits
-from verification.tiers import Tier, TierError, parse_tiers
+
+if TYPE_CHECKING:
+    # Only a [tiers] table needs them at run time (``_checked``): the desk's
+    # first screen reads its settings before it may import the policy.
+    from verification.policy import Action
+    from verification.tiers import Tier
 
 APP_NAME = "callgate"
 
@@ -118,6 +121,9 @@ def load_settings(path: str | None = None, db_url: str | None = None) -> Setting
     values: dict[str, Any] = {}
     explicit = bool(path or os.environ.get("CALLGATE_SETTINGS"))
     if file.exists() or explicit:
+        # Here, not at the top: a desk without a settings file never parses TOML.
+        import tomllib
+
         try:
             with file.open("rb") as handle:
                 values = tomllib.load(handle)
@@ -143,6 +149,8 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
         raise SettingsError(f"unknown setting(s) in {file}: {', '.join(unknown)}")
     checked: dict[str, Any] = {}
     if "tiers" in values:
+        from verification.tiers import TierError, parse_tiers
+
         values = dict(values)  # the caller's mapping stays as read
         table = values.pop("tiers")
         if not isinstance(table, dict):

@@ -101,3 +101,30 @@ def test_the_import_probe_sees_the_database_and_matching_libraries() -> None:
     # The control: the desk's service does load them, so the probe above can see them.
     loaded = _loaded_by("db.desk", _STARTUP_FORBIDDEN)
     assert {"sqlalchemy", "phonenumbers"} <= set(loaded)
+
+
+_DESK_ARGS_PROBE = """
+import sys
+from tui.cli import build_parser, desk_args
+args = desk_args({argv!r})
+print(args is not None and args.command is None, "tui.commands.agents_cmd" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "opens_desk"),
+    [([], True), (["--db", "sqlite:///x.db", "--settings", "s.toml"], True), (["demo"], False),
+     (["--help"], False), (["--db", "sqlite:///x.db", "agents", "list"], False)],
+)  # fmt: skip
+def test_only_the_desks_own_arguments_skip_the_command_parsers(argv: list[str], opens_desk: bool) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _DESK_ARGS_PROBE.format(argv=argv)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # Deciding imports no command module: only building their parsers does.
+    assert result.stdout.split() == [str(opens_desk), "False"]
