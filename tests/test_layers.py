@@ -116,7 +116,9 @@ print(args is not None and args.command is None, "tui.commands.agents_cmd" in sy
     [([], True), (["--db", "sqlite:///x.db", "--settings", "s.toml"], True), (["demo"], False),
      (["--help"], False), (["--db", "sqlite:///x.db", "agents", "list"], False)],
 )  # fmt: skip
-def test_only_the_desks_own_arguments_skip_the_command_parsers(argv: list[str], opens_desk: bool) -> None:
+def test_only_the_desks_own_arguments_skip_the_command_parsers(
+    argv: list[str], opens_desk: bool
+) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _DESK_ARGS_PROBE.format(argv=argv)],
         cwd=REPO,
