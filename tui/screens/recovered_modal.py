@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from tui.widgets.plain import plain
 from verification.session import ItemStatus
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ class RecoveredCallModal(ModalScreen[RecoveryChoice]):
         entered = sum(1 for state in self._view.items if state.status is not ItemStatus.NOT_ASKED)
         with Vertical(id="recovered"):
             yield Label("Your call was interrupted", classes="title")
-            yield Static(f"Call #{self._view.call_id}, started {self._started}, is still open.")
-            yield Static(f"Items already checked: {entered}")
+            yield Static(
+                plain(f"Call #{self._view.call_id}, started {self._started}, is still open.")
+            )
+            yield Static(plain(f"Items already checked: {entered}"))
             yield Static("Enter: resume it where it was · a: close it as abandoned", classes="hint")
         yield Footer()

@@ -66,7 +66,7 @@ class SupervisorRequestScreen(SupervisorScreen):
         self.call_id = call_id
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Call #{self.call_id}", id="request-title", classes="screen-title")
+        yield Static(plain(f"Call #{self.call_id}"), id="request-title", classes="screen-title")
         with VerticalScroll(id="request-body"):
             yield Static("Loading…", id="summary")
             yield Static("Identity checks", classes="section")

@@ -44,4 +44,4 @@ class CallBar(Horizontal):
         if call_id is None or started_at is None:
             timer.update("no call")
         else:
-            timer.update(f"Call #{call_id}  {elapsed(started_at, now)}")
+            timer.update(plain(f"Call #{call_id}  {elapsed(started_at, now)}"))

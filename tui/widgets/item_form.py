@@ -60,7 +60,7 @@ class ItemForm(Vertical):
                 spec = ITEM_SPECS[item]
                 with Vertical(id=f"item-{item.value}", classes="item-pane"):
                     yield Static(spec.label, classes="item-label")
-                    yield Static(f"“{spec.question}”", classes="question")
+                    yield Static(plain(f"“{spec.question}”"), classes="question")
                     for field, label in zip(spec.fields, spec.field_labels, strict=True):
                         with Horizontal(classes="field-row"):
                             yield Label(label, classes="field-label")
