@@ -31,6 +31,7 @@ from tests.helpers.review_data import (
     SETTINGS,
     Made,
     Staff,
+    canceled_now_call,
     expedited_call,
     failed_call,
     make_account,
@@ -435,16 +436,9 @@ def test_request_changes_read_as_words_and_local_times(
     factory: sessionmaker[Session], staff: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
-    view = verified_call(factory, staff.agent, account, NOW)
-    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
-    [sub] = view.subscriptions
-    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
-    desk.take_action(
-        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
-    )
-    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+    call_id, ticked = canceled_now_call(factory, staff.agent, account, NOW)
 
-    [request] = review.call_detail(factory, staff.supervisor.id, view.call_id, NOW).requests
+    [request] = review.call_detail(factory, staff.supervisor.id, call_id, NOW).requests
 
     changes = {c.label: (c.before, c.after) for c in request.changes}
     assert changes["Status"] == ("Active", "Canceled")
@@ -454,7 +448,7 @@ def test_request_changes_read_as_words_and_local_times(
     assert changes["Data deleted on"][1] == f"{TODAY + timedelta(days=90):%Y-%m-%d}"
     words = " ".join(f"{c.label} {c.before} {c.after}" for c in request.changes)
     assert "True" not in words and "False" not in words and "+00:00" not in words
-    assert request.checklist == option.checklist  # every point the agent ticked
+    assert request.checklist == ticked  # every point the agent ticked
 
 
 def test_a_missed_user_id_is_not_shown_against_the_account_found_later(
@@ -713,14 +707,7 @@ def test_expedited_only_calls_are_counted_as_expedited_not_canceled(
         factory, staff.agent, make_account(factory, "Contoso", "+14255550100", TODAY), NOW
     )
     active = make_account(factory, "Fabrikam", "+14255550111", TODAY, canceled_days_ago=None)
-    view = verified_call(factory, staff.agent, active, NOW)
-    view = answered_callback(factory, view.call_id, "ana", SETTINGS, NOW)
-    [sub] = view.subscriptions
-    [option] = [o for o in sub.decision.options if o.action.value == "cancel_now"]
-    desk.take_action(
-        factory, view.call_id, "ana", sub.id, option.action, option.checklist, SETTINGS, NOW
-    )
-    desk.end_call(factory, view.call_id, "ana", Outcome.CANCELED, "", NOW)
+    canceled_now_call(factory, staff.agent, active, NOW)
 
     numbers = review.numbers(factory, staff.supervisor.id, NOW)
 

@@ -181,6 +181,25 @@ def expedited_call(
     return view.call_id, pending.request_id
 
 
+def canceled_now_call(
+    factory: sessionmaker[Session], agent: AgentInfo, account: Account, now: datetime
+) -> tuple[int, tuple[str, ...]]:
+    """A closed call that cancelled an active subscription now (possession by callback).
+
+    Returns ``(call_id, the checklist the agent ticked)``.
+    """
+    view = verified_call(factory, agent, account, now)
+    view = answered_callback(factory, view.call_id, agent.username, SETTINGS, now)
+    [sub] = view.subscriptions
+    [option] = [o for o in sub.decision.options if o.action is Action.CANCEL_NOW]
+    desk.take_action(
+        factory, view.call_id, agent.username, sub.id, option.action, option.checklist,
+        SETTINGS, now,
+    )  # fmt: skip
+    desk.end_call(factory, view.call_id, agent.username, Outcome.CANCELED, "", now)
+    return view.call_id, option.checklist
+
+
 def missed_call(
     factory: sessionmaker[Session],
     agent: AgentInfo,
