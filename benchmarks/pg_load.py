@@ -8,7 +8,7 @@ Each desk is a process taking whole calls through the real ``db.desk``
 functions (``start_call``, ``submit_item`` for the five items a caller
 without a PIN states, ``end_call``) as fast as it can, one agent per desk.
 The baseline writes the same rows (the call, each item check, each audit
-event on the one chain, under the same advisory lock) with raw psycopg, one
+event on the one chain, under the same lock, taken the same way) with raw psycopg, one
 transaction per step, at the same concurrency. Reported per desk count:
 checks per second, p50/p99 per check, errors, and CPU per check of the
 desk processes (client) and of the server's processes (read from ``/proc``,
@@ -138,9 +138,9 @@ def _desk_worker(
 
 def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object]) -> None:
     """One audit event on the chain, as ``db.audit.append_event`` stores it, in raw SQL."""
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
-    head = cursor.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, "0" * 64)
+    # The chain's lock and head in one call, as the desks take them (migration 0012).
+    head = cursor.execute("SELECT seq, hash FROM audit_chain_head(%s)", (CHAIN_LOCK_KEY,)).fetchone()
+    seq, prev = (head[0] + 1, head[1]) if head and head[0] is not None else (1, "0" * 64)
     at, body = utcnow(), canonical_payload(payload)
     cursor.execute(
         "INSERT INTO audit_event (seq, occurred_at, actor, type, payload, prev_hash, hash)"
@@ -408,8 +408,8 @@ def statement_kind(statement: str) -> str:
     """``SELECT call FOR UPDATE``, ``INSERT audit_event``: a statement by verb and table."""
     words = statement.replace("(", " ").split()
     verb = words[0].upper()
-    if "pg_advisory_xact_lock" in statement:
-        return "SELECT pg_advisory_xact_lock"
+    if "audit_chain_head" in statement:
+        return "SELECT audit_chain_head"
     if verb == "INSERT":
         return f"INSERT {words[2]}"
     if verb == "UPDATE":

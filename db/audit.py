@@ -3,8 +3,9 @@
 Each event hashes a canonical encoding of its fields together with the
 previous event's hash, so any edit, insertion or removal breaks every later
 link. Appends take the write lock first (SQLite: the ``BEGIN IMMEDIATE`` of the
-transaction; PostgreSQL: a transaction-level advisory lock) so two desks never
-fork the chain. The link rule and the fast range reader ``verify_chain``
+transaction; PostgreSQL: a transaction-level advisory lock, taken with the
+head in one round trip by ``audit_chain_head``, migration 0012) so two desks
+never fork the chain. The link rule and the fast range reader ``verify_chain``
 uses are in ``db.chain_scan``.
 """
 
@@ -112,11 +113,15 @@ def _locked_head(session: Session) -> tuple[int, str]:
     if held is not None and held[0] is _current_transaction(session):
         return held[1] + 1, held[2]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK_KEY})
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    return (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        # The lock, then the head read with a snapshot taken after it was granted.
+        head = session.execute(_PG_LOCKED_HEAD, {"k": _PG_CHAIN_LOCK_KEY}).one()
+    else:
+        head = session.execute(_HEAD).first()
+    return (head[0] + 1, head[1]) if head and head[0] is not None else (1, GENESIS_HASH)
+
+
+_HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_PG_LOCKED_HEAD = text("SELECT seq, hash FROM audit_chain_head(:k)")
 
 
 def _current_transaction(session: Session) -> object:

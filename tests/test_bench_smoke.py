@@ -324,7 +324,7 @@ def test_statement_kinds_name_verb_and_table() -> None:
         "SELECT call FOR UPDATE"
     )
     assert statement_kind("INSERT INTO audit_event (seq) VALUES (%s)") == "INSERT audit_event"
-    assert statement_kind("SELECT pg_advisory_xact_lock(%(k)s)") == "SELECT pg_advisory_xact_lock"
+    assert statement_kind("SELECT seq, hash FROM audit_chain_head(%(k)s)") == "SELECT audit_chain_head"
 
 
 def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:

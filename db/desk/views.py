@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from db.calls import (
@@ -158,20 +158,30 @@ def limits(settings: Settings) -> Limits:
 def verification_of(
     session: Session, call: Call, tenant: Tenant | None, settings: Settings
 ) -> VerificationSession:
-    """The call's verification rebuilt from its stored checks."""
-    checks = session.execute(
-        select(ItemCheck.item, ItemCheck.result, ItemCheck.checked_at)
-        .where(ItemCheck.call_id == call.id)
-        .order_by(ItemCheck.id)
-    ).all()
-    records = [CheckRecord(item, result, at) for item, result, at in checks]
-    # A wrong one-time code is a miss of the call like an item mismatch.
-    wrong_codes = session.scalars(
-        select(CodeTry.tried_at).where(CodeTry.call_id == call.id, CodeTry.matched.is_(False))
-    ).all()
-    records.extend(CheckRecord(None, CheckResult.MISMATCH, at) for at in wrong_codes)
+    """The call's verification rebuilt from its stored checks and wrong codes (one statement)."""
+    records = [
+        # A wrong one-time code is a miss of the call like an item mismatch.
+        CheckRecord(item, result or CheckResult.MISMATCH, at)
+        for _, _, item, result, at in session.execute(_RECORDS, {"call_id": call.id})
+    ]
     has_pin = tenant is not None and tenant.support_pin_hash is not None
     return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
+
+
+# Built once: every check reads it. Checks in order, then the wrong codes (no
+# item, no result), as the session sorts them by time with ties kept in order.
+_RECORDS = union_all(
+    select(
+        literal(0).label("kind"),
+        ItemCheck.id,
+        ItemCheck.item,
+        ItemCheck.result,
+        ItemCheck.checked_at,
+    ).where(ItemCheck.call_id == bindparam("call_id")),
+    select(literal(1), CodeTry.id, null(), null(), CodeTry.tried_at).where(
+        CodeTry.call_id == bindparam("call_id"), CodeTry.matched.is_(False)
+    ),
+).order_by("kind", "id")
 
 
 def gate(
