@@ -139,7 +139,9 @@ def _desk_worker(
 def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object]) -> None:
     """One audit event on the chain, as ``db.audit.append_event`` stores it, in raw SQL."""
     # The chain's lock and head in one call, as the desks take them (migration 0012).
-    head = cursor.execute("SELECT seq, hash FROM audit_chain_head(%s)", (CHAIN_LOCK_KEY,)).fetchone()
+    head = cursor.execute(
+        "SELECT seq, hash FROM audit_chain_head(%s)", (CHAIN_LOCK_KEY,)
+    ).fetchone()
     seq, prev = (head[0] + 1, head[1]) if head and head[0] is not None else (1, "0" * 64)
     at, body = utcnow(), canonical_payload(payload)
     cursor.execute(

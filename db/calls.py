@@ -20,8 +20,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import assert_never
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from db.audit import canonical_payload
 from db.models import AccountUser, Agent, Approval, Call, CancellationRequest, Subscription, Tenant
@@ -59,21 +59,17 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
 
 
 def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Tenant | None, bool]:
-    """The call locked for update, its tenant if found, and whether ``actor`` took it (active).
+    """The call and its tenant, both locked for update, and whether ``actor`` took it (active).
 
-    One statement where ``get_call``, ``tenant_of``, ``taken_by`` and
+    One statement where ``get_call``, ``hold_tenant``, ``taken_by`` and
     ``caller_of`` would send four: every item check starts with it. The
-    caller it reads is held for ``caller_of``. Only the call's row is locked
-    (``FOR UPDATE OF call``). Raises ``LookupError`` for an unknown call.
+    tenant is locked as ``db.desk.guessing.hold_tenant`` locks it, and read
+    as it is once the lock is granted (PostgreSQL returns a locked row's
+    latest version), so a guess is judged by the tenant's current lock and
+    counts. The caller it reads is held for ``caller_of``. Raises
+    ``LookupError`` for an unknown call.
     """
-    row = session.execute(
-        select(Call, Agent.username, Agent.active, Tenant, AccountUser)
-        .join(Agent, Agent.id == Call.agent_id)
-        .outerjoin(Tenant, Tenant.id == Call.tenant_id)
-        .outerjoin(AccountUser, AccountUser.id == Call.caller_user_id)
-        .where(Call.id == call_id)
-        .with_for_update(of=Call)
-    ).first()
+    row = session.execute(_CALL_TO_CHECK, {"call_id": call_id}).first()
     if row is None:
         raise LookupError(f"no call {call_id}")
     call, username, active, tenant, caller = row
@@ -81,6 +77,29 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
         hold_caller(session, caller)
     # As ``taken_by``: a disabled agent no longer acts, not even in their open call.
     return call, tenant, active and username == actor
+
+
+def _call_to_check() -> Select[tuple[Call, str, bool, Tenant, AccountUser]]:
+    # Locked in CTEs: PostgreSQL cannot lock the nullable side of an outer
+    # join, and a tenant found only after the call does not exist yet.
+    locked_call = select(Call).where(Call.id == bindparam("call_id")).with_for_update().cte()
+    locked_tenant = (
+        select(Tenant)
+        .where(Tenant.id == select(locked_call.c.tenant_id).scalar_subquery())
+        .with_for_update()
+        .cte()
+    )
+    call, tenant = aliased(Call, locked_call), aliased(Tenant, locked_tenant)
+    return (
+        select(call, Agent.username, Agent.active, tenant, AccountUser)
+        .join(Agent, Agent.id == call.agent_id)
+        .outerjoin(tenant, tenant.id == call.tenant_id)
+        .outerjoin(AccountUser, AccountUser.id == call.caller_user_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+_CALL_TO_CHECK = _call_to_check()
 
 
 def taken_by(session: Session, call: Call, actor: str) -> bool:

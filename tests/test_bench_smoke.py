@@ -324,7 +324,8 @@ def test_statement_kinds_name_verb_and_table() -> None:
         "SELECT call FOR UPDATE"
     )
     assert statement_kind("INSERT INTO audit_event (seq) VALUES (%s)") == "INSERT audit_event"
-    assert statement_kind("SELECT seq, hash FROM audit_chain_head(%(k)s)") == "SELECT audit_chain_head"
+    head = "SELECT seq, hash FROM audit_chain_head(%(k)s)"
+    assert statement_kind(head) == "SELECT audit_chain_head"
 
 
 def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:

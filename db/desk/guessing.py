@@ -8,9 +8,10 @@ account, that user ID's misses (``_user_id_misses``) are handed to
 stated user ID is locked for phone cancellation until a supervisor clears it
 (``db.review.decisions``). A locked tenant or user ID takes no more items
 (``refuse_locked``): nothing is checked, so nothing more can be learned.
-A guess takes its tenant's row lock before it is judged (``hold_tenant``), so
-the lock it checks and the count it adds are one step: guesses racing from
-several desks at once never pass ``tenant_max_misses`` either.
+A guess takes its tenant's row lock before it is judged (``hold_tenant``; an
+item check takes it with the call's, ``db.calls.call_to_check``), so the lock
+it checks and the count it adds are one step: guesses racing from several
+desks at once never pass ``tenant_max_misses`` either.
 
 A locked user ID is kept only as a SHA-256 of its normalized form and a
 masked copy for the supervisor's queue, never in clear.

@@ -31,7 +31,7 @@ from db.calls import (
     tenant_locked,
     tenant_of,
 )
-from db.desk.guessing import after_miss, hold_tenant, refuse_locked
+from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant
@@ -72,7 +72,6 @@ def submit_item(
             raise InputError("this call is locked after too many misses: end the call")
         if not taken:
             raise InputError("only the agent who took this call can check items in it")
-        tenant = hold_tenant(session, call)
         if item is Item.USER_ID:
             normalized = normalize_user_id(fields["value"])
             refuse_locked(session, tenant, normalized)
