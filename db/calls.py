@@ -79,7 +79,7 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
     return call, tenant, active and username == actor
 
 
-def _call_to_check() -> Select[tuple[Call, str, bool, Tenant, AccountUser]]:
+def _call_to_check() -> Select[Call, str, bool, Tenant, AccountUser]:
     # Locked in CTEs: PostgreSQL cannot lock the nullable side of an outer
     # join, and a tenant found only after the call does not exist yet.
     locked_call = select(Call).where(Call.id == bindparam("call_id")).with_for_update().cte()

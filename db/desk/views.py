@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from db.calls import (
@@ -170,7 +171,7 @@ def verification_of(
 
 # Built once: every check reads it. Checks in order, then the wrong codes (no
 # item, no result), as the session sorts them by time with ties kept in order.
-_RECORDS = union_all(
+_RECORDS: CompoundSelect[Any] = union_all(
     select(
         literal(0).label("kind"),
         ItemCheck.id,
