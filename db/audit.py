@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Row, Table, func, insert, select, text
+from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from db.chain_scan import (
@@ -112,19 +112,17 @@ def _locked_head(session: Session) -> tuple[int, str]:
     held = session.info.get(_HEAD_KEY)
     if held is not None and held[0] is _current_transaction(session):
         return held[1] + 1, held[2]
-    head: Row[int, str] | None
     if session.get_bind().dialect.name == "postgresql":
         # The lock, then the head read with a snapshot taken after it was granted.
-        head = session.execute(_PG_LOCKED_HEAD, {"k": _PG_CHAIN_LOCK_KEY}).tuples().one()
+        seq, head_hash = session.execute(_PG_LOCKED_HEAD, {"k": _PG_CHAIN_LOCK_KEY}).one()
     else:
-        head = session.execute(_HEAD).first()
-    return (head[0] + 1, head[1]) if head and head[0] is not None else (1, GENESIS_HASH)
+        found = session.execute(_HEAD).first()
+        seq, head_hash = found if found is not None else (None, GENESIS_HASH)
+    return (1, GENESIS_HASH) if seq is None else (seq + 1, head_hash)
 
 
 _HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-_PG_LOCKED_HEAD = text("SELECT seq, hash FROM audit_chain_head(:k)").columns(
-    AuditEvent.seq, AuditEvent.hash
-)
+_PG_LOCKED_HEAD = text("SELECT seq, hash FROM audit_chain_head(:k)")
 
 
 def _current_transaction(session: Session) -> object:

@@ -171,7 +171,7 @@ def verification_of(
 
 # Built once: every check reads it. Checks in order, then the wrong codes (no
 # item, no result), as the session sorts them by time with ties kept in order.
-_RECORDS: CompoundSelect[Any] = union_all(
+_RECORDS: CompoundSelect[*tuple[Any, ...]] = union_all(
     select(
         literal(0).label("kind"),
         ItemCheck.id,
