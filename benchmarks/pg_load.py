@@ -416,7 +416,7 @@ def statement_kind(statement: str) -> str:
         return f"INSERT {words[2]}"
     if verb == "UPDATE":
         return f"UPDATE {words[1]}"
-    if verb == "SELECT" and "FROM" in words:
+    if verb in ("SELECT", "WITH") and "FROM" in words:  # WITH: named by its first table
         kind = f"SELECT {words[words.index('FROM') + 1]}"
         return kind + " FOR UPDATE" if "FOR UPDATE" in statement else kind
     return verb

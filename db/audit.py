@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Session, SessionTransaction
 
 from db.chain_scan import (
     OPEN_END,
@@ -42,6 +43,9 @@ GENESIS_HASH = "0" * 64
 _AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 # session.info key: (transaction, seq, hash) of the last event it appended.
 _HEAD_KEY = "callgate.chain_head"
+# session.info key: [(transaction, event)] recorded and not yet written.
+_PENDING_KEY = "callgate.pending_events"
+_COLUMNS = ("seq", "occurred_at", "actor", "type", "payload", "prev_hash", "hash")
 # Any constant shared by every desk; it names the chain-head lock on PostgreSQL.
 _PG_CHAIN_LOCK_KEY = 0x63616C6C67617465  # "callgate"
 # Rows read per query while verifying: bounded memory for a chain of millions.
@@ -72,33 +76,66 @@ def append_event(
     payload: Mapping[str, object],
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction.
+    """Record one event in the caller's transaction; it joins the chain as that commits.
 
     Call it in the same unit of work as the change it records, so the event
     exists exactly when the change does. Payloads carry ids and results, never
-    personal data, so purging personal data leaves the chain intact.
+    personal data, so purging personal data leaves the chain intact. The
+    returned event (detached) has its ``seq``, ``prev_hash`` and ``hash`` once
+    the transaction committed: the chain's lock is taken only then
+    (``chain_pending``), so desks wait on each other for the few statements
+    of the append, never for the rest of a transaction's work.
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("naive datetime given as an audit event time")
-    seq, prev = _locked_head(session)
     # Hash the UTC form: that is what the column returns, so verify recomputes the same text.
-    occurred_at = (at or utcnow()).astimezone(UTC)
-    body = canonical_payload(payload)
-    values = {
-        "seq": seq,
-        "occurred_at": occurred_at,
-        "actor": actor,
-        "type": type,
-        "payload": body,
-        "prev_hash": prev,
-        "hash": event_hash(seq, occurred_at, actor, type, body, prev),
-    }
-    # A Core insert, not the session's unit of work: the event is final as
-    # written, and a flush costs more than the rest of the append. The
-    # returned event is a detached copy of the row.
-    session.execute(insert(_AUDIT_TABLE), values)
-    session.info[_HEAD_KEY] = (_current_transaction(session), seq, values["hash"])
-    return AuditEvent(**values)
+    event = AuditEvent(
+        occurred_at=(at or utcnow()).astimezone(UTC),
+        actor=actor,
+        type=type,
+        payload=canonical_payload(payload),
+    )
+    pending: list[tuple[object, AuditEvent]] = session.info.setdefault(_PENDING_KEY, [])
+    pending.append((_current_transaction(session), event))
+    return event
+
+
+@listens_for(Session, "before_commit")
+def chain_pending(session: Session) -> None:
+    """Write the events recorded in the current transaction, linked in the order recorded.
+
+    Every commit runs it first; called earlier, it takes the chain's lock
+    then, and the events have their place in the chain before the commit.
+    The session's own changes are flushed first: from the chain's lock to
+    the commit there is only the head read and the insert.
+    """
+    committing = _current_transaction(session)
+    pending: list[tuple[object, AuditEvent]] = session.info.get(_PENDING_KEY, [])
+    events = [event for owner, event in pending if owner is committing]
+    if not events:
+        return
+    session.info[_PENDING_KEY] = [p for p in pending if p[0] is not committing]
+    session.flush()
+    seq, prev = _locked_head(session)
+    rows = []
+    for event in events:
+        event.seq, event.prev_hash = seq, prev
+        event.hash = event_hash(
+            seq, event.occurred_at, event.actor, event.type, event.payload, prev
+        )
+        rows.append({c: getattr(event, c) for c in _COLUMNS})
+        seq, prev = seq + 1, event.hash
+    # A Core insert, not the unit of work: the events are final as written.
+    session.execute(insert(_AUDIT_TABLE), rows[0] if len(rows) == 1 else rows)
+    session.info[_HEAD_KEY] = (committing, seq - 1, prev)
+
+
+@listens_for(Session, "after_transaction_end")
+def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    """Forget events recorded in a transaction that ended without writing them (rolled back)."""
+    pending: list[tuple[object, AuditEvent]] | None = session.info.get(_PENDING_KEY)
+    if pending:
+        session.info[_PENDING_KEY] = [p for p in pending if p[0] is not transaction]
 
 
 def _locked_head(session: Session) -> tuple[int, str]:
@@ -151,7 +188,12 @@ class ChainReport:
 
 
 def head(session: Session) -> tuple[int, str]:
-    """The last event's sequence number and hash; ``(0, GENESIS_HASH)`` when empty."""
+    """The last event's sequence number and hash; ``(0, GENESIS_HASH)`` when empty.
+
+    Events recorded in the session's transaction are chained first: the head
+    is the one its commit leaves.
+    """
+    chain_pending(session)
     row = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -138,7 +138,7 @@ def write_export(
             },
             at=now,
         )
-        seq, digest = event.seq, event.hash
+    seq, digest = event.seq, event.hash  # chained as the transaction committed
     records = counted(records, progress, selected)
     count = _write_csv(out, records) if fmt == "csv" else _write_json(out, records)
     return ExportReport(count, masked, seq, digest)

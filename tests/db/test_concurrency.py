@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event, verify_chain
+from db.audit import append_event, chain_pending, verify_chain
 from db.engine import unit_of_work
 from db.models import Agent, AuditEvent, Call, ItemCheck
 from verification.kinds import Role
@@ -124,6 +124,7 @@ def test_postgres_appends_wait_for_the_chain_head_lock(
 
     with pg_factory() as first, first.begin():
         mine = append_event(first, actor="desk1", type="t", payload={})
+        chain_pending(first)  # as the commit would: the lock is held until it ends
         other = threading.Thread(target=second_desk)
         other.start()
         _wait_for_advisory_lock_waiter(pg_engine)

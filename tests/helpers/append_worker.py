@@ -20,10 +20,10 @@ def main(url: str, name: str) -> None:
     while True:
         n += 1
         with unit_of_work(factory) as session:
-            seq = append_event(
+            event = append_event(
                 session, actor=name, type="crash.test", payload={"n": n, "by": name}
-            ).seq
-        print(seq, flush=True)
+            )
+        print(event.seq, flush=True)
 
 
 if __name__ == "__main__":
