@@ -17,6 +17,7 @@ the sender and the callback step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,8 +124,17 @@ def proven(
     callbacks = session.scalars(
         select(Callback.answered_at).where(Callback.call_id == call.id, Callback.answered.is_(True))
     ).all()
+    return _factors(codes, [at for at in callbacks if at is not None], verification, now)
+
+
+def _factors(
+    codes: Sequence[datetime],
+    callbacks: Sequence[datetime],
+    verification: VerificationSession,
+    now: datetime,
+) -> tuple[Factor, ...]:
     proofs = [Proof(Factor.CODE, at) for at in codes]
-    proofs.extend(Proof(Factor.CALLBACK, at) for at in callbacks if at is not None)
+    proofs.extend(Proof(Factor.CALLBACK, at) for at in callbacks)
     factors = held(proofs, verification.round_start(now))
     if Item.PIN in verification.required and verification.status(Item.PIN, now) is (
         ItemStatus.MATCHED
@@ -198,19 +208,41 @@ def possession(
     settings: Settings,
     now: datetime,
 ) -> Possession:
-    """The factor step as the desk shows it; nothing in it is more than masked."""
+    """The factor step as the desk shows it; nothing in it is more than masked.
+
+    Three statements: the call's sends, its tries and its callbacks, each
+    read once for everything the step shows (``code_state`` and ``proven``
+    read the same rows for a single answer).
+    """
     has_pin = Item.PIN in verification.required
-    state = code_state(session, call, verification.round_start(now))
-    shown = destinations(session, tenant, settings)
-    last = _last_destination(session, call, tenant)
-    pending = session.scalar(
-        select(Callback.id)
-        .where(Callback.call_id == call.id, Callback.answered.is_(None))
-        .order_by(Callback.id.desc())
-        .limit(1)
+    sends = session.execute(
+        select(CodeSend.sent_at, CodeSend.code_hash, CodeSend.channel, CodeSend.account_user_id)
+        .where(CodeSend.call_id == call.id)
+        .order_by(CodeSend.id)
+    ).all()
+    tries = session.execute(
+        select(CodeTry.tried_at, CodeTry.matched).where(CodeTry.call_id == call.id)
+    ).all()
+    callbacks = session.execute(
+        select(Callback.id, Callback.answered, Callback.answered_at)
+        .where(Callback.call_id == call.id)
+        .order_by(Callback.id)
+    ).all()
+    state = CodeState(
+        (otp.CodeSend(at, code_hash) for at, code_hash, _, _ in sends),
+        (otp.CodeTry(at, matched) for at, matched in tries),
+        verification.round_start(now),
     )
+    shown = destinations(session, tenant, settings)
+    last = _destination_words(session, tenant, *sends[-1][2:]) if sends else ""
+    pending = [id_ for id_, answered, _ in callbacks if answered is None]
     return Possession(
-        proven=proven(session, call, verification, now),
+        proven=_factors(
+            [at for at, matched in tries if matched],
+            [at for _, answered, at in callbacks if answered and at is not None],
+            verification,
+            now,
+        ),
         has_pin=has_pin,
         destinations=shown,
         code_sent=state.sent,
@@ -218,7 +250,7 @@ def possession(
         send_refusal=state.send_refusal(now),
         try_refusal=state.try_refusal(now),
         tries_left=state.tries_left,
-        callback_pending=pending,
+        callback_pending=pending[-1] if pending else None,
         no_sender=_no_sender(settings, has_pin) if not shown else "",
     )
 
@@ -237,15 +269,13 @@ def _admins(session: Session, tenant: Tenant) -> list[AccountUser]:
     )
 
 
-def _last_destination(session: Session, call: Call, tenant: Tenant) -> str:
-    last = session.scalars(
-        select(CodeSend).where(CodeSend.call_id == call.id).order_by(CodeSend.id.desc()).limit(1)
-    ).first()
-    if last is None:
-        return ""
-    if last.channel is Channel.SMS:
+def _destination_words(
+    session: Session, tenant: Tenant, channel: Channel, account_user_id: int | None
+) -> str:
+    """Where the call's last code went, masked."""
+    if channel is Channel.SMS:
         return otp.masked(Channel.SMS, tenant.phone_e164)
-    user = session.get(AccountUser, last.account_user_id)
+    user = None if account_user_id is None else session.get(AccountUser, account_user_id)
     return otp.masked(Channel.EMAIL, user.user_id) if user is not None else "an admin"
 
 
