@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import assert_never
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
 from db.calls import (
     caller_of,
     domains_of,
-    get_call,
     local_date,
     requests_of,
     subscription_facts,
@@ -28,7 +28,7 @@ from db.calls import (
 )
 from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
-from db.models import Agent, Call, CancellationRequest, Subscription
+from db.models import Agent, Call, CancellationRequest, Subscription, Tenant
 from db.notices import when
 from verification.kinds import CallState, Channel, Outcome
 from verification.policy import Action, decide
@@ -73,11 +73,21 @@ def end_call(
     the agent reads back to the caller.
     """
     with unit_of_work(factory) as session:
-        call = get_call(session, call_id, for_update=True)
+        # The call locked, with its agent's name and its tenant (read by the
+        # summary) in the same statement.
+        row = session.execute(
+            select(Call, Agent.username, Tenant)
+            .join(Agent, Agent.id == Call.agent_id)
+            .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+            .where(Call.id == call_id)
+            .with_for_update(of=Call)
+        ).first()
+        if row is None:
+            raise LookupError(f"no call {call_id}")
+        call, username, _tenant = row  # the tenant held for ``tenant_of`` below
         # Unlike acting in a call, ending one stays open to its agent once disabled:
         # the call must not be left open for good. Nobody else ends it.
-        agent = session.get(Agent, call.agent_id)
-        if agent is None or agent.username != actor:
+        if username != actor:
             raise ActionRefused("only the agent who took this call can end it")
         requests = requests_of(session, call.id)
         _check_outcome(session, call, outcome, {Action(r.action) for r, _ in requests})
