@@ -29,7 +29,6 @@ from db.calls import (
     on_file,
     on_file_text,
     tenant_locked,
-    tenant_of,
 )
 from db.desk.guessing import after_miss, refuse_locked
 from db.desk.views import CallView, limits, verification_of, view
@@ -78,7 +77,8 @@ def submit_item(
             if _another_caller(session, call, tenant, normalized, settings, now):
                 verdict = Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
             else:
-                verdict = _check_user_id(session, call, normalized)
+                verdict, found = _check_user_id(session, call, normalized)
+                tenant = tenant or found
         else:
             if tenant is None:
                 raise InputError("ask for the user ID first")
@@ -87,9 +87,6 @@ def submit_item(
             verdict = check_item(item, fields, known, settings.default_region)
         if verdict.result is CheckResult.MISMATCH and _repeats_last_miss(session, call, verdict):
             raise InputError("the same answer as the last miss")
-        # Held here for the whole check: the session's identity map keeps
-        # objects weakly, so a tenant nobody holds is selected again.
-        tenant = tenant_of(session, call)
         judged_against = _judged_against(session, call, tenant, item, verdict)
         secret = ITEM_SPECS[item].secret
         # A Core insert: nothing reads the check back through the session, and
@@ -182,14 +179,15 @@ def _repeats_last_miss(session: Session, call: Call, verdict: Verdict) -> bool:
     )
 
 
-def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
+def _check_user_id(session: Session, call: Call, normalized: str) -> tuple[Verdict, Tenant | None]:
     """Look the account up: it reveals nothing but whether it was found.
 
     An inactive account, or one of an inactive tenant (no longer in the
-    system of record since a sync), is a miss like an unknown one.
+    system of record since a sync), is a miss like an unknown one. Returns
+    the verdict and, on a match, the tenant it found (read with the account).
     """
-    user = session.scalars(
-        select(AccountUser)
+    row = session.execute(
+        select(AccountUser, Tenant)
         .join(Tenant, Tenant.id == AccountUser.tenant_id)
         .where(
             AccountUser.user_id == normalized,
@@ -198,12 +196,13 @@ def _check_user_id(session: Session, call: Call, normalized: str) -> Verdict:
         )
     ).first()
     # Once a tenant is found, another tenant's account is no proof of this one.
-    if user is None or (call.tenant_id is not None and user.tenant_id != call.tenant_id):
-        return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized)
+    if row is None or (call.tenant_id is not None and row[0].tenant_id != call.tenant_id):
+        return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized), None
+    user, tenant = row
     call.tenant_id = user.tenant_id
     call.caller_user_id = user.id
     hold_caller(session, user)  # the gate and the view read it next: no second SELECT
-    return Verdict(Item.USER_ID, CheckResult.MATCH, normalized)
+    return Verdict(Item.USER_ID, CheckResult.MATCH, normalized), tenant
 
 
 def update_call_state(
