@@ -169,6 +169,11 @@ def verification_of(
     return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
 
 
+def no_checks(settings: Settings) -> VerificationSession:
+    """The verification of a call just started: no tenant, no checks, nothing to read."""
+    return VerificationSession(required_items(has_pin=False), [], limits(settings))
+
+
 # Built once: every check reads it. Checks in order, then the wrong codes (no
 # item, no result), as the session sorts them by time with ties kept in order.
 _RECORDS: CompoundSelect[*tuple[Any, ...]] = union_all(
