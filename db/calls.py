@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
+from functools import cache
 from typing import assert_never
 
 from sqlalchemy import ColumnElement, Select, bindparam, select
@@ -69,7 +70,7 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
     counts. The caller it reads is held for ``caller_of``. Raises
     ``LookupError`` for an unknown call.
     """
-    row = session.execute(_CALL_TO_CHECK, {"call_id": call_id}).first()
+    row = session.execute(_call_to_check(), {"call_id": call_id}).first()
     if row is None:
         raise LookupError(f"no call {call_id}")
     call, username, active, tenant, caller = row
@@ -79,6 +80,7 @@ def call_to_check(session: Session, call_id: int, actor: str) -> tuple[Call, Ten
     return call, tenant, active and username == actor
 
 
+@cache  # built on first use: aliasing configures every mapper, which the desk's start skips
 def _call_to_check() -> Select[Call, str, bool, Tenant, AccountUser]:
     # Locked in CTEs: PostgreSQL cannot lock the nullable side of an outer
     # join, and a tenant found only after the call does not exist yet.
@@ -97,9 +99,6 @@ def _call_to_check() -> Select[Call, str, bool, Tenant, AccountUser]:
         .outerjoin(AccountUser, AccountUser.id == call.caller_user_id)
         .execution_options(populate_existing=True)
     )
-
-
-_CALL_TO_CHECK = _call_to_check()
 
 
 def taken_by(session: Session, call: Call, actor: str) -> bool:
