@@ -275,3 +275,50 @@ def test_cli_expect_head(any_engine: Engine, capsys: pytest.CaptureFixture[str])
     assert f"expected head {recorded} is in the chain" in capsys.readouterr().out
     assert cli(["--db", url, "audit", "verify", "--expect-head", "ab" * 32]) == 1
     assert "is NOT in the chain" in capsys.readouterr().out
+
+
+# --- events are chained as their transaction commits ----------------------------------
+
+
+def _types(engine: Engine) -> list[str]:
+    with make_sessionmaker(engine)() as session:
+        return list(session.scalars(select(AuditEvent.type).order_by(AuditEvent.seq)))
+
+
+def test_an_event_has_its_place_in_the_chain_once_its_transaction_commits(
+    any_engine: Engine,
+) -> None:
+    with unit_of_work(make_sessionmaker(any_engine)) as session:
+        first = append_event(session, actor="a", type="first", payload={})
+        second = append_event(session, actor="a", type="second", payload={})
+        assert first.seq is None  # nothing is written, nothing locked, before the commit
+    assert (first.seq, second.seq) == (1, 2)
+    assert (first.prev_hash, second.prev_hash) == (GENESIS_HASH, first.hash)
+    assert _types(any_engine) == ["first", "second"]
+    assert verify_chain(any_engine).ok
+
+
+def test_events_of_a_rolled_back_transaction_are_never_written(any_engine: Engine) -> None:
+    with make_sessionmaker(any_engine)() as session:
+        with session.begin():
+            append_event(session, actor="a", type="kept", payload={})
+        with pytest.raises(RuntimeError), session.begin():
+            append_event(session, actor="a", type="dropped", payload={})
+            raise RuntimeError("the change failed")
+        # the same session's next transaction writes its own events only
+        with session.begin():
+            append_event(session, actor="a", type="next", payload={})
+            savepoint = session.begin_nested()
+            append_event(session, actor="a", type="in a savepoint rolled back", payload={})
+            savepoint.rollback()
+            append_event(session, actor="a", type="after the savepoint", payload={})
+    assert _types(any_engine) == ["kept", "next", "after the savepoint"]
+    assert verify_chain(any_engine).ok
+
+
+def test_the_head_read_in_a_transaction_includes_its_events(
+    any_engine: Engine,
+) -> None:
+    with unit_of_work(make_sessionmaker(any_engine)) as session:
+        append_event(session, actor="a", type="t", payload={})
+        assert head(session)[0] == 1
