@@ -229,29 +229,40 @@ def _raw_worker(
 # --- the server's CPU time --------------------------------------------------------------
 
 
-def _ticks(pid: int) -> tuple[int, int]:
-    """(own utime+stime, reaped children's cutime+cstime) of ``pid``, in clock ticks."""
+def _ticks(pid: int) -> int:
+    """utime+stime of process ``pid`` so far, in clock ticks."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3, so utime..cstime (14-17) are [11:15].
-    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return utime + stime, cutime + cstime
+    # After the command name: state is field 3, so utime and stime (14, 15) are [11:13].
+    return int(fields[11]) + int(fields[12])
 
 
-def server_cpu_seconds(postmaster: int) -> float:
-    """CPU time of the whole server so far: the postmaster, its live children, and the
-    children it has reaped (backends of closed connections count in its cutime)."""
-    own, reaped = _ticks(postmaster)
-    total = own + reaped
+def server_ticks(postmaster: int) -> dict[int, int]:
+    """CPU ticks so far of the server's processes: the postmaster and each live child."""
+    ticks = {postmaster: _ticks(postmaster)}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
             if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
-                total += _ticks(int(entry.name))[0]
+                ticks[int(entry.name)] = _ticks(int(entry.name))
         except (OSError, ValueError, IndexError):
-            continue  # a process that ended while we looked: its time is in ``reaped`` now
-    return total / os.sysconf("SC_CLK_TCK")
+            continue  # a process that ended while we looked
+    return ticks
+
+
+def server_cpu_between(before: dict[int, int], after: dict[int, int]) -> float:
+    """Seconds of CPU the server spent between two ``server_ticks`` samples.
+
+    Summed over the processes alive at the second: the desks' own backends
+    are (each reports before it disconnects), and so is any process started
+    meanwhile (all of its time is in the window). A process gone by then is
+    left out: the backend of an earlier run's desk, disconnecting, whose time
+    is not this run's (adding the postmaster's reaped-children time instead
+    moved such a backend's whole life into whichever run saw it end).
+    """
+    ticks = sum(t - before.get(pid, 0) for pid, t in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- running and measuring ---------------------------------------------------------------
@@ -323,15 +334,13 @@ def run_load(
     for worker in workers:
         worker.start()
     barrier.wait(timeout=300)
-    server_before = None if postmaster is None else server_cpu_seconds(postmaster)
+    server_before = None if postmaster is None else server_ticks(postmaster)
     started = time.perf_counter()
     outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
     wall = time.perf_counter() - started
     server = None
     if postmaster is not None and server_before is not None:
-        # Never below 0: a backend that exited between the samples may be in
-        # neither (not yet in its parent's reaped time); 0 reads as no reading.
-        server = max(0.0, server_cpu_seconds(postmaster) - server_before)
+        server = server_cpu_between(server_before, server_ticks(postmaster))
     for worker in workers:
         worker.join(timeout=60)
     latencies = sorted(x for o in outcomes for x in o.latencies)

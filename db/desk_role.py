@@ -2,7 +2,8 @@
 
 Migrations run as the owner of the tables; the desks run as a role that owns
 nothing, so it cannot drop or disable the audit table's triggers, and may only
-read and append to the audit table. On the other tables it may read, insert
+read and append to the audit table (through ``audit_chain_head``, which it may
+execute). On the other tables it may read, insert
 and update (the desks delete nothing); on ``alembic_version`` only read; on
 the sequences only take the next value. This module is the one home of that
 list: ``grant_desk`` revokes whatever the role had first, so running it again
@@ -21,6 +22,8 @@ VERSION_TABLE = "alembic_version"
 AUDIT_RIGHTS = "SELECT, INSERT"
 VERSION_RIGHTS = "SELECT"
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE"
+# The chain's lock and head in one call (revision 0012, ``db.audit``).
+CHAIN_HEAD = "audit_chain_head(bigint)"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -113,4 +116,8 @@ def _statements(connection: Connection, role: str, tables: list[str]) -> list[st
     for table in sorted(tables):
         rights = {AUDIT_TABLE: AUDIT_RIGHTS, VERSION_TABLE: VERSION_RIGHTS}.get(table, TABLE_RIGHTS)
         statements.append(f'GRANT {rights} ON "{schema}"."{table}" TO {quoted}')
+    # Every append calls it; granted by name, so a server that revoked
+    # functions from PUBLIC still lets the desks write the audit chain.
+    if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": CHAIN_HEAD}).scalar():
+        statements.append(f'GRANT EXECUTE ON FUNCTION "{schema}".{CHAIN_HEAD} TO {quoted}')
     return statements

@@ -9,6 +9,7 @@ to ``make bench``, not to the tests.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,3 +366,12 @@ def test_table_shows_every_figure_and_its_verdict() -> None:
     assert lines[1].startswith("fast") and lines[1].endswith("pass")
     assert lines[2].startswith("slow ratio") and lines[2].endswith("FAIL")
     assert figures[2].passed is None
+
+
+def test_server_cpu_counts_the_processes_alive_at_the_end_of_a_run() -> None:
+    from benchmarks.pg_load import server_cpu_between
+
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    before = {1: 10, 2: 5, 3: 100}  # 3: an earlier run's backend, gone by the end
+    after = {1: 15, 2: 9, 4: 3}  # 4: started during the run
+    assert server_cpu_between(before, after) == pytest.approx((5 + 4 + 3) * tick)

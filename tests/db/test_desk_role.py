@@ -66,6 +66,19 @@ def test_the_desk_role_does_the_desks_work(
     assert verify_chain(desk_engine).ok
 
 
+def test_the_desk_role_appends_where_functions_are_revoked_from_public(
+    pg_engine: Engine, pg_url: str, pg_factory: sessionmaker[Session], desk_engine: Engine
+) -> None:
+    staff = make_staff(pg_factory)
+    with pg_engine.begin() as connection:  # a hardened server: nothing runs by default
+        connection.execute(text("REVOKE EXECUTE ON FUNCTION audit_chain_head(bigint) FROM PUBLIC"))
+    assert cli(["--db", pg_url, "db", "grant-desk", ROLE]) == 0
+
+    factory = make_sessionmaker(desk_engine)
+    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, NOW)
+    assert view.call_id and verify_chain(desk_engine).ok
+
+
 @pytest.mark.parametrize(
     "statement",
     [
