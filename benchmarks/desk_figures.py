@@ -66,7 +66,15 @@ def _process_seconds(command: Sequence[str]) -> tuple[float, bytes]:
     )
     os.close(slave)
     reader.start()
-    code = process.wait(timeout=120)
+    # A blocking wait, not ``wait(timeout=)``: that one polls in sleeps of up to
+    # 50 ms, which rounded both starts to 50 ms steps (416 or 466 ms, nothing
+    # between). The timer stands in for the timeout.
+    watchdog = threading.Timer(120, process.kill)
+    watchdog.start()
+    try:
+        code = process.wait()
+    finally:
+        watchdog.cancel()
     seconds = time.perf_counter() - started
     reader.join(timeout=5)
     os.close(master)
