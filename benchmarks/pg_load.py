@@ -95,6 +95,7 @@ def _desk_worker(
     seconds: float,
     barrier: Any,
     results: Any,
+    sampled: Any,
 ) -> None:
     """A desk: whole calls through ``db.desk`` until ``calls`` or ``seconds`` run out."""
     from db.desk import end_call, start_call, submit_item
@@ -130,9 +131,9 @@ def _desk_worker(
                 out.error_samples.append(f"{type(exc).__name__}: {exc}")
         out.calls += 1
     out.cpu_seconds = time.process_time() - cpu
-    # Report before disconnecting: the server's CPU is read while this desk's backend
-    # lives (a backend that exited but is not reaped yet shows in no counter).
+    # Connected until the server's CPU was read: it counts the backends alive then.
     results.put(out)
+    sampled.wait(timeout=600)
     engine.dispose()
 
 
@@ -159,6 +160,7 @@ def _raw_worker(
     seconds: float,
     barrier: Any,
     results: Any,
+    sampled: Any,
 ) -> None:
     """The baseline: the same rows as a desk's calls, by raw psycopg, no checks run."""
     import json
@@ -223,7 +225,8 @@ def _raw_worker(
                     out.error_samples.append(f"{type(exc).__name__}: {exc}")
             out.calls += 1
         out.cpu_seconds = time.process_time() - cpu
-        results.put(out)  # connected still, as the desk worker
+        results.put(out)
+        sampled.wait(timeout=600)  # connected until the server's CPU was read, as a desk
 
 
 # --- the server's CPU time --------------------------------------------------------------
@@ -255,7 +258,7 @@ def server_cpu_between(before: dict[int, int], after: dict[int, int]) -> float:
     """Seconds of CPU the server spent between two ``server_ticks`` samples.
 
     Summed over the processes alive at the second: the desks' own backends
-    are (each reports before it disconnects), and so is any process started
+    are (each waits for it before disconnecting), and so is any process started
     meanwhile (all of its time is in the window). A process gone by then is
     left out: the backend of an earlier run's desk, disconnecting, whose time
     is not this run's (adding the postmaster's reaped-children time instead
@@ -313,6 +316,7 @@ def run_load(
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(desks + 1)
     results = context.Queue()
+    sampled = context.Event()
     target = _desk_worker if kind == "desk" else _raw_worker
     # Each desk its own callers, so two desks rarely state the same tenant at once.
     workers = [
@@ -326,6 +330,7 @@ def run_load(
                 seconds,
                 barrier,
                 results,
+                sampled,
             ),
             name=f"bench-{kind}-{n}",
         )
@@ -336,11 +341,14 @@ def run_load(
     barrier.wait(timeout=300)
     server_before = None if postmaster is None else server_ticks(postmaster)
     started = time.perf_counter()
-    outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
-    wall = time.perf_counter() - started
-    server = None
-    if postmaster is not None and server_before is not None:
-        server = server_cpu_between(server_before, server_ticks(postmaster))
+    try:
+        outcomes: list[Outcomes] = [results.get(timeout=seconds + 300) for _ in workers]
+        wall = time.perf_counter() - started
+        server = None
+        if postmaster is not None and server_before is not None:
+            server = server_cpu_between(server_before, server_ticks(postmaster))
+    finally:
+        sampled.set()  # the workers disconnect now, whatever happened here
     for worker in workers:
         worker.join(timeout=60)
     latencies = sorted(x for o in outcomes for x in o.latencies)
