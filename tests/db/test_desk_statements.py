@@ -88,3 +88,25 @@ def test_a_check_reads_the_chain_head_once_last_and_no_requests_before_verificat
         # once verified: the call's own requests, and the tenant's latest earlier one
         # (the "Earlier:" line); none before
         assert len(requests) == (2 if last else 0), item
+
+
+def test_a_matching_check_before_the_last_sends_five_statements(
+    any_engine: Engine, any_factory: sessionmaker[Session]
+) -> None:
+    """The call and tenant locked, the check written, the verification read, the
+    chain's head and the event: a statement more is a cost every desk pays on
+    every check (``docs/PERFORMANCE.md``)."""
+    ids = seed(any_factory)
+    call = desk.start_call(any_factory, ids.agent_id, ACTOR, SETTINGS, NOW)
+    desk.submit_item(
+        any_factory, call.call_id, ACTOR, Item.USER_ID, GOOD[Item.USER_ID], SETTINGS, NOW
+    )
+    begin = 1 if any_engine.dialect.name == "sqlite" else 0  # BEGIN IMMEDIATE is a statement
+    for item in (Item.PHONE, Item.CONTACT_NAME, Item.ORGANIZATION):
+        sent = _statements(
+            any_engine,
+            lambda item=item: desk.submit_item(
+                any_factory, call.call_id, ACTOR, item, GOOD[item], SETTINGS, NOW
+            ),
+        )
+        assert len(sent) == 5 + begin, (item, sent)
