@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, Tenant
@@ -207,27 +207,34 @@ def possession(
     verification: VerificationSession,
     settings: Settings,
     now: datetime,
+    first_verified: bool = False,
 ) -> Possession:
     """The factor step as the desk shows it; nothing in it is more than masked.
 
     Three statements: the call's sends, its tries and its callbacks, each
     read once for everything the step shows (``code_state`` and ``proven``
-    read the same rows for a single answer).
+    read the same rows for a single answer). None for a call verified for the
+    first time just now (``first_verified``): sends and callbacks need an open
+    gate, so it has none.
     """
     has_pin = Item.PIN in verification.required
-    sends = session.execute(
-        select(CodeSend.sent_at, CodeSend.code_hash, CodeSend.channel, CodeSend.account_user_id)
-        .where(CodeSend.call_id == call.id)
-        .order_by(CodeSend.id)
-    ).all()
-    tries = session.execute(
-        select(CodeTry.tried_at, CodeTry.matched).where(CodeTry.call_id == call.id)
-    ).all()
-    callbacks = session.execute(
-        select(Callback.id, Callback.answered, Callback.answered_at)
-        .where(Callback.call_id == call.id)
-        .order_by(Callback.id)
-    ).all()
+    sends: Sequence[Row[datetime, str, Channel, int | None]] = ()
+    tries: Sequence[Row[datetime, bool]] = ()
+    callbacks: Sequence[Row[int, bool | None, datetime | None]] = ()
+    if not first_verified:
+        sends = session.execute(
+            select(CodeSend.sent_at, CodeSend.code_hash, CodeSend.channel, CodeSend.account_user_id)
+            .where(CodeSend.call_id == call.id)
+            .order_by(CodeSend.id)
+        ).all()
+        tries = session.execute(
+            select(CodeTry.tried_at, CodeTry.matched).where(CodeTry.call_id == call.id)
+        ).all()
+        callbacks = session.execute(
+            select(Callback.id, Callback.answered, Callback.answered_at)
+            .where(Callback.call_id == call.id)
+            .order_by(Callback.id)
+        ).all()
     state = CodeState(
         (otp.CodeSend(at, code_hash) for at, code_hash, _, _ in sends),
         (otp.CodeTry(at, matched) for at, matched in tries),

@@ -65,6 +65,7 @@ def submit_item(
     fields = {name: stated.get(name, "") for name in ITEM_SPECS[item].fields}
     with unit_of_work(factory) as session:
         call, tenant, taken = call_to_check(session, call_id, actor)
+        verified_before = call.verified_at is not None
         if call.state is CallState.CLOSED:
             raise InputError("this call has ended: start a new call")
         if call.state is CallState.LOCKED:
@@ -124,7 +125,8 @@ def submit_item(
         verification = verification_of(session, call, tenant, settings)
         call.misses = verification.misses
         update_call_state(session, call, tenant, verification, actor, settings, now)
-        return view(session, call, settings, now, verification)
+        first_verified = not verified_before and call.verified_at is not None
+        return view(session, call, settings, now, verification, first_verified=first_verified)
 
 
 def _another_caller(

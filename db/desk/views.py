@@ -215,8 +215,16 @@ def view(
     settings: Settings,
     now: datetime,
     verification: VerificationSession | None = None,
+    *,
+    first_verified: bool = False,
 ) -> CallView:
-    """The call as the desk shows it; ``verification`` saves rebuilding a fresh one."""
+    """The call as the desk shows it; ``verification`` saves rebuilding a fresh one.
+
+    ``first_verified``: the call was verified for the first time in this
+    transaction. Everything done with a call's open gate (a code sent or tried,
+    a callback, a request) needs a verified call, so it has none of them yet,
+    and the view reads none.
+    """
     tenant = tenant_of(session, call)
     if verification is None:
         verification = verification_of(session, call, tenant, settings)
@@ -228,11 +236,11 @@ def view(
     if gate_open and tenant is not None and call.state is not CallState.CLOSED:
         today = local_date(now)
         domains = domains_of(tenant)
-        step = possession(session, call, tenant, verification, settings, now)
+        step = possession(session, call, tenant, verification, settings, now, first_verified)
         subscriptions = tuple(
             _subscription_view(s, domains, today, settings, step) for s in tenant.subscriptions
         )
-    pending, made = _requests(session, call)
+    pending, made = ((), ()) if first_verified else _requests(session, call)
     return CallView(
         call_id=call.id,
         agent_id=call.agent_id,

@@ -467,6 +467,24 @@ def test_verification_expires_and_re_asking_the_items_opens_the_gate_again(facto
     assert audit_types(factory).count("call.verified") == 2
 
 
+def test_a_call_verified_again_still_shows_the_requests_of_its_first_verification(
+    factory,
+) -> None:
+    seeded = seed(factory)
+    call_id = verified_call(factory, seeded).call_id
+    done = desk.take_action(
+        factory, call_id, ACTOR, seeded.subs["direct"], Action.AUTO_RENEW_OFF, (), SETTINGS, NOW
+    )
+    assert len(done.requests_made) == 1
+    later = NOW + timedelta(minutes=SETTINGS.verification_expiry_minutes + 1)
+
+    for item in (Item.USER_ID, *PUBLIC_ITEMS):
+        view = submit(factory, call_id, item, GOOD[item], later)
+
+    # only a first verification can have made nothing yet (the view reads no requests then)
+    assert view.gate_open and view.requests_made == done.requests_made
+
+
 # --- blind verification -----------------------------------------------------------
 
 
