@@ -85,9 +85,9 @@ def test_a_check_reads_the_chain_head_once_last_and_no_requests_before_verificat
         # the call, its agent and its tenant in one statement
         assert not [s for s in sent if "FROM agent" in s and "FROM call" not in s], item
         requests = [s for s in sent if "FROM cancellation_request" in s]
-        # once verified: the tenant's latest earlier request (the "Earlier:" line); none
-        # before. Not the call's own requests, nor its codes and callbacks: a call
-        # verified for the first time has none (each needs its open gate).
+        # once verified: the tenant's latest earlier request (in the "Earlier:" line's
+        # one statement); none before. Not the call's own requests, nor its codes and
+        # callbacks: a call verified for the first time has none (each needs its open gate).
         assert len(requests) == (1 if last else 0), item
         assert not [s for s in sent if "FROM code_send" in s or "FROM callback" in s], item
 
