@@ -35,7 +35,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.generate import Scale, generate
-from db.audit import canonical_payload, event_hash, verify_chain
+from db.audit import GENESIS_HASH, canonical_payload, event_hash, verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent
 from db.settings import Settings
@@ -143,7 +143,7 @@ def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object])
     head = cursor.execute(
         "SELECT seq, hash FROM audit_chain_head(%s)", (CHAIN_LOCK_KEY,)
     ).fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head and head[0] is not None else (1, "0" * 64)
+    seq, prev = (head[0] + 1, head[1]) if head and head[0] is not None else (1, GENESIS_HASH)
     at, body = utcnow(), canonical_payload(payload)
     cursor.execute(
         "INSERT INTO audit_event (seq, occurred_at, actor, type, payload, prev_hash, hash)"

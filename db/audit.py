@@ -194,9 +194,7 @@ def head(session: Session) -> tuple[int, str]:
     is the one its commit leaves.
     """
     chain_pending(session)
-    row = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    row = session.execute(_HEAD).first()
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from db.audit import chain_pending, head
+from db.audit import head
 from db.models import Approval, AuditEvent, Call, CancellationRequest, Dispute, ReviewNote
 
 # How far desks' clocks (which time audit events) may disagree; the timeline
@@ -42,10 +42,10 @@ def timeline(session: Session, call: Call) -> tuple[TimelineEntry, ...]:
     checked, so a value that merely contains the text never slips in. Only
     the stretches of the chain when the call ran and when it was decided on
     (approvals, notes, review) are read, so an old call costs what a new one does.
-    Events recorded in the session's transaction are chained first, so a
-    decision's own event is in the timeline it returns.
+    Events recorded in the session's transaction are chained first (by
+    ``head``, which bounds the stretches), so a decision's own event is in
+    the timeline it returns.
     """
-    chain_pending(session)
     marker = f'"call_id":{call.id}'
     stretches = or_(
         *(
