@@ -230,13 +230,18 @@ def decided() -> ColumnElement[bool]:
 
 def requests_of(session: Session, call_id: int) -> list[tuple[CancellationRequest, Subscription]]:
     """The requests taken in a call, in order, each with its subscription."""
-    rows = session.execute(
+    rows = session.execute(_requests_of(), {"call_id": call_id}).all()
+    return [(request, subscription) for request, subscription in rows]
+
+
+@cache  # built once, on first use: every call's end reads it
+def _requests_of() -> Select[CancellationRequest, Subscription]:
+    return (
         select(CancellationRequest, Subscription)
         .join(Subscription, Subscription.id == CancellationRequest.subscription_id)
-        .where(CancellationRequest.call_id == call_id)
+        .where(CancellationRequest.call_id == bindparam("call_id"))
         .order_by(CancellationRequest.id)
-    ).all()
-    return [(request, subscription) for request, subscription in rows]
+    )
 
 
 def request_hash(

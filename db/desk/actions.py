@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event, canonical_payload
@@ -183,12 +184,17 @@ def take_action(
 
 
 def _unclosed_call(session: Session, agent_id: int) -> Call | None:
-    return session.scalars(
+    return session.scalars(_unclosed_calls(), {"agent_id": agent_id}).first()
+
+
+@cache  # built once, on first use: every call's start reads it
+def _unclosed_calls() -> Select[Call]:
+    return (
         select(Call)
-        .where(Call.agent_id == agent_id, Call.state != CallState.CLOSED)
+        .where(Call.agent_id == bindparam("agent_id"), Call.state != CallState.CLOSED)
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(1)
-    ).first()
+    )
 
 
 def _snapshot(subscription: Subscription) -> dict[str, object]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import assert_never
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
@@ -75,13 +76,7 @@ def end_call(
     with unit_of_work(factory) as session:
         # The call locked, with its agent's name and its tenant (read by the
         # summary) in the same statement.
-        row = session.execute(
-            select(Call, Agent.username, Tenant)
-            .join(Agent, Agent.id == Call.agent_id)
-            .outerjoin(Tenant, Tenant.id == Call.tenant_id)
-            .where(Call.id == call_id)
-            .with_for_update(of=Call)
-        ).first()
+        row = session.execute(_call_to_end(), {"call_id": call_id}).first()
         if row is None:
             raise LookupError(f"no call {call_id}")
         call, username, _tenant = row  # the tenant held for ``tenant_of`` below
@@ -105,6 +100,17 @@ def end_call(
         )
         lines = _summary_lines(session, call, outcome, requests, local_date(now))
         return CallSummary(call.id, outcome, lines)
+
+
+@cache  # built once, on first use (building it configures the mappers)
+def _call_to_end() -> Select[Call, str, Tenant]:
+    return (
+        select(Call, Agent.username, Tenant)
+        .join(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Tenant, Tenant.id == Call.tenant_id)
+        .where(Call.id == bindparam("call_id"))
+        .with_for_update(of=Call)
+    )
 
 
 def abandon_call(

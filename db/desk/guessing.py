@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.audit import append_event
@@ -158,9 +159,16 @@ def _maybe_lock_user_id(
 
 
 def _live_lock(session: Session, key: str) -> UserIdLock | None:
-    return session.scalars(
-        select(UserIdLock).where(UserIdLock.key == key, UserIdLock.cleared_at.is_(None)).limit(1)
-    ).first()
+    return session.scalars(_live_locks(), {"key": key}).first()
+
+
+@cache  # built once, on first use: every stated user ID reads it
+def _live_locks() -> Select[UserIdLock]:
+    return (
+        select(UserIdLock)
+        .where(UserIdLock.key == bindparam("key"), UserIdLock.cleared_at.is_(None))
+        .limit(1)
+    )
 
 
 def _is_account(session: Session, normalized: str) -> bool:

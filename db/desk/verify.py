@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, insert, select, union
+from sqlalchemy import Select, Table, bindparam, insert, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit import append_event
@@ -44,7 +45,7 @@ from verification.userid import normalize_user_id
 
 # Secret items are stored as this placeholder, never as typed.
 _SECRET_PLACEHOLDER = "[secret]"
-_ITEM_CHECK = cast(Table, ItemCheck.__table__)
+_INSERT_CHECK = insert(cast(Table, ItemCheck.__table__))
 
 
 def submit_item(
@@ -93,7 +94,7 @@ def submit_item(
         # A Core insert: nothing reads the check back through the session, and
         # the unit of work's flush would cost more than the statement.
         session.execute(
-            insert(_ITEM_CHECK),
+            _INSERT_CHECK,
             {
                 "call_id": call.id,
                 "item": item,
@@ -188,15 +189,7 @@ def _check_user_id(session: Session, call: Call, normalized: str) -> tuple[Verdi
     system of record since a sync), is a miss like an unknown one. Returns
     the verdict and, on a match, the tenant it found (read with the account).
     """
-    row = session.execute(
-        select(AccountUser, Tenant)
-        .join(Tenant, Tenant.id == AccountUser.tenant_id)
-        .where(
-            AccountUser.user_id == normalized,
-            AccountUser.active.is_(True),
-            Tenant.active.is_(True),
-        )
-    ).first()
+    row = session.execute(_account_of(), {"user_id": normalized}).first()
     # Once a tenant is found, another tenant's account is no proof of this one.
     if row is None or (call.tenant_id is not None and row[0].tenant_id != call.tenant_id):
         return Verdict(Item.USER_ID, CheckResult.MISMATCH, normalized), None
@@ -205,6 +198,20 @@ def _check_user_id(session: Session, call: Call, normalized: str) -> tuple[Verdi
     call.caller_user_id = user.id
     hold_caller(session, user)  # the gate and the view read it next: no second SELECT
     return Verdict(Item.USER_ID, CheckResult.MATCH, normalized), tenant
+
+
+@cache  # built once, on first use (building it configures the mappers)
+def _account_of() -> Select[AccountUser, Tenant]:
+    """An active account of an active tenant by its normalized user ID, with the tenant."""
+    return (
+        select(AccountUser, Tenant)
+        .join(Tenant, Tenant.id == AccountUser.tenant_id)
+        .where(
+            AccountUser.user_id == bindparam("user_id"),
+            AccountUser.active.is_(True),
+            Tenant.active.is_(True),
+        )
+    )
 
 
 def update_call_state(
