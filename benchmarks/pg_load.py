@@ -7,12 +7,13 @@
 Each desk is a process taking whole calls through the real ``db.desk``
 functions (``start_call``, ``submit_item`` for the five items a caller
 without a PIN states, ``end_call``) as fast as it can, one agent per desk.
-The baseline writes the same rows (the call, each item check, each audit
-event on the one chain, under the same lock, taken the same way) with raw psycopg, one
-transaction per step, at the same concurrency. Reported per desk count:
-checks per second, p50/p99 per check, errors, and CPU per check of the
-desk processes (client) and of the server's processes (read from ``/proc``,
-only for a cluster started here); the chain is verified after each run.
+The baseline writes the same rows (the call and its updates, each item
+check, each audit event on the one chain, under the same lock, taken the
+same way) with raw psycopg, one transaction per step, at the same
+concurrency. Reported per desk count: checks per second, p50/p99 per check,
+errors, and CPU per check of the desk processes (client) and of the server's
+processes (read from ``/proc``, only for a cluster started here); the chain
+is verified after each run.
 
 ``statement_profile`` counts what one call sends to the server, per step,
 with a SQLAlchemy event listener: where the per-check time goes.
@@ -42,6 +43,7 @@ from db.settings import Settings
 from db.types import utcnow
 from verification.checks import RULES_VERSION
 from verification.kinds import Item, Outcome, Role
+from verification.userid import normalize_user_id
 
 # What the server holds before the desks start: a small call center's accounts.
 LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=40)
@@ -162,15 +164,20 @@ def _raw_worker(
     results: Any,
     sampled: Any,
 ) -> None:
-    """The baseline: the same rows as a desk's calls, by raw psycopg, no checks run."""
-    import json
+    """The baseline: every row a desk's call writes, by raw psycopg, no checks run.
 
+    As a desk: the call; per item its check and event; at the user ID the
+    call's tenant and caller; at the last item the call verified, with its
+    event; at the end the call closed, with its event.
+    """
     import psycopg
 
     agent_id, actor = agent
     libpq = make_engine(url).url.set(drivername="postgresql").render_as_string(hide_password=False)
     out = Outcomes()
     with psycopg.connect(libpq) as connection:
+        with connection.transaction():  # ended: the timed transactions are not savepoints
+            accounts = _accounts(connection, callers)  # what a desk's user-ID check finds
         barrier.wait()
         cpu, deadline = time.process_time(), time.monotonic() + seconds
         while (calls is None or out.calls < calls) and time.monotonic() < deadline:
@@ -178,8 +185,8 @@ def _raw_worker(
             try:
                 with connection.transaction(), connection.cursor() as cursor:
                     row = cursor.execute(
-                        "INSERT INTO call (agent_id, started_at, state, notes)"
-                        " VALUES (%s, %s, 'open', '') RETURNING id",
+                        "INSERT INTO call (agent_id, started_at, state, notes, misses)"
+                        " VALUES (%s, %s, 'open', '', 0) RETURNING id",
                         (agent_id, utcnow()),
                     ).fetchone()
                     assert row is not None
@@ -187,27 +194,28 @@ def _raw_worker(
                     _append_raw(
                         cursor, actor, "call.started", {"call_id": call_id, "agent_id": agent_id}
                     )
-                for item, stated in statements:
+                for n, (item, stated) in enumerate(statements):
                     started = time.perf_counter()
                     with connection.transaction(), connection.cursor() as cursor:
-                        cursor.execute(
-                            "INSERT INTO item_check (call_id, item, stated, normalized, result,"
-                            " rules_version, checked_at) VALUES (%s, %s, %s, %s, 'match', %s, %s)",
-                            (
-                                call_id,
-                                item.value,
-                                json.dumps(stated, ensure_ascii=False),
-                                " ".join(stated.values()),
-                                RULES_VERSION,
-                                utcnow(),
-                            ),
-                        )
-                        _append_raw(
-                            cursor,
-                            actor,
-                            "item.checked",
-                            {"call_id": call_id, "item": item.value, "result": "match"},
-                        )
+                        _check_raw(cursor, actor, call_id, item, stated)
+                        if item is Item.USER_ID:
+                            account_id, tenant_id = accounts[stated["value"]]
+                            cursor.execute(
+                                "UPDATE call SET tenant_id = %s, caller_user_id = %s WHERE id = %s",
+                                (tenant_id, account_id, call_id),
+                            )
+                        if n == len(statements) - 1:
+                            cursor.execute(
+                                "UPDATE call SET state = 'verified', verified_at = %s"
+                                " WHERE id = %s",
+                                (utcnow(), call_id),
+                            )
+                            _append_raw(
+                                cursor,
+                                actor,
+                                "call.verified",
+                                {"call_id": call_id, "tenant_id": tenant_id},
+                            )
                     out.latencies.append(time.perf_counter() - started)
                     out.checks += 1
                 with connection.transaction(), connection.cursor() as cursor:
@@ -227,6 +235,46 @@ def _raw_worker(
         out.cpu_seconds = time.process_time() - cpu
         results.put(out)
         sampled.wait(timeout=600)  # connected until the server's CPU was read, as a desk
+
+
+def _check_raw(cursor: Any, actor: str, call_id: int, item: Item, stated: dict[str, str]) -> None:
+    """One item check row and its event, as a desk stores a match."""
+    import json
+
+    text = " ".join(stated.values())
+    cursor.execute(
+        "INSERT INTO item_check (call_id, item, stated, normalized, on_file, result,"
+        " rules_version, checked_at) VALUES (%s, %s, %s, %s, %s, 'match', %s, %s)",
+        (
+            call_id,
+            item.value,
+            json.dumps(stated, ensure_ascii=False),
+            text,
+            text,
+            RULES_VERSION,
+            utcnow(),
+        ),
+    )
+    _append_raw(
+        cursor,
+        actor,
+        "item.checked",
+        {"call_id": call_id, "item": item.value, "result": "match", "rules_version": RULES_VERSION},
+    )
+
+
+def _accounts(connection: Any, callers: list[Statements]) -> dict[str, tuple[int, int]]:
+    """Each stated user ID's account and tenant, read before the timed run."""
+    stated = {
+        normalize_user_id(s["value"]): s["value"]
+        for statements in callers
+        for item, s in statements
+        if item is Item.USER_ID
+    }
+    rows = connection.execute(
+        "SELECT user_id, id, tenant_id FROM account_user WHERE user_id = ANY(%s)", (list(stated),)
+    ).fetchall()
+    return {stated[user_id]: (account_id, tenant_id) for user_id, account_id, tenant_id in rows}
 
 
 # --- the server's CPU time --------------------------------------------------------------

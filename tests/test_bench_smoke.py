@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -316,6 +317,44 @@ def test_postgres_load_runs_desks_and_the_raw_baseline(pg_url: str) -> None:
     submit = load.profile["submit_item (mean of 5)"]
     assert submit["INSERT item_check"] == 1
     assert submit["SELECT call FOR UPDATE"] == 1
+    # The baseline writes what the desks write: every call of the run, desk or
+    # raw, has the same columns set, checks and events (by type and payload keys).
+    engine = make_engine(pg_url)
+    try:
+        shapes = _call_shapes(engine, after_call=TINY.calls)
+    finally:
+        engine.dispose()
+    assert len(shapes) == 2 + 4 + 4 + 1
+    assert len(set(shapes.values())) == 1, shapes
+
+
+def _call_shapes(engine: Engine, after_call: int) -> dict[int, tuple[object, ...]]:
+    """Per call after ``after_call``: its columns set, its checks' columns set, its events."""
+    shapes: dict[int, tuple[object, ...]] = {}
+    with engine.connect() as connection:
+        calls = connection.execute(text("SELECT * FROM call WHERE id > :n"), {"n": after_call})
+        for call in calls.mappings().all():
+            checks = connection.execute(
+                text("SELECT * FROM item_check WHERE call_id = :c ORDER BY id"), {"c": call["id"]}
+            )
+            events = connection.execute(
+                text(
+                    "SELECT type, payload FROM audit_event"
+                    " WHERE (payload::jsonb ->> 'call_id')::bigint = :c ORDER BY seq"
+                ),
+                {"c": call["id"]},
+            )
+            shapes[call["id"]] = (
+                _set(call),
+                tuple(_set(check) for check in checks.mappings()),
+                tuple((type_, tuple(sorted(json.loads(body)))) for type_, body in events),
+            )
+    return shapes
+
+
+def _set(row: Any) -> tuple[str, ...]:
+    """The names of a row's columns that hold a value."""
+    return tuple(sorted(name for name, value in row.items() if value is not None))
 
 
 def test_statement_kinds_name_verb_and_table() -> None:
