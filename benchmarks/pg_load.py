@@ -486,10 +486,24 @@ def statement_kind(statement: str) -> str:
         return f"INSERT {words[2]}"
     if verb == "UPDATE":
         return f"UPDATE {words[1]}"
-    if verb in ("SELECT", "WITH") and "FROM" in words:  # WITH: named by its first table
-        kind = f"SELECT {words[words.index('FROM') + 1]}"
+    if verb in ("SELECT", "WITH") and "FROM" in words:
+        # WITH: named by the first table (in its first CTE); SELECT: by its
+        # own FROM, not a scalar subquery's.
+        table = words[words.index("FROM") + 1] if verb == "WITH" else _outer_from(statement)
+        kind = f"SELECT {table}"
         return kind + " FOR UPDATE" if "FOR UPDATE" in statement else kind
     return verb
+
+
+def _outer_from(statement: str) -> str:
+    """The table after a SELECT's own FROM, outside every parenthesis."""
+    tokens = statement.replace("(", " ( ").replace(")", " ) ").split()
+    depth = 0
+    for at, token in enumerate(tokens[:-1]):
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if depth == 0 and token.upper() == "FROM":
+            return tokens[at + 1]
+    return "?"
 
 
 def verified_count(url: str) -> int:

@@ -368,6 +368,8 @@ def test_statement_kinds_name_verb_and_table() -> None:
     assert statement_kind(head) == "SELECT audit_chain_head"
     locked = "WITH c AS (SELECT call.id FROM call WHERE call.id = %s FOR UPDATE) SELECT c.id FROM c"
     assert statement_kind(locked) == "SELECT call FOR UPDATE"
+    counted = "SELECT count(*), (SELECT a.x FROM (SELECT x FROM request) AS a) FROM call WHERE 1"
+    assert statement_kind(counted) == "SELECT call"
 
 
 def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:
