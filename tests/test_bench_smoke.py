@@ -357,6 +357,17 @@ def _set(row: Any) -> tuple[str, ...]:
     return tuple(sorted(name for name, value in row.items() if value is not None))
 
 
+@pytest.mark.postgres
+def test_statement_layers_time_the_check_statements_on_every_layer(pg_url: str) -> None:
+    from benchmarks.statement_layers import layers
+
+    generate(pg_url, TINY)
+    # layers() first checks that the ORM, Core and raw psycopg read the same rows
+    cost = layers(pg_url, statements=40)
+    assert set(cost) == {"orm", "core", "raw"}
+    assert all(micros > 0 for micros in cost.values())
+
+
 def test_statement_kinds_name_verb_and_table() -> None:
     from benchmarks.pg_load import statement_kind
 

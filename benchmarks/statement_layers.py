@@ -1,0 +1,130 @@
+"""What a check's statements cost the desk's process, by the layer that sends them.
+
+    python -m benchmarks.statement_layers             # throwaway cluster
+    python -m benchmarks.statement_layers --url ...   # an empty PostgreSQL database
+
+The two statements every item check reads (``db.calls.call_to_check``: the
+call, its agent, tenant and caller, locked; ``db.desk.views``' verification
+read) sent the same number of times through an ORM session (as the desk
+sends them), through a Core connection, and through raw psycopg with the
+SQL SQLAlchemy compiled. Client CPU per statement, in µs: the part of the
+load benchmark's client CPU per check that is the data layer's, and what a
+rewrite of the check path on another layer could save. Each layer reads the
+same rows, compared before anything is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from benchmarks.generate import Scale, generate
+from db.calls import _call_to_check
+from db.desk.views import _RECORDS
+from db.engine import make_engine, make_sessionmaker
+from db.models import Call
+
+LAYERS_SCALE = Scale(tenants=500, users=1_000, calls=2_000, agents=10)
+
+
+def layers(url: str, statements: int = 6_000) -> dict[str, float]:
+    """Client CPU µs per statement for "orm", "core" and "raw", in one transaction each."""
+    engine = make_engine(url)
+    try:
+        return _layers(engine, statements)
+    finally:
+        engine.dispose()
+
+
+def _layers(engine: Engine, statements: int) -> dict[str, float]:
+    import psycopg
+
+    factory = make_sessionmaker(engine)
+    with factory() as session:
+        calls = list(session.scalars(select(Call.id).where(Call.tenant_id.is_not(None)).limit(500)))
+    if not calls:
+        raise RuntimeError("no call with a tenant to read: generate the database first")
+    locked, records = _call_to_check(), _RECORDS
+    locked_sql = str(locked.compile(dialect=engine.dialect))
+    compiled = records.compile(dialect=engine.dialect)
+    records_sql, fixed = str(compiled), dict(compiled.params)
+    libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    rounds = max(1, statements // 2)
+
+    def orm(call_id: int) -> tuple[int, int]:
+        with factory() as session, session.begin():
+            found = session.execute(locked, {"call_id": call_id}).first()
+            rows = session.execute(records, {"call_id": call_id}).all()
+        return (found[0].id if found else 0), len(rows)
+
+    def core(call_id: int) -> tuple[int, int]:
+        with engine.begin() as connection:
+            # Through Core the row holds the call's columns, not a Call.
+            found: Any = connection.execute(locked, {"call_id": call_id}).first()
+            rows = connection.execute(records, {"call_id": call_id}).all()
+        return (found[0] if found else 0), len(rows)
+
+    with psycopg.connect(libpq) as raw_connection:
+
+        def raw(call_id: int) -> tuple[int, int]:
+            with raw_connection.transaction(), raw_connection.cursor() as cursor:
+                found = cursor.execute(locked_sql, {**fixed, "call_id": call_id}).fetchone()
+                rows = cursor.execute(records_sql, {**fixed, "call_id": call_id}).fetchall()
+            return (found[0] if found else 0), len(rows)
+
+        ways: dict[str, Callable[[int], tuple[int, int]]] = {"orm": orm, "core": core, "raw": raw}
+        for call_id in calls[:20]:  # the same rows whichever layer reads them
+            read = {name: way(call_id) for name, way in ways.items()}
+            if len(set(read.values())) != 1:
+                raise RuntimeError(f"the layers read different rows for call {call_id}: {read}")
+        cost: dict[str, float] = {}
+        for name, way in ways.items():
+            started = time.process_time()
+            for n in range(rounds):
+                way(calls[n % len(calls)])
+            cost[name] = (time.process_time() - started) / (2 * rounds) * 1e6
+    return cost
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: measure on ``--url`` or on a throwaway cluster, and print µs per layer."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")
+    parser.add_argument("--statements", type=int, default=6_000)
+    args = parser.parse_args(argv)
+    if args.url:
+        generate(args.url, LAYERS_SCALE)
+        cost = layers(args.url, args.statements)
+    else:
+        cost = _on_cluster(args.statements)
+    for name, micros in cost.items():
+        print(
+            f"{name:5} {micros:7.0f} µs client CPU per statement ({micros / cost['raw']:.1f}× raw)"
+        )
+    return 0
+
+
+def _on_cluster(statements: int) -> dict[str, float]:
+    from sqlalchemy import create_engine, text
+
+    from benchmarks.pg_cluster import running_cluster
+
+    with running_cluster() as cluster:
+        server = cluster.url
+        assert server is not None
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text('CREATE DATABASE "callgate_layers"'))
+        admin.dispose()
+        url = server.set(database="callgate_layers").render_as_string(hide_password=False)
+        generate(url, LAYERS_SCALE)
+        return layers(url, statements)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
