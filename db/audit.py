@@ -40,7 +40,7 @@ from db.progress import Progress
 from db.types import utcnow
 
 GENESIS_HASH = "0" * 64
-_AUDIT_TABLE = cast(Table, AuditEvent.__table__)
+_INSERT_EVENTS = insert(cast(Table, AuditEvent.__table__))
 # session.info key: (transaction, seq, hash) of the last event it appended.
 _HEAD_KEY = "callgate.chain_head"
 # session.info key: [(transaction, event)] recorded and not yet written.
@@ -125,8 +125,9 @@ def chain_pending(session: Session) -> None:
         )
         rows.append({c: getattr(event, c) for c in _COLUMNS})
         seq, prev = seq + 1, event.hash
-    # A Core insert, not the unit of work: the events are final as written.
-    session.execute(insert(_AUDIT_TABLE), rows[0] if len(rows) == 1 else rows)
+    # A Core insert on the session's connection, not the unit of work: the
+    # events are final as written, and the session was flushed above.
+    session.connection().execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
     session.info[_HEAD_KEY] = (committing, seq - 1, prev)
 
 
@@ -151,7 +152,8 @@ def _locked_head(session: Session) -> tuple[int, str]:
         return held[1] + 1, held[2]
     if session.get_bind().dialect.name == "postgresql":
         # The lock, then the head read with a snapshot taken after it was granted.
-        seq, head_hash = session.execute(_PG_LOCKED_HEAD, {"k": _PG_CHAIN_LOCK_KEY}).one()
+        locked = session.connection().execute(_PG_LOCKED_HEAD, {"k": _PG_CHAIN_LOCK_KEY})
+        seq, head_hash = locked.one()
     else:
         found = session.execute(_HEAD).first()
         seq, head_hash = found if found is not None else (None, GENESIS_HASH)

@@ -93,7 +93,7 @@ def submit_item(
         secret = ITEM_SPECS[item].secret
         # A Core insert: nothing reads the check back through the session, and
         # the unit of work's flush would cost more than the statement.
-        session.execute(
+        session.connection().execute(
             _INSERT_CHECK,
             {
                 "call_id": call.id,

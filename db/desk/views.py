@@ -160,10 +160,13 @@ def verification_of(
     session: Session, call: Call, tenant: Tenant | None, settings: Settings
 ) -> VerificationSession:
     """The call's verification rebuilt from its stored checks and wrong codes (one statement)."""
+    # Read on the connection, which does not autoflush as session.execute
+    # would: a check or wrong code still pending in the session is read too.
+    session.flush()
     records = [
         # A wrong one-time code is a miss of the call like an item mismatch.
         CheckRecord(item, result or CheckResult.MISMATCH, at)
-        for _, _, item, result, at in session.execute(_RECORDS, {"call_id": call.id})
+        for _, _, item, result, at in session.connection().execute(_RECORDS, {"call_id": call.id})
     ]
     has_pin = tenant is not None and tenant.support_pin_hash is not None
     return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
