@@ -7,10 +7,10 @@ The two statements every item check reads (``db.calls.call_to_check``: the
 call, its agent, tenant and caller, locked; ``db.desk.views``' verification
 read) sent the same number of times through an ORM session (as the desk
 sends them), through a Core connection, and through raw psycopg with the
-SQL SQLAlchemy compiled. Client CPU per statement, in µs: the part of the
-load benchmark's client CPU per check that is the data layer's, and what a
-rewrite of the check path on another layer could save. Each layer reads the
-same rows, compared before anything is timed.
+SQL SQLAlchemy compiled. Client CPU per statement and per transaction, in
+µs: the part of the load benchmark's client CPU per check that is the data
+layer's, and what a rewrite of the check path on another layer could save.
+Each layer reads the same rows, compared before anything is timed.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
 
 from benchmarks.generate import Scale, generate
 from db.calls import _call_to_check
@@ -32,8 +34,13 @@ from db.models import Call
 LAYERS_SCALE = Scale(tenants=500, users=1_000, calls=2_000, agents=10)
 
 
-def layers(url: str, statements: int = 6_000) -> dict[str, float]:
-    """Client CPU µs per statement for "orm", "core" and "raw", in one transaction each."""
+def layers(url: str, statements: int = 6_000) -> dict[str, tuple[float, float]]:
+    """Per layer ("orm", "core", "raw"): client CPU µs per statement, and per transaction.
+
+    A statement's cost is timed with every statement in one transaction; a
+    transaction's (its BEGIN and COMMIT, the session or connection around
+    them) is what one transaction per pair of statements adds to that.
+    """
     engine = make_engine(url)
     try:
         return _layers(engine, statements)
@@ -41,7 +48,10 @@ def layers(url: str, statements: int = 6_000) -> dict[str, float]:
         engine.dispose()
 
 
-def _layers(engine: Engine, statements: int) -> dict[str, float]:
+Pair = Callable[[Any, int], tuple[int, int]]
+
+
+def _layers(engine: Engine, statements: int) -> dict[str, tuple[float, float]]:
     import psycopg
 
     factory = make_sessionmaker(engine)
@@ -56,38 +66,59 @@ def _layers(engine: Engine, statements: int) -> dict[str, float]:
     libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     rounds = max(1, statements // 2)
 
-    def orm(call_id: int) -> tuple[int, int]:
+    @contextmanager
+    def orm_transaction() -> Iterator[Session]:
         with factory() as session, session.begin():
-            found = session.execute(locked, {"call_id": call_id}).first()
-            rows = session.execute(records, {"call_id": call_id}).all()
+            yield session
+
+    def orm(session: Session, call_id: int) -> tuple[int, int]:
+        found = session.execute(locked, {"call_id": call_id}).first()
+        rows = session.execute(records, {"call_id": call_id}).all()
         return (found[0].id if found else 0), len(rows)
 
-    def core(call_id: int) -> tuple[int, int]:
-        with engine.begin() as connection:
-            # Through Core the row holds the call's columns, not a Call.
-            found: Any = connection.execute(locked, {"call_id": call_id}).first()
-            rows = connection.execute(records, {"call_id": call_id}).all()
+    def core(connection: Connection, call_id: int) -> tuple[int, int]:
+        # Through Core the row holds the call's columns, not a Call.
+        found: Any = connection.execute(locked, {"call_id": call_id}).first()
+        rows = connection.execute(records, {"call_id": call_id}).all()
+        return (found[0] if found else 0), len(rows)
+
+    def raw(cursor: Any, call_id: int) -> tuple[int, int]:
+        found = cursor.execute(locked_sql, {**fixed, "call_id": call_id}).fetchone()
+        rows = cursor.execute(records_sql, {**fixed, "call_id": call_id}).fetchall()
         return (found[0] if found else 0), len(rows)
 
     with psycopg.connect(libpq) as raw_connection:
 
-        def raw(call_id: int) -> tuple[int, int]:
+        @contextmanager
+        def raw_transaction() -> Iterator[Any]:
             with raw_connection.transaction(), raw_connection.cursor() as cursor:
-                found = cursor.execute(locked_sql, {**fixed, "call_id": call_id}).fetchone()
-                rows = cursor.execute(records_sql, {**fixed, "call_id": call_id}).fetchall()
-            return (found[0] if found else 0), len(rows)
+                yield cursor
 
-        ways: dict[str, Callable[[int], tuple[int, int]]] = {"orm": orm, "core": core, "raw": raw}
+        ways: dict[str, tuple[Callable[[], AbstractContextManager[Any]], Pair]] = {
+            "orm": (orm_transaction, orm),
+            "core": (engine.begin, core),
+            "raw": (raw_transaction, raw),
+        }
         for call_id in calls[:20]:  # the same rows whichever layer reads them
-            read = {name: way(call_id) for name, way in ways.items()}
+            read = {}
+            for name, (transaction, pair) in ways.items():
+                with transaction() as handle:
+                    read[name] = pair(handle, call_id)
             if len(set(read.values())) != 1:
                 raise RuntimeError(f"the layers read different rows for call {call_id}: {read}")
-        cost: dict[str, float] = {}
-        for name, way in ways.items():
+        cost: dict[str, tuple[float, float]] = {}
+        for name, (transaction, pair) in ways.items():
+            started = time.process_time()
+            with transaction() as handle:
+                for n in range(rounds):
+                    pair(handle, calls[n % len(calls)])
+            together = time.process_time() - started
             started = time.process_time()
             for n in range(rounds):
-                way(calls[n % len(calls)])
-            cost[name] = (time.process_time() - started) / (2 * rounds) * 1e6
+                with transaction() as handle:
+                    pair(handle, calls[n % len(calls)])
+            apart = time.process_time() - started
+            cost[name] = (together / (2 * rounds) * 1e6, (apart - together) / rounds * 1e6)
     return cost
 
 
@@ -102,14 +133,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         cost = layers(args.url, args.statements)
     else:
         cost = _on_cluster(args.statements)
-    for name, micros in cost.items():
+    raw_statement, raw_transaction = cost["raw"]
+    for name, (statement, transaction) in cost.items():
         print(
-            f"{name:5} {micros:7.0f} µs client CPU per statement ({micros / cost['raw']:.1f}× raw)"
+            f"{name:5} client CPU {statement:4.0f} µs per statement"
+            f" ({statement / raw_statement:.1f}× raw), {transaction:4.0f} µs per transaction"
+            f" ({transaction / raw_transaction:.1f}× raw)"
         )
     return 0
 
 
-def _on_cluster(statements: int) -> dict[str, float]:
+def _on_cluster(statements: int) -> dict[str, tuple[float, float]]:
     from sqlalchemy import create_engine, text
 
     from benchmarks.pg_cluster import running_cluster
