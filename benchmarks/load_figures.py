@@ -36,24 +36,10 @@ def pg_load(
     """
     if url is not None:
         return _pg_load_on(url, desks, seconds, calls, scale)
-    from sqlalchemy import create_engine, text
+    from benchmarks.pg_cluster import scratch_database
 
-    from benchmarks.pg_cluster import running_cluster
-
-    with running_cluster(max_connections=max(100, 3 * max(desks))) as cluster:
-        server = cluster.url
-        assert server is not None
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text('CREATE DATABASE "callgate_load"'))
-        admin.dispose()
-        return _pg_load_on(
-            server.set(database="callgate_load").render_as_string(hide_password=False),
-            desks,
-            seconds,
-            calls,
-            scale,
-        )
+    with scratch_database("callgate_load", max_connections=max(100, 3 * max(desks))) as server:
+        return _pg_load_on(server, desks, seconds, calls, scale)
 
 
 def _pg_load_on(

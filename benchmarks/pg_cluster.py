@@ -127,3 +127,18 @@ def running_cluster(max_connections: int = 100) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@contextmanager
+def scratch_database(name: str, max_connections: int = 100) -> Iterator[str]:
+    """The URL of an empty database ``name`` on a ``running_cluster``, gone afterwards."""
+    from sqlalchemy import create_engine, text
+
+    with running_cluster(max_connections=max_connections) as cluster:
+        server = cluster.url
+        assert server is not None
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        yield server.set(database=name).render_as_string(hide_password=False)

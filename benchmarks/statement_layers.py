@@ -144,18 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _on_cluster(statements: int) -> dict[str, tuple[float, float]]:
-    from sqlalchemy import create_engine, text
+    from benchmarks.pg_cluster import scratch_database
 
-    from benchmarks.pg_cluster import running_cluster
-
-    with running_cluster() as cluster:
-        server = cluster.url
-        assert server is not None
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text('CREATE DATABASE "callgate_layers"'))
-        admin.dispose()
-        url = server.set(database="callgate_layers").render_as_string(hide_password=False)
+    with scratch_database("callgate_layers") as url:
         generate(url, LAYERS_SCALE)
         return layers(url, statements)
 

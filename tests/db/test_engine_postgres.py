@@ -40,25 +40,29 @@ def test_a_connection_the_server_ended_is_replaced_before_use(pg_engine: Engine)
     assert _backend_pid(pg_engine) != pid
 
 
+def _traced_checkout(engine: Engine) -> str:
+    """What the client sends to the server while the pool checks a connection out and in."""
+    with engine.connect() as connection:
+        psycopg_connection = connection.connection.dbapi_connection
+    assert psycopg_connection is not None
+    with tempfile.TemporaryFile() as trace:
+        psycopg_connection.pgconn.trace(trace.fileno())
+        try:
+            with engine.connect() as connection:
+                assert connection.connection.dbapi_connection is psycopg_connection
+        finally:
+            psycopg_connection.pgconn.untrace()
+        trace.seek(0)
+        return trace.read().decode()
+
+
 def test_a_live_pooled_connection_is_used_without_a_ping(pg_url: str) -> None:
     # pool_pre_ping sent a query before every unit of work of every desk:
     # the protocol trace of a checkout and return shows that nothing is sent.
     engine = make_engine(pg_url)
     try:
         pid = _backend_pid(engine)
-        with engine.connect() as connection:
-            psycopg_connection = connection.connection.dbapi_connection
-        assert psycopg_connection is not None
-        with tempfile.TemporaryFile() as trace:
-            psycopg_connection.pgconn.trace(trace.fileno())
-            try:
-                with engine.connect() as connection:
-                    assert connection.connection.dbapi_connection is psycopg_connection
-            finally:
-                psycopg_connection.pgconn.untrace()
-            trace.seek(0)
-            sent = trace.read().decode()
-        assert sent == ""
+        assert _traced_checkout(engine) == ""
         assert _backend_pid(engine) == pid
     finally:
         engine.dispose()
@@ -68,17 +72,6 @@ def test_the_trace_sees_a_ping_when_there_is_one(pg_url: str) -> None:
     # The test above would pass vacuously if the trace saw nothing at all.
     engine = create_engine(make_url(pg_url), pool_pre_ping=True)
     try:
-        with engine.connect() as connection:
-            psycopg_connection = connection.connection.dbapi_connection
-        assert psycopg_connection is not None
-        with tempfile.TemporaryFile() as trace:
-            psycopg_connection.pgconn.trace(trace.fileno())
-            try:
-                with engine.connect():
-                    pass
-            finally:
-                psycopg_connection.pgconn.untrace()
-            trace.seek(0)
-            assert "\tF\t" in trace.read().decode()  # a message the client sent
+        assert "\tF\t" in _traced_checkout(engine)  # a message the client sent
     finally:
         engine.dispose()
