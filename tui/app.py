@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual import events
@@ -21,6 +22,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from tui import messages
+from tui.hangup import CHECK_SECONDS, terminal_fd, terminal_gone
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
 
@@ -84,6 +86,13 @@ class CallgateApp(App[int]):
         self.push_screen(SignInScreen())
         self._fit(self.size.width, self.size.height)
         self.call_after_refresh(self._warm_up)
+        terminal = None if self.is_headless else terminal_fd()
+        if terminal is not None:
+            self.set_interval(CHECK_SECONDS, partial(self._quit_if_hung_up, terminal))
+
+    def _quit_if_hung_up(self, terminal: int) -> None:
+        if terminal_gone(terminal):  # see tui.hangup
+            self.exit()
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 80×24, cover the desk with a notice; take it away once big enough."""
