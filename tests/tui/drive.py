@@ -148,6 +148,18 @@ async def answer(
     await settle(pilot)
 
 
+async def burst(pilot: Pilot[int], keys: str | list[str]) -> None:
+    """Keys arriving together, as one read from the terminal (a paste without
+    bracketed paste, a slow SSH link): all queued at once, then settled.
+
+    ``pilot.press`` waits after each key, so it never shows what a burst does.
+    """
+    for key in keys:
+        character = {"tab": "\t", "enter": "\r"}.get(key, key)
+        pilot.app.post_message(events.Key("space" if key == " " else key, character))
+    await settle(pilot)
+
+
 async def verify_all(
     pilot: Pilot[int], answers: Mapping[Item, Mapping[str, str]], keys: bool = False
 ) -> None:

@@ -327,6 +327,13 @@ class DeskScreen(DeskWorkers):
             return
         form = self.query_one(ItemForm)
         stated = form.values(item)
+        # The field Enter was pressed in, as it was then: keys that came with
+        # the Enter (a burst) may already be in the field, and belong to the
+        # next question. An Enter from another item's field is stale: ignored.
+        submitted = {field_id(item, field): field for field in stated}.get(event.input.id or "")
+        if submitted is None:
+            return
+        stated[submitted] = event.value
         if not any(value.strip() for value in stated.values()):
             form.show_error("Type what the caller says first.")
             return

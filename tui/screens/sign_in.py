@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -26,6 +27,14 @@ class SignInScreen(Screen[None]):
 
     CSS_PATH = "sign_in.tcss"
     AUTO_FOCUS = "#username"
+    # Priority: the app runs these as it takes each key, before it hands the
+    # next one to a field, so a password manager typing "name⇥passphrase⏎" in
+    # one burst fills both fields (see ``tui.widgets.item_form.FieldInput``).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,8 +60,24 @@ class SignInScreen(Screen[None]):
         """Nobody is signed in while this screen shows (at start and after sign-out)."""
         self.desk.signed_in = None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter moves on at once from the username to an empty passphrase.
+
+        Anywhere else it is the field's own Enter, taken in order after the
+        keys before it: signing in reads both fields.
+        """
+        if action == "next_field":
+            on_username = self.focused is not None and self.focused.id == "username"
+            return on_username and not self.query_one("#passphrase", Input).value
+        return True
+
+    def action_next_field(self) -> None:
+        """On to the passphrase, at once."""
+        self.set_focus(self.query_one("#passphrase", Input))
+
     @on(Input.Submitted, "#username")
     def _next_field(self) -> None:
+        # Enter in the username with the passphrase typed already: sign in.
         if self.query_one("#passphrase", Input).value:
             self._submit()
         else:

@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Label, Static
 
 from tui.widgets.plain import PlainInput, plain
@@ -27,23 +28,43 @@ class FieldInput(PlainInput):
 
     So a many-field answer (a name, an address) is typed as the caller says
     it, Enter after each part, with no Tab; up/down move between fields too.
+
+    Keys arriving together (a slow SSH link, a terminal without bracketed
+    paste) must act in the order typed. The app hands each key to the field
+    focused as it takes it, but runs a field's ordinary bindings only once
+    the key has bubbled back up, after the keys behind it were typed in. So
+    these bindings have priority (run as the app takes the key): moving on
+    changes the focus at once, and Enter in the last field queues its check
+    behind the keys already in the field (``CheckRequested``), so the check
+    reads the answer as it was at the Enter.
     """
 
+    class CheckRequested(Message):
+        """Enter in the item's last field, queued behind the keys typed before it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Check"),
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Previous field", show=False),
+        Binding("enter", "enter", "Check", priority=True),
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
-    async def action_submit(self) -> None:
-        """Move on to the next field of this item; in its last field, submit."""
+    def action_enter(self) -> None:
+        """On to the item's next field at once; in its last, check it once typed in."""
         pane = self.parent.parent if self.parent is not None else None
         fields = list(pane.query(FieldInput)) if pane is not None else [self]
         position = fields.index(self)
         if position + 1 < len(fields):
-            fields[position + 1].focus()
-            return
-        await super().action_submit()
+            # ``focus()`` would wait for the queue, and the keys behind it with it.
+            self.screen.set_focus(fields[position + 1])
+        else:
+            self.post_message(self.CheckRequested())
+
+    async def on_field_input_check_requested(self, message: CheckRequested) -> None:
+        """The keys before the Enter are in: submit the answer as it stands now."""
+        message.stop()
+        await self.action_submit()
 
 
 def field_id(item: Item, field: str) -> str:
