@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from textual.pilot import Pilot
 
 from db.demo import DemoReport
 from tests.tui.conftest import screen_text
@@ -18,6 +19,14 @@ from tui.widgets.item_form import FieldInput, field_id
 from verification.kinds import Item
 
 CALLER = "jose.perez@contoso.example.com"
+
+
+async def _asked(pilot: Pilot[int], factory: sessionmaker[Session], *before: Item) -> None:
+    """A new call with ``before`` answered as on file: the next question is asked."""
+    await start_call(pilot)
+    answers = on_file(factory, CALLER)
+    for item in before:
+        await answer(pilot, item, answers[item])
 
 
 def _typed(pilot: object, item: Item, field: str) -> str:
@@ -31,10 +40,7 @@ async def test_a_burst_splits_the_name_where_the_agent_moved_on(
 ) -> None:
     app = make_app()
     async with signed_in(app, factory) as pilot:
-        await start_call(pilot)
-        answers = on_file(factory, CALLER)
-        await answer(pilot, Item.USER_ID, answers[Item.USER_ID])
-        await answer(pilot, Item.PHONE, answers[Item.PHONE])
+        await _asked(pilot, factory, Item.USER_ID, Item.PHONE)
         await burst(pilot, [*"Jose", between, *"Perez"])
         assert _typed(pilot, Item.CONTACT_NAME, "first") == "Jose"
         assert _typed(pilot, Item.CONTACT_NAME, "last") == "Perez"
@@ -47,10 +53,7 @@ async def test_a_burst_through_enter_checks_the_whole_answer(
 ) -> None:
     app = make_app()
     async with signed_in(app, factory) as pilot:
-        await start_call(pilot)
-        answers = on_file(factory, CALLER)
-        await answer(pilot, Item.USER_ID, answers[Item.USER_ID])
-        await answer(pilot, Item.PHONE, answers[Item.PHONE])
+        await _asked(pilot, factory, Item.USER_ID, Item.PHONE)
         await burst(pilot, [*"Jose", "tab", *"Perez", "enter"])
         assert "✓ Primary contact" in screen_text(app)
         assert "Misses left: 3" in screen_text(app)
@@ -76,11 +79,9 @@ async def test_keys_after_the_enter_of_an_answer_are_not_judged_with_it(
     # judges what was typed before the Enter, never a miss made of both.
     app = make_app()
     async with signed_in(app, factory) as pilot:
-        await start_call(pilot)
-        answers = on_file(factory, CALLER)
-        for item in (Item.USER_ID, Item.PHONE, Item.CONTACT_NAME):
-            await answer(pilot, item, answers[item])
-        await burst(pilot, [*answers[Item.ORGANIZATION]["value"], "enter", *"123 N Main St"])
+        await _asked(pilot, factory, Item.USER_ID, Item.PHONE, Item.CONTACT_NAME)
+        organization = on_file(factory, CALLER)[Item.ORGANIZATION]["value"]
+        await burst(pilot, [*organization, "enter", *"123 N Main St"])
         await until(pilot, lambda: "Organization: ✓ Match" in screen_text(app))
         screen = screen_text(app)
         assert "✓ Organization" in screen and "Misses left: 3" in screen
