@@ -6,9 +6,9 @@ write lock instead of failing with "database is locked" halfway through;
 ``secure_delete`` on every connection, so deleted or overwritten content is
 zeroed rather than left in free space (stock SQLite leaves it).
 
-On PostgreSQL: a pooled connection is checked before use without a round
-trip (``_closed_by_server``): every unit of work of every desk used to send
-``SELECT 1`` first (``pool_pre_ping``), one statement in eight of a check.
+On PostgreSQL through psycopg: a pooled connection is checked before use
+without a round trip (``_closed_by_server``), where ``pool_pre_ping`` sent
+a query before every unit of work of every desk.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.render_as_string(hide_password=False), **kwargs)
     try:
-        # psycopg's connections are checked by their socket instead (below).
-        ping = parsed.get_driver_name() != "psycopg"
-        engine = create_engine(parsed, pool_pre_ping=ping, **kwargs)
+        # psycopg's connections are checked by their socket instead of pinged.
+        psycopg = parsed.get_driver_name() == "psycopg"
+        engine = create_engine(parsed, pool_pre_ping=not psycopg, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver
         raise DatabaseURLError(f"cannot use database URL {url!r}: {exc}") from exc
-    if engine.dialect.driver == "psycopg":
+    if psycopg:
         event.listen(engine, "checkout", _closed_by_server)
     return engine
 

@@ -12,6 +12,7 @@ local date, e.g. "Earlier: 3 calls in 30 days · 1 locked · last request
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ HISTORY_DAYS = 30
 def earlier_calls(session: Session, call: Call, tenant_id: int, now: datetime) -> str:
     """One line on the tenant's calls before this one (read on the tenant's call index)."""
     calls, locked, action, at = session.execute(
-        _EARLIER,
+        _earlier(),
         {
             "tenant_id": tenant_id,
             "call_id": call.id,
@@ -43,6 +44,7 @@ def earlier_calls(session: Session, call: Call, tenant_id: int, now: datetime) -
     return "Earlier: " + " · ".join(parts)
 
 
+@cache  # built once, on first use: the verifying check of every call reads it
 def _earlier() -> Select[int, int, str | None, datetime | None]:
     failed = or_(Call.state == CallState.LOCKED, Call.outcome == Outcome.VERIFICATION_FAILED)
     # The latest request made for the tenant in another call, as two scalar
@@ -68,7 +70,3 @@ def _earlier() -> Select[int, int, str | None, datetime | None]:
         Call.started_at >= bindparam("since"),
         Call.id != bindparam("call_id"),
     )
-
-
-# Built once: the verifying check of every call reads it.
-_EARLIER = _earlier()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.desk import ActionRefused, CallView, SubscriptionView
+from db.desk.views import verification_of
 from db.engine import unit_of_work
 from db.models import (
     AccountUser,
@@ -24,6 +25,7 @@ from db.models import (
     AuditEvent,
     Call,
     CancellationRequest,
+    CodeTry,
     ItemCheck,
     Subscription,
     Tenant,
@@ -980,3 +982,17 @@ def test_cancel_now_with_expedited_deprovisioning_cancels_and_waits_for_approval
     summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.CANCELED, "", NOW)
     (line,) = summary.lines
     assert f"canceled on {TODAY.isoformat()}" in line and "supervisor's approval" in line
+
+
+def test_the_verification_counts_a_wrong_code_still_pending_in_the_session(factory) -> None:
+    # verification_of reads on the session's connection, which does not
+    # autoflush: a wrong code added but not yet flushed must count all the same.
+    seeded = seed(factory)
+    view = verified_call(factory, seeded)
+    with unit_of_work(factory) as session:
+        call = session.get(Call, view.call_id)
+        assert call is not None
+        before = verification_of(session, call, None, SETTINGS).misses
+        session.add(CodeTry(call_id=call.id, matched=False, tried_at=NOW))
+        assert verification_of(session, call, None, SETTINGS).misses == before + 1
+        session.rollback()

@@ -10,10 +10,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from db.demo import DemoReport
 from tests.tui.conftest import screen_text
-from tests.tui.drive import answer, burst, known_passphrase, on_file, signed_in, start_call, until
+from tests.tui.drive import (
+    answer,
+    burst,
+    known_passphrase,
+    on_file,
+    settle,
+    signed_in,
+    start_call,
+    until,
+)
 from tui.screens.desk import DeskScreen
 from tui.widgets.item_form import FieldInput, field_id
 from verification.kinds import Item
@@ -85,3 +95,20 @@ async def test_keys_after_the_enter_of_an_answer_are_not_judged_with_it(
         await until(pilot, lambda: "Organization: ✓ Match" in screen_text(app))
         screen = screen_text(app)
         assert "✓ Organization" in screen and "Misses left: 3" in screen
+
+
+async def test_an_enter_left_from_the_last_question_does_not_check_this_one(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    # A second Enter of a burst, from the user ID's field, handled once the
+    # phone is asked: it must not check the phone half typed in its field.
+    app = make_app()
+    async with signed_in(app, factory) as pilot:
+        await _asked(pilot, factory, Item.USER_ID)
+        await burst(pilot, [*"425555"])
+        user_id_field = app.screen.query_one(f"#{field_id(Item.USER_ID, 'value')}", FieldInput)
+        user_id_field.post_message(Input.Submitted(user_id_field, CALLER))
+        await settle(pilot)
+        screen = screen_text(app)
+        assert "Misses left: 3" in screen and "Phone number: ✗ Miss" not in screen
+        assert _typed(pilot, Item.PHONE, "value") == "425555"

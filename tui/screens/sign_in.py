@@ -75,15 +75,8 @@ class SignInScreen(Screen[None]):
         """On to the passphrase, at once."""
         self.set_focus(self.query_one("#passphrase", Input))
 
-    @on(Input.Submitted, "#username")
-    def _next_field(self) -> None:
-        # Enter in the username with the passphrase typed already: sign in.
-        if self.query_one("#passphrase", Input).value:
-            self._submit()
-        else:
-            self.query_one("#passphrase", Input).focus()
-
-    @on(Input.Submitted, "#passphrase")
+    # Enter in the username reaches here only with the passphrase typed already.
+    @on(Input.Submitted, "#username, #passphrase")
     def _submit(self) -> None:
         username = self.query_one("#username", Input).value.strip()
         passphrase = self.query_one("#passphrase", Input).value
