@@ -119,12 +119,12 @@ def plain_executemany(path: Path, source: Path) -> None:
 
 
 def account_import(workdir: Path, rows: int, repeats: int = 3) -> Figure:
-    """``db.importer.import_accounts`` of a CSV against plain sqlite3 executemany.
+    """``db.accounts.importer.import_accounts`` of a CSV against plain sqlite3 executemany.
 
     Each of ``repeats`` rounds times both, alternating, so that a busy
     neighbour weighs on both alike; the figure is the median of each.
     """
-    from db.importer import import_accounts
+    from db.accounts.importer import import_accounts
 
     source = workdir / "accounts.csv"
     write_import_file(source, rows)
@@ -138,17 +138,20 @@ def account_import(workdir: Path, rows: int, repeats: int = 3) -> Figure:
             raise RuntimeError(f"the import failed: {report.bad_rows[:3]}")
         baseline.append(_plain_seconds(workdir / "plain.db", source))
     return _against_plain(
-        f"import {rows:,} accounts (CSV)", measured, baseline, "db.importer.import_accounts"
+        f"import {rows:,} accounts (CSV)",
+        measured,
+        baseline,
+        "db.accounts.importer.import_accounts",
     )
 
 
 def account_sync(workdir: Path, rows: int, repeats: int = 3) -> Figure:
-    """``db.sync.sync_accounts`` of the import's file with one tenant in ten changed
+    """``db.accounts.sync.sync_accounts`` of the import's file with one tenant in ten changed
     (phone and organization) and one user in ten made an admin, against the
     same baseline as the import (the sync compares every row on file); rounds
     as for the import, each sync on a freshly imported database."""
-    from db.importer import import_accounts
-    from db.sync import sync_accounts
+    from db.accounts.importer import import_accounts
+    from db.accounts.sync import sync_accounts
 
     source = workdir / "sync-base.csv"
     write_import_file(source, rows)
@@ -177,7 +180,10 @@ def account_sync(workdir: Path, rows: int, repeats: int = 3) -> Figure:
             raise RuntimeError(f"the sync failed: {report.bad_rows[:3]}")
         baseline.append(_plain_seconds(workdir / "sync-plain.db", changed))
     return _against_plain(
-        f"sync {rows:,} accounts (CSV, 10% changed)", measured, baseline, "db.sync.sync_accounts"
+        f"sync {rows:,} accounts (CSV, 10% changed)",
+        measured,
+        baseline,
+        "db.accounts.sync.sync_accounts",
     )
 
 

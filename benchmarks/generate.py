@@ -8,7 +8,7 @@ The schema comes from ``db.migrate.upgrade``; the rows are synthetic tenants,
 account users, subscriptions, agents and closed calls, each call with the item
 checks, cancellation requests and audit events the desk writes for it, in the
 same shapes (``db.desk``), over the year before ``ANCHOR``. The audit chain
-is computed here in Python with ``db.audit.canonical_payload`` and
+is computed here in Python with ``db.audit.chain.canonical_payload`` and
 ``event_hash`` and so verifies like one the desks appended. Rows go in by
 executemany (SQLite) or COPY (PostgreSQL), one transaction per batch of
 50,000 calls; a second process hashes and stores the chain meanwhile.
@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from db.audit import GENESIS_HASH, canonical_payload, event_hash
+from db.audit.chain import GENESIS_HASH, canonical_payload, event_hash
 from db.desk import request_hash
 from db.engine import make_engine
 from db.migrate import head, upgrade

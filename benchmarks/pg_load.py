@@ -36,7 +36,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.generate import Scale, generate
-from db.audit import GENESIS_HASH, canonical_payload, event_hash, verify_chain
+from db.audit.chain import GENESIS_HASH, canonical_payload, event_hash, verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent
 from db.settings import Settings
@@ -47,7 +47,7 @@ from verification.userid import normalize_user_id
 
 # What the server holds before the desks start: a small call center's accounts.
 LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=40)
-CHAIN_LOCK_KEY = 0x63616C6C67617465  # db.audit's chain-head lock (the baseline takes it too)
+CHAIN_LOCK_KEY = 0x63616C6C67617465  # db.audit.chain's chain-head lock (the baseline takes it too)
 
 Statements = list[tuple[Item, dict[str, str]]]
 
@@ -140,7 +140,7 @@ def _desk_worker(
 
 
 def _append_raw(cursor: Any, actor: str, type_: str, payload: dict[str, object]) -> None:
-    """One audit event on the chain, as ``db.audit.append_event`` stores it, in raw SQL."""
+    """One audit event on the chain, as ``db.audit.chain.append_event`` stores it, in raw SQL."""
     # The chain's lock and head in one call, as the desks take them (migration 0012).
     head = cursor.execute(
         "SELECT seq, hash FROM audit_chain_head(%s)", (CHAIN_LOCK_KEY,)

@@ -11,7 +11,7 @@ import time
 
 from benchmarks.desk_figures import desk_command
 from benchmarks.figures import ROOT, Figure
-from db.audit import GENESIS_HASH
+from db.audit.chain import GENESIS_HASH
 
 # Runs ``callgate audit verify`` and prints its wall time and the peak RSS of the
 # largest process among it and its workers (all descendants, waited for).
@@ -58,7 +58,7 @@ def plain_verify_loop(path: str) -> tuple[float, int]:
 
 def audit_verify(url: str) -> list[Figure]:
     """``callgate audit verify`` (both cores) against the plain single-threaded loop."""
-    from db.audit import verify_workers
+    from db.audit.chain import verify_workers
 
     command = [sys.executable, "-c", _VERIFY_WRAPPER, *desk_command(url), "audit", "verify"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)

@@ -24,7 +24,7 @@ from typing import assert_never
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from db.audit import canonical_payload
+from db.audit.chain import canonical_payload
 from db.models import AccountUser, Agent, Approval, Call, CancellationRequest, Subscription, Tenant
 from verification.address import Address, render
 from verification.checks import OnFile

@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.accounts.importer import import_records
 from db.agents import add_agent, list_agents
-from db.importer import import_records
 from db.models import Tenant
 from verification.kinds import Role
 

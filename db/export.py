@@ -22,7 +22,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.progress import Progress, counted
 from db.review import (

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import checkpoint_wal, unit_of_work
 from db.models import (
     AgentReset,

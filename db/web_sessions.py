@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import unit_of_work
 
 # Who the events are by: the server, before any agent has signed in on the tab.

@@ -28,7 +28,7 @@ from benchmarks import (
 )
 from benchmarks.figures import Figure, table
 from benchmarks.generate import Generated, Scale, ensure_sqlite, generate
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import check
 from db.models import AccountUser, AuditEvent, Call, ItemCheck, Tenant

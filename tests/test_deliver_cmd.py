@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.deliver import Deliverer
+from db.delivery.worker import Deliverer
 from db.models import OutboxState
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver

@@ -6,7 +6,7 @@ offers for a subscription today, only through an open gate and only with
 every checklist point confirmed (``take_action``). Each action is stored as
 a ``CancellationRequest`` with the subscription before and after, bound by
 ``db.calls.request_hash`` to any approval it gets, and reported to the billing
-system by the outbox events ``db.outbox.action_events`` names, in the same
+system by the outbox events ``db.delivery.outbox.action_events`` names, in the same
 transaction.
 """
 
@@ -19,7 +19,7 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event, canonical_payload
+from db.audit.chain import append_event, canonical_payload
 from db.calls import (
     domains_of,
     get_call,
@@ -30,12 +30,12 @@ from db.calls import (
     taken_by,
     tenant_of,
 )
+from db.delivery.outbox import action_events, enqueue
 from db.desk.notices import after_request
 from db.desk.stepup import missing_factor
 from db.desk.views import CallView, gate, no_checks, verification_of, view
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription
-from db.outbox import action_events, enqueue
 from db.references import unused_reference
 from db.settings import Settings
 from verification.kinds import CallState

@@ -18,7 +18,7 @@ from typing import assert_never
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import (
     caller_of,
     domains_of,
@@ -27,10 +27,10 @@ from db.calls import (
     subscription_facts,
     tenant_of,
 )
+from db.delivery.notices import when
 from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription, Tenant
-from db.notices import when
 from verification.kinds import CallState, Channel, Outcome
 from verification.policy import Action, decide
 

@@ -26,7 +26,7 @@ from functools import cache
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import tenant_locked
 from db.desk.views import limits
 from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant, UserIdLock

@@ -4,7 +4,7 @@ Called by ``take_action`` in the action's own transaction, right after the
 request is flushed. An expedited request gets the end of its cooling-off
 (``verification.cooling``, from ``expedited_cooling_off_hours``); every
 action of the two upper tiers (``verification.tiers.tier_map`` of the
-settings) queues one notice per admin of the tenant (``db.notices``).
+settings) queues one notice per admin of the tenant (``db.delivery.notices``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from db.delivery.notices import NoticeKind, action_notice, queue_notices
 from db.models import Agent, Call, CancellationRequest, Subscription, Tenant
-from db.notices import NoticeKind, action_notice, queue_notices
 from db.settings import Settings
 from verification.cooling import cooling_off_until
 from verification.policy import Action, Option, SubscriptionFacts

@@ -25,8 +25,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import get_call, taken_by, tenant_of
+from db.delivery.mail import MailError, MailSender
+from db.delivery.sms import SmsError, SmsSender
 from db.desk.guessing import after_miss, hold_tenant
 from db.desk.possession import (
     Destination,
@@ -42,10 +44,8 @@ from db.desk.possession import (
 from db.desk.verify import update_call_state
 from db.desk.views import CallView, gate, verification_of, view
 from db.engine import unit_of_work
-from db.mail import MailError, MailSender
 from db.models import Call, Callback, CodeSend, CodeTry, Tenant
 from db.settings import Settings, sms_token, smtp_password
-from db.sms import SmsError, SmsSender
 from verification import otp
 from verification.kinds import CallState, Item
 from verification.otp import Channel, CodeRefused

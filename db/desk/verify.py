@@ -22,7 +22,7 @@ from typing import cast
 from sqlalchemy import Select, Table, bindparam, insert, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import (
     call_to_check,
     caller_of,

@@ -32,10 +32,10 @@ from db.calls import (
     tenant_locked,
     tenant_of,
 )
+from db.delivery.notices import when
 from db.desk.history import earlier_calls
 from db.desk.possession import ActionStepUp, Possession, action_step_up, possession
 from db.models import Call, CancellationRequest, CodeTry, ItemCheck, Subscription, Tenant
-from db.notices import when
 from db.settings import Settings
 from verification.items import ITEM_SPECS, required_items
 from verification.kinds import (
@@ -104,7 +104,7 @@ class PendingRequest:
 class MadeRequest:
     """A request taken in this call, with the reference the agent reads to the caller.
 
-    ``line`` is what the desk shows for it, dates included (``db.notices.when``).
+    ``line`` is what the desk shows for it, dates included (``db.delivery.notices.when``).
     """
 
     request_id: int

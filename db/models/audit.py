@@ -1,4 +1,4 @@
-"""The audit chain's table (the chain's rules live in ``db.audit``)."""
+"""The audit chain's table (the chain's rules live in ``db.audit.chain``)."""
 
 from __future__ import annotations
 

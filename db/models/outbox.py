@@ -1,4 +1,4 @@
-"""The outbox: events and notices waiting to leave (the rules live in ``db.outbox``)."""
+"""The outbox: events and notices waiting to leave (the rules live in ``db.delivery.outbox``)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class OutboxEvent(Base):
     references the billing system knows (``tenant_ref``, ``product_name``) and
     dates; an e-mail notice names its recipient by ``recipient_user_id`` and
     the address is read only when it is sent. ``claim`` and ``next_attempt_at``
-    form a worker's lease (``db.outbox``).
+    form a worker's lease (``db.delivery.outbox``).
     """
 
     __tablename__ = "outbox_event"

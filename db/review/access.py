@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.agents import AgentInfo, reset_agent
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import Agent, Call, LockClearance, Tenant, UserIdLock
 from verification.kinds import Role

@@ -6,7 +6,7 @@ deletion date comes from ``verification.policy`` (``approve_expedited`` /
 ``reject_expedited``), never from here. Four-eyes: ``access.require_other_agent``.
 A disputed request can only be rejected (which keeps the data and settles
 the dispute), a final one not decided at all; an approval queues the admins'
-notice with the time it becomes final (``db.notices``).
+notice with the time it becomes final (``db.delivery.notices``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import (
     decided,
     expedited_decided,
@@ -24,10 +24,10 @@ from db.calls import (
     store_facts,
     tampered,
 )
+from db.delivery.notices import NoticeKind, approved_notice, queue_notices
+from db.delivery.outbox import DECISION_EVENTS, enqueue
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
-from db.notices import NoticeKind, approved_notice, queue_notices
-from db.outbox import DECISION_EVENTS, enqueue
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
 from db.review.detail import DISPUTED_REFUSAL, CallDetail, detail, open_dispute
 from verification.cooling import final_time

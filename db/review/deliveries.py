@@ -1,6 +1,6 @@
 """The supervisor's hand on deliveries to the billing system: retrying a parked one.
 
-The rule of what may be retried, and how, is ``db.outbox.retry_failed``; this
+The rule of what may be retried, and how, is ``db.delivery.outbox.retry_failed``; this
 adds the supervisor check and the audit event. Parked rows reach the queue
 through ``db.review.waiting``.
 """
@@ -11,16 +11,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
+from db.delivery.outbox import NotRetryable, retry_failed
 from db.engine import unit_of_work
-from db.outbox import NotRetryable, retry_failed
 from db.review.access import ReviewRefused, require_supervisor
 
 
 def retry_delivery(
     factory: sessionmaker[Session], actor_id: int, outbox_id: int, now: datetime
 ) -> None:
-    """Put a delivery parked as failed back in line (``db.outbox.retry_failed``), due now."""
+    """Put a delivery parked as failed back in line, due now.
+
+    The rule of what may be retried is ``db.delivery.outbox.retry_failed``.
+    """
     with unit_of_work(factory) as session:
         supervisor = require_supervisor(session, actor_id)
         try:

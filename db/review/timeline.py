@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from db.audit import head
+from db.audit.chain import head
 from db.models import Approval, AuditEvent, Call, CancellationRequest, Dispute, ReviewNote
 
 # How far desks' clocks (which time audit events) may disagree; the timeline

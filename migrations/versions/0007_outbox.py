@@ -6,7 +6,7 @@ Revises: 0006
 One row per event, written in the transaction of the decision it reports and
 delivered by ``callgate deliver``. Partial indexes hold only what a worker may
 claim (pending, by due time) and what the supervisor queue shows (failed);
-their predicates are the ones ``db.models`` declares and ``db.outbox`` queries.
+their predicates are the ones ``db.models`` declares and ``db.delivery.outbox`` queries.
 """
 
 from __future__ import annotations

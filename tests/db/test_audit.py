@@ -12,8 +12,8 @@ from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-import db.audit
-from db.audit import (
+import db.audit.chain
+from db.audit.chain import (
     GENESIS_HASH,
     append_event,
     canonical_payload,
@@ -193,7 +193,7 @@ def test_an_event_rewritten_with_a_fresh_hash_breaks_the_next_link(engine: Engin
 def test_a_break_across_read_batches_is_found(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db.audit, "VERIFY_BATCH", 7)
+    monkeypatch.setattr(db.audit.chain, "VERIFY_BATCH", 7)
     _append(engine, 50)
     intact = verify_chain(engine)
     assert (intact.count, intact.ok) == (50, True)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
-from db.audit import append_event, event_hash, verify_chain
-from db.audit_checkpoints import (
+from db.audit.chain import append_event, event_hash, verify_chain
+from db.audit.checkpoints import (
     Checkpoint,
     CheckpointFileError,
     append_checkpoint,

@@ -12,9 +12,9 @@ import json
 import pytest
 from sqlalchemy import Engine, text
 
-import db.audit
-from db.audit import ChainReport, canonical_payload, event_hash, verify_chain
-from db.chain_scan import canonical_text
+import db.audit.chain
+from db.audit.chain import ChainReport, canonical_payload, event_hash, verify_chain
+from db.audit.scan import canonical_text
 from db.engine import make_sessionmaker
 from db.models import AuditEvent
 from tests.db.test_audit import _append, _tamper, _url
@@ -26,10 +26,10 @@ EVENTS = 60
 @pytest.fixture
 def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every engine chain goes to three workers, in ranges of five events, batches of 3."""
-    monkeypatch.setattr(db.audit, "PARALLEL_MIN_EVENTS", 1)
-    monkeypatch.setattr(db.audit, "verify_workers", lambda: 3)
-    monkeypatch.setattr(db.audit, "RANGES_PER_WORKER", 4)
-    monkeypatch.setattr(db.audit, "VERIFY_BATCH", 3)
+    monkeypatch.setattr(db.audit.chain, "PARALLEL_MIN_EVENTS", 1)
+    monkeypatch.setattr(db.audit.chain, "verify_workers", lambda: 3)
+    monkeypatch.setattr(db.audit.chain, "RANGES_PER_WORKER", 4)
+    monkeypatch.setattr(db.audit.chain, "VERIFY_BATCH", 3)
 
 
 def _in_one_process(engine: Engine, expect_head: str | None = None) -> ChainReport:
@@ -57,7 +57,7 @@ def test_canonical_text_is_the_json_the_chain_was_hashed_with(text: str) -> None
 
 def test_a_long_chain_is_split_into_ranges(parallel: None, any_engine: Engine) -> None:
     _append(any_engine, EVENTS)
-    ranges = db.audit._parallel_ranges(any_engine)
+    ranges = db.audit.chain._parallel_ranges(any_engine)
     assert ranges is not None and len(ranges) == 12
     assert ranges[:2] == [(0, 5), (5, 10)] and ranges[-1][0] == 55
 

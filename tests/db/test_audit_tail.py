@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from db.audit import append_event, canonical_payload, event_hash, verify_chain
+from db.audit.chain import append_event, canonical_payload, event_hash, verify_chain
 from db.engine import make_sessionmaker, unit_of_work
 from tui.cli import main as cli
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event, chain_pending, verify_chain
+from db.audit.chain import append_event, chain_pending, verify_chain
 from db.engine import unit_of_work
 from db.models import Agent, AuditEvent, Call, ItemCheck
 from verification.kinds import Role

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
-from db.cooling import finalize_due
-from db.disputes import DisputeRefused, dispute_request
+from db.expedited.cooling import finalize_due
+from db.expedited.disputes import DisputeRefused, dispute_request
 from db.models import AuditEvent, CancellationRequest, Dispute, Subscription
 from db.purge import purge
 from db.review import QueueKind, ReviewRefused

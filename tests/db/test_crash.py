@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.engine import make_engine
 from db.models import AuditEvent
 

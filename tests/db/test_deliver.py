@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
 from db.agents import AgentInfo
-from db.deliver import Deliverer, NothingToDeliver
+from db.delivery.outbox import RetryPolicy, retry_delay
+from db.delivery.worker import Deliverer, NothingToDeliver
 from db.models import AuditEvent, OutboxState
-from db.outbox import RetryPolicy, retry_delay
 from db.settings import Settings
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver

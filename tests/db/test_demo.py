@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.accounts.importer import import_records
 from db.agents import authenticate, list_agents
 from db.demo import DEMO_PIN, demo_records, load_demo
-from db.importer import import_records
 from db.models import AccountUser, AuditEvent, Subscription, Tenant, TenantDomain
 from tui.cli import main
 from verification.hashing import verify_secret

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import authenticate
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import prepare_for_desk
 from tests.helpers.review_data import PASSPHRASE, SETTINGS, make_account, make_staff, stated

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
 from db.agents import add_agent
-from db.audit import head, verify_chain
+from db.audit.chain import head, verify_chain
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.export import FIELDS, export_rows, write_export
 from db.models import AccountUser, Agent, AuditEvent, Call, Tenant

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.importer import COLUMNS, ImportFileError, ImportReport, import_accounts, import_records
+from db.accounts.importer import (
+    COLUMNS,
+    ImportFileError,
+    ImportReport,
+    import_accounts,
+    import_records,
+)
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from tui.cli import main
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.importer import import_accounts
+from db.accounts.importer import import_accounts
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from tests.db.test_import import GOOD, row, write_csv
 from tui.cli import main
@@ -29,7 +29,7 @@ def _import(factory: Factory, path: Path, dry_run: bool) -> tuple[bool, dict[int
 
 
 def _sync(factory: Factory, path: Path, dry_run: bool) -> tuple[bool, dict[int, str]]:
-    from db.sync import sync_accounts
+    from db.accounts.sync import sync_accounts
 
     report = sync_accounts(factory, path, dry_run=dry_run)
     return report.written, {b.line: b.reason for b in report.bad_rows}
@@ -128,7 +128,7 @@ def test_hostile_file_is_one_bad_line_and_dry_run_agrees(
 
 
 def test_huge_number_in_memory_record_is_a_bad_row(factory: Factory) -> None:
-    from db.importer import import_records
+    from db.accounts.importer import import_records
 
     report = import_records(factory, [(4, {**GOOD, "phone": 10**5000})])
     assert [b.line for b in report.bad_rows] == [4]

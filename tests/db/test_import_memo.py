@@ -1,6 +1,6 @@
 """The per-value memo of the account rows never changes what a record parses to.
 
-``db.account_rows`` validates each distinct set of a tenant's (and a
+``db.accounts.rows`` validates each distinct set of a tenant's (and a
 subscription's) raw values once and replays the result; a missing column is
 keyed as blank text, and values that are not all text are keyed with their
 types. Whatever a file holds, parsing it whole must give every line the row
@@ -12,7 +12,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.account_rows import parse_records
+from db.accounts.rows import parse_records
 from tests.db.test_import import GOOD
 
 # Values that collide as dict keys (True == 1 == 1.0) or read alike ("" and

@@ -22,11 +22,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.deliver import Deliverer
+from db.delivery.mail import MailError, MailSender
+from db.delivery.outbox import enqueue_notice
+from db.delivery.worker import Deliverer
 from db.engine import unit_of_work
-from db.mail import MailError, MailSender
 from db.models import AccountUser, OutboxState, Tenant
-from db.outbox import enqueue_notice
 from db.settings import Settings
 from tests.helpers.outbox_data import rows
 from tests.helpers.review_data import make_account

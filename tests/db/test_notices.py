@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.deliver import Deliverer
+from db.delivery.notices import day, when
+from db.delivery.worker import Deliverer
 from db.engine import unit_of_work
 from db.models import AccountUser, AuditEvent, CancellationRequest
-from db.notices import day, when
 from db.settings import Settings
 from tests.db.test_mail import Inbox, free_port
 from tests.helpers.outbox_data import notice_rows

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
+from db.delivery.outbox import EventType, action_events, claim_due, enqueue_notice
+from db.delivery.webhook import ping_body
 from db.engine import unit_of_work
 from db.models import CancellationRequest, OutboxChannel, OutboxEvent, Subscription, Tenant
-from db.outbox import EventType, action_events, claim_due, enqueue_notice
-from db.webhook import ping_body
 from tests.helpers.outbox_data import rows, webhook_rows
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event, verify_chain
+from db.audit.chain import append_event, verify_chain
 from db.engine import unit_of_work
 from db.models import Agent, AuditEvent, Call, ItemCheck, ReviewNote
 from db.purge import PURGE_EVENT, purge

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db import desk, review
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.migrate import upgrade
 from db.models import AuditEvent

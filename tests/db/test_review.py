@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
 from db.agents import authenticate
-from db.audit import append_event, verify_chain
+from db.audit.chain import append_event, verify_chain
 from db.desk import request_hash
 from db.engine import unit_of_work
 from db.models import (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from db.sms import SmsError, SmsSender
+from db.delivery.sms import SmsError, SmsSender
 from tests.helpers.gateways import SID, TOKEN, Gateway, running_gateway
 
 

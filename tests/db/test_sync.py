@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.importer import import_accounts
+from db.accounts.importer import import_accounts
+from db.accounts.sync import SYNC_EVENT, SyncReport, sync_accounts
 from db.models import AccountUser, AuditEvent, Subscription, Tenant, TenantDomain
-from db.sync import SYNC_EVENT, SyncReport, sync_accounts
 from tests.db.test_import import row, write_csv
 from tui.cli import main
 from verification.kinds import SubscriptionStatus

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
+from db.accounts.sync import sync_accounts
 from db.engine import unit_of_work
 from db.models import OutboxChannel, OutboxEvent, OutboxState, Subscription
-from db.sync import sync_accounts
 from tests.db.test_import import row, write_csv
 from tests.helpers.review_data import SETTINGS, make_account, make_staff, verified_call
 from tui.commands.accounts_cmd import sync_lines

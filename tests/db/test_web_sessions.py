@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.models import AuditEvent
 from db.web_sessions import ACTOR, ENDED, STARTED, EndReason, session_ended, session_started
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 
 

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.models import ItemCheck
 from verification.kinds import CheckResult, Item

@@ -1,6 +1,6 @@
 """Hostile text and the records that carry it, made the way real ones arrive.
 
-Tenants come in through the account importer (``db.importer.import_records``)
+Tenants come in through the account importer (``db.accounts.importer.import_records``)
 as rows of the demo file with some fields replaced; calls, checks, notes and
 requests go through ``db.desk``, as the agent desk writes them. ``shown`` is
 the test's own statement of how the desk must show a value (PRODUCT.md §4
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
+from db.accounts.importer import import_records
 from db.agents import AgentInfo
 from db.demo import demo_records
-from db.importer import import_records
 from db.models import AccountUser
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import SETTINGS

@@ -64,7 +64,7 @@ async def test_an_agent_disputes_a_request_by_its_reference(
 async def test_the_supervisor_queue_shows_the_disputed_request(
     factory: sessionmaker[Session], make_app
 ) -> None:
-    from db.disputes import dispute_request
+    from db.expedited.disputes import dispute_request
 
     reference = made_request(factory)
     with factory() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import authenticate, get_agent
-from db.audit import verify_chain
+from db.audit.chain import verify_chain
 from db.engine import unit_of_work
 from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
 from tests.helpers.review_data import (

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.widgets import DataTable
 
 from db.agents import list_agents
-from db.deliver import Deliverer
+from db.delivery.worker import Deliverer
 from db.models import AuditEvent, OutboxState
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver

@@ -13,10 +13,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from db.account_file import BadRow
-    from db.importer import ImportReport
+    from db.accounts.file import BadRow
+    from db.accounts.importer import ImportReport
+    from db.accounts.sync import SyncReport
     from db.settings import Settings
-    from db.sync import SyncReport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,8 +76,8 @@ def _run_on_file(
 ) -> int:
     """``run`` (the import or the sync) of the file on the desk's database, then
     what it did; 1 with every bad row listed when any is bad."""
+    from db.accounts.importer import ImportFileError
     from db.engine import make_sessionmaker
-    from db.importer import ImportFileError
     from db.migrate import SchemaError, prepare_for_desk
     from tui.commands.common import CommandError, engine_for, operator_actor
     from tui.commands.progress import progress
@@ -111,7 +111,7 @@ def _run_on_file(
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import (or validate) the file; 1 with every bad row listed when any is bad."""
-    from db.importer import import_accounts
+    from db.accounts.importer import import_accounts
 
     return _run_on_file("import", args, settings, import_accounts, summary, "nothing imported")
 
@@ -130,7 +130,7 @@ def summary(report: ImportReport) -> str:
 
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Sync (or show) the changes; 1 with every bad row listed when any is bad."""
-    from db.sync import sync_accounts
+    from db.accounts.sync import sync_accounts
 
     run = partial(sync_accounts, remove_missing=args.remove_missing)
     return _run_on_file(

@@ -80,8 +80,8 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify the chain (and checkpoints); 0 when everything holds, else 1."""
     from pathlib import Path
 
-    from db.audit import verify_chain
-    from db.audit_checkpoints import CheckpointFileError, check_checkpoints, read_checkpoints
+    from db.audit.chain import verify_chain
+    from db.audit.checkpoints import CheckpointFileError, check_checkpoints, read_checkpoints
     from tui.commands.common import CommandError, engine_for
     from tui.commands.progress import progress
 
@@ -124,7 +124,7 @@ def run_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     """Append the head to FILE and print the line appended."""
     from pathlib import Path
 
-    from db.audit_checkpoints import append_checkpoint, take_checkpoint
+    from db.audit.checkpoints import append_checkpoint, take_checkpoint
     from db.types import utcnow
     from tui.commands.common import CommandError, engine_for
 
@@ -148,7 +148,7 @@ def run_tail(args: argparse.Namespace, settings: Settings) -> int:
     import sys
     import threading
 
-    from db.audit_tail import follow, lines_after
+    from db.audit.tail import follow, lines_after
     from tui.commands.common import engine_for
 
     engine = engine_for(settings)

@@ -104,7 +104,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 def run_grant_desk(args: argparse.Namespace, settings: Settings) -> int:
     """Give ROLE the desk's rights and print each statement run."""
     from db import migrate
-    from db.desk_role import DeskRoleError, check_request, grant_desk
+    from db.roles import DeskRoleError, check_request, grant_desk
     from tui.commands.common import CommandError, engine_for
 
     engine = engine_for(settings)

@@ -43,7 +43,7 @@ def run_deliver(args: argparse.Namespace, settings: Settings) -> int:
     import signal
     import threading
 
-    from db.deliver import Deliverer, NothingToDeliver
+    from db.delivery.worker import Deliverer, NothingToDeliver
     from db.engine import make_sessionmaker
     from db.migrate import SchemaError, prepare_for_desk
     from db.settings import SettingsError, smtp_password, webhook_secret
@@ -94,10 +94,10 @@ def run_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check(factory: sessionmaker[Session], settings: Settings, secret: str, password: str) -> int:
     """Print the delivery settings (never a secret) and try each endpoint."""
-    from db.mail import MailError, MailSender
-    from db.outbox import counts
+    from db.delivery.mail import MailError, MailSender
+    from db.delivery.outbox import counts
+    from db.delivery.webhook import WebhookSender, ping_body
     from db.types import utcnow
-    from db.webhook import WebhookSender, ping_body
 
     ok = True
     waiting = counts(factory)

@@ -36,7 +36,7 @@ from verification.session import ItemStatus
 if TYPE_CHECKING:
     from db.agents import AgentInfo
     from db.desk import CallView, ItemState, SubscriptionView
-    from db.disputes import DisputeResult
+    from db.expedited.disputes import DisputeResult
     from verification.policy import Option
 
 IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."

@@ -2,7 +2,7 @@
 
 Either desk opens it (PRODUCT.md section 5, "Notice"): the agent desk from
 the palette or F3, the supervisor desk from a request's detail, with the
-reference filled in. The dispute is recorded by ``db.disputes.dispute_request``
+reference filled in. The dispute is recorded by ``db.expedited.disputes.dispute_request``
 in a thread worker; a refusal (a mistyped reference, a request already final)
 is shown here so nothing typed is lost, and success dismisses the modal with
 the ``DisputeResult``.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.agents import AgentInfo
-    from db.disputes import DisputeResult
+    from db.expedited.disputes import DisputeResult
     from tui.app import CallgateApp
 
 HINT = "Enter: record the dispute · Esc: back"
@@ -105,7 +105,7 @@ class DisputeModal(ModalScreen["DisputeResult | None"]):
         actor, now = self.agent.id, desk.clock()
 
         def record(factory: sessionmaker[Session]) -> None:
-            from db.disputes import DisputeRefused, dispute_request
+            from db.expedited.disputes import DisputeRefused, dispute_request
 
             try:
                 result: DisputeResult = dispute_request(factory, actor, reference, reason, now)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.agents import AgentInfo
-    from db.disputes import DisputeResult
+    from db.expedited.disputes import DisputeResult
     from db.review import CallDetail, RequestLine
 
 # What a supervisor can do with a disputed request (``db.review.detail.DISPUTED_REFUSAL``).

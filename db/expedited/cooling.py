@@ -5,7 +5,7 @@ rows (the latest decision on the request's current hash, its dispute, its
 final time); ``finalize_due`` marks final every approved, undisputed request
 whose cooling-off has run out, with its audit event and the outbox's
 ``expedited.final`` event in the same transaction. ``callgate deliver`` calls
-it on every pass (``db.deliver``). Two workers at once mark each request
+it on every pass (``db.delivery.worker``). Two workers at once mark each request
 final once: rows are claimed ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (and
 checked again once held), and SQLite's ``BEGIN IMMEDIATE`` serializes them.
 """
@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import decided, subscription_facts
+from db.delivery.outbox import EventType, enqueue
 from db.engine import unit_of_work
 from db.models import NEEDS_APPROVAL, Approval, CancellationRequest, Dispute, Subscription
-from db.outbox import EventType, enqueue
 from verification.cooling import Expedited, due_final
 from verification.kinds import Decision, ExpeditedState
 

@@ -2,9 +2,9 @@
 
 The format is flat: one record per account user and subscription, carrying
 its tenant's fields too (the column list is ``COLUMNS``; README.md documents
-it; reading is ``db.account_file``, the per-line rules ``db.account_rows``).
+it; reading is ``db.accounts.file``, the per-line rules ``db.accounts.rows``).
 
-Re-importing never updates (that is ``db.sync``): a ``tenant_ref`` or user ID
+Re-importing never updates (that is ``db.accounts.sync``): a ``tenant_ref`` or user ID
 already in the database makes its row bad, so a file is imported once,
 whole, or not at all. Rows are written with bulk inserts in one transaction,
 with one ``accounts.imported`` audit event carrying the counts.
@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from db.account_file import (
+from db.accounts.file import (
     COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -27,15 +27,15 @@ from db.account_file import (
     ImportFileError,
     read_account_file,
 )
-from db.account_memo import collector_paused
-from db.account_rows import (
+from db.accounts.memo import collector_paused
+from db.accounts.rows import (
     MIN_PIN_LENGTH,
     ParsedFile,
     counts,
     merge,
     parse_records,
 )
-from db.account_writes import (
+from db.accounts.writes import (
     SUBSCRIPTION_COLUMNS,
     TENANT_COLUMNS,
     USER_COLUMNS,
@@ -45,7 +45,7 @@ from db.account_writes import (
     tenant_values,
     user_values,
 )
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
 from db.progress import Progress, counted

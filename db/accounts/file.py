@@ -3,7 +3,7 @@
 The one home of what a readable account file is: its columns, its header,
 its JSON shape, and the limits that keep a hostile file a bad line instead
 of a traceback (nesting, number sizes, non-finite numbers). What the values
-mean is ``db.account_rows``; import and sync both read files through here.
+mean is ``db.accounts.rows``; import and sync both read files through here.
 """
 
 from __future__ import annotations

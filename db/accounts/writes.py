@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.account_rows import SubscriptionFields, TenantFields, UserFields
+from db.accounts.rows import SubscriptionFields, TenantFields, UserFields
 from db.models import Base, Tenant
 
 Row = tuple[Any, ...]

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.cooling import finalize_due
-from db.mail import MailError, MailSender
+from db.delivery.mail import MailError, MailSender
+from db.delivery.outbox import AttemptResult, Claimed, RetryPolicy, claim_due, record, release
+from db.delivery.webhook import WebhookSender
+from db.expedited.cooling import finalize_due
 from db.models import OutboxChannel, OutboxState
-from db.outbox import AttemptResult, Claimed, RetryPolicy, claim_due, record, release
 from db.settings import Settings
 from db.types import utcnow
-from db.webhook import WebhookSender
 
 log = logging.getLogger("callgate.deliver")
 
@@ -116,7 +116,7 @@ class Deliverer:
         """Claim one batch of due rows and try each; on ``stop``, hand back the untried rest.
 
         Each pass first marks final the expedited requests due now
-        (``db.cooling.finalize_due``), so their ``expedited.final`` events go out in it.
+        (``db.expedited.cooling.finalize_due``), so their ``expedited.final`` events go out in it.
         """
         finalized = finalize_due(self.factory, self.clock())
         if finalized:

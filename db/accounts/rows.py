@@ -4,7 +4,7 @@ The one home of the per-line rules of the account format (README.md): what
 each field must hold, how it is normalized (phones to E.164, user IDs and
 domains lower-cased, countries to ISO alpha-2), and how rows of one tenant,
 subscription or user must agree. What one field's text may be is
-``db.account_fields``.
+``db.accounts.fields``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import pycountry
 
-from db.account_fields import FieldReader
-from db.account_file import COLUMNS, BadRow, shown_name
-from db.account_memo import Memo, memoized
+from db.accounts.fields import FieldReader
+from db.accounts.file import COLUMNS, BadRow, shown_name
+from db.accounts.memo import Memo, memoized
 from verification.errors import InputError
 from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
 from verification.phone import normalize_phone

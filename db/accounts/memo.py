@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from itertools import repeat
 from typing import TypeVar, cast
 
-from db.account_fields import FieldReader
+from db.accounts.fields import FieldReader
 
 # Parsed field groups of one kind by their raw values, with the reasons they were bad.
 Memo = dict[object, tuple[object, list[str]]]

@@ -2,7 +2,7 @@
 
 A dispute is recorded while the request is not final (``verification.cooling.
 dispute_refusal`` says why not otherwise). It stops the request for good:
-``db.cooling.finalize_due`` never marks a disputed request final. The
+``db.expedited.cooling.finalize_due`` never marks a disputed request final. The
 subscription goes back to waiting, with the deletion date it had before any
 approval (the request's ``after``), and the request waits in the supervisor
 queue as "Disputed" until a supervisor rejects it, which keeps the data
@@ -19,13 +19,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.calls import subscription_facts
-from db.cooling import expedited_of
+from db.delivery.notices import NoticeKind, day, disputed_notice, queue_notices
+from db.delivery.outbox import EventType, enqueue
 from db.engine import unit_of_work
+from db.expedited.cooling import expedited_of
 from db.models import Agent, Dispute, Subscription
-from db.notices import NoticeKind, day, disputed_notice, queue_notices
-from db.outbox import EventType, enqueue
 from db.references import request_by_reference
 from verification.cooling import dispute_refusal
 from verification.errors import InputError

@@ -6,7 +6,7 @@ link. Appends take the write lock first (SQLite: the ``BEGIN IMMEDIATE`` of the
 transaction; PostgreSQL: a transaction-level advisory lock, taken with the
 head in one round trip by ``audit_chain_head``, migration 0012) so two desks
 never fork the chain. The link rule and the fast range reader ``verify_chain``
-uses are in ``db.chain_scan``.
+uses are in ``db.audit.scan``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session, SessionTransaction
 
-from db.chain_scan import (
+from db.audit.scan import (
     OPEN_END,
     RangeJob,
     Scanner,
@@ -341,7 +341,7 @@ def _scan_in_processes(
     else:
         where = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     jobs = [RangeJob(backend, where, after, upto, VERIFY_BATCH, expected) for after, upto in ranges]
-    # spawn, not fork: a worker imports only db.chain_scan, and never inherits
+    # spawn, not fork: a worker imports only db.audit.scan, and never inherits
     # the caller's open connections or threads.
     context = multiprocessing.get_context("spawn")
     total = _last_seq(engine) if progress is not None else 0

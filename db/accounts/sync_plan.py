@@ -20,8 +20,8 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.account_rows import AccountRow, SubscriptionFields, TenantFields, UserFields
-from db.account_writes import table
+from db.accounts.rows import AccountRow, SubscriptionFields, TenantFields, UserFields
+from db.accounts.writes import table
 from db.models import (
     AccountUser,
     CancellationRequest,

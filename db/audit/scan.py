@@ -2,7 +2,7 @@
 
 The one home of the link rule (``link_problem``: what makes a stored event
 follow the one before it) and of the canonical text an event is hashed as
-(``hash_fields``). ``db.audit.verify_chain`` feeds a ``Scanner`` the whole
+(``hash_fields``). ``db.audit.chain.verify_chain`` feeds a ``Scanner`` the whole
 chain in one process when the chain is short, or runs ``scan_range`` on
 consecutive seq ranges in worker processes and joins their seams.
 

@@ -15,7 +15,7 @@ from http import HTTPStatus
 
 import httpx
 
-from db.webhook import USER_AGENT, display_url
+from db.delivery.webhook import USER_AGENT, display_url
 
 
 class SmsError(RuntimeError):

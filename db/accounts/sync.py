@@ -1,8 +1,8 @@
 """Accounts sync: the records on file brought in line with the system of record.
 
-``sync_accounts`` reads the same files as the import (``db.account_file``,
-``db.account_rows``: the same per-line errors), compares them with the
-records on file (``db.sync_plan``) and applies every change in one
+``sync_accounts`` reads the same files as the import (``db.accounts.file``,
+``db.accounts.rows``: the same per-line errors), compares them with the
+records on file (``db.accounts.sync_plan``) and applies every change in one
 transaction with one ``accounts.synced`` audit event carrying counts only, or
 nothing at all. Removed tenants and users are marked inactive, never
 deleted; history is never edited (each item check keeps the on-file value it
@@ -18,10 +18,11 @@ from pathlib import Path
 from sqlalchemy import delete, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.account_file import BadRow, read_account_file
-from db.account_memo import collector_paused
-from db.account_rows import merge, parse_records
-from db.account_writes import (
+from db.accounts.file import BadRow, read_account_file
+from db.accounts.memo import collector_paused
+from db.accounts.rows import merge, parse_records
+from db.accounts.sync_plan import Change, PinJudge, Plan, new_pins, plan_sync
+from db.accounts.writes import (
     SUBSCRIPTION_COLUMNS,
     TENANT_COLUMNS,
     USER_COLUMNS,
@@ -33,11 +34,10 @@ from db.account_writes import (
     update_rows,
     user_values,
 )
-from db.audit import append_event
+from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
 from db.progress import Progress, counted
-from db.sync_plan import Change, PinJudge, Plan, new_pins, plan_sync
 from db.types import utcnow
 
 SYNC_EVENT = "accounts.synced"

@@ -22,7 +22,7 @@ VERSION_TABLE = "alembic_version"
 AUDIT_RIGHTS = "SELECT, INSERT"
 VERSION_RIGHTS = "SELECT"
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE"
-# The chain's lock and head in one call (revision 0012, ``db.audit``).
+# The chain's lock and head in one call (revision 0012, ``db.audit.chain``).
 CHAIN_HEAD = "audit_chain_head(bigint)"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 

@@ -9,7 +9,7 @@ number, hash, UTC time) to a file kept elsewhere, one line per checkpoint:
 and ``check_checkpoints`` proves each is still in the chain at its sequence
 number with its hash, and that the chain still reaches the last one. This
 module is the one home of the file format and of those two rules; the links
-between events stay with ``db.audit.verify_chain``.
+between events stay with ``db.audit.chain.verify_chain``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.audit import head
+from db.audit.chain import head
 from db.models import AuditEvent
 
 _LINE = re.compile(r"seq=(\d{1,19}) hash=([0-9a-f]{64}) at=(\S+)")

@@ -24,7 +24,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.audit import append_event, canonical_payload
+from db.audit.chain import append_event, canonical_payload
 from db.engine import unit_of_work
 from db.models import (
     OUTBOX_PENDING,

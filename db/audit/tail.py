@@ -1,7 +1,7 @@
 """Audit events as JSON lines, for a log collector: the chain's second, external copy.
 
 One object per event, every stored field, the payload as JSON (it is stored
-canonically, so ``db.audit.canonical_payload`` of it gives back the hashed
+canonically, so ``db.audit.chain.canonical_payload`` of it gives back the hashed
 text). ``follow`` polls for new events until told to stop; it never holds a
 transaction open between polls, so desks writing meanwhile are never held up.
 This module is the one home of the line format.

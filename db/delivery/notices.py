@@ -3,7 +3,7 @@
 Every action of the two upper tiers (``verification.tiers``: ends service,
 destroys data), the approval of an expedited request and a dispute of one
 queue one e-mail per active admin of the tenant on record, through
-``db.outbox.enqueue_notice`` in the transaction of the decision itself, so a
+``db.delivery.outbox.enqueue_notice`` in the transaction of the decision itself, so a
 decision is never recorded without its notices nor a notice sent for a
 decision rolled back. Each says what was done and by whom, when it takes
 effect, the request's reference and how to dispute it. The audit event
@@ -20,9 +20,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.audit import append_event
+from db.audit.chain import append_event
+from db.delivery.outbox import enqueue_notice, service_ends_on
 from db.models import AccountUser, CancellationRequest, Subscription, Tenant
-from db.outbox import enqueue_notice, service_ends_on
 from verification.policy import Action, SubscriptionFacts
 
 NOTICE_EVENT = "notices.queued"
