@@ -161,16 +161,16 @@ def local_date(now: datetime) -> date:
     return now.astimezone().date()
 
 
+# The tenant's columns that hold its address, in ``Address`` field order.
+_ADDRESS_COLUMNS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
+
+
 def address_of(tenant: Tenant) -> Address:
     """The tenant's address on file."""
-    return Address(
-        line1=tenant.address_line1,
-        line2=tenant.address_line2,
-        city=tenant.city,
-        region=tenant.region,
-        postal_code=tenant.postal_code,
-        country=tenant.country,
+    line1, line2, city, region, postal_code, country = (
+        getattr(tenant, column) for column in _ADDRESS_COLUMNS
     )
+    return Address(line1, line2, city, region, postal_code, country)
 
 
 def on_file(tenant: Tenant, caller: AccountUser | None) -> OnFile:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from db.progress import Progress, counted
 
 REQUIRED_COLUMNS = (
     "tenant_ref",
@@ -65,6 +67,28 @@ class BadRow:
 
 class _BadNumber(ValueError):
     """A JSON number no account field can hold; the message says why."""
+
+
+@dataclass(frozen=True)
+class AccountRecords:
+    """``(line, record)`` pairs with their source's name and the problems reading them found.
+
+    Reading is lazy: ``errors`` (bad header, bad JSON) is complete only once
+    ``pairs`` is consumed.
+    """
+
+    pairs: Iterable[tuple[int, Mapping[str, object]]]
+    source: str = "records"
+    errors: Sequence[BadRow] = ()
+
+
+def file_records(path: str | Path, progress: Progress | None) -> AccountRecords:
+    """The records of the account file at ``path``, counted to ``progress`` as they are read.
+
+    Raises ImportFileError as ``read_account_file`` does.
+    """
+    source, records, bad = read_account_file(path)
+    return AccountRecords(counted(records, progress), source, bad)
 
 
 def read_account_file(path: str | Path) -> tuple[str, Records, list[BadRow]]:

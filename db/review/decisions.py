@@ -29,7 +29,8 @@ from db.delivery.outbox import DECISION_EVENTS, enqueue
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
-from db.review.detail import DISPUTED_REFUSAL, CallDetail, detail, open_dispute
+from db.review.detail import CallDetail, detail
+from db.review.request_lines import DISPUTED_REFUSAL, open_dispute
 from verification.cooling import final_time
 from verification.kinds import Decision
 from verification.policy import NotOffered

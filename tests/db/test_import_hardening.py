@@ -128,9 +128,9 @@ def test_hostile_file_is_one_bad_line_and_dry_run_agrees(
 
 
 def test_huge_number_in_memory_record_is_a_bad_row(factory: Factory) -> None:
-    from db.accounts.importer import import_records
+    from db.accounts.file import AccountRecords
 
-    report = import_records(factory, [(4, {**GOOD, "phone": 10**5000})])
+    report = import_accounts(factory, AccountRecords([(4, {**GOOD, "phone": 10**5000})]))
     assert [b.line for b in report.bad_rows] == [4]
     assert "phone" in report.bad_rows[0].reason
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from db.expedited.disputes import DisputeResult
     from db.review import CallDetail, RequestLine
 
-# What a supervisor can do with a disputed request (``db.review.detail.DISPUTED_REFUSAL``).
+# What a supervisor can do with a disputed request (``db.review.request_lines.DISPUTED_REFUSAL``).
 DISPUTED_HINT = "It can no longer become final: reject it (x) to keep the data."
 
 # Stated and on-file values share the width left (``fit_columns``) and wrap in it.
