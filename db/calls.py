@@ -31,7 +31,8 @@ from verification.checks import OnFile
 from verification.cooling import final_time
 from verification.kinds import Decision, ExpeditedState, Item
 from verification.phone import mask_phone
-from verification.policy import Action, SubscriptionFacts, approve_expedited, reject_expedited
+from verification.policy import Action, SubscriptionFacts
+from verification.policy_effects import approve_expedited, reject_expedited
 
 # What the agent's desk shows for a matched PIN: it is stored only as a slow hash.
 PIN_MASK = "••••"

@@ -2,7 +2,7 @@
 
 Each opens one unit of work and appends its audit event in it. A decision is
 bound to the request hash the supervisor was shown (``seen_hash``); the new
-deletion date comes from ``verification.policy`` (``approve_expedited`` /
+deletion date comes from ``verification.policy_effects`` (``approve_expedited`` /
 ``reject_expedited``), never from here. Four-eyes: ``access.require_other_agent``.
 A disputed request can only be rejected (which keeps the data and settles
 the dispute), a final one not decided at all; an approval queues the admins'

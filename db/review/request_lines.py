@@ -91,7 +91,7 @@ class RequestLine:
     stored content no longer hashes to it, and then nobody can decide.
     While it waits, ``deleted_by_if_approved`` and ``kept_until_if_rejected``
     are the deletion dates each decision would set today, as
-    ``verification.policy`` computes them (None when no decision can be taken),
+    ``verification.policy_effects`` computes them (None when no decision can be taken),
     and ``final_if_approved`` when an approval now would make it final
     (``verification.cooling``). ``reference`` is the number read to the
     caller; ``cooling_off_until`` and ``final_at`` are the request's own.
