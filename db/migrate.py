@@ -119,7 +119,7 @@ def script(database_url: str, revisions: str, *, downgrade: bool = False) -> str
     kind = "downgrade" if downgrade else "upgrade"
     header = (
         f"-- callgate schema {kind} {revisions} for {dialect}, one transaction.\n"
-        "-- Run as the owner of the tables: psql -v ON_ERROR_STOP=1 -1 -f FILE\n"
+        "-- Run as the owner of the tables: psql -v ON_ERROR_STOP=1 -f FILE\n"
     )
     return header + buffer.getvalue()
 

@@ -5,7 +5,8 @@ Revises: 0009
 
 PRODUCT.md section 5 "Notice": every request gets a short reference
 (``CG-XXX-XXX``) read to the caller and printed in the admins' notice;
-requests made before this revision get one here. An expedited request keeps
+requests made before this revision get one here, drawn by the database so
+the step also runs offline (``db.migrate``'s rule). An expedited request keeps
 the end of its cooling-off and the time it became final; those made before
 this revision were never announced with a period, so none is imposed on
 them (the period ends when they were made). ``dispute`` holds the reason
@@ -61,14 +62,14 @@ def _give_references(dialect: str) -> None:
         # live connection here.
         op.execute(
             f"""DO $$
-    BEGIN
-        {_draw(dialect, "true")};
-        LOOP
-            {_draw(dialect, _REPEATED)};
-            EXIT WHEN NOT FOUND;
-        END LOOP;
-    END
-    $$"""
+BEGIN
+    {_draw(dialect, "true")};
+    LOOP
+        {_draw(dialect, _REPEATED)};
+        EXIT WHEN NOT FOUND;
+    END LOOP;
+END
+$$"""
         )
         return
     # SQLite has no procedural SQL; it is never migrated offline (batch mode
@@ -87,7 +88,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cooling_off_until", UTC_TIME, nullable=True))
         batch.add_column(sa.Column("final_at", UTC_TIME, nullable=True))
     _give_references(op.get_context().dialect.name)
-    op.execute("UPDATE cancellation_request SET cooling_off_until = created_at WHERE needs_approval")
+    op.execute(
+        "UPDATE cancellation_request SET cooling_off_until = created_at WHERE needs_approval"
+    )
     op.create_index(
         op.f("ix_cancellation_request_reference"),
         "cancellation_request",

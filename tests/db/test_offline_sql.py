@@ -26,7 +26,6 @@ from tui.cli import main
 pytestmark = pytest.mark.postgres
 
 
-
 def _psql() -> str:
     bindir = pg_bindir()
     found = bindir / "psql" if bindir and (bindir / "psql").exists() else shutil.which("psql")
@@ -35,14 +34,19 @@ def _psql() -> str:
     return str(found)
 
 
-def _apply(url: str, sql: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``sql`` the way the README tells a DBA to: one transaction, stop at an error."""
+STRICT = ("-1", "-v", "ON_ERROR_STOP=1")
+
+
+def _apply(
+    url: str, sql: str, tmp_path: Path, flags: tuple[str, ...] = STRICT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``sql`` with psql, by default the way the README tells a DBA to."""
     script = tmp_path / "migrate.sql"
     script.write_text(sql)
     # libpq reads the same URL without SQLAlchemy's driver name.
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     return subprocess.run(
-        [_psql(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-f", str(script)],
+        [_psql(), "-X", "-q", *flags, "-d", conninfo, "-f", str(script)],
         capture_output=True,
         text=True,
         check=False,
@@ -130,13 +134,17 @@ def test_a_script_from_another_revision_is_refused_and_changes_nothing(
     assert migrate.current(pg) == "0011"
 
 
-def test_a_failing_script_leaves_nothing_behind(pg_url: str, pg: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [STRICT, ()], ids=["psql -1 ON_ERROR_STOP", "plain psql"])
+def test_a_failing_script_leaves_nothing_behind(
+    pg_url: str, pg: Engine, tmp_path: Path, flags: tuple[str, ...]
+) -> None:
     # The issue's trap: a partly applied script left a database that
-    # `db upgrade` refused. One transaction: a failure in 0010 undoes 0001 too.
+    # `db upgrade` refused. One transaction: a failure in 0010 undoes 0001
+    # too, even run without -1 and going on past the error.
     with pg.begin() as connection:
         connection.execute(text("CREATE TABLE dispute (id integer)"))
-    result = _apply(pg_url, migrate.script(pg_url, "head"), tmp_path)
-    assert result.returncode != 0 and 'relation "dispute" already exists' in result.stderr
+    result = _apply(pg_url, migrate.script(pg_url, "head"), tmp_path, flags)
+    assert 'relation "dispute" already exists' in result.stderr
     assert inspect(pg).get_table_names() == ["dispute"]
 
 

@@ -64,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 _SQL_HELP = (
-    "print the SQL (for psql -v ON_ERROR_STOP=1 -1 -f FILE) instead of migrating; "
-    "PostgreSQL only"
+    "print the SQL instead of migrating: one PostgreSQL transaction, "
+    "for psql -v ON_ERROR_STOP=1 -f FILE"
 )
 
 
