@@ -104,6 +104,11 @@ def script(database_url: str, revisions: str, *, downgrade: bool = False) -> str
     for name in (start, end) if sep else (end,):
         if not name or (name != "base" and _lookup(directory, name) is None):
             raise SchemaError(f"unknown revision {name!r} in {revisions!r}")
+    low, high = (end, start) if downgrade else (start or "base", end)
+    if not _below(directory, low, high):
+        # Alembic would print an empty script for an upgrade going down.
+        order = "after" if downgrade else "before"
+        raise SchemaError(f"{revisions!r}: FROM must be a revision {order} TO")
     buffer = io.StringIO()
     cfg = config()
     cfg.output_buffer = buffer
@@ -175,6 +180,18 @@ def _script_dialect(database_url: str) -> str:
             f"`{UPGRADE_HINT}` itself"
         )
     return dialect
+
+
+def _below(directory: ScriptDirectory, low: str, high: str) -> bool:
+    """Whether revision ``low`` (or base) comes strictly before ``high``."""
+    high_script, low_script = directory.get_revision(high), directory.get_revision(low)
+    if high_script is None:  # base
+        return False
+    if low_script is None:
+        return True
+    high_id, low_id = high_script.revision, low_script.revision
+    earlier = {script.revision for script in directory.iterate_revisions(high_id, "base")}
+    return low_id != high_id and low_id in earlier
 
 
 def _lookup(directory: ScriptDirectory, name: str) -> object | None:
