@@ -79,7 +79,7 @@ def _run_offline() -> None:
 _AT_REVISION = """DO $$
 BEGIN
     IF to_regclass('alembic_version') IS NULL THEN
-        RAISE EXCEPTION 'callgate: this script starts at revision {rev}; the database has none';
+        RAISE EXCEPTION 'callgate: this script starts at {rev}; the database has no revision';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM alembic_version WHERE version_num = '{rev}') THEN
         RAISE EXCEPTION 'callgate: this script starts at revision {rev}; the database is at %',
