@@ -188,10 +188,32 @@ def sshd(tmp_path: Path, db_url: str, factory: sessionmaker[Session]) -> Iterato
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def agent_socket(tmp_path: Path) -> Iterator[Path]:
+    """An ssh-agent of the client's, so that ``ssh -A`` really asks to forward it."""
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():
+            assert agent.poll() is None and time.monotonic() < deadline, "ssh-agent did not start"
+            time.sleep(0.02)
+        yield socket_path
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+
+
 class Terminal:
     """``ssh`` in a pseudo-terminal of ``columns`` x ``lines``, read through pyte."""
 
-    def __init__(self, command: list[str], columns: int = 100, lines: int = 30) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str] | None = None,
+        columns: int = 100,
+        lines: int = 30,
+    ) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.process = subprocess.Popen(
@@ -199,7 +221,7 @@ class Terminal:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env=client_env(),
+            env=env or client_env(),
             start_new_session=True,
         )
         os.close(slave)

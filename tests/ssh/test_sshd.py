@@ -57,11 +57,12 @@ def answer(terminal: Terminal, item: Item, stated: Mapping[str, str], then: str)
 
 
 def test_ssh_with_a_command_of_its_own_gets_the_desk_and_a_whole_call(
-    sshd: Sshd, factory: sessionmaker[Session]
+    sshd: Sshd, factory: sessionmaker[Session], agent_socket: Path
 ) -> None:
     passphrase = known_passphrase(factory, "agent")
-    # The agent asks for a shell and an agent socket: the desk starts instead.
-    terminal = Terminal([*sshd.ssh("-tt", "-A"), "bash", "-i"])
+    # The agent asks for a shell and to forward its ssh-agent: the desk starts instead.
+    env = {**client_env(), "SSH_AUTH_SOCK": str(agent_socket)}
+    terminal = Terminal([*sshd.ssh("-tt", "-A"), "bash", "-i"], env)
     try:
         terminal.shows("Passphrase")
         env = desk_environment(sshd.settings)
