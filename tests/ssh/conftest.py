@@ -90,7 +90,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 # As Debian's sshd_config: without the forced command sftp would be served.
 Subsystem sftp internal-sftp
-AcceptEnv LANG LC_*
+# Broader than Debian's `AcceptEnv LANG LC_*`: the example's own list must win.
+AcceptEnv LANG LC_* CALLGATE_* TEXTUAL_*
 LogLevel VERBOSE
 """
     return header + example

@@ -57,12 +57,15 @@ def answer(terminal: Terminal, item: Item, stated: Mapping[str, str], then: str)
 
 
 def test_ssh_with_a_command_of_its_own_gets_the_desk_and_a_whole_call(
-    sshd: Sshd, factory: sessionmaker[Session], agent_socket: Path
+    sshd: Sshd, factory: sessionmaker[Session], agent_socket: Path, tmp_path: Path
 ) -> None:
     passphrase = known_passphrase(factory, "agent")
-    # The agent asks for a shell and to forward its ssh-agent: the desk starts instead.
+    # The agent asks for a shell, to forward its ssh-agent and to name another
+    # database: the desk starts instead, on the server's settings.
     env = {**client_env(), "SSH_AUTH_SOCK": str(agent_socket)}
-    terminal = Terminal([*sshd.ssh("-tt", "-A"), "bash", "-i"], env)
+    elsewhere = f"CALLGATE_DATABASE_URL=sqlite:///{tmp_path / 'other.db'}"
+    options = ("-tt", "-A", "-o", f"SetEnv={elsewhere} CALLGATE_SETTINGS=/dev/null")
+    terminal = Terminal([*sshd.ssh(*options), "bash", "-i"], env)
     try:
         terminal.shows("Passphrase")
         env = desk_environment(sshd.settings)
