@@ -8,6 +8,7 @@ command runs this worktree's desk with a settings file of the test's (the
 demo database's URL, mode 0600); the authorized keys are a throwaway
 client key's. Every other line of the example applies as shipped.
 
+``agent_socket`` is a client ssh-agent (so ``ssh -A`` really asks for one).
 ``Terminal`` is the agent's terminal: ``ssh`` in a pseudo-terminal, its
 output fed to a terminal emulator (pyte), keys written as a keyboard sends them.
 """

@@ -68,10 +68,10 @@ def test_ssh_with_a_command_of_its_own_gets_the_desk_and_a_whole_call(
     terminal = Terminal([*sshd.ssh(*options), "bash", "-i"], env)
     try:
         terminal.shows("Passphrase")
-        env = desk_environment(sshd.settings)
-        assert env["SSH_ORIGINAL_COMMAND"] == "bash -i"  # asked for, never run
-        assert "SSH_AUTH_SOCK" not in env  # no agent forwarded
-        assert "CALLGATE_DATABASE_URL" not in env and "CALLGATE_SETTINGS" not in env
+        desk = desk_environment(sshd.settings)
+        assert desk["SSH_ORIGINAL_COMMAND"] == "bash -i"  # asked for, never run
+        assert "SSH_AUTH_SOCK" not in desk  # no agent forwarded
+        assert "CALLGATE_DATABASE_URL" not in desk and "CALLGATE_SETTINGS" not in desk
 
         terminal.fill("agent")
         terminal.next_field()
