@@ -55,7 +55,9 @@ def test_suffix_stripping_never_leaves_an_empty_name() -> None:
 
 def test_the_normalized_form_keeps_the_legal_form_in_canonical_spelling() -> None:
     # Recorded with the check: the legal form now decides a match.
-    assert normalize_organization("The Contoso Group, Proprietary Limited") == "contoso group pty ltd"
+    assert (
+        normalize_organization("The Contoso Group, Proprietary Limited") == "contoso group pty ltd"
+    )
     assert normalize_organization("Contoso Private Limited") == "contoso private limited"
 
 
