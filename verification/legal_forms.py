@@ -34,9 +34,11 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "co": ("company",),
     "and co": ("and company",),
     "pty": ("proprietary",),
-    "pty ltd": ("proprietary limited", "pty limited", "proprietary ltd"),
-    "pte ltd": ("private limited", "pte limited"),
-    "pvt ltd": ("private limited", "pvt limited"),
+    # "Proprietary Limited" is read as pty + ltd already; "Private Limited"
+    # abbreviates two forms, so it is listed under both.
+    "pty ltd": (),
+    "pte ltd": ("private limited",),
+    "pvt ltd": ("private limited",),
     "pte": (),
     "pvt": (),
     "plc": ("public limited company",),

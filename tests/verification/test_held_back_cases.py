@@ -87,6 +87,11 @@ ADDRESS_MATCHES = [
         _montreal("7 avenue Papineau Nord"),
     ),
     (
+        "Canada Post: Nord-Est = NE",
+        _montreal("7 av. Papineau NE"),
+        _montreal("7 avenue Papineau Nord-Est"),
+    ),
+    (
         "Canada Post: English form",
         _montreal("1000 St Laurent Blvd"),
         _montreal("1000 boul. Saint-Laurent"),
