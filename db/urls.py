@@ -13,7 +13,7 @@ every URL inside a message, such as an HTTP library's error text.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 MASK = "***"
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
@@ -39,12 +39,22 @@ def shown_url(url: str) -> str:
     elif "@" in parts.netloc:
         netloc = f"{MASK}@{netloc}"
     query = "&".join(_masked_pair(pair) for pair in parts.query.split("&") if pair)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    shown = f"{parts.scheme}:" if parts.scheme else ""
+    if parts.netloc or url.removeprefix(shown).startswith("//"):
+        shown += f"//{netloc}"
+    return shown + parts.path + (f"?{query}" if query else "")
 
 
 def mask_urls(message: str) -> str:
     """``message`` with every URL in it shown as ``shown_url`` shows it."""
-    return _URL_IN_TEXT.sub(lambda match: shown_url(match.group(0)), message)
+    return _URL_IN_TEXT.sub(_masked_match, message)
+
+
+def _masked_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    # Punctuation closing the sentence is not the URL's.
+    bare = url.rstrip(".,:;)]")
+    return shown_url(bare) + url[len(bare) :]
 
 
 def _masked_pair(pair: str) -> str:
