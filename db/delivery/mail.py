@@ -16,6 +16,7 @@ shut, as ``db.delivery.http`` bounds an HTTP attempt. Every failure is a
 from __future__ import annotations
 
 import base64
+import contextlib
 import smtplib
 import socket
 import ssl
@@ -91,7 +92,7 @@ class MailSender:
         else:
             smtp = smtplib.SMTP(timeout=self.timeout)
         # What the constructor would set from a host: TLS checks the certificate against it.
-        smtp._host = self.host
+        smtp._host = self.host  # type: ignore[attr-defined]
         cut = threading.Event()
         timer = threading.Timer(self.timeout, _shut, (smtp, cut))
         timer.daemon = True
@@ -155,8 +156,6 @@ def _shut(smtp: smtplib.SMTP, cut: threading.Event) -> None:
     cut.set()
     sock = smtp.sock
     if sock is not None:
-        try:
-            # The plain socket's shutdown, also under TLS: it wakes a blocked read.
+        # The plain socket's shutdown, also under TLS: it wakes a blocked read.
+        with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -8,8 +8,9 @@ decision is never recorded without its notices nor a notice sent for a
 decision rolled back. The worker asks ``recipient_now`` just before it
 sends one: an admin a sync made inactive (or no longer an admin, or whose
 tenant went inactive) after the notice was queued is not written to, and the
-notice is canceled with the reason (``db.delivery.outbox.record``). Each says what was done and by whom, when it takes
-effect, the request's reference and how to dispute it. The audit event
+notice is canceled with the reason (``db.delivery.outbox.record``). Each
+says what was done and by whom, when it takes effect, the request's
+reference and how to dispute it. The audit event
 carries ids and counts only: the text names people and dates, and goes
 to the outbox row, which holds no address (read when the notice leaves).
 """

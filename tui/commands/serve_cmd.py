@@ -48,9 +48,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the database once (as the desk does), then serve until Ctrl+C."""
     from db.engine import DatabaseURLError
     from db.migrate import SchemaError
+    from db.urls import shown_url
     from tui.commands.common import CommandError
     from tui.commands.desk import connector
-    from db.urls import shown_url
     from tui.web.server import DeskServer, is_loopback
 
     if not 0 < args.port < 65536:

@@ -200,7 +200,8 @@ class DeskServer(Server):
             await web.TCPSite(runner, self.host, self.port).start()
             # Said once listening, so the line is never printed for a port in use.
             self.console.print(
-                f"callgate serve: {shown_url(self.public_url)} (at most {self.limits.max_sessions} tabs,"
+                f"callgate serve: {shown_url(self.public_url)} "
+                f"(at most {self.limits.max_sessions} tabs,"
                 f" idle tabs ended after {self.limits.idle_seconds / 60:g} min); Ctrl+C stops",
                 highlight=False,
             )
