@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from db.urls import shown_url
 from verification.session import Limits
 
 if TYPE_CHECKING:
@@ -209,7 +210,9 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
         checked["default_region"] = region.upper()
     for url in checked.get("webhook_urls", ()):
         if not url.startswith(("https://", "http://")):
-            raise SettingsError(f"webhook_urls in {file} must be http(s) URLs, got {url!r}")
+            raise SettingsError(
+                f"webhook_urls in {file} must be http(s) URLs, got {shown_url(url)!r}"
+            )
     if not checked.get("sms_base_url", "https://").startswith(("https://", "http://")):
         raise SettingsError(f"sms_base_url in {file} must be an http(s) URL")
     if checked.get("smtp_tls", "starttls") not in SMTP_TLS_MODES:

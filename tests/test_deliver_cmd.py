@@ -167,6 +167,24 @@ def test_check_says_what_is_configured_and_which_endpoint_answers(
     assert rows(factory) == []  # a ping never enters the outbox
 
 
+def test_check_masks_the_credentials_of_every_url_it_prints(db_url: str, tmp_path: Path) -> None:
+    down = Receiver(status=lambda _n: 503)
+    with running_receiver() as up, running_receiver(down):
+        urls = [
+            url.replace("http://", "http://hook:pa55word@") + "?token=t0ken-1&v=2"
+            for url in (up.url, down.url)
+        ]
+        worker = deliver(db_url, settings_file(tmp_path, *urls), "--check")
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 1, err
+    for secret in ("pa55word", "t0ken-1", SECRET):
+        assert secret not in out + err
+    shown = up.url.replace("http://", "http://hook:***@") + "?token=***&v=***"
+    assert f"  {shown}: answered 2xx to a signed ping" in out
+    assert "hook:***@" in out.split(shown)[1] and "HTTP 503" in out
+    assert up.requests and down.requests  # sent to the URLs as configured
+
+
 def test_deliver_without_a_secret_says_where_to_put_it(db_url: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CALLGATE_WEBHOOK_SECRET"}
     result = subprocess.run(

@@ -5,8 +5,12 @@ destroys data), the approval of an expedited request and a dispute of one
 queue one e-mail per active admin of the tenant on record, through
 ``db.delivery.outbox.enqueue_notice`` in the transaction of the decision itself, so a
 decision is never recorded without its notices nor a notice sent for a
-decision rolled back. Each says what was done and by whom, when it takes
-effect, the request's reference and how to dispute it. The audit event
+decision rolled back. The worker asks ``recipient_now`` just before it
+sends one: an admin a sync made inactive (or no longer an admin, or whose
+tenant went inactive) after the notice was queued is not written to, and the
+notice is canceled with the reason (``db.delivery.outbox.record``). Each
+says what was done and by whom, when it takes effect, the request's
+reference and how to dispute it. The audit event
 carries ids and counts only: the text names people and dates, and goes
 to the outbox row, which holds no address (read when the notice leaves).
 """
@@ -18,7 +22,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit.chain import append_event
 from db.delivery.outbox import enqueue_notice, service_ends_on
@@ -187,6 +191,25 @@ def queue_notices(
         at=now,
     )
     return len(admins)
+
+
+def recipient_now(
+    factory: sessionmaker[Session], user_id: int | None
+) -> tuple[str | None, str | None]:
+    """``(address, None)`` while the notice's recipient is an active admin of an active
+    tenant, else ``(None, why)``: a reason code without personal data."""
+    with factory() as session:
+        user = None if user_id is None else session.get(AccountUser, user_id)
+        if user is None:
+            return None, "recipient_removed"
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is None or not tenant.active:
+            return None, "tenant_inactive"
+        if not user.active:
+            return None, "recipient_inactive"
+        if not user.is_admin:
+            return None, "recipient_not_admin"
+        return user.user_id, None
 
 
 def _subject(action: Action) -> str:

@@ -93,7 +93,7 @@ class Claimed:
     type: str
     channel: OutboxChannel
     payload: str
-    recipient: str | None
+    recipient_user_id: int | None
     acked: tuple[str, ...]
     attempts: int
     claim: str
@@ -101,10 +101,14 @@ class Claimed:
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """What one attempt did: targets that answered 2xx, and the error if any did not."""
+    """What one attempt did: targets that answered 2xx, and the error if any did not.
+
+    ``canceled`` is why the row is not to be sent at all (a code, no personal data).
+    """
 
     acked: tuple[str, ...]
     error: str | None
+    canceled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,10 +253,6 @@ def claim_due(
             row.claim = token
             row.attempts += 1
             row.next_attempt_at = now + lease
-            recipient = None
-            if row.recipient_user_id is not None:
-                user = session.get(AccountUser, row.recipient_user_id)
-                recipient = user.user_id if user is not None else None
             claimed.append(
                 Claimed(
                     outbox_id=row.id,
@@ -260,7 +260,7 @@ def claim_due(
                     type=row.type,
                     channel=row.channel,
                     payload=row.payload,
-                    recipient=recipient,
+                    recipient_user_id=row.recipient_user_id,
                     acked=tuple(json.loads(row.acked_targets)),
                     attempts=row.attempts,
                     claim=token,
@@ -290,7 +290,12 @@ def record(
         row.acked_targets = json.dumps(acked)
         if row.state is not OutboxState.PENDING:
             return row.state
-        if outcome.error is None:
+        if outcome.canceled is not None and row.claim == claimed.claim:
+            row.state = OutboxState.CANCELED
+            row.claim = None
+            row.last_error = f"not sent: {outcome.canceled}"[:ERROR_LIMIT]
+            _audit(session, row, "outbox.canceled", now, reason=outcome.canceled)
+        elif outcome.error is None:
             row.state = OutboxState.DELIVERED
             row.delivered_at = now
             row.claim = None
@@ -359,19 +364,14 @@ def counts(factory: sessionmaker[Session]) -> dict[OutboxState, int]:
     return {state: found.get(state, 0) for state in OutboxState}
 
 
-def _audit(session: Session, row: OutboxEvent, type_: str, now: datetime) -> None:
-    append_event(
-        session,
-        actor=WORKER_ACTOR,
-        type=type_,
-        payload={
-            "outbox_id": row.id,
-            "event_id": row.event_id,
-            "event_type": row.type,
-            "attempts": row.attempts,
-        },
-        at=now,
-    )
+def _audit(session: Session, row: OutboxEvent, type_: str, now: datetime, **extra: str) -> None:
+    payload: dict[str, object] = {
+        "outbox_id": row.id,
+        "event_id": row.event_id,
+        "event_type": row.type,
+        "attempts": row.attempts,
+    }
+    append_event(session, actor=WORKER_ACTOR, type=type_, payload=payload | extra, at=now)
 
 
 def _iso(day: date | None) -> str | None:

@@ -11,11 +11,13 @@ which may quote the number (the agent's desk shows the message).
 
 from __future__ import annotations
 
-from http import HTTPStatus
+import json
 
 import httpx
 
-from db.delivery.webhook import USER_AGENT, display_url
+from db.delivery.http import DeadlineClient, status_text
+from db.delivery.webhook import USER_AGENT
+from db.urls import shown_url
 
 
 class SmsError(RuntimeError):
@@ -23,18 +25,19 @@ class SmsError(RuntimeError):
 
 
 class SmsSender:
-    """Sends texts through one gateway account; one connection pool for all."""
+    """Sends texts through one gateway account; one connection pool for all.
+
+    Each send ends within ``timeout`` in all, reading at most a capped answer
+    (``db.delivery.http``).
+    """
 
     def __init__(
         self, base_url: str, account_sid: str, token: str, from_number: str, timeout: float
     ) -> None:
         self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
-        self._shown = display_url(base_url)
+        self._shown = shown_url(base_url)
         self._from = from_number
-        # Redirects are not followed: the credentials go only where configured.
-        self._client = httpx.Client(
-            timeout=timeout, follow_redirects=False, auth=(account_sid, token)
-        )
+        self._client = DeadlineClient(timeout, auth=(account_sid, token))
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -47,21 +50,19 @@ class SmsSender:
         """
         form = {"To": to, "From": self._from, "Body": body}
         try:
-            response = self._client.post(self._url, data=form, headers={"User-Agent": USER_AGENT})
+            answer = self._client.post(self._url, data=form, headers={"User-Agent": USER_AGENT})
+        except httpx.TimeoutException:
+            raise SmsError(
+                f"SMS gateway {self._shown}: timed out (no answer within {self._client.seconds:g}s)"
+            ) from None
         except httpx.HTTPError as exc:
             raise SmsError(f"SMS gateway {self._shown}: {type(exc).__name__}") from None
-        if not response.is_success:
-            raise SmsError(f"SMS gateway {self._shown}: {_status(response.status_code)}")
+        if not answer.ok:
+            raise SmsError(f"SMS gateway {self._shown}: {status_text(answer.status)}")
+        if answer.truncated:
+            return ""
         try:
-            sid = response.json().get("sid", "")
+            sid = json.loads(answer.body).get("sid", "")
         except (ValueError, AttributeError):
             return ""
         return sid if isinstance(sid, str) else ""
-
-
-def _status(code: int) -> str:
-    """``HTTP 503 Service Unavailable``: the standard phrase, nothing the gateway wrote."""
-    try:
-        return f"HTTP {code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"HTTP {code}"

@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 
 import httpx
 
+from db.delivery.http import DeadlineClient, status_text
+from db.urls import mask_urls, shown_url
+
 SIGNATURE_HEADER = "Callgate-Signature"
 USER_AGENT = "callgate-deliver/1"
 
@@ -41,12 +44,14 @@ def ping_body(now: datetime) -> tuple[str, bytes]:
 
 
 class WebhookSender:
-    """POSTs signed events to the operator's webhook URLs; one connection pool for all."""
+    """POSTs signed events to the operator's webhook URLs; one connection pool for all.
+
+    Each POST ends within ``timeout_seconds`` in all (``db.delivery.http``).
+    """
 
     def __init__(self, secret: str, timeout_seconds: float) -> None:
         self._secret = secret
-        # Redirects are not followed: a signed event goes only where it was configured to.
-        self._client = httpx.Client(timeout=timeout_seconds, follow_redirects=False)
+        self._client = DeadlineClient(timeout_seconds)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -55,8 +60,9 @@ class WebhookSender:
     def send(self, url: str, event_id: str, body: bytes, now: datetime) -> str | None:
         """POST one event; None when the receiver answered 2xx, else the error in one line.
 
-        The error names the URL and the status or the connection failure, never
-        the response body (it is the receiver's, and may hold anything).
+        The error names the URL (masked: ``db.urls``) and the status or the
+        connection failure, never the response body (it is the receiver's, and
+        may hold anything).
         """
         headers = {
             "Content-Type": "application/json",
@@ -64,21 +70,13 @@ class WebhookSender:
             "Idempotency-Key": event_id,
             SIGNATURE_HEADER: signature(self._secret, int(now.timestamp()), body),
         }
-        shown = display_url(url)
+        shown = shown_url(url)
         try:
-            response = self._client.post(url, content=body, headers=headers)
+            answer = self._client.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            return f"{shown}: timed out (no answer within {self._client.seconds:g}s)"
         except httpx.HTTPError as exc:
-            return f"{shown}: {type(exc).__name__}: {exc}".strip()
-        if response.is_success:
+            return mask_urls(f"{shown}: {type(exc).__name__}: {exc}".strip())
+        if answer.ok:
             return None
-        return f"{shown}: HTTP {response.status_code} {response.reason_phrase}".strip()
-
-
-def display_url(url: str) -> str:
-    """``url`` without credentials or query: some receivers put a token there, and errors
-    are shown to supervisors and written to logs."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "(invalid URL)"
-    return str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+        return f"{shown}: {status_text(answer.status)}"

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.delivery.mail import MailError, MailSender
+from db.delivery.notices import recipient_now
 from db.delivery.outbox import AttemptResult, Claimed, RetryPolicy, claim_due, record, release
 from db.delivery.webhook import WebhookSender
 from db.expedited.cooling import finalize_due
@@ -35,6 +36,22 @@ BATCH_SIZE = 20
 POLL_SECONDS = 2.0
 # Longest wait between tries while the database is unreachable.
 MAX_OUTAGE_WAIT = 60.0
+# What a lease adds to the slowest attempt: the time to record it.
+LEASE_MARGIN_SECONDS = 60
+
+
+def lease_for(timeout_seconds: float, urls: int) -> timedelta:
+    """How long a claim holds a row: longer than the slowest attempt can last, so a
+    live worker never loses its row to a second one mid-send.
+
+    A row's attempt is one POST per URL, or one SMTP session, each ending by
+    its deadline of ``timeout_seconds`` in all (``db.delivery.http``,
+    ``db.delivery.mail``); the margin covers recording the result.
+    """
+    slowest = timeout_seconds * max(1, urls)
+    lease = timedelta(seconds=slowest + LEASE_MARGIN_SECONDS)
+    assert lease > timedelta(seconds=slowest)
+    return lease
 
 
 class NothingToDeliver(ValueError):
@@ -48,17 +65,19 @@ class BatchReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    canceled: int = 0
 
     @property
     def attempted(self) -> int:
         """Rows tried in the pass."""
-        return self.delivered + self.retrying + self.failed
+        return self.delivered + self.retrying + self.failed + self.canceled
 
     def __add__(self, other: BatchReport) -> BatchReport:
         return BatchReport(
             self.delivered + other.delivered,
             self.retrying + other.retrying,
             self.failed + other.failed,
+            self.canceled + other.canceled,
         )
 
 
@@ -101,8 +120,7 @@ class Deliverer:
             max_attempts=settings.delivery_max_attempts,
             base_seconds=settings.delivery_retry_base_seconds,
             max_seconds=settings.delivery_retry_max_seconds,
-            # Longer than the slowest possible attempt, so a live worker never loses its rows.
-            lease=timedelta(seconds=timeout * (len(self.urls) + 1) + 60),
+            lease=lease_for(timeout, len(self.urls)),
         )
         self.webhook = WebhookSender(webhook_secret, timeout) if self.urls else None
         self.mail = MailSender(settings, smtp_password) if settings.smtp_host else None
@@ -168,11 +186,18 @@ class Deliverer:
         return total
 
     def _attempt(self, item: Claimed) -> BatchReport:
-        if item.channel is OutboxChannel.WEBHOOK:
-            outcome = self._send_webhook(item)
-        else:
-            outcome = self._send_mail(item)
+        try:
+            if item.channel is OutboxChannel.WEBHOOK:
+                outcome = self._send_webhook(item)
+            else:
+                outcome = self._send_mail(item)
+        except Exception as exc:  # one message, or one bad setting, never stops the worker
+            # The exception's text may quote a setting or a secret: its type is said.
+            outcome = AttemptResult((), f"could not send: {type(exc).__name__}")
         state = record(self.factory, item, outcome, self.clock(), self.policy, self.jitter())
+        if state is OutboxState.CANCELED:
+            log.info("canceled %s %s: %s", item.type, item.event_id, outcome.canceled)
+            return BatchReport(canceled=1)
         if state is OutboxState.DELIVERED:
             log.info("delivered %s %s (attempt %d)", item.type, item.event_id, item.attempts)
             return BatchReport(delivered=1)
@@ -205,11 +230,12 @@ class Deliverer:
 
     def _send_mail(self, item: Claimed) -> AttemptResult:
         assert self.mail is not None  # only claimed when configured
-        if item.recipient is None:
-            return AttemptResult((), "the recipient is no longer on file")
+        address, why = recipient_now(self.factory, item.recipient_user_id)
+        if address is None:
+            return AttemptResult((), None, canceled=why)
         notice = json.loads(item.payload)
         try:
-            self.mail.send(item.recipient, notice["subject"], notice["body"], item.event_id)
+            self.mail.send(address, notice["subject"], notice["body"], item.event_id)
         except MailError as exc:
             return AttemptResult((), str(exc))
         return AttemptResult(("smtp",), None)

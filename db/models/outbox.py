@@ -26,6 +26,8 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    # A notice not sent: its recipient was no longer an active admin when it was due.
+    CANCELED = "canceled"
 
 
 class OutboxChannel(StrEnum):

@@ -188,7 +188,9 @@ def test_an_error_never_shows_a_token_in_the_url(
         assert deliverer.run_due().failed == 1
         deliverer.close()
     [row] = rows(factory)
-    assert row.last_error == f"{receiver.url}: HTTP 500 Internal Server Error"
+    shown = receiver.url.replace("http://", "http://user:***@") + "?token=***"
+    assert row.last_error == f"{shown}: HTTP 500 Internal Server Error"
+    assert "pw" not in row.last_error and "tok-123" not in row.last_error
     assert receiver.requests  # the request did go to the URL as configured
 
 

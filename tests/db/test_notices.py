@@ -24,7 +24,7 @@ from db import desk, review
 from db.delivery.notices import day, when
 from db.delivery.worker import Deliverer
 from db.engine import unit_of_work
-from db.models import AccountUser, AuditEvent, CancellationRequest
+from db.models import AccountUser, AuditEvent, CancellationRequest, Tenant
 from db.settings import Settings
 from tests.db.test_mail import Inbox, free_port
 from tests.helpers.outbox_data import notice_rows
@@ -227,3 +227,53 @@ def test_an_approval_tells_the_admins_when_it_becomes_final(
     deleted_by = approved_at.astimezone().date() + timedelta(days=3)
     assert f"It becomes final on {when(NOW + timedelta(hours=24))}" in text
     assert f"deleted by {day(deleted_by)}" in text and reference in text
+
+
+def test_a_notice_to_an_admin_made_inactive_before_it_leaves_is_canceled(
+    any_factory: sessionmaker[Session], smtp: tuple[Inbox, int]
+) -> None:
+    factory = any_factory
+    inbox, port = smtp
+    staff = make_staff(factory)
+    account = make_account(factory, "Contoso", "+14255550100", TODAY, canceled_days_ago=None)
+    [removed] = with_users(factory, account) - {account.user_id}
+    take(factory, staff, account, Action.CANCEL_NOW)
+    other = make_account(factory, "Litware", "+14255550133", TODAY, canceled_days_ago=None)
+    take(factory, staff, other, Action.CANCEL_NOW)
+    # After the notices were queued, a sync made one admin inactive, and the other
+    # tenant inactive as a whole (what `accounts sync` does to those no longer on file).
+    with unit_of_work(factory) as session:
+        user = session.scalars(select(AccountUser).where(AccountUser.user_id == removed)).one()
+        user.active = False
+        tenant = session.get(Tenant, other.tenant_id)
+        assert tenant is not None
+        tenant.active = False
+    worker = Deliverer(
+        factory, mail_settings(port), webhook_secret="", smtp_password="", clock=lambda: NOW
+    )
+    report = worker.run_due()
+    assert (report.delivered, report.canceled, report.retrying) == (1, 2, 0)
+    assert [to for _sender, [to], _message in inbox.messages] == [account.user_id]
+    notices = {r.recipient_user_id: r for r in notice_rows(factory)}
+    states = sorted((r.state.value, r.last_error) for r in notices.values())
+    assert states == [
+        ("canceled", "not sent: recipient_inactive"),
+        ("canceled", "not sent: tenant_inactive"),
+        ("delivered", ""),
+    ]
+    assert all(r.claim is None for r in notices.values())
+    with factory() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.type == "outbox.canceled")
+        ).all()
+    assert sorted(json.loads(e.payload)["reason"] for e in events) == [
+        "recipient_inactive",
+        "tenant_inactive",
+    ]
+    for event in events:
+        payload = json.loads(event.payload)
+        assert set(payload) == {"outbox_id", "event_id", "event_type", "attempts", "reason"}
+        assert removed not in event.payload and "Litware" not in event.payload
+    # Canceled is final: a later pass sends nothing, and nothing waits for a supervisor.
+    assert worker.run_due().attempted == 0
+    assert not [r for r in review.queue(factory, staff.supervisor.id) if r.outbox_id]

@@ -82,10 +82,11 @@ def run_deliver(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             worker.close()
         log.info(
-            "done: %d delivered, %d to retry, %d parked as failed",
+            "done: %d delivered, %d to retry, %d parked as failed, %d canceled",
             report.delivered,
             report.retrying,
             report.failed,
+            report.canceled,
         )
         return 0
     finally:
@@ -98,6 +99,7 @@ def _check(factory: sessionmaker[Session], settings: Settings, secret: str, pass
     from db.delivery.outbox import counts
     from db.delivery.webhook import WebhookSender, ping_body
     from db.types import utcnow
+    from db.urls import shown_url
 
     ok = True
     waiting = counts(factory)
@@ -119,7 +121,9 @@ def _check(factory: sessionmaker[Session], settings: Settings, secret: str, pass
                 now = utcnow()
                 ping_id, body = ping_body(now)
                 error = sender.send(url, ping_id, body, now)
-                print(f"  {url}: " + ("answered 2xx to a signed ping" if error is None else error))
+                answered = "answered 2xx to a signed ping"
+                # The error names the URL itself; the line starts with it only on success.
+                print(f"  {shown_url(url)}: {answered}" if error is None else f"  {error}")
                 ok = ok and error is None
         finally:
             sender.close()

@@ -30,10 +30,12 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from db.demo import DemoError, load_demo
     from db.engine import make_sessionmaker
     from db.migrate import SchemaError, prepare_for_desk
+    from db.urls import shown_url
     from tui.commands.common import CommandError, engine_for, operator_actor
 
     engine = engine_for(settings)
-    shown_url = engine.url.render_as_string(hide_password=True)
+    # Masked the way every printed URL is: a password may sit in the query too.
+    database_url = shown_url(engine.url.render_as_string(hide_password=False))
     try:
         prepare_for_desk(engine)
         # Local today: the demo's terms are meant to look right on this desk's calendar.
@@ -42,7 +44,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
-    print(render(report, shown_url))
+    print(render(report, database_url))
     return 0
 
 

@@ -48,6 +48,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the database once (as the desk does), then serve until Ctrl+C."""
     from db.engine import DatabaseURLError
     from db.migrate import SchemaError
+    from db.urls import shown_url
     from tui.commands.common import CommandError
     from tui.commands.desk import connector
     from tui.web.origin import is_loopback
@@ -58,7 +59,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     public = urlsplit(args.public_url) if args.public_url else None
     if public is not None and (public.scheme not in ("http", "https") or not public.netloc):
         raise CommandError(
-            f"--public-url must be an http:// or https:// URL, got {args.public_url!r}",
+            f"--public-url must be an http:// or https:// URL, got {shown_url(args.public_url)!r}",
             exit_code=2,
         )
     try:

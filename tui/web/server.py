@@ -48,6 +48,7 @@ from textual_serve.server import Server, to_int
 
 from db.settings import Settings
 from db.types import utcnow
+from db.urls import shown_url
 from db.web_sessions import EndReason, session_ended, session_started
 from tui.web.origin import same_page, valid_host
 
@@ -202,7 +203,8 @@ class DeskServer(Server):
             await web.TCPSite(runner, self.host, self.port).start()
             # Said once listening, so the line is never printed for a port in use.
             self.console.print(
-                f"callgate serve: {self.public_url} (at most {self.limits.max_sessions} tabs,"
+                f"callgate serve: {shown_url(self.public_url)} "
+                f"(at most {self.limits.max_sessions} tabs,"
                 f" idle tabs ended after {self.limits.idle_seconds / 60:g} min); Ctrl+C stops",
                 highlight=False,
             )
