@@ -23,20 +23,20 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import URL, Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.pg_cluster import Bouncer
 from db.agents import add_agent
 from db.audit.chain import verify_chain
+from db.engine import DatabaseURLError, make_engine
 from db.models import Call, OutboxChannel, OutboxState, Subscription
 from tests.helpers.outbox_data import rows
 from tests.helpers.receiver import running_receiver
 from tests.helpers.review_data import PASSPHRASE, make_account
 from verification.kinds import CallState, Role
-
-pytestmark = pytest.mark.postgres
 
 REPO = Path(__file__).resolve().parents[2]
 DESKS = 4
@@ -66,9 +66,9 @@ def _desk(url: str, agent_id: int, username: str, accounts: list[object]) -> sub
 
 def _deliverer(url: str, settings: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "CALLGATE_WEBHOOK_SECRET": SECRET}
+    argv = ["--db", url, "--settings", str(settings), "deliver", "--once"]
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--db", url, "--settings", str(settings)]
-        + ["deliver", "--once"],
+        [sys.executable, "-m", "tui.cli", *argv],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -77,18 +77,16 @@ def _deliverer(url: str, settings: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.postgres
 def test_desks_and_delivery_workers_through_pgbouncer_make_no_error(
     pg_engine: Engine, pg_factory: sessionmaker[Session], pg_bouncer: Bouncer, tmp_path: Path
 ) -> None:
     today = datetime.now(UTC).astimezone().date()
     agents = [
-        add_agent(pg_factory, f"desk{n}", f"Desk {n}", Role.AGENT, PASSPHRASE)
-        for n in range(DESKS)
+        add_agent(pg_factory, f"desk{n}", f"Desk {n}", Role.AGENT, PASSPHRASE) for n in range(DESKS)
     ]
     accounts = [
-        make_account(
-            pg_factory, f"Org {n:03d}", f"+1425555{n:04d}", today, canceled_days_ago=None
-        )
+        make_account(pg_factory, f"Org {n:03d}", f"+1425555{n:04d}", today, canceled_days_ago=None)
         for n in range(DESKS * CALLS_EACH)
     ]
     pooled = pg_bouncer.pooled(pg_engine.url).render_as_string(hide_password=False)
@@ -127,3 +125,104 @@ def test_desks_and_delivery_workers_through_pgbouncer_make_no_error(
         renewing = session.scalar(select(func.count()).where(Subscription.auto_renew))
     assert (closed, renewing) == (DESKS * CALLS_EACH, 0)
     assert verify_chain(pg_engine).ok
+
+
+def _prepared_after_repeats(url: URL) -> int:
+    """Statements prepared on a connection that ran one statement three times."""
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            for n in range(3):
+                connection.execute(text("SELECT count(*) FROM agent WHERE id > :n"), {"n": n})
+            count = connection.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    finally:
+        engine.dispose()
+    assert isinstance(count, int)
+    return count
+
+
+@pytest.mark.postgres
+def test_statements_are_prepared_only_when_the_url_says_so(
+    pg_server: URL, pg_engine: Engine
+) -> None:
+    # Direct, even when the suite runs through the bouncer: a prepared statement
+    # must stay on the connection that counts it.
+    direct = pg_server.set(database=pg_engine.url.database)
+    assert _prepared_after_repeats(direct) == 0
+    assert _prepared_after_repeats(direct.update_query_dict({"prepare_threshold": "none"})) == 0
+    assert _prepared_after_repeats(direct.update_query_dict({"prepare_threshold": "1"})) >= 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "five", "5.0", "²"])
+def test_a_prepare_threshold_that_is_not_a_count_is_a_one_line_error(value: str) -> None:
+    with pytest.raises(DatabaseURLError, match="prepare_threshold") as caught:
+        make_engine(f"postgresql://desk@/callgate?prepare_threshold={value}")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_command_line_says_so_in_one_line_without_a_traceback() -> None:
+    url = "postgresql://desk@/callgate?host=/nonexistent&prepare_threshold=0"
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", url, "db", "current"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "prepare_threshold='0'" in line and "'none'" in line
+
+
+def _admin(bouncer: Bouncer, command: str) -> None:
+    """A command on PgBouncer's admin console (it speaks only the simple query protocol)."""
+    console = bouncer.url_for("pgbouncer").set(drivername="postgresql")
+    with psycopg.connect(console.render_as_string(hide_password=False), autocommit=True) as conn:
+        result = conn.pgconn.exec_(command.encode())
+        assert result.status == psycopg.pq.ExecStatus.COMMAND_OK, result.error_message
+
+
+@pytest.mark.postgres
+def test_a_connection_the_bouncer_dropped_is_replaced_before_use(
+    pg_engine: Engine, pg_bouncer: Bouncer
+) -> None:
+    # PgBouncer drops its clients (KILL, a restart, client_idle_timeout): the
+    # desk's pooled connection is then closed under it, and the socket check
+    # (db.engine._closed_by_server) replaces it instead of failing the next action.
+    engine = make_engine(pg_bouncer.pooled(pg_engine.url).render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            first = connection.connection.dbapi_connection
+            assert connection.scalar(text("SELECT 1")) == 1
+        database = pg_engine.url.database
+        _admin(pg_bouncer, f"KILL {database}")
+        _admin(pg_bouncer, f"RESUME {database}")
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not first
+            assert connection.scalar(text("SELECT count(*) FROM agent")) == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_server_connection_ended_behind_the_bouncer_costs_the_desk_nothing(
+    pg_server: URL, pg_engine: Engine, pg_bouncer: Bouncer
+) -> None:
+    # The bouncer replaces a terminated backend itself; the desk's connection
+    # to the bouncer stays open and usable.
+    engine = make_engine(pg_bouncer.pooled(pg_engine.url).render_as_string(hide_password=False))
+    admin = make_engine(pg_server.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            first = connection.connection.dbapi_connection
+            pid = connection.scalar(text("SELECT pg_backend_pid()"))
+        with admin.connect() as connection:
+            assert connection.scalar(text("SELECT pg_terminate_backend(:p, 30000)"), {"p": pid})
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection is first
+            assert connection.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        engine.dispose()
+        admin.dispose()
