@@ -91,6 +91,18 @@ def _prepare_threshold(url: URL) -> int | None:
     )
 
 
+def libpq_target(url: URL) -> tuple[str, int | None]:
+    """For a raw psycopg connection to ``url``'s database: its libpq URL and ``prepare_threshold``.
+
+    libpq refuses a URL carrying ``prepare_threshold`` (a psycopg argument,
+    not a libpq one), and a raw connection must prepare exactly as the
+    engine's do, or a worker behind PgBouncer breaks where the desks do not.
+    """
+    threshold = _prepare_threshold(url)
+    plain = url.difference_update_query([PREPARE_THRESHOLD]).set(drivername="postgresql")
+    return plain.render_as_string(hide_password=False), threshold
+
+
 def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Refuse a pooled connection the server has closed, so the pool opens another.
 

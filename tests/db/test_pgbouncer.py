@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,10 +29,11 @@ import pytest
 from sqlalchemy import URL, Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.pg_cluster import Bouncer
+from benchmarks.pg_cluster import Bouncer, pgbouncer_binary
 from db.agents import add_agent
-from db.audit.chain import verify_chain
-from db.engine import DatabaseURLError, make_engine
+from db.audit.chain import append_event, verify_chain
+from db.audit.scan import OPEN_END, RangeJob, scan_range
+from db.engine import DatabaseURLError, libpq_target, make_engine, unit_of_work
 from db.models import Call, OutboxChannel, OutboxState, Subscription
 from tests.helpers.outbox_data import rows
 from tests.helpers.receiver import running_receiver
@@ -226,3 +228,33 @@ def test_a_server_connection_ended_behind_the_bouncer_costs_the_desk_nothing(
     finally:
         engine.dispose()
         admin.dispose()
+
+
+@pytest.fixture
+def one_server_connection(pg_server: URL) -> Iterator[Bouncer]:
+    """A PgBouncer with one server connection for every client: each sees what the last left."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        pytest.skip("pgbouncer not found: install pgbouncer")
+    bouncer = Bouncer(binary, pg_server, pool_size=1)
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.mark.postgres
+def test_the_parallel_chain_check_workers_prepare_nothing_behind_the_bouncer(
+    pg_engine: Engine, pg_factory: sessionmaker[Session], one_server_connection: Bouncer
+) -> None:
+    # verify_chain's worker processes read a long chain with raw psycopg, a
+    # batch per statement: past psycopg's default 5 the second worker would
+    # prepare "_pg3_0" where the first already had.
+    for n in range(12):
+        with unit_of_work(pg_factory) as session:
+            append_event(session, actor="desk", type="t", payload={"n": n})
+    where, threshold = libpq_target(one_server_connection.pooled(pg_engine.url))
+    for _ in range(2):
+        stretch = scan_range(RangeJob("postgresql", where, 0, OPEN_END, 1, None, threshold))
+        assert (stretch.count, stretch.bad_seq) == (12, None)
