@@ -171,13 +171,19 @@ class Bouncer:
     a test creates (the desk role) logs in through the bouncer too.
     ``pool_size`` server connections per database and role: fewer than
     clients, so consecutive transactions of one client land on different
-    server connections, as they do in a call center.
+    server connections, as they do in a call center. A client waits at most
+    ``wait_seconds`` for one (PgBouncer's ``query_wait_timeout``, 120 s by
+    default), then gets an error: that is also how long a desk waits, when
+    the server is down, before it hears so.
     """
 
-    def __init__(self, binary: Path, server: URL, *, pool_size: int = 2) -> None:
+    def __init__(
+        self, binary: Path, server: URL, *, pool_size: int = 5, wait_seconds: int = 10
+    ) -> None:
         self.binary = binary
         self.server = server
         self.pool_size = pool_size
+        self.wait_seconds = wait_seconds
         self.admin = server.username or "postgres"
         self.owner: pwd.struct_passwd | None = None
         # PgBouncer refuses to run as root, as the server does.
@@ -224,8 +230,7 @@ class Bouncer:
             f"default_pool_size = {self.pool_size}\n"
             "max_client_conn = 1000\n"
             f"logfile = {self.log}\n"
-            # A desk waits for a free server connection rather than fail at once.
-            "query_wait_timeout = 60\n"
+            f"query_wait_timeout = {self.wait_seconds}\n"
         )
         if self.owner is not None:
             for path in (userlist, config):

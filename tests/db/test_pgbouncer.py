@@ -1,7 +1,7 @@
 """PostgreSQL behind PgBouncer in transaction pooling, the way call centers pool desks.
 
-A real PgBouncer (``pg_bouncer``, Debian's 1.18, two server connections per
-database for four desks) between real desk processes and the server: each
+A real PgBouncer (Debian's 1.18; for the desks, two server connections for
+four desks) between real desk processes and the server: each
 transaction may run on another server connection than the one before, so a
 statement psycopg prepared on one is missing (or another client's) on the
 next. The desks do whole calls (``tests/helpers/call_worker.py``), more than
@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,33 @@ DESKS = 4
 CALLS_EACH = 8
 DELIVERERS = 2
 SECRET = "whsec_pgbouncer_test"
+
+
+@contextmanager
+def _own_bouncer(server: URL, pool_size: int) -> Iterator[Bouncer]:
+    binary = pgbouncer_binary()
+    if binary is None:
+        pytest.skip("pgbouncer not found: install pgbouncer")
+    bouncer = Bouncer(binary, server, pool_size=pool_size)
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture
+def two_server_connections(pg_server: URL) -> Iterator[Bouncer]:
+    """A PgBouncer with two server connections for all its clients, as a busy call center."""
+    with _own_bouncer(pg_server, 2) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def one_server_connection(pg_server: URL) -> Iterator[Bouncer]:
+    """A PgBouncer with one server connection for every client: each sees what the last left."""
+    with _own_bouncer(pg_server, 1) as bouncer:
+        yield bouncer
 
 
 def _desk(url: str, agent_id: int, username: str, accounts: list[object]) -> subprocess.Popen[str]:
@@ -81,7 +109,10 @@ def _deliverer(url: str, settings: Path) -> subprocess.Popen[str]:
 
 @pytest.mark.postgres
 def test_desks_and_delivery_workers_through_pgbouncer_make_no_error(
-    pg_engine: Engine, pg_factory: sessionmaker[Session], pg_bouncer: Bouncer, tmp_path: Path
+    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    two_server_connections: Bouncer,
+    tmp_path: Path,
 ) -> None:
     today = datetime.now(UTC).astimezone().date()
     agents = [
@@ -91,7 +122,7 @@ def test_desks_and_delivery_workers_through_pgbouncer_make_no_error(
         make_account(pg_factory, f"Org {n:03d}", f"+1425555{n:04d}", today, canceled_days_ago=None)
         for n in range(DESKS * CALLS_EACH)
     ]
-    pooled = pg_bouncer.pooled(pg_engine.url).render_as_string(hide_password=False)
+    pooled = two_server_connections.pooled(pg_engine.url).render_as_string(hide_password=False)
 
     desks = [
         _desk(pooled, agent.id, agent.username, accounts[n::DESKS])
@@ -228,20 +259,6 @@ def test_a_server_connection_ended_behind_the_bouncer_costs_the_desk_nothing(
     finally:
         engine.dispose()
         admin.dispose()
-
-
-@pytest.fixture
-def one_server_connection(pg_server: URL) -> Iterator[Bouncer]:
-    """A PgBouncer with one server connection for every client: each sees what the last left."""
-    binary = pgbouncer_binary()
-    if binary is None:
-        pytest.skip("pgbouncer not found: install pgbouncer")
-    bouncer = Bouncer(binary, pg_server, pool_size=1)
-    try:
-        bouncer.start()
-        yield bouncer
-    finally:
-        bouncer.stop()
 
 
 @pytest.mark.postgres
