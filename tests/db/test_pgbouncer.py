@@ -108,6 +108,7 @@ def _deliverer(url: str, settings: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_desks_and_delivery_workers_through_pgbouncer_make_no_error(
     pg_engine: Engine,
     pg_factory: sessionmaker[Session],
