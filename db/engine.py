@@ -8,7 +8,14 @@ zeroed rather than left in free space (stock SQLite leaves it).
 
 On PostgreSQL through psycopg: a pooled connection is checked before use
 without a round trip (``_closed_by_server``), where ``pool_pre_ping`` sent
-a query before every unit of work of every desk.
+a query before every unit of work of every desk. No statement is prepared on
+the server unless the URL says ``?prepare_threshold=N`` (``_prepare_threshold``,
+the one home of that rule): behind PgBouncer in transaction pooling, where call
+centers put their desks, a client's next transaction may run on another server
+connection, which has none of its prepared statements (or another client's
+under the same name). Nothing here sets a session setting either (a ``SET``
+would stay on whichever server connection ran it); the audit chain's lock is
+a transaction-level one, released at the transaction's end.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PREPARE_THRESHOLD = "prepare_threshold"
 
 
 class DatabaseURLError(ValueError):
@@ -40,15 +48,59 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.render_as_string(hide_password=False), **kwargs)
+    # psycopg's connections are checked by their socket instead of pinged.
+    psycopg = parsed.get_driver_name() == "psycopg"
+    if psycopg:
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        # Given here, it wins over the URL's text (which psycopg would get as a str).
+        connect_args.setdefault(PREPARE_THRESHOLD, _prepare_threshold(parsed))
+        kwargs["connect_args"] = connect_args
     try:
-        # psycopg's connections are checked by their socket instead of pinged.
-        psycopg = parsed.get_driver_name() == "psycopg"
         engine = create_engine(parsed, pool_pre_ping=not psycopg, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver
         raise DatabaseURLError(f"cannot use database URL {url!r}: {exc}") from exc
     if psycopg:
         event.listen(engine, "checkout", _closed_by_server)
     return engine
+
+
+def _prepare_threshold(url: URL) -> int | None:
+    """psycopg's ``prepare_threshold`` from the URL: None (never prepare) unless it says a count.
+
+    ``?prepare_threshold=5`` is for a direct connection to the server (psycopg
+    prepares a statement once it has run that many times on a connection); ``none``, or
+    no value, keeps every statement unprepared, which PgBouncer in transaction
+    pooling needs. ``0`` is refused: psycopg reads it as "prepare every
+    statement at once", other drivers (JDBC) as "never", and guessing wrong
+    breaks a pooled desk.
+    """
+    raw = url.query.get(PREPARE_THRESHOLD)
+    if raw is None:
+        return None
+    if isinstance(raw, tuple):
+        raise DatabaseURLError(f"{PREPARE_THRESHOLD} is given {len(raw)} times in the URL")
+    value = raw.strip().lower()
+    if value in ("", "none"):
+        return None
+    if value.isascii() and value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise DatabaseURLError(
+        f"{PREPARE_THRESHOLD}={raw!r} in the URL: write a count from 1 (prepare a statement "
+        "after that many runs; only for a direct connection to PostgreSQL) or 'none' "
+        "(never prepare: the default, needed behind PgBouncer)"
+    )
+
+
+def libpq_target(url: URL) -> tuple[str, int | None]:
+    """For a raw psycopg connection to ``url``'s database: its libpq URL and ``prepare_threshold``.
+
+    libpq refuses a URL carrying ``prepare_threshold`` (a psycopg argument,
+    not a libpq one), and a raw connection must prepare exactly as the
+    engine's do, or a worker behind PgBouncer breaks where the desks do not.
+    """
+    threshold = _prepare_threshold(url)
+    plain = url.difference_update_query([PREPARE_THRESHOLD]).set(drivername="postgresql")
+    return plain.render_as_string(hide_password=False), threshold
 
 
 def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

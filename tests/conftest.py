@@ -16,7 +16,16 @@ PostgreSQL (``postgres`` marker; skipped, with the reason, when no server):
   ``CALLGATE_TEST_PG_URL`` set, that server is used; otherwise a throwaway
   cluster is started (``benchmarks.pg_cluster``, shared with ``make bench``)
   and stopped at the end of the session.
-- ``pg_url``: URL of a new, empty database, dropped after the test.
+- ``pg_bouncer``: session-wide ``benchmarks.pg_cluster.Bouncer``, a PgBouncer
+  in transaction pooling in front of ``pg_server`` (skipped, with the reason,
+  when pgbouncer is not installed); ``pg_bouncer.pooled(url)`` is ``url``'s
+  database through it.
+- ``pg_url``: URL of a new, empty database, dropped after the test. With
+  ``CALLGATE_TEST_PGBOUNCER=1`` it (and so ``pg_engine``) goes through
+  ``pg_bouncer``, so the ``postgres``-marked tests run the way call centers
+  pool: ``CALLGATE_TEST_PGBOUNCER=1 python -m pytest -m postgres``. Creating,
+  copying and dropping databases always goes direct to ``pg_server`` (a
+  database cannot be a template while the bouncer holds a connection to it).
 - ``pg_engine``: an engine on ``pg_url``, migrated to head (recreated from
   ``pg_template``, migrated once per test process).
 - ``pg_factory``: a ``sessionmaker`` on ``pg_engine``.
@@ -41,7 +50,14 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.pg_cluster import Cluster, ClusterError, ClusterUnavailable, pg_bindir
+from benchmarks.pg_cluster import (
+    Bouncer,
+    Cluster,
+    ClusterError,
+    ClusterUnavailable,
+    pg_bindir,
+    pgbouncer_binary,
+)
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 
@@ -49,6 +65,7 @@ from db.migrate import upgrade
 pytest_plugins = ["tests.helpers.gateways"]
 
 PG_URL_ENV = "CALLGATE_TEST_PG_URL"
+PGBOUNCER_ENV = "CALLGATE_TEST_PGBOUNCER"
 PG_MISSING = (
     "PostgreSQL server binaries not found: install postgresql "
     f"(or set {PG_URL_ENV} to a server's URL)"
@@ -120,15 +137,42 @@ def pg_server() -> Iterator[URL]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_bouncer(pg_server: URL) -> Iterator[Bouncer]:
+    """A PgBouncer in transaction pooling in front of ``pg_server``, for this session."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        pytest.skip("pgbouncer not found: install pgbouncer")
+    try:
+        bouncer = Bouncer(binary, pg_server)
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        bouncer.start()
+        yield bouncer
+    except ClusterError as exc:
+        pytest.fail(str(exc))
+    finally:
+        bouncer.stop()
+
+
+def _through_bouncer() -> bool:
+    return os.environ.get(PGBOUNCER_ENV, "") not in ("", "0")
+
+
 @pytest.fixture
-def pg_url(pg_server: URL) -> Iterator[str]:
-    """URL of a new, empty PostgreSQL database, dropped after the test."""
+def pg_url(pg_server: URL, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped after the test (pooled: see above)."""
     name = f"callgate_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield pg_server.set(database=name).render_as_string(hide_password=False)
+        url = pg_server.set(database=name)
+        if _through_bouncer():
+            bouncer: Bouncer = request.getfixturevalue("pg_bouncer")
+            url = bouncer.pooled(url)
+        yield url.render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:

@@ -35,6 +35,7 @@ from db.audit.scan import (
     scan_batches,
     scan_range,
 )
+from db.engine import libpq_target
 from db.models import AuditEvent
 from db.progress import Progress
 from db.types import utcnow
@@ -338,9 +339,13 @@ def _scan_in_processes(
     if backend == "sqlite":
         assert engine.url.database is not None
         where = engine.url.database
+        threshold = None
     else:
-        where = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    jobs = [RangeJob(backend, where, after, upto, VERIFY_BATCH, expected) for after, upto in ranges]
+        where, threshold = libpq_target(engine.url)
+    jobs = [
+        RangeJob(backend, where, after, upto, VERIFY_BATCH, expected, threshold)
+        for after, upto in ranges
+    ]
     # spawn, not fork: a worker imports only db.audit.scan, and never inherits
     # the caller's open connections or threads.
     context = multiprocessing.get_context("spawn")

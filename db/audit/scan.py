@@ -220,16 +220,20 @@ class RangeJob:
     upto: int
     batch: int
     expected: str | None
+    # As the engine's connections prepare (``db.engine.libpq_target``): None behind PgBouncer.
+    prepare_threshold: int | None = None
 
 
 def scan_range(job: RangeJob) -> Stretch:
     """A worker process's task: read and check one seq range, its first link left open."""
-    with _driver_fetch(job.backend, job.where) as fetch:
+    with _driver_fetch(job.backend, job.where, job.prepare_threshold) as fetch:
         return scan_batches(fetch, Scanner(None, job.expected), job.after, job.upto, job.batch)
 
 
 @contextmanager
-def _driver_fetch(backend: str, where: str) -> Iterator[Callable[[int, int, int], Sequence[Row]]]:
+def _driver_fetch(
+    backend: str, where: str, prepare_threshold: int | None
+) -> Iterator[Callable[[int, int, int], Sequence[Row]]]:
     """A batch reader on a fresh driver connection; each batch its own read transaction."""
     sql = range_sql(backend)
     if backend == "sqlite":
@@ -243,5 +247,5 @@ def _driver_fetch(backend: str, where: str) -> Iterator[Callable[[int, int, int]
         return
     import psycopg
 
-    with psycopg.connect(where, autocommit=True) as pg:
+    with psycopg.connect(where, autocommit=True, prepare_threshold=prepare_threshold) as pg:
         yield lambda after, upto, limit: pg.execute(sql, (after, upto, limit)).fetchall()

@@ -6,7 +6,7 @@ import tempfile
 import time
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
@@ -21,11 +21,15 @@ def _backend_pid(engine: Engine) -> int:
     return pid
 
 
-def test_a_connection_the_server_ended_is_replaced_before_use(pg_engine: Engine) -> None:
+def test_a_connection_the_server_ended_is_replaced_before_use(
+    pg_server: URL, pg_engine: Engine
+) -> None:
     # A server restart or a terminated backend while a desk's connection idles
     # in the pool: the desk's next action gets a fresh connection, not an error.
     pid = _backend_pid(pg_engine)
-    admin = create_engine(pg_engine.url, isolation_level="AUTOCOMMIT")
+    # Direct: through PgBouncer (CALLGATE_TEST_PGBOUNCER) the admin's own
+    # statement could run on that very backend.
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             assert connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
