@@ -994,7 +994,7 @@ def test_the_verification_counts_a_wrong_code_still_pending_in_the_session(facto
     with unit_of_work(factory) as session:
         call = session.get(Call, view.call_id)
         assert call is not None
-        before = verification_of(session, call, None, SETTINGS).misses
+        before = verification_of(session, call, None).misses
         session.add(CodeTry(call_id=call.id, matched=False, tried_at=NOW))
-        assert verification_of(session, call, None, SETTINGS).misses == before + 1
+        assert verification_of(session, call, None).misses == before + 1
         session.rollback()

@@ -93,8 +93,8 @@ def test_unknown_and_disabled_answer_exactly_like_a_wrong_passphrase(
 
 
 def test_a_locked_account_answers_its_right_passphrase_like_a_wrong_one(staff: Factory) -> None:
-    _attempts(staff, "lok", WRONG)
-    _attempts(staff, "ana", WRONG)
+    _attempts(staff, "lok", WRONG, LOCK_AFTER)
+    _attempts(staff, "ana", WRONG, LOCK_AFTER)
     later = NOW + timedelta(hours=1)
     locked_right = authenticate(staff, "lok", PASS, later)
     locked_wrong = authenticate(staff, "ana", WRONG, later)
