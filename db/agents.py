@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import Agent, AgentReset, SigninFailure
+from db.policy import protection_of
 from db.types import utcnow
 from verification.hashing import hash_secret, verify_secret
 from verification.kinds import Role
@@ -213,9 +214,11 @@ def authenticate(
     username: str,
     passphrase: str,
     now: datetime,
-    lock_after: int,
 ) -> SignInResult:
     """Check one sign-in attempt and record it.
+
+    The failures in a row that lock a name are the policy's
+    ``signin_lock_after`` (``db.policy``), never the desk's.
 
     Every refusal is the same answer: ``SIGNIN_FAILED_MESSAGE``, the count of
     failures in a row under that name and the wait before the next try, kept
@@ -251,6 +254,7 @@ def authenticate(
         # Unknown names spend the same time on a hash as real ones: timing tells nothing.
         correct = verify_secret(passphrase, known_hash or _dummy_hash())
     with unit_of_work(factory) as session:
+        lock_after = protection_of(session).signin_lock_after
         agent = None if agent_id is None else session.get(Agent, agent_id, with_for_update=True)
         if agent is None:
             return _record_unknown(session, _name_key(typed), now, lock_after)

@@ -4,7 +4,8 @@ Migrations run as the owner of the tables; the desks run as a role that owns
 nothing, so it cannot drop or disable the audit table's triggers, and may only
 read and append to the audit table (through ``audit_chain_head``, which it may
 execute). On the other tables it may read, insert
-and update (the desks delete nothing); on ``alembic_version`` only read; on
+and update (the desks delete nothing); on ``alembic_version`` and
+``policy_setting`` (the limits, ``callgate policy``) only read; on
 the sequences only take the next value. This module is the one home of that
 list: ``grant_desk`` revokes whatever the role had first, so running it again
 (after ``db upgrade`` added a table) leaves exactly these rights.
@@ -21,6 +22,8 @@ AUDIT_TABLE = "audit_event"
 VERSION_TABLE = "alembic_version"
 AUDIT_RIGHTS = "SELECT, INSERT"
 VERSION_RIGHTS = "SELECT"
+# The limits that protect customers: only the owner sets them (``callgate policy``).
+POLICY_TABLE = "policy_setting"
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE"
 # The chain's lock and head in one call (revision 0012, ``db.audit.chain``).
 CHAIN_HEAD = "audit_chain_head(bigint)"
@@ -114,7 +117,11 @@ def _statements(connection: Connection, role: str, tables: list[str]) -> list[st
         f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {quoted}',
     ]
     for table in sorted(tables):
-        rights = {AUDIT_TABLE: AUDIT_RIGHTS, VERSION_TABLE: VERSION_RIGHTS}.get(table, TABLE_RIGHTS)
+        rights = {
+            AUDIT_TABLE: AUDIT_RIGHTS,
+            VERSION_TABLE: VERSION_RIGHTS,
+            POLICY_TABLE: VERSION_RIGHTS,
+        }.get(table, TABLE_RIGHTS)
         statements.append(f'GRANT {rights} ON "{schema}"."{table}" TO {quoted}')
     # Every append calls it; granted by name, so a server that revoked
     # functions from PUBLIC still lets the desks write the audit chain.

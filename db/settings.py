@@ -14,18 +14,12 @@ import shlex
 import stat
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import platformdirs
 
 from db.urls import shown_url
-from verification.session import Limits
-
-if TYPE_CHECKING:
-    # Only a [tiers] table needs them at run time (``_checked``): the desk's
-    # first screen reads its settings before it may import the policy.
-    from verification.policy import Action
-    from verification.tiers import Tier
+from verification.protection import is_policy_key
 
 APP_NAME = "callgate"
 
@@ -40,13 +34,8 @@ class Settings:
 
     database_url: str = ""
     default_region: str = "US"
-    # The verification limits default to the domain's own defaults.
-    max_misses: int = Limits.max_misses
-    verification_expiry_minutes: int = Limits.expiry_minutes
-    tenant_lock_calls: int = Limits.tenant_lock_calls
-    tenant_max_misses: int = Limits.tenant_max_misses
-    tenant_lock_window_hours: int = Limits.tenant_lock_window_hours
-    signin_lock_after: int = 5
+    # The limits that protect customers are not settings: ``callgate policy``
+    # (``verification.protection``, ``db.policy``); naming one here is an error.
     retention_days: int = 365
     # callgate serve (tui/web): browser tabs at once; minutes without input end a tab.
     web_max_sessions: int = 20
@@ -66,10 +55,7 @@ class Settings:
     smtp_password_file: str = ""
     smtp_from: str = ""
     smtp_ca_file: str = ""
-    # Step-up verification (PRODUCT §5): ``[tiers]`` overrides, the cooling-off
-    # of expedited deletion, and the SMS gateway (token: ``sms_token`` below).
-    tiers: tuple[tuple[Action, Tier], ...] = ()
-    expedited_cooling_off_hours: int = 24
+    # The SMS gateway of the one-time codes (token: ``sms_token`` below).
     sms_base_url: str = "https://api.twilio.com"
     sms_account_sid: str = ""
     sms_from: str = ""
@@ -80,14 +66,7 @@ class Settings:
 # with it stays inside, and beyond any sensible policy. Settings not named here
 # take DEFAULT_MAXIMUM.
 MAXIMUMS = {
-    "max_misses": 100,
-    "verification_expiry_minutes": 1_440,
-    "tenant_lock_calls": 100,
-    "tenant_lock_window_hours": 8_784,
-    "signin_lock_after": 100,
     "retention_days": 36_500,
-    # Inside the 3 days of expedited deletion.
-    "expedited_cooling_off_hours": 72,
 }
 DEFAULT_MAXIMUM = 1_000_000
 
@@ -171,21 +150,19 @@ def _from_mapping(values: dict[str, Any], file: Path) -> Settings:
     if inline:
         name = inline[0]
         raise SettingsError(f"{name} cannot be written in {file}: use {_INLINE_SECRETS[name]}")
+    policy = sorted(name for name in values if is_policy_key(name))
+    if policy:
+        name = policy[0]
+        example = "tier.cancel_now ends_service" if name == "tiers" else f"{name} VALUE"
+        raise SettingsError(
+            f"{name} in {file} is one of the limits that protect customers: the database "
+            f"holds it, not a settings file. Remove it and run `callgate policy set {example}` "
+            "(`callgate policy show` lists them)"
+        )
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise SettingsError(f"unknown setting(s) in {file}: {', '.join(unknown)}")
     checked: dict[str, Any] = {}
-    if "tiers" in values:
-        from verification.tiers import TierError, parse_tiers
-
-        values = dict(values)  # the caller's mapping stays as read
-        table = values.pop("tiers")
-        if not isinstance(table, dict):
-            raise SettingsError(f"tiers in {file} must be a table: [tiers]")
-        try:
-            checked["tiers"] = parse_tiers(table)
-        except TierError as exc:
-            raise SettingsError(f"{file}: {exc}") from None
     for name, value in values.items():
         expected = type(getattr(Settings(), name))
         if expected is tuple:

@@ -199,23 +199,50 @@ def test_a_value_out_of_range_on_the_command_line(
     assert result.stdout == ""
 
 
+def test_a_setting_out_of_range_is_refused_at_load(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text("retention_days = 99999999\n")
+    db = f"sqlite:///{tmp_path / 'ok.db'}"
+    result = _callgate(tmp_path, "--settings", str(settings), "--db", db, "db", "current")
+    _assert_one_clear_line(result, "retention_days", "between 1 and", str(settings))
+
+
 @pytest.mark.parametrize(
     "line",
     [
         "verification_expiry_minutes = 9999999999999",
-        "retention_days = 99999999",
         "tenant_lock_window_hours = 99999999999",
         "max_misses = 99999999999999999",
+        "tenant_max_misses = 1000000",
     ],
 )
-def test_a_setting_out_of_range_is_refused_at_load(tmp_path: Path, line: str) -> None:
+def test_a_limit_that_protects_customers_is_refused_in_a_settings_file(
+    tmp_path: Path, line: str
+) -> None:
     settings = tmp_path / "settings.toml"
     settings.write_text(line + "\n")
     settings.chmod(0o600)
     key = line.split(" = ")[0]
     db = f"sqlite:///{tmp_path / 'ok.db'}"
     result = _callgate(tmp_path, "--settings", str(settings), "--db", db, "db", "current")
-    _assert_one_clear_line(result, key, "between 1 and", str(settings))
+    _assert_one_clear_line(result, key, "callgate policy set", str(settings))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("verification_expiry_minutes", "9999999999999"),
+        ("tenant_lock_window_hours", "99999999999"),
+        ("max_misses", "99999999999999999"),
+        ("tenant_max_misses", "1000000"),
+    ],
+)
+def test_a_limit_out_of_range_is_refused_by_policy_set(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'ok.db'}"
+    result = _callgate(tmp_path, "--db", db, "policy", "set", key, value)
+    _assert_one_clear_line(result, key, "whole number from 1 to")
 
 
 def test_dates_and_days_in_range_still_work(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "demo",
     "accounts",
     "agents",
+    "policy",
     "db",
     "audit",
     "purge",

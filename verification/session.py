@@ -35,7 +35,7 @@ class ItemStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Limits:
-    """The configurable limits (the desk builds them from its settings)."""
+    """The configurable limits (``verification.protection``: set by ``callgate policy``)."""
 
     max_misses: int = 3
     expiry_minutes: int = 30

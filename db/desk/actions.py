@@ -71,7 +71,7 @@ def start_call(
                 payload={"call_id": call.id, "agent_id": agent_id},
                 at=now,
             )
-            return view(session, call, settings, now, no_checks(settings))
+            return view(session, call, settings, now, no_checks(session))
         return view(session, call, settings, now)
 
 
@@ -115,7 +115,7 @@ def take_action(
         if not taken_by(session, call, actor):
             raise ActionRefused("only the agent who took this call can act in it")
         tenant = tenant_of(session, call)
-        verification = verification_of(session, call, tenant, settings)
+        verification = verification_of(session, call, tenant)
         gate_open, reasons, _ = gate(session, call, tenant, verification, now)
         if not gate_open or tenant is None:
             raise ActionRefused("the gate is closed: " + "; ".join(reasons))

@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 
 from db.audit.chain import append_event
 from db.calls import tenant_locked
-from db.desk.views import limits
 from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant, UserIdLock
-from db.settings import Settings
+from db.policy import protection_of
 from verification.errors import InputError
 from verification.kinds import CheckResult, Item
 from verification.session import miss_lock_time
@@ -75,7 +74,6 @@ def after_miss(
     item: Item | None,
     normalized: str,
     actor: str,
-    settings: Settings,
     now: datetime,
 ) -> None:
     """Count a new miss of ``call`` across calls and lock what it takes past the limit.
@@ -87,15 +85,15 @@ def after_miss(
         # Serializes the count of one tenant's misses across desks.
         tenant = session.get(Tenant, call.tenant_id, with_for_update=True)
         if tenant is not None and not tenant_locked(tenant):
-            _maybe_lock_tenant(session, tenant, call, actor, settings, now)
+            _maybe_lock_tenant(session, tenant, call, actor, now)
     if item is Item.USER_ID and normalized and not _is_account(session, normalized):
-        _maybe_lock_user_id(session, normalized, call, actor, settings, now)
+        _maybe_lock_user_id(session, normalized, call, actor, now)
 
 
 def _maybe_lock_tenant(
-    session: Session, tenant: Tenant, call: Call, actor: str, settings: Settings, now: datetime
+    session: Session, tenant: Tenant, call: Call, actor: str, now: datetime
 ) -> None:
-    window = limits(settings)
+    window = protection_of(session).limits
     since = _since(now, window.tenant_lock_window_hours, tenant.lock_cleared_at)
     times = session.scalars(
         select(ItemCheck.checked_at)
@@ -125,12 +123,12 @@ def _maybe_lock_tenant(
 
 
 def _maybe_lock_user_id(
-    session: Session, normalized: str, call: Call, actor: str, settings: Settings, now: datetime
+    session: Session, normalized: str, call: Call, actor: str, now: datetime
 ) -> None:
     key = user_id_key(normalized)
     if _live_lock(session, key) is not None:
         return
-    window = limits(settings)
+    window = protection_of(session).limits
     cleared_at = session.scalar(
         select(func.max(UserIdLock.cleared_at)).where(UserIdLock.key == key)
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.delivery.notices import NoticeKind, action_notice, queue_notices
 from db.models import Agent, Call, CancellationRequest, Subscription, Tenant
+from db.policy import protection_of
 from db.settings import Settings
 from verification.cooling import cooling_off_until
 from verification.policy import Action, Option, SubscriptionFacts
@@ -38,9 +39,10 @@ def after_request(
 ) -> None:
     """Start the cooling-off of an expedited request and queue the admins' notices."""
     if option.needs_approval:
-        request.cooling_off_until = cooling_off_until(now, settings.expedited_cooling_off_hours)
+        hours = protection_of(session).expedited_cooling_off_hours
+        request.cooling_off_until = cooling_off_until(now, hours)
     action = Action(request.action)
-    if tier_map(settings.tiers)[action] not in NOTIFIED_TIERS:
+    if tier_map(protection_of(session).tiers)[action] not in NOTIFIED_TIERS:
         return
     agent = session.get(Agent, call.agent_id)
     assert agent is not None  # a foreign key

@@ -17,7 +17,7 @@ the sender and the callback step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, Tenant
+from db.policy import protection_of
 from db.settings import Settings
 from verification import otp
 from verification.kinds import Item
@@ -144,10 +145,10 @@ def _factors(
 
 
 def action_step_up(
-    action: Action, settings: Settings, factors: tuple[Factor, ...], has_pin: bool
+    action: Action, tiers: Mapping[Action, Tier], factors: tuple[Factor, ...], has_pin: bool
 ) -> ActionStepUp:
-    """``action``'s tier and what it still needs, by ``verification.tiers.step_up``."""
-    tier = tier_map(settings.tiers)[action]
+    """``action``'s tier (``tiers``: the policy's) and what it still needs, by ``step_up``."""
+    tier = tiers[action]
     gate = step_up(action, tier, factors, has_pin)
     return ActionStepUp(action, tier, "" if gate.proceed else gate.missing)
 
@@ -258,7 +259,7 @@ def possession(
         try_refusal=state.try_refusal(now),
         tries_left=state.tries_left,
         callback_pending=pending[-1] if pending else None,
-        no_sender=_no_sender(settings, has_pin) if not shown else "",
+        no_sender="" if shown else _no_sender(settings, protection_of(session).tiers, has_pin),
     )
 
 
@@ -301,9 +302,11 @@ def _code_words(state: CodeState, last: str, now: datetime) -> tuple[str, ...]:
     )
 
 
-def _no_sender(settings: Settings, has_pin: bool) -> str:
+def _no_sender(
+    settings: Settings, overrides: tuple[tuple[Action, Tier], ...], has_pin: bool
+) -> str:
     """Which actions no code can serve, when neither SMTP nor SMS is configured."""
-    tiers = tier_map(settings.tiers)
+    tiers = tier_map(overrides)
     needing = [a for a in Action if tiers[a] is not Tier.REVERSIBLE]
     if not needing:
         return ""

@@ -45,6 +45,7 @@ from db.desk.verify import update_call_state
 from db.desk.views import CallView, gate, verification_of, view
 from db.engine import unit_of_work
 from db.models import Call, Callback, CodeSend, CodeTry, Tenant
+from db.policy import protection_of
 from db.settings import Settings, sms_token, smtp_password
 from verification import otp
 from verification.kinds import CallState, Item
@@ -52,6 +53,7 @@ from verification.otp import Channel, CodeRefused
 from verification.phone import display_phone
 from verification.policy import Action
 from verification.session import VerificationSession
+from verification.tiers import tier_map
 
 SUBJECT = "Your verification code"
 
@@ -221,10 +223,10 @@ def try_code(
             at=now,
         )
         if not matched:
-            after_miss(session, call, None, "", actor, settings, now)
-        verification = verification_of(session, call, tenant, settings)
+            after_miss(session, call, None, "", actor, now)
+        verification = verification_of(session, call, tenant)
         call.misses = verification.misses
-        update_call_state(session, call, tenant, verification, actor, settings, now)
+        update_call_state(session, call, tenant, verification, actor, now)
         return view(session, call, settings, now, verification)
 
 
@@ -292,7 +294,8 @@ def missing_factor(
 ) -> str | None:
     """The gate's sentence when ``action``'s tier needs a factor this call has not proven."""
     factors = proven(session, call, verification, now)
-    needs = action_step_up(action, settings, factors, Item.PIN in verification.required)
+    tiers = tier_map(protection_of(session).tiers)
+    needs = action_step_up(action, tiers, factors, Item.PIN in verification.required)
     return needs.missing or None
 
 
@@ -307,7 +310,7 @@ def _open_call(
     if actor is not None and not taken_by(session, call, actor):
         raise StepUpRefused("only the agent who took this call can act in it")
     tenant = tenant_of(session, call)
-    verification = verification_of(session, call, tenant, settings)
+    verification = verification_of(session, call, tenant)
     is_open, reasons, _ = gate(session, call, tenant, verification, now)
     if not is_open or tenant is None:
         raise StepUpRefused("the gate is closed: " + "; ".join(reasons))

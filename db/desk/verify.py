@@ -32,9 +32,10 @@ from db.calls import (
     tenant_locked,
 )
 from db.desk.guessing import after_miss, refuse_locked
-from db.desk.views import CallView, limits, verification_of, view
+from db.desk.views import CallView, verification_of, view
 from db.engine import unit_of_work
 from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant
+from db.policy import protection_of
 from db.settings import Settings
 from verification.checks import Verdict, check_item
 from verification.errors import InputError
@@ -122,10 +123,10 @@ def submit_item(
             at=now,
         )
         if verdict.result is CheckResult.MISMATCH:
-            after_miss(session, call, item, verdict.normalized, actor, settings, now)
-        verification = verification_of(session, call, tenant, settings)
+            after_miss(session, call, item, verdict.normalized, actor, now)
+        verification = verification_of(session, call, tenant)
         call.misses = verification.misses
-        update_call_state(session, call, tenant, verification, actor, settings, now)
+        update_call_state(session, call, tenant, verification, actor, now)
         first_verified = not verified_before and call.verified_at is not None
         return view(session, call, settings, now, verification, first_verified=first_verified)
 
@@ -147,7 +148,7 @@ def _another_caller(
     caller = caller_of(session, call)
     if caller is None or caller.user_id == normalized:
         return False
-    verification = verification_of(session, call, tenant, settings)
+    verification = verification_of(session, call, tenant)
     return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
 
 
@@ -220,7 +221,6 @@ def update_call_state(
     tenant: Tenant | None,
     verification: VerificationSession,
     actor: str,
-    settings: Settings,
     now: datetime,
 ) -> None:
     """Lock or verify the call after a new check or code try, with the audit events that say so."""
@@ -234,7 +234,7 @@ def update_call_state(
             at=now,
         )
         if tenant is not None:
-            _maybe_lock_tenant(session, tenant, call, actor, settings, now)
+            _maybe_lock_tenant(session, tenant, call, actor, now)
     elif verification.verified(now) and (tenant is None or tenant.active):
         # A tenant marked inactive by a sync during the call cannot be verified.
         if call.state is not CallState.VERIFIED:
@@ -253,15 +253,15 @@ def update_call_state(
 
 
 def _maybe_lock_tenant(
-    session: Session, tenant: Tenant, call: Call, actor: str, settings: Settings, now: datetime
+    session: Session, tenant: Tenant, call: Call, actor: str, now: datetime
 ) -> None:
     if tenant_locked(tenant):
         return
-    window = limits(settings)
+    window = protection_of(session).limits
     since = now - timedelta(hours=window.tenant_lock_window_hours)
     if tenant.lock_cleared_at is not None:
         since = max(since, tenant.lock_cleared_at)
-    times = _locked_call_times(session, tenant, since, settings)
+    times = _locked_call_times(session, tenant, since)
     locked_at = tenant_lock_time(times, tenant.lock_cleared_at, now, window)
     if locked_at is None:
         return
@@ -275,9 +275,7 @@ def _maybe_lock_tenant(
     )
 
 
-def _locked_call_times(
-    session: Session, tenant: Tenant, since: datetime, settings: Settings
-) -> list[datetime]:
+def _locked_call_times(session: Session, tenant: Tenant, since: datetime) -> list[datetime]:
     """When each of the tenant's calls with a miss since ``since`` locked, if it did.
 
     A call's lock is recomputed from its checks rather than read from its
@@ -293,5 +291,5 @@ def _locked_call_times(
     calls = session.scalars(
         select(Call).where(Call.tenant_id == tenant.id, Call.id.in_(recent_misses))
     ).all()
-    locks = (verification_of(session, other, tenant, settings).locked_at for other in calls)
+    locks = (verification_of(session, other, tenant).locked_at for other in calls)
     return [locked_at for locked_at in locks if locked_at is not None]

@@ -15,6 +15,7 @@ factor (``SubscriptionView.step_ups``), from ``db.desk.possession``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,7 @@ from db.delivery.notices import when
 from db.desk.history import earlier_calls
 from db.desk.possession import ActionStepUp, Possession, action_step_up, possession
 from db.models import Call, CancellationRequest, CodeTry, ItemCheck, Subscription, Tenant
+from db.policy import protection_of
 from db.settings import Settings
 from verification.items import ITEM_SPECS, required_items
 from verification.kinds import (
@@ -50,7 +52,8 @@ from verification.kinds import (
 )
 from verification.policy import Action, PolicyDecision
 from verification.policy_table import decide
-from verification.session import CheckRecord, ItemStatus, Limits, VerificationSession
+from verification.session import CheckRecord, ItemStatus, VerificationSession
+from verification.tiers import Tier, tier_map
 
 INACTIVE_REASON = "the account is no longer on file (removed by an accounts sync)"
 
@@ -146,20 +149,7 @@ class CallView:
     earlier: str = ""
 
 
-def limits(settings: Settings) -> Limits:
-    """The verification limits the settings configure."""
-    return Limits(
-        max_misses=settings.max_misses,
-        expiry_minutes=settings.verification_expiry_minutes,
-        tenant_lock_calls=settings.tenant_lock_calls,
-        tenant_lock_window_hours=settings.tenant_lock_window_hours,
-        tenant_max_misses=settings.tenant_max_misses,
-    )
-
-
-def verification_of(
-    session: Session, call: Call, tenant: Tenant | None, settings: Settings
-) -> VerificationSession:
+def verification_of(session: Session, call: Call, tenant: Tenant | None) -> VerificationSession:
     """The call's verification rebuilt from its stored checks and wrong codes (one statement)."""
     # Read on the connection, which does not autoflush as session.execute
     # would: a check or wrong code still pending in the session is read too.
@@ -170,12 +160,14 @@ def verification_of(
         for _, _, item, result, at in session.connection().execute(_RECORDS, {"call_id": call.id})
     ]
     has_pin = tenant is not None and tenant.support_pin_hash is not None
-    return VerificationSession(required_items(has_pin=has_pin), records, limits(settings))
+    return VerificationSession(
+        required_items(has_pin=has_pin), records, protection_of(session).limits
+    )
 
 
-def no_checks(settings: Settings) -> VerificationSession:
-    """The verification of a call just started: no tenant, no checks, nothing to read."""
-    return VerificationSession(required_items(has_pin=False), [], limits(settings))
+def no_checks(session: Session) -> VerificationSession:
+    """The verification of a call just started: no tenant, no checks to read."""
+    return VerificationSession(required_items(has_pin=False), [], protection_of(session).limits)
 
 
 # Built once: every check reads it. Checks in order, then the wrong codes (no
@@ -231,7 +223,7 @@ def view(
     """
     tenant = tenant_of(session, call)
     if verification is None:
-        verification = verification_of(session, call, tenant, settings)
+        verification = verification_of(session, call, tenant)
     statuses = verification.statuses(now)
     items = tuple(_item_state(session, call, tenant, item, statuses[item]) for item in statuses)
     gate_open, reasons, caller_is_admin = gate(session, call, tenant, verification, now)
@@ -240,9 +232,10 @@ def view(
     if gate_open and tenant is not None and call.state is not CallState.CLOSED:
         today = local_date(now)
         domains = domains_of(tenant)
+        tiers = tier_map(protection_of(session).tiers)
         step = possession(session, call, tenant, verification, settings, now, first_verified)
         subscriptions = tuple(
-            _subscription_view(s, domains, today, settings, step) for s in tenant.subscriptions
+            _subscription_view(s, domains, today, tiers, step) for s in tenant.subscriptions
         )
     pending, made = ((), ()) if first_verified else _requests(session, call)
     return CallView(
@@ -288,12 +281,12 @@ def _subscription_view(
     subscription: Subscription,
     domains: tuple[str, ...],
     today: date,
-    settings: Settings,
+    tiers: Mapping[Action, Tier],
     step: Possession,
 ) -> SubscriptionView:
     decision = decide(subscription_facts(subscription), domains, today)
     step_ups = tuple(
-        action_step_up(option.action, settings, step.proven, step.has_pin)
+        action_step_up(option.action, tiers, step.proven, step.has_pin)
         for option in decision.options
     )
     return SubscriptionView(

@@ -25,6 +25,7 @@ from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, Revi
 from db.models.disputes import Dispute, DisputeMiss
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
+from db.models.policy import PolicySetting
 from db.models.staff import Agent, AgentReset, SigninFailure
 from db.models.stepup import Callback, CodeSend, CodeTry
 
@@ -57,6 +58,7 @@ __all__ = [
     "OutboxChannel",
     "OutboxEvent",
     "OutboxState",
+    "PolicySetting",
     "ReviewNote",
     "SigninFailure",
     "Subscription",

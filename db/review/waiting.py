@@ -33,27 +33,24 @@ from db.models import (
     Subscription,
     Tenant,
 )
+from db.policy import protection_of
 from db.review.access import require_supervisor
 from db.review.queue_row import QUEUE_LIMIT, QueueRow
 from db.review.waiting_locks import locked_agents, locked_tenants, locked_user_ids
 from verification.kinds import Outcome, QueueKind
-from verification.session import Limits
 
 _ENDINGS = {Outcome.ABANDONED: "the caller hung up", Outcome.ESCALATED: "transferred"}
 
 
-def queue(
-    factory: sessionmaker[Session],
-    actor_id: int,
-    window_hours: int = Limits.tenant_lock_window_hours,
-) -> tuple[QueueRow, ...]:
+def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]:
     """Everything that needs a decision, grouped by kind, newest first in each.
 
-    ``window_hours`` is the desk's tenant lock window (``Settings``): the
-    misses that locked a tenant are looked for that long before its lock.
+    The misses that locked a tenant are looked for the policy's tenant lock
+    window (``db.policy``) before its lock.
     """
     with factory() as session:
         require_supervisor(session, actor_id)
+        window_hours = protection_of(session).tenant_lock_window_hours
         return (
             *_waiting_expedited(session),
             *locked_tenants(session, timedelta(hours=window_hours)),

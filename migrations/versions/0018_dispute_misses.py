@@ -1,7 +1,7 @@
 """Failed dispute references counted per staff member
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0017
 
 A dispute is found by the reference read out; one process tried thousands
 of references a second, and the answers told which existed. ``dispute_miss``
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0012"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,12 +25,13 @@ from db.agents import (
 )
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent, AgentReset, AuditEvent
+from tests.helpers.policy import DEFAULTS
 from tui.cli import main
 from verification.kinds import Role
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 PASS = "correct horse battery"
-LOCK_AFTER = 5
+LOCK_AFTER = DEFAULTS.signin_lock_after
 
 Factory = sessionmaker[Session]
 
@@ -44,7 +45,7 @@ def events(factory: Factory) -> list[tuple[str, str, dict[str, object]]]:
 
 
 def sign_in(factory: Factory, username: str, passphrase: str) -> SignInResult:
-    return authenticate(factory, username, passphrase, NOW, LOCK_AFTER)
+    return authenticate(factory, username, passphrase, NOW)
 
 
 @pytest.fixture
@@ -125,11 +126,11 @@ def test_wrong_passphrase_counts_and_locks_after_five(any_factory: Factory, any_
 def test_success_resets_the_count(factory: Factory, ana: str) -> None:
     now = NOW
     for _ in range(LOCK_AFTER - 1):
-        failed = authenticate(factory, "ana", "wrong passphrase", now, LOCK_AFTER)
+        failed = authenticate(factory, "ana", "wrong passphrase", now)
         now += timedelta(seconds=failed.delay_seconds)  # the database's wait, waited out
-    assert authenticate(factory, "ana", PASS, now, LOCK_AFTER).ok
+    assert authenticate(factory, "ana", PASS, now).ok
     assert list_agents(factory)[0].failed_signins == 0
-    again = authenticate(factory, "ana", "wrong passphrase", now, LOCK_AFTER)
+    again = authenticate(factory, "ana", "wrong passphrase", now)
     assert (again.failures, again.locked) == (1, False)
 
 

@@ -93,7 +93,7 @@ def test_demo_staff_can_sign_in(factory: Factory) -> None:
     assert roles == {"agent": Role.AGENT, "agent2": Role.AGENT, "supervisor": Role.SUPERVISOR}
     for agent in report.agents:
         assert agent.passphrase is not None
-        assert authenticate(factory, agent.username, agent.passphrase, NOW, 5).ok
+        assert authenticate(factory, agent.username, agent.passphrase, NOW).ok
 
 
 def test_demo_twice_duplicates_nothing(factory: Factory) -> None:

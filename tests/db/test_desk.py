@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -32,6 +32,7 @@ from db.models import (
     TenantDomain,
 )
 from db.settings import Settings
+from tests.helpers.policy import DEFAULTS, set_limits
 from tests.helpers.possession import answered_callback
 from verification.errors import InputError
 from verification.kinds import (
@@ -258,7 +259,7 @@ def test_start_call_is_recorded_and_a_second_start_returns_the_open_call(factory
         Item.ADDRESS,
     ]
     assert all(s.status == "not_asked" and s.shown is None for s in first.items)
-    assert first.misses_left == SETTINGS.max_misses
+    assert first.misses_left == DEFAULTS.max_misses
     assert audit_types(factory) == ["call.started"]
 
 
@@ -275,7 +276,7 @@ def test_open_call_comes_back_after_a_crash_with_its_items(factory) -> None:
     assert recovered is not None and recovered.call_id == call_id
     statuses = {s.item: s.status for s in recovered.items}
     assert statuses[Item.USER_ID] == "matched" and statuses[Item.PHONE] == "missed"
-    assert recovered.misses_left == SETTINGS.max_misses - 1
+    assert recovered.misses_left == DEFAULTS.max_misses - 1
     desk.abandon_call(factory, call_id, ACTOR, "", NOW)
     assert desk.open_call_for_agent(factory, seeded.agent_id, SETTINGS, NOW) is None
 
@@ -316,7 +317,7 @@ def test_unknown_user_id_is_a_miss(factory) -> None:
 
     assert not view.tenant_found
     assert view.items[0].status == "missed"
-    assert view.misses_left == SETTINGS.max_misses - 1
+    assert view.misses_left == DEFAULTS.max_misses - 1
 
 
 def test_another_tenants_user_id_after_the_tenant_is_found_is_a_miss(factory) -> None:
@@ -339,7 +340,7 @@ def test_all_items_matched_verify_the_call_and_open_the_gate(factory) -> None:
 
     assert view.state is CallState.VERIFIED and view.gate_open and view.gate_reasons == ()
     assert view.caller_is_admin is True
-    assert view.expires_at == NOW + timedelta(minutes=SETTINGS.verification_expiry_minutes)
+    assert view.expires_at == NOW + timedelta(minutes=DEFAULTS.verification_expiry_minutes)
     assert {s.id for s in view.subscriptions} == set(seeded.subs.values())
     assert seeded.other_sub not in {s.id for s in view.subscriptions}
     shown = {s.item: s.shown for s in view.items}
@@ -383,7 +384,7 @@ def test_input_errors_write_nothing_and_count_no_miss(factory, item, stated) -> 
 
     assert (count(factory, ItemCheck), count(factory, AuditEvent)) == (checks, events)
     view = desk.load_call(factory, call_id, SETTINGS, NOW)
-    assert view.misses_left == SETTINGS.max_misses
+    assert view.misses_left == DEFAULTS.max_misses
 
 
 def test_the_same_stated_value_twice_in_a_row_is_one_miss(factory) -> None:
@@ -398,10 +399,10 @@ def test_the_same_stated_value_twice_in_a_row_is_one_miss(factory) -> None:
 
     assert count(factory, ItemCheck) == checks
     view = desk.load_call(factory, call_id, SETTINGS, NOW)
-    assert view.misses_left == SETTINGS.max_misses - 1
+    assert view.misses_left == DEFAULTS.max_misses - 1
     # A different value is a new statement, and counts.
     view = submit(factory, call_id, Item.PHONE, {"value": "+1 206 555 0199"})
-    assert view.misses_left == SETTINGS.max_misses - 2
+    assert view.misses_left == DEFAULTS.max_misses - 2
 
 
 def test_three_misses_leave_the_call_open_and_the_fourth_locks_it(factory) -> None:
@@ -442,7 +443,7 @@ def test_a_tenant_with_a_pin_must_give_it_and_it_is_never_stored(factory) -> Non
 def test_verification_expires_and_re_asking_the_items_opens_the_gate_again(factory) -> None:
     seeded = seed(factory)
     call_id = verified_call(factory, seeded).call_id
-    later = NOW + timedelta(minutes=SETTINGS.verification_expiry_minutes + 1)
+    later = NOW + timedelta(minutes=DEFAULTS.verification_expiry_minutes + 1)
 
     expired = desk.load_call(factory, call_id, SETTINGS, later)
 
@@ -478,7 +479,7 @@ def test_a_call_verified_again_still_shows_the_requests_of_its_first_verificatio
         factory, call_id, ACTOR, seeded.subs["direct"], Action.AUTO_RENEW_OFF, (), SETTINGS, NOW
     )
     assert len(done.requests_made) == 1
-    later = NOW + timedelta(minutes=SETTINGS.verification_expiry_minutes + 1)
+    later = NOW + timedelta(minutes=DEFAULTS.verification_expiry_minutes + 1)
 
     for item in (Item.USER_ID, *PUBLIC_ITEMS):
         view = submit(factory, call_id, item, GOOD[item], later)
@@ -752,17 +753,18 @@ def test_an_action_no_longer_offered_is_refused(factory) -> None:
 # --- tenant lock --------------------------------------------------------------------
 
 
-# Misses across calls lock a tenant sooner (test_guessing.py); these tests are
-# about the other rule, locked calls, so they allow more misses than two calls make.
-MANY_MISSES = replace(SETTINGS, tenant_max_misses=100)
-
-
 def _locked_call(factory: sessionmaker[Session], seeded: Seed, at: datetime) -> int:
-    """A call on the seeded tenant that ends locked (verification failed)."""
+    """A call on the seeded tenant that ends locked (verification failed).
+
+    Misses across calls lock a tenant sooner (test_guessing.py); these tests
+    are about the other rule, locked calls, so they allow more misses than
+    two calls make.
+    """
+    set_limits(factory, tenant_max_misses=100)
     call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, at).call_id
-    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID], at, MANY_MISSES)
+    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID], at)
     for item in PUBLIC_ITEMS:
-        view = submit(factory, call_id, item, BAD[item], at, MANY_MISSES)
+        view = submit(factory, call_id, item, BAD[item], at)
     assert view.locked
     desk.end_call(factory, call_id, ACTOR, Outcome.VERIFICATION_FAILED, "", at)
     return call_id
@@ -803,13 +805,13 @@ def test_locked_calls_further_apart_than_the_window_do_not_lock_the_tenant(facto
     assert verified_call(factory, seeded, now=NOW + timedelta(hours=26)).gate_open
 
 
-def test_the_tenant_lock_follows_the_settings(factory) -> None:
+def test_the_tenant_lock_follows_the_policy(factory) -> None:
     seeded = seed(factory)
-    strict = replace(SETTINGS, tenant_lock_calls=1)
-    call_id = desk.start_call(factory, seeded.agent_id, ACTOR, strict, NOW).call_id
-    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID], settings=strict)
+    set_limits(factory, tenant_lock_calls=1)
+    call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, NOW).call_id
+    submit(factory, call_id, Item.USER_ID, GOOD[Item.USER_ID])
     for item in PUBLIC_ITEMS:
-        view = submit(factory, call_id, item, BAD[item], settings=strict)
+        view = submit(factory, call_id, item, BAD[item])
 
     assert view.locked and view.tenant_locked
 
@@ -871,7 +873,7 @@ def test_a_locked_call_ends_only_as_failed_escalated_or_abandoned(
 ) -> None:
     seeded = seed(factory)
     call_id = desk.start_call(factory, seeded.agent_id, ACTOR, SETTINGS, NOW).call_id
-    for n in range(SETTINGS.max_misses + 1):  # each a new value: the same twice counts once
+    for n in range(DEFAULTS.max_misses + 1):  # each a new value: the same twice counts once
         view = submit(factory, call_id, Item.USER_ID, {"value": f"nobody{n}@example.com"})
     assert view.locked
 
@@ -992,7 +994,7 @@ def test_the_verification_counts_a_wrong_code_still_pending_in_the_session(facto
     with unit_of_work(factory) as session:
         call = session.get(Call, view.call_id)
         assert call is not None
-        before = verification_of(session, call, None, SETTINGS).misses
+        before = verification_of(session, call, None).misses
         session.add(CodeTry(call_id=call.id, matched=False, tried_at=NOW))
-        assert verification_of(session, call, None, SETTINGS).misses == before + 1
+        assert verification_of(session, call, None).misses == before + 1
         session.rollback()

@@ -92,12 +92,13 @@ def test_a_check_reads_the_chain_head_once_last_and_no_requests_before_verificat
         assert not [s for s in sent if "FROM code_send" in s or "FROM callback" in s], item
 
 
-def test_a_matching_check_before_the_last_sends_five_statements(
+def test_a_matching_check_before_the_last_sends_six_statements(
     any_engine: Engine, any_factory: sessionmaker[Session]
 ) -> None:
-    """The call and tenant locked, the check written, the verification read, the
-    chain's head and the event: a statement more is a cost every desk pays on
-    every check (``docs/PERFORMANCE.md``)."""
+    """The call and tenant locked, the policy's limits (``db.policy``: the
+    database's, read once per unit of work), the check written, the verification
+    read, the chain's head and the event: a statement more is a cost every desk
+    pays on every check (``docs/PERFORMANCE.md``)."""
     ids = seed(any_factory)
     call = desk.start_call(any_factory, ids.agent_id, ACTOR, SETTINGS, NOW)
     desk.submit_item(
@@ -111,4 +112,5 @@ def test_a_matching_check_before_the_last_sends_five_statements(
                 any_factory, call.call_id, ACTOR, item, GOOD[item], SETTINGS, NOW
             ),
         )
-        assert len(sent) == 5 + begin, (item, sent)
+        assert len(sent) == 6 + begin, (item, sent)
+        assert sum("FROM policy_setting" in s for s in sent) == 1, sent

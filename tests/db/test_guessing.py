@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
+from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     SETTINGS,
     Account,
@@ -97,7 +98,7 @@ def test_hanging_up_after_each_wrong_pin_buys_no_new_guesses(setup) -> None:
         outcome = Outcome.VERIFICATION_FAILED if ended.locked else Outcome.ABANDONED
         desk.end_call(factory, view.call_id, agent.username, outcome, "", at)
 
-    assert wrong_guesses <= SETTINGS.tenant_max_misses
+    assert wrong_guesses <= DEFAULTS.tenant_max_misses
     final = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
     desk.submit_item(
         factory,
@@ -127,7 +128,7 @@ def test_misses_spread_over_a_day_still_lock_the_tenant(setup) -> None:
     """One wrong guess per call, hours apart, different agents: 5 in 24 h lock."""
     factory, staff, account = setup
     agents = [staff.agent, staff.agent2, staff.supervisor]
-    for n in range(SETTINGS.tenant_max_misses):
+    for n in range(DEFAULTS.tenant_max_misses):
         agent = agents[n % 3]
         at = NOW + timedelta(hours=4 * n)
         view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
@@ -149,14 +150,14 @@ def test_misses_spread_over_a_day_still_lock_the_tenant(setup) -> None:
             SETTINGS,
             at,
         )
-        assert view.tenant_locked is (n == SETTINGS.tenant_max_misses - 1)
+        assert view.tenant_locked is (n == DEFAULTS.tenant_max_misses - 1)
         desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", at)
 
 
 def test_misses_outside_the_window_do_not_add_up(setup) -> None:
     factory, staff, account = setup
-    window = timedelta(hours=SETTINGS.tenant_lock_window_hours)
-    for n in range(SETTINGS.tenant_max_misses + 2):
+    window = timedelta(hours=DEFAULTS.tenant_lock_window_hours)
+    for n in range(DEFAULTS.tenant_max_misses + 2):
         at = NOW + n * (window / 2) + timedelta(minutes=1) * n
         view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
         for item, fields in (
@@ -174,7 +175,7 @@ def test_misses_outside_the_window_do_not_add_up(setup) -> None:
 def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -> None:
     factory, staff, account = setup
     at = NOW
-    for _ in range(SETTINGS.tenant_max_misses):
+    for _ in range(DEFAULTS.tenant_max_misses):
         view = missed_call(factory, staff.agent, account, at)
     assert view.tenant_locked
     at += timedelta(minutes=10)
@@ -192,7 +193,7 @@ def test_an_unknown_user_id_locks_after_the_same_misses_across_calls(setup) -> N
     factory, staff, _ = setup
     unknown = {"value": "Nobody@Nowhere.example"}
     at = NOW
-    for n in range(SETTINGS.tenant_max_misses):
+    for n in range(DEFAULTS.tenant_max_misses):
         agent = (staff.agent, staff.agent2)[n % 2]
         at += timedelta(minutes=7)
         view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
@@ -212,7 +213,7 @@ def test_an_unknown_user_id_locks_after_the_same_misses_across_calls(setup) -> N
             SETTINGS,
             at,
         )
-    assert desk.load_call(factory, view.call_id, SETTINGS, at).misses_left == SETTINGS.max_misses
+    assert desk.load_call(factory, view.call_id, SETTINGS, at).misses_left == DEFAULTS.max_misses
     rows = review.queue(factory, staff.supervisor.id)
     locked_ids = [row for row in rows if row.kind == "user_id_locked"]
     assert len(locked_ids) == 1

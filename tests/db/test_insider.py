@@ -30,6 +30,7 @@ from db.models import (
 )
 from db.purge import purge
 from db.review import RequestFilter, ReviewRefused
+from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     SETTINGS,
     expedited_call,
@@ -223,7 +224,7 @@ def test_another_user_id_does_not_replace_a_verified_caller(any_factory) -> None
         NOW,
     )
     # A miss, and the caller is still the one who proved the other items.
-    assert after.misses_left == SETTINGS.max_misses - 1
+    assert after.misses_left == DEFAULTS.max_misses - 1
     assert not after.gate_open
     with unit_of_work(any_factory) as session:
         call = session.get(Call, view.call_id)
@@ -236,7 +237,7 @@ def test_a_locked_tenant_is_not_checked_any_further(any_factory) -> None:
     staff = make_staff(any_factory)
     account = make_account(any_factory, "Lockedout Ltd", PHONE, TODAY)
     at = NOW
-    for _ in range(SETTINGS.tenant_max_misses):
+    for _ in range(DEFAULTS.tenant_max_misses):
         at += timedelta(minutes=3)
         missed_call(any_factory, staff.agent, account, at)
     view = desk.start_call(any_factory, staff.agent.id, staff.agent.username, SETTINGS, at)

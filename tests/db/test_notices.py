@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -25,6 +24,7 @@ from db.delivery.notices import day, when
 from db.delivery.worker import Deliverer
 from db.engine import unit_of_work
 from db.models import AccountUser, AuditEvent, CancellationRequest, Tenant
+from db.policy import set_policy
 from db.settings import Settings
 from tests.db.test_mail import Inbox, free_port
 from tests.helpers.outbox_data import notice_rows
@@ -40,7 +40,6 @@ from tests.helpers.review_data import (
 )
 from verification.kinds import Decision, Outcome
 from verification.policy import DATA_RETENTION, Action
-from verification.tiers import Tier
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 TODAY = NOW.astimezone().date()
@@ -141,8 +140,8 @@ def test_auto_renew_off_tells_nobody_unless_its_tier_is_raised(
     take(factory, staff, quiet, Action.AUTO_RENEW_OFF)
     assert notice_rows(factory) == []
     told = make_account(factory, "Told", "+14255550102", TODAY, canceled_days_ago=None)
-    raised = replace(SETTINGS, tiers=((Action.AUTO_RENEW_OFF, Tier.ENDS_SERVICE),))
-    reference = take(factory, staff, told, Action.AUTO_RENEW_OFF, raised)
+    set_policy(factory, "tier.auto_renew_off", "ends_service", actor="test", now=NOW)
+    reference = take(factory, staff, told, Action.AUTO_RENEW_OFF)
     [notice] = notice_rows(factory)
     assert reference in json.loads(notice.payload)["body"]
 

@@ -26,6 +26,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
+from tests.helpers.policy import DEFAULTS
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (
     SETTINGS,
@@ -321,8 +322,8 @@ def test_clearing_a_tenant_lock_lets_its_next_call_proceed(
 
 
 def test_resetting_a_locked_agent(factory: sessionmaker[Session], staff: Staff) -> None:
-    for _ in range(SETTINGS.signin_lock_after):
-        authenticate(factory, "bo", "wrong passphrase", NOW, SETTINGS.signin_lock_after)
+    for _ in range(DEFAULTS.signin_lock_after):
+        authenticate(factory, "bo", "wrong passphrase", NOW)
     rows = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "agent_locked"]
     assert [r.agent for r in rows] == ["bo"]
 

@@ -60,34 +60,35 @@ def test_database_url_override_order(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_settings_file_override_order(
     tmp_path: Path, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    default = _write(isolated_dirs / "config" / "callgate" / "settings.toml", "max_misses = 4\n")
-    from_env = _write(tmp_path / "env.toml", "max_misses = 5\n")
-    from_flag = _write(tmp_path / "flag.toml", "max_misses = 6\n")
+    default = _write(
+        isolated_dirs / "config" / "callgate" / "settings.toml", "retention_days = 4\n"
+    )
+    from_env = _write(tmp_path / "env.toml", "retention_days = 5\n")
+    from_flag = _write(tmp_path / "flag.toml", "retention_days = 6\n")
     assert settings_path() == default
-    assert load_settings().max_misses == 4
+    assert load_settings().retention_days == 4
     monkeypatch.setenv("CALLGATE_SETTINGS", str(from_env))
-    assert load_settings().max_misses == 5
-    assert load_settings(str(from_flag)).max_misses == 6
+    assert load_settings().retention_days == 5
+    assert load_settings(str(from_flag)).retention_days == 6
 
 
 def test_every_key_is_read_from_the_file(tmp_path: Path) -> None:
     file = _write(
         tmp_path / "s.toml",
-        'default_region = "gb"\nmax_misses = 2\nverification_expiry_minutes = 15\n'
-        "retention_days = 90\n",
+        'default_region = "gb"\nweb_idle_minutes = 15\nretention_days = 90\n',
     )
     settings = load_settings(str(file))
-    assert (settings.default_region, settings.max_misses) == ("GB", 2)
-    assert (settings.verification_expiry_minutes, settings.retention_days) == (15, 90)
+    assert settings.default_region == "GB"
+    assert (settings.web_idle_minutes, settings.retention_days) == (15, 90)
 
 
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ("max_misses = = 3\n", "not valid TOML"),
+        ("retention_days = = 3\n", "not valid TOML"),
         ("max_mises = 3\n", "unknown setting"),
-        ('max_misses = "three"\n', "must be int"),
-        ("max_misses = true\n", "must be int"),
+        ('retention_days = "three"\n', "must be int"),
+        ("retention_days = true\n", "must be int"),
         ("retention_days = 0\n", "between 1 and 36500"),
         ('default_region = "USA"\n', "two-letter"),
     ],

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.agents import SIGNIN_FAILED_MESSAGE, SignInResult, add_agent, authenticate, disable_agent
 from db.models import Agent, AuditEvent
+from tests.helpers.policy import DEFAULTS
 from verification.kinds import Role
 
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 PASS = "correct horse battery"
 WRONG = "wrong passphrase"
-LOCK_AFTER = 5
+LOCK_AFTER = DEFAULTS.signin_lock_after
 
 Factory = sessionmaker[Session]
 
@@ -31,7 +32,7 @@ def _attempts(factory: Factory, username: str, passphrase: str, count: int) -> l
     """``count`` attempts, each as soon as the previous answer allows."""
     results, now = [], NOW
     for _ in range(count):
-        result = authenticate(factory, username, passphrase, now, LOCK_AFTER)
+        result = authenticate(factory, username, passphrase, now)
         results.append(result)
         now += timedelta(seconds=result.delay_seconds)
     return results
@@ -64,7 +65,7 @@ def test_an_immediate_retry_after_failures_is_refused_even_with_the_right_passph
     wait = failures[-1].delay_seconds
     assert wait > 0
 
-    early = authenticate(staff, "ana", PASS, third_at, LOCK_AFTER)
+    early = authenticate(staff, "ana", PASS, third_at)
 
     # Refused unchecked, and counted: hammering only lengthens the wait.
     assert (early.ok, early.message, early.failures) == (False, SIGNIN_FAILED_MESSAGE, 4)
@@ -74,7 +75,7 @@ def test_an_immediate_retry_after_failures_is_refused_even_with_the_right_passph
         assert event is not None and json.loads(event.payload)["reason"] == "too_early"
         not_before = session.scalar(select(Agent.signin_not_before).where(Agent.username == "ana"))
     assert not_before == third_at + timedelta(seconds=early.delay_seconds)
-    assert authenticate(staff, "ana", PASS, not_before, LOCK_AFTER).ok
+    assert authenticate(staff, "ana", PASS, not_before).ok
 
 
 @pytest.mark.parametrize(
@@ -95,8 +96,8 @@ def test_a_locked_account_answers_its_right_passphrase_like_a_wrong_one(staff: F
     _attempts(staff, "lok", WRONG, LOCK_AFTER)
     _attempts(staff, "ana", WRONG, LOCK_AFTER)
     later = NOW + timedelta(hours=1)
-    locked_right = authenticate(staff, "lok", PASS, later, LOCK_AFTER)
-    locked_wrong = authenticate(staff, "ana", WRONG, later, LOCK_AFTER)
+    locked_right = authenticate(staff, "lok", PASS, later)
+    locked_wrong = authenticate(staff, "ana", WRONG, later)
     assert not locked_right.ok
     assert _answer(locked_right) == _answer(locked_wrong)
 

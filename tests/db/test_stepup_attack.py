@@ -40,6 +40,7 @@ from tests.helpers.gateways import (
     Inbox,
     free_port,
 )
+from tests.helpers.policy import DEFAULTS, set_limits
 from tests.helpers.review_data import Staff, make_account, make_staff, stated
 from verification.errors import InputError
 from verification.kinds import CallState, Item, Outcome
@@ -226,7 +227,7 @@ def test_no_sequence_of_calls_and_agents_buys_more_wrong_codes_than_the_tenant_a
             pass  # the tenant locked: nothing more can be tried
         desk.abandon_call(any_factory, view.call_id, agent.username, "", at)
     wrong_tries = count(any_factory, CodeTry, matched=False)
-    assert wrong_tries <= settings.tenant_max_misses
+    assert wrong_tries <= DEFAULTS.tenant_max_misses
     with unit_of_work(any_factory) as session:
         tenant = session.get(Tenant, account.tenant_id)
         assert tenant is not None and tenant.locked_at is not None
@@ -235,7 +236,8 @@ def test_no_sequence_of_calls_and_agents_buys_more_wrong_codes_than_the_tenant_a
 def test_a_tenant_locked_by_another_call_stops_sends_and_tries(
     any_factory: sessionmaker[Session], staff: Staff, inbox: Inbox
 ) -> None:
-    settings = mail_settings(inbox, tenant_max_misses=2)
+    set_limits(any_factory, tenant_max_misses=2)
+    settings = mail_settings(inbox)
     account = make_account(any_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
     view = verified(any_factory, staff, account, settings)
     view = send(any_factory, view, settings, NOW)
@@ -524,7 +526,8 @@ def test_wrong_codes_racing_from_two_calls_do_not_pass_the_tenant_limit(
     pg_engine: Engine, pg_factory: sessionmaker[Session], inbox: Inbox
 ) -> None:
     staff = make_staff(pg_factory)
-    settings = mail_settings(inbox, tenant_max_misses=1)
+    set_limits(pg_factory, tenant_max_misses=1)
+    settings = mail_settings(inbox)
     account = make_account(pg_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
     calls = []
     for agent in (staff.agent, staff.agent2):
@@ -550,7 +553,7 @@ def test_wrong_codes_racing_from_two_calls_do_not_pass_the_tenant_limit(
         runner.start()
         _wait_for_lock_waits(pg_engine, 2)
     runner.join(60)
-    assert count(pg_factory, CodeTry, matched=False) == settings.tenant_max_misses
+    assert count(pg_factory, CodeTry, matched=False) == 1
     assert sum(isinstance(r, StepUpRefused) for r in results) == 1, results
 
 
@@ -559,7 +562,8 @@ def test_wrong_items_racing_from_two_calls_do_not_pass_the_tenant_limit(
     pg_engine: Engine, pg_factory: sessionmaker[Session]
 ) -> None:
     staff = make_staff(pg_factory)
-    settings = Settings(database_url="sqlite://", tenant_max_misses=1)
+    set_limits(pg_factory, tenant_max_misses=1)
+    settings = Settings(database_url="sqlite://")
     account = make_account(pg_factory, "Contoso", PHONE, TODAY, canceled_days_ago=None)
     calls = []
     for agent in (staff.agent, staff.agent2):
@@ -589,7 +593,7 @@ def test_wrong_items_racing_from_two_calls_do_not_pass_the_tenant_limit(
         misses = session.scalar(
             select(func.count()).select_from(ItemCheck).where(ItemCheck.result == "mismatch")
         )
-    assert misses == settings.tenant_max_misses
+    assert misses == 1
     assert sum(isinstance(r, InputError) for r in results) == 1, results
 
 

@@ -1,14 +1,20 @@
-"""Step-up settings: the [tiers] table, the cooling-off, the SMS gateway and its token."""
+"""Step-up settings and policy: the tiers and the cooling-off (the database's), the SMS gateway."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from db.policy import read_protection, set_policy
 from db.settings import SettingsError, load_settings, sms_token
 from verification.policy import Action
+from verification.protection import PolicyError, Protection
 from verification.tiers import Tier, tier_map
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def write(path: Path, body: str) -> str:
@@ -18,37 +24,57 @@ def write(path: Path, body: str) -> str:
 
 def test_defaults(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path / "s.toml", ""), "sqlite://")
-    assert settings.tiers == ()
-    assert settings.expedited_cooling_off_hours == 24
     assert settings.sms_base_url == "https://api.twilio.com"
+    assert Protection().tiers == ()
+    assert Protection().expedited_cooling_off_hours == 24
 
 
-def test_tiers_and_sms_are_read(tmp_path: Path) -> None:
+def test_sms_settings_are_read(tmp_path: Path) -> None:
     file = write(
         tmp_path / "s.toml",
-        "expedited_cooling_off_hours = 48\n"
         'sms_base_url = "http://127.0.0.1:9000"\nsms_account_sid = "AC1"\n'
-        'sms_from = "+14255550199"\n'
-        '[tiers]\nauto_renew_off = "ends_service"\n',
+        'sms_from = "+14255550199"\n',
     )
     settings = load_settings(file, "sqlite://")
-    assert settings.tiers == ((Action.AUTO_RENEW_OFF, Tier.ENDS_SERVICE),)
-    assert tier_map(settings.tiers)[Action.AUTO_RENEW_OFF] is Tier.ENDS_SERVICE
-    assert (settings.expedited_cooling_off_hours, settings.sms_account_sid) == (48, "AC1")
+    assert settings.sms_account_sid == "AC1"
     assert settings.sms_base_url == "http://127.0.0.1:9000"
+
+
+def test_tiers_and_the_cooling_off_are_the_policys(factory: sessionmaker[Session]) -> None:
+    set_policy(factory, "expedited_cooling_off_hours", "48", actor="test", now=NOW)
+    set_policy(factory, "tier.auto_renew_off", "ends_service", actor="test", now=NOW)
+    limits = read_protection(factory)
+    assert limits.tiers == ((Action.AUTO_RENEW_OFF, Tier.ENDS_SERVICE),)
+    assert tier_map(limits.tiers)[Action.AUTO_RENEW_OFF] is Tier.ENDS_SERVICE
+    assert limits.expedited_cooling_off_hours == 48
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("tier.cancel_later", "reversible", "unknown action 'cancel_later'"),
+        ("tier.cancel_now", "harmless", "unknown tier 'harmless' for cancel_now"),
+        ("tier.expedited_deprovisioning", "reversible", "expedited_deprovisioning cannot be"),
+        ("expedited_cooling_off_hours", "73", "from 1 to 72"),
+        ("expedited_cooling_off_hours", "0", "from 1 to 72"),
+        ("tenant_max_misses", "1000000", "from 1 to 1000"),
+        ("max_misses", "3.5", "whole number"),
+        ("max_mises", "3", "unknown policy key 'max_mises'"),
+    ],
+)
+def test_bad_policy_values_are_refused_and_change_nothing(
+    factory: sessionmaker[Session], key: str, value: str, needle: str
+) -> None:
+    with pytest.raises(PolicyError, match=needle):
+        set_policy(factory, key, value, actor="test", now=NOW)
+    assert read_protection(factory) == Protection()
 
 
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ('[tiers]\ncancel_later = "reversible"\n', "unknown action 'cancel_later'"),
-        ('[tiers]\ncancel_now = "harmless"\n', "unknown tier 'harmless' for cancel_now"),
-        ('tiers = "reversible"\n', "must be a table"),
-        (
-            '[tiers]\nexpedited_deprovisioning = "reversible"\n',
-            "expedited_deprovisioning cannot be reversible",
-        ),
-        ("expedited_cooling_off_hours = 73\n", "between 1 and 72"),
+        ('[tiers]\ncancel_now = "reversible"\n', "tiers in"),
+        ("expedited_cooling_off_hours = 1\n", "expedited_cooling_off_hours in"),
         ('sms_base_url = "ftp://gw"\n', "sms_base_url"),
         ('sms_token = "x"\n', "sms_token_file or CALLGATE_SMS_TOKEN"),
     ],

@@ -24,6 +24,7 @@ from db.accounts.importer import import_accounts
 from db.agents import AgentInfo
 from db.demo import demo_records
 from db.models import AccountUser
+from tests.helpers.policy import DEFAULTS
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import SETTINGS
 from tests.tui.drive import on_file
@@ -175,7 +176,7 @@ def locked_call(
             view = desk.submit_item(
                 factory, view.call_id, agent.username, item, fields, SETTINGS, now
             )
-    for n in range(SETTINGS.max_misses + 1):
+    for n in range(DEFAULTS.max_misses + 1):
         if view.locked or view.tenant_locked:
             break
         wrong = {"value": WRONG_PHONE["value"][:-1] + str(n)}  # the same twice counts once

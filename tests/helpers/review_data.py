@@ -8,7 +8,7 @@ events are the ones the agent desk writes.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import product
 
@@ -20,6 +20,7 @@ from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, CancellationRequest, Subscription, Tenant
 from db.settings import Settings
+from tests.helpers.policy import set_limits
 from tests.helpers.possession import answered_callback
 from verification.hashing import hash_secret
 from verification.kinds import (
@@ -37,9 +38,6 @@ from verification.policy import Action
 
 PASSPHRASE = "correct horse battery"
 SETTINGS = Settings(database_url="sqlite://")
-# Failed calls lock by the locked-calls rule; misses across calls (which lock a
-# tenant sooner) are tested on their own in tests/db/test_guessing.py.
-FAILING = replace(SETTINGS, tenant_max_misses=100)
 
 
 @dataclass(frozen=True)
@@ -225,16 +223,21 @@ def missed_call(
 def failed_call(
     factory: sessionmaker[Session], agent: AgentInfo, account: Account, now: datetime
 ) -> int:
-    """A call locked by wrong phone numbers, ended as verification failed."""
-    view = desk.start_call(factory, agent.id, agent.username, FAILING, now)
+    """A call locked by wrong phone numbers, ended as verification failed.
+
+    Failed calls lock by the locked-calls rule; misses across calls (which
+    lock a tenant sooner) are tested on their own in tests/db/test_guessing.py.
+    """
+    set_limits(factory, tenant_max_misses=100)
+    view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
     user = {"value": account.user_id}
-    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, FAILING, now)
+    desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, SETTINGS, now)
     tries = 0
     while not view.locked:  # a new wrong number each time: the same one twice counts once
         wrong = {"value": f"+1425555019{tries}"}
         tries += 1
         view = desk.submit_item(
-            factory, view.call_id, agent.username, Item.PHONE, wrong, FAILING, now
+            factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now
         )
     desk.end_call(factory, view.call_id, agent.username, Outcome.VERIFICATION_FAILED, "", now)
     return view.call_id

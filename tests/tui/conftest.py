@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.demo import DemoReport, load_demo
 from db.settings import Settings
+from tests.helpers.policy import without_step_up
 from tui.app import CallgateApp
-from verification.policy import Action
-from verification.tiers import Tier
 
 # A fixed instant, so dates on screen and in the database are the same every run.
 START = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
@@ -41,24 +40,35 @@ def clock() -> Clock:
     return Clock()
 
 
-# Every action reversible: the desk tests of other things take actions without
-# the factor step. The step itself, and whole calls with it, are driven on the
-# default tiers by test_stepup_desk.py and test_key_count.py.
-NO_STEP_UP = tuple((action, Tier.REVERSIBLE) for action in Action)
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Default settings on the test database."""
+    return Settings(database_url=db_url)
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    """Default settings on the test database, but no action needs a possession factor."""
-    return Settings(database_url=db_url, tiers=NO_STEP_UP)
+def step_up() -> bool:
+    """Whether actions need their possession factor (the default tiers).
+
+    Off here: the desk tests of other things take actions without the factor
+    step. The step itself, and whole calls with it, are driven on the default
+    tiers by test_stepup_desk.py and test_key_count.py, which set this True.
+    """
+    return False
+
+
+@pytest.fixture
+def desk_factory(factory: sessionmaker[Session], step_up: bool) -> sessionmaker[Session]:
+    """The sessions the desk app gets: the test database, its tiers as ``step_up`` says."""
+    return factory if step_up else without_step_up(factory)
 
 
 @pytest.fixture
 def make_app(
-    settings: Settings, factory: sessionmaker[Session], clock: Clock
+    settings: Settings, desk_factory: sessionmaker[Session], clock: Clock
 ) -> Callable[[], CallgateApp]:
     """A new desk app on the test database and the test clock."""
-    return lambda: CallgateApp(settings, lambda: factory, clock=clock)
+    return lambda: CallgateApp(settings, lambda: desk_factory, clock=clock)
 
 
 _SVG_TEXT = re.compile(

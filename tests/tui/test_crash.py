@@ -16,6 +16,7 @@ from db.demo import DemoReport
 from db.desk import open_call_for_agent
 from db.models import Agent
 from db.settings import Settings
+from tests.helpers.policy import DEFAULTS
 from tests.tui.conftest import START
 from tests.tui.drive import known_passphrase, settle, sign_in, text
 from tui.screens.desk import DeskScreen
@@ -57,7 +58,7 @@ async def test_a_killed_desk_loses_nothing_and_the_call_comes_back(
     assert statuses[Item.USER_ID] == "matched"
     assert statuses[Item.PHONE] == "matched"
     assert statuses[Item.CONTACT_NAME] == "missed"
-    assert view.misses_left == settings.max_misses - 1
+    assert view.misses_left == DEFAULTS.max_misses - 1
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -71,5 +72,5 @@ async def test_a_killed_desk_loses_nothing_and_the_call_comes_back(
         assert (
             "✓ User ID" in screen and "✓ Phone number" in screen and "✗ Primary contact" in screen
         )
-        assert f"Misses left: {settings.max_misses - 1}" in screen
+        assert f"Misses left: {DEFAULTS.max_misses - 1}" in screen
         assert app.focused.id == field_id(Item.ORGANIZATION, "value")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -11,6 +9,7 @@ from db import desk as desk_api
 from db.demo import DemoReport
 from db.models import Agent, ItemCheck
 from db.settings import Settings
+from tests.helpers.policy import DEFAULTS, set_limits
 from tests.tui.conftest import START, Clock
 from tests.tui.drive import (
     answer,
@@ -44,18 +43,18 @@ async def test_misses_lock_the_call(
         await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[0]})
         screen = text(app)
         assert MISS_SENTENCE in screen
-        assert f"Misses left: {settings.max_misses - 1}" in screen
+        assert f"Misses left: {DEFAULTS.max_misses - 1}" in screen
         # The desk stays on the missed item: the retry lands in its field.
         assert app.focused.id == field_id(Item.PHONE, "value")
         await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[0]})
         assert "same answer as the last miss" in text(app)  # counted once
-        assert f"Misses left: {settings.max_misses - 1}" in text(app)
+        assert f"Misses left: {DEFAULTS.max_misses - 1}" in text(app)
         await answer(pilot, Item.PHONE, {"value": WRONG_PHONES[1]})
-        assert f"Misses left: {settings.max_misses - 2}" in text(app)
+        assert f"Misses left: {DEFAULTS.max_misses - 2}" in text(app)
         await pilot.press("pagedown")
-        assert f"Misses left: {settings.max_misses - 2}" in text(app)
+        assert f"Misses left: {DEFAULTS.max_misses - 2}" in text(app)
         await answer(pilot, Item.CONTACT_NAME, {"first": "Jon", "last": "Smith"})
-        assert f"Misses left: {settings.max_misses - 3}" in text(app)
+        assert f"Misses left: {DEFAULTS.max_misses - 3}" in text(app)
         await pilot.press("pagedown")
         await answer(pilot, Item.ORGANIZATION, {"value": "Fabrikam"})
 
@@ -93,11 +92,11 @@ def lock_tenant(factory: sessionmaker[Session], settings: Settings, user_id: str
 
     By the locked-calls rule alone: misses across calls would lock it sooner.
     """
-    settings = replace(settings, tenant_max_misses=100)
+    set_limits(factory, tenant_max_misses=100)
     with factory() as session:
         agent_id = session.scalars(select(Agent.id).where(Agent.username == "agent2")).one()
     now = START.replace(hour=9)
-    for _ in range(settings.tenant_lock_calls):
+    for _ in range(DEFAULTS.tenant_lock_calls):
         call_id = desk_api.start_call(factory, agent_id, "agent2", settings, now).call_id
         desk_api.submit_item(
             factory, call_id, "agent2", Item.USER_ID, {"value": user_id}, settings, now
@@ -147,7 +146,7 @@ async def test_input_errors_show_inline_and_do_not_count(
         await answer(pilot, Item.PHONE, {"value": "12"})
         screen = text(app)
         assert "not a phone number: 12 (not counted)" in screen
-        assert f"Misses left: {settings.max_misses}" in screen
+        assert f"Misses left: {DEFAULTS.max_misses}" in screen
         # What was typed stays, to be corrected rather than typed again.
         phone = app.screen.query_one(f"#{field_id(Item.PHONE, 'value')}")
         assert phone.value == "12"
@@ -172,7 +171,7 @@ async def test_a_verification_expires(
         await verify_all(pilot, on_file(factory, CALLER))
         assert "Gate OPEN" in text(app)
 
-        clock.advance(minutes=settings.verification_expiry_minutes, seconds=1)
+        clock.advance(minutes=DEFAULTS.verification_expiry_minutes, seconds=1)
         await until(pilot, lambda: "Gate CLOSED" in text(app))  # the next tick notices
         screen = text(app)
         assert "Gate CLOSED" in screen
@@ -219,7 +218,7 @@ async def test_an_unknown_user_id_is_a_miss_and_is_asked_again(
         await answer(pilot, Item.USER_ID, {"value": "nobody@example.com"})
         screen = text(app)
         assert "User ID: ✗ Miss" in screen
-        assert f"Misses left: {settings.max_misses - 1}" in screen
+        assert f"Misses left: {DEFAULTS.max_misses - 1}" in screen
         # Nothing else can be checked before the account is found: the user ID
         # is asked again, its old answer selected so typing replaces it.
         field = app.focused

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.demo import DEMO_PIN, DemoReport
 from db.models import ItemCheck, Tenant
 from db.settings import Settings
+from tests.helpers.policy import DEFAULTS
 from tests.tui.drive import (
     answer,
     end_call,
@@ -68,7 +69,7 @@ async def test_hanging_up_between_pin_guesses_locks_the_tenant_on_the_desk(
                     break  # the desk takes no more items from this caller
                 await answer(pilot, item, fields)
             else:
-                for _ in range(settings.max_misses):
+                for _ in range(DEFAULTS.max_misses):
                     app.screen.query_one("#" + field_id(Item.PIN, "value")).focus()
                     await settle(pilot)
                     await answer(pilot, Item.PIN, {"value": next(guesses)})
@@ -81,7 +82,7 @@ async def test_hanging_up_between_pin_guesses_locks_the_tenant_on_the_desk(
         assert "locked for phone cancellation" in text(app)
         assert not _asks(app, Item.PHONE)
 
-    assert _pin_misses(factory) <= settings.tenant_max_misses
+    assert _pin_misses(factory) <= DEFAULTS.tenant_max_misses
     with factory() as session:
         tenant = session.scalars(select(Tenant).where(Tenant.ref == "DEMO-03")).one()
         assert tenant.locked_at is not None

@@ -45,6 +45,12 @@ def inbox() -> Iterator[Inbox]:
 
 
 @pytest.fixture
+def step_up() -> bool:
+    """These calls run on the default tiers: actions need their factor."""
+    return True
+
+
+@pytest.fixture
 def settings(db_url: str, inbox: Inbox) -> Settings:
     """The default tiers, with codes sent by e-mail to the loopback SMTP server."""
     return Settings(

@@ -53,6 +53,12 @@ WHOLE_NUMBER = ("555-0101", "5550101", "555 0101")
 
 
 @pytest.fixture
+def step_up() -> bool:
+    """These calls run on the default tiers: actions need their factor."""
+    return True
+
+
+@pytest.fixture
 def settings(db_url: str, inbox: Inbox, gateway: Gateway) -> Settings:
     """The default tiers; codes by e-mail and by text to the loopback servers."""
     return Settings(

@@ -15,6 +15,7 @@ from db.agents import authenticate, get_agent
 from db.audit.chain import verify_chain
 from db.engine import unit_of_work
 from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
+from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     PASSPHRASE,
     SETTINGS,
@@ -318,8 +319,8 @@ async def test_notes_and_review_from_the_request_screen(
 async def test_resetting_a_locked_agent_from_the_queue(
     factory: sessionmaker[Session], staff: Staff, make_app
 ) -> None:
-    for _ in range(SETTINGS.signin_lock_after):
-        authenticate(factory, "bo", "wrong passphrase", START, SETTINGS.signin_lock_after)
+    for _ in range(DEFAULTS.signin_lock_after):
+        authenticate(factory, "bo", "wrong passphrase", START)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from tui.commands.common import operator_actor
+from tui.commands.common import operator_actor, prepared_database
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -142,15 +142,6 @@ def _read_passphrase(from_stdin: bool) -> str:
 def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """Sessions on an up-to-date database; account errors become one-line errors."""
     from db.agents import AgentError
-    from db.engine import make_sessionmaker
-    from db.migrate import SchemaError, prepare_for_desk
-    from tui.commands.common import CommandError, engine_for
 
-    engine = engine_for(settings)
-    try:
-        prepare_for_desk(engine)
-        yield make_sessionmaker(engine)
-    except (AgentError, SchemaError) as exc:
-        raise CommandError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with prepared_database(settings, AgentError) as factory:
+        yield factory

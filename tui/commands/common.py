@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from db.settings import Settings, SettingsError, exposed_settings_warning, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 class CommandError(Exception):
@@ -65,3 +68,22 @@ def operator_actor() -> str:
     except (OSError, KeyError):
         user = "unknown"
     return f"operator:{user}"[:64]
+
+
+@contextmanager
+def prepared_database(
+    settings: Settings, *refusals: type[Exception]
+) -> Iterator[sessionmaker[Session]]:
+    """Sessions on an up-to-date database; ``refusals`` (and schema errors) become one line."""
+    from db.engine import make_sessionmaker
+    from db.migrate import SchemaError, prepare_for_desk
+
+    refused: tuple[type[Exception], ...] = (SchemaError, *refusals)
+    engine = engine_for(settings)
+    try:
+        prepare_for_desk(engine)
+        yield make_sessionmaker(engine)
+    except refused as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()

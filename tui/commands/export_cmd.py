@@ -186,7 +186,7 @@ def _supervisor(
         passphrase = sys.stdin.readline().rstrip("\r\n")
     else:
         passphrase = getpass.getpass(f"passphrase for {args.as_user}: ")
-    result = authenticate(factory, args.as_user, passphrase, utcnow(), settings.signin_lock_after)
+    result = authenticate(factory, args.as_user, passphrase, utcnow())
     if not result.ok or result.agent is None:
         raise CommandError(result.message)
     if result.agent.role is not Role.SUPERVISOR:

@@ -102,9 +102,7 @@ class SignInScreen(Screen[None]):
             from db.agents import authenticate
             from db.desk import open_call_for_agent
 
-            result = authenticate(
-                factory, username, passphrase, now, desk.settings.signin_lock_after
-            )
+            result = authenticate(factory, username, passphrase, now)
             if not result.ok or result.agent is None:
                 self.post_message(messages.SignInRefused(result))
                 return

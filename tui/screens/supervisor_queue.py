@@ -207,11 +207,6 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
-    @property
-    def _window_hours(self) -> int:
-        """The desk's tenant lock window: the queue names the calls that locked a tenant in it."""
-        return self.desk.settings.tenant_lock_window_hours
-
     @work(thread=True, group="load", exclusive=True)
     def _load(self) -> None:
         actor = self.agent.id
@@ -219,7 +214,7 @@ class SupervisorQueueScreen(SupervisorScreen):
         def load(factory: sessionmaker[Session]) -> None:
             from db.review import queue
 
-            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
+            self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("loading the queue", load)
 
@@ -232,7 +227,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             info = reset_locked_agent(factory, actor, agent_id, reason, now)
             self.post_message(Done(f"{info.username} can sign in again."))
-            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
+            self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("resetting the agent", reset)
 
@@ -245,7 +240,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_tenant_lock(factory, actor, tenant_id, reason, now)
             self.post_message(Done("Lock cleared: the next call proceeds."))
-            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
+            self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("clearing the lock", clear)
 
@@ -258,7 +253,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             clear_user_id_lock(factory, actor, lock_id, reason, now)
             self.post_message(Done("Lock cleared: the user ID is checked again."))
-            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
+            self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("clearing the lock", clear)
 
@@ -271,7 +266,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
             retry_delivery(factory, actor, outbox_id, now)
             self.post_message(Done("Delivery queued again: the deliver worker sends it next."))
-            self.post_message(QueueLoaded(queue(factory, actor, self._window_hours)))
+            self.post_message(QueueLoaded(queue(factory, actor)))
 
         self.review_call("retrying the delivery", retry)
 
