@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from db.agents import AgentInfo, SignInResult
+    from db.agents import AgentInfo
+    from db.signin import SignInResult
     from db.desk import CallbackNumber, CallSummary, CallView
     from verification.kinds import Item
 

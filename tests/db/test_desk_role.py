@@ -16,7 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.agents import authenticate
+from db.signin import authenticate
 from db.audit.chain import verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import prepare_for_desk

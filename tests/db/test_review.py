@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.agents import authenticate
+from db.signin import authenticate
 from db.audit.chain import append_event, verify_chain
 from db.desk import request_hash
 from db.engine import unit_of_work

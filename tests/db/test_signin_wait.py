@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import SIGNIN_FAILED_MESSAGE, SignInResult, add_agent, authenticate, disable_agent
+from db.agents import add_agent, disable_agent
+from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate
 from db.models import Agent, AuditEvent
 from verification.kinds import Role
 

@@ -99,7 +99,7 @@ class SignInScreen(Screen[None]):
         now = desk.clock()
 
         def sign_in(factory: sessionmaker[Session]) -> None:
-            from db.agents import authenticate
+            from db.signin import authenticate
             from db.desk import open_call_for_agent
 
             result = authenticate(
