@@ -109,12 +109,13 @@ DESK = Job(
 DELIVERY = Job(
     "delivery",
     {
-        "account_user": ("SELECT (id, user_id)",),
+        # Read whole: the ORM loads whole rows (a notice's recipient, the tenant's ref).
+        "account_user": ("SELECT",),
         "alembic_version": ("SELECT",),
-        "approval": ("SELECT (id, request_id, request_hash, decision, decided_at)",),
+        "approval": ("SELECT",),
         AUDIT_TABLE: ("SELECT", "INSERT"),
         "cancellation_request": ("SELECT", "UPDATE (final_at)"),
-        "dispute": ("SELECT (id, request_id, disputed_at)",),
+        "dispute": ("SELECT",),
         "outbox_event": (
             "SELECT",
             "INSERT",
@@ -122,7 +123,7 @@ DELIVERY = Job(
             "delivered_at)",
         ),
         "subscription": ("SELECT",),
-        "tenant": ("SELECT (id, ref)",),
+        "tenant": ("SELECT",),
     },
     (CHAIN_HEAD,),
 )

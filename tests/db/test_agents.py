@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.agents import AgentError, add_agent, disable_agent, list_agents, reset_agent
-from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate, delay_after
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent, AgentReset, AuditEvent
+from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate, delay_after
 from tui.cli import main
 from verification.kinds import Role
 

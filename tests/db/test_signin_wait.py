@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.agents import add_agent, disable_agent
-from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate
 from db.models import Agent, AuditEvent
+from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate
 from verification.kinds import Role
 
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
