@@ -28,7 +28,6 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{1,64}")
 OPERATOR = "operator"
 
 
-
 class AgentError(ValueError):
     """An agent command cannot be done; the message says why."""
 

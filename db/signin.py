@@ -120,9 +120,7 @@ def authenticate(
         return _record_attempt(session, agent, correct, now, lock_after)
 
 
-def _record_on_server(
-    session: Session, outcome: ServerAttempt, now: datetime
-) -> SignInResult:
+def _record_on_server(session: Session, outcome: ServerAttempt, now: datetime) -> SignInResult:
     """The audit events and the answer for an attempt the database judged and counted."""
     agent = None
     if outcome.agent_id is not None:
@@ -187,7 +185,9 @@ def _refusal_reason(agent: Agent, correct: bool, now: datetime) -> str | None:
 def _record_unknown(session: Session, key: str, now: datetime, lock_after: int) -> SignInResult:
     """Count a failure under a username that names no account, as an account's is counted."""
     session.execute(
-        sqlite_insert(SigninFailure).values(name_hash=key, failed_signins=0).on_conflict_do_nothing()
+        sqlite_insert(SigninFailure)
+        .values(name_hash=key, failed_signins=0)
+        .on_conflict_do_nothing()
     )
     counter = session.get(SigninFailure, key, with_for_update=True, populate_existing=True)
     assert counter is not None  # inserted just above, and never deleted
@@ -259,7 +259,6 @@ def delay_after(failures: int) -> float:
 @cache
 def _dummy_hash() -> str:
     return hash_secret("no agent has this passphrase")
-
 
 
 # --- PostgreSQL: revision 0014's functions ------------------------------------

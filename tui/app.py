@@ -156,15 +156,15 @@ class CallgateApp(App[int]):
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Tell the agent, keep everything typed; the same key retries."""
-        from tui.widgets.plain import notify
-
         from tui.commands.common import BUSY_MESSAGE
+        from tui.widgets.plain import notify
 
         busy = message.detail == BUSY_MESSAGE
         notify(
             self,
-            f"{BUSY_MESSAGE}." if busy else f"Database unavailable while {message.doing}: "
-            f"{message.detail}",
+            f"{BUSY_MESSAGE}."
+            if busy
+            else f"Database unavailable while {message.doing}: {message.detail}",
             "What you typed is kept." if busy else "What you typed is kept; try again.",
             title="Database",
             severity="error",

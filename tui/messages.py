@@ -14,8 +14,8 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from db.agents import AgentInfo
-    from db.signin import SignInResult
     from db.desk import CallbackNumber, CallSummary, CallView
+    from db.signin import SignInResult
     from verification.kinds import Item
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
 from db.agents import get_agent
-from db.signin import authenticate
 from db.audit.chain import verify_chain
 from db.engine import unit_of_work
 from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
+from db.signin import authenticate
 from tests.helpers.review_data import (
     PASSPHRASE,
     SETTINGS,

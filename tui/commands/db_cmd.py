@@ -1,4 +1,4 @@
-"""``callgate db upgrade|current|check|grant-desk|grant-delivery``: the operator's schema commands."""
+"""``callgate db upgrade|current|check|grant-desk|grant-delivery``: schema and role commands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db upgrade``, ``db current``, ``db check``, ``db grant-desk`` and ``grant-delivery``."""
+    """Add ``db upgrade``, ``current``, ``check``, ``grant-desk`` and ``grant-delivery``."""
     parser = subparsers.add_parser("db", help="migrate and inspect the database schema")
     actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = actions.add_parser(
@@ -138,8 +138,7 @@ def run_grant_desk(args: argparse.Namespace, settings: Settings) -> int:
         print(f"delivery role {args.role} ready: run `callgate deliver` with --db naming it")
     else:
         print(
-            f"desk role {args.role} ready: point the desks at it with --db or "
-            "CALLGATE_DATABASE_URL"
+            f"desk role {args.role} ready: point the desks at it with --db or CALLGATE_DATABASE_URL"
         )
     return 0
 

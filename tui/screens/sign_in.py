@@ -99,8 +99,8 @@ class SignInScreen(Screen[None]):
         now = desk.clock()
 
         def sign_in(factory: sessionmaker[Session]) -> None:
-            from db.signin import authenticate
             from db.desk import open_call_for_agent
+            from db.signin import authenticate
 
             result = authenticate(
                 factory, username, passphrase, now, desk.settings.signin_lock_after
