@@ -42,7 +42,22 @@ that is no agent's, so both answer alike), derives the key itself (the slow
 part stays in the desk process, not the server) and hands the derived key to
 ``agent_sign_in``, which compares it with the stored one and keeps the
 failure count, the wait and the lock, so guessing is limited by the
-database. SQLite has no roles: a single trusted desk, none of this applies.
+database. Chosen over a guarded column (a trigger on writes of
+``passphrase_hash``) because a hash the desk can read can be cracked offline
+however its writes are guarded. The number of failures before a lock is the
+desk's ``lock_after`` but never more than the setting's maximum (100); the
+waits are the database's, measured on the desk's clock (``at``: the tests'
+clocks are not the server's), so a desk lying about the time skips waits but
+not the lock. SQLite has no roles: a single trusted desk, none of this applies.
+
+What this cannot hold: all desks share one role, so the database cannot tell
+which person is at a desk. A desk role's holder can still name a real, active
+supervisor (not the requester) as approver or clearer; the rows and events
+then carry that name. Binding decisions to a live supervisor sign-in (a token
+``agent_sign_in`` issues and the decision's transaction presents) would close
+it. Nor can the owner of the tables revoke ``pg_advisory_lock`` from PUBLIC
+(the bootstrap superuser owns it): a session holding the chain's key is cut
+short by the role's timeouts, not prevented.
 """
 
 from __future__ import annotations
@@ -307,7 +322,7 @@ _TRIGGERS = [
     """CREATE TRIGGER audit_event_approved_guard BEFORE INSERT ON audit_event
     FOR EACH ROW WHEN (NEW.type = 'expedited.approved')
     EXECUTE FUNCTION audit_event_approved_guard()""",
-    """CREATE TRIGGER outbox_event_guard BEFORE INSERT OR UPDATE ON outbox_event
+    """CREATE TRIGGER outbox_event_guard BEFORE INSERT ON outbox_event
     FOR EACH ROW EXECUTE FUNCTION outbox_event_guard()""",
     """CREATE TRIGGER cancellation_request_guard BEFORE INSERT OR UPDATE ON cancellation_request
     FOR EACH ROW EXECUTE FUNCTION cancellation_request_guard()""",
