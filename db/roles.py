@@ -1,37 +1,141 @@
-"""The least-privilege role desks connect as on PostgreSQL (PRODUCT.md section 7).
+"""The least-privilege roles on PostgreSQL, one per job (PRODUCT.md sections 7 and 8).
 
-Migrations run as the owner of the tables; the desks run as a role that owns
-nothing, so it cannot drop or disable the audit table's triggers, and may only
-read and append to the audit table (through ``audit_chain_head``, which it may
-execute). On the other tables it may read, insert
-and update (the desks delete nothing); on ``alembic_version`` and
-``policy_setting`` (the limits, ``callgate policy``) only read; on
-the sequences only take the next value. This module is the one home of that
-list: ``grant_desk`` revokes whatever the role had first, so running it again
-(after ``db upgrade`` added a table) leaves exactly these rights.
+The owner of the tables runs migrations, policy, agents, import and sync, and
+purge. The desks connect as the desk role (``grant_desk``); ``callgate
+deliver`` as the delivery role (``grant_delivery``). Neither owns anything, so
+neither can drop or disable a trigger. This module is the one home of what
+each may do, table by table and, for UPDATE, column by column (``DESK`` and
+``DELIVERY``): a column no desk code path writes is not granted, so on-file
+values and PIN hashes are written only by import and sync, outbox states only
+by the delivery role (the desk's one outbox change, a supervisor retrying a
+parked delivery, is held to that transition by revision 0014's
+``outbox_state_guard``), ``final_at`` only by the delivery role, and agents
+only by the owner: the desk may not read ``agent.passphrase_hash`` nor write
+any agent column; it signs in and unlocks through revision 0014's SECURITY
+DEFINER functions, which it may execute. What a desk may still write is held
+by that revision's triggers (approvals, cooling-off, tenant locks).
+
+Each role also runs with ``lock_timeout``, ``statement_timeout`` and
+``idle_in_transaction_session_timeout`` set on it, so one session sitting on
+the chain's lock stalls the others for seconds, not for ever. Granting revokes
+whatever the role had first, so running it again (after ``db upgrade`` added a
+table) leaves exactly these rights; a table missing from the map gets none.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 AUDIT_TABLE = "audit_event"
-VERSION_TABLE = "alembic_version"
-AUDIT_RIGHTS = "SELECT, INSERT"
-VERSION_RIGHTS = "SELECT"
-# The limits that protect customers: only the owner sets them (``callgate policy``).
-POLICY_TABLE = "policy_setting"
-TABLE_RIGHTS = "SELECT, INSERT, UPDATE"
+# A held lock fails the waiting statement after this; the desk says "busy".
+LOCK_TIMEOUT = "5s"
+# No statement of a desk's runs longer than this (the slowest queue query is far below).
+STATEMENT_TIMEOUT = "15s"
+# A transaction left open (a desk frozen mid-write) is ended, and its locks with it.
+IDLE_IN_TRANSACTION_TIMEOUT = "60s"
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+_AGENT_READABLE = (
+    "id, username, display_name, role, active, failed_signins, locked_at, "
+    "last_signin_at, signin_not_before, created_at"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one role may do: per table, the privileges as GRANT lists them."""
+
+    name: str
+    tables: dict[str, tuple[str, ...]]
+    functions: tuple[str, ...]
+
+
 # The chain's lock and head in one call (revision 0012, ``db.audit.chain``).
 CHAIN_HEAD = "audit_chain_head(bigint)"
-ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# Sign-in and the supervisor's unlock (revision 0014, ``db.agents``).
+SIGNIN_FUNCTIONS = (
+    "agent_signin_salt(text)",
+    "agent_sign_in(text, text, text, timestamp with time zone)",
+    "agent_unlock(bigint, bigint)",
+)
+
+# Found by the desk and review code paths (``grep`` for attribute writes) and
+# held by running them as this role (tests/db/test_desk_role.py).
+DESK = Job(
+    "desk",
+    {
+        "account_user": ("SELECT",),
+        # UPDATE on one column only so that start_call may lock the row
+        # (FOR UPDATE needs it); revision 0014's agent_guard refuses any change.
+        "agent": (f"SELECT ({_AGENT_READABLE})", "UPDATE (last_signin_at)"),
+        "agent_reset": ("SELECT", "INSERT"),
+        "alembic_version": ("SELECT",),
+        "approval": ("SELECT", "INSERT"),
+        AUDIT_TABLE: ("SELECT", "INSERT"),
+        "call": (
+            "SELECT",
+            "INSERT",
+            "UPDATE (ended_at, tenant_id, caller_user_id, state, outcome, notes, "
+            "verified_at, reviewed_at, reviewed_by_id, misses)",
+        ),
+        "callback": ("SELECT", "INSERT", "UPDATE (answered, answered_at)"),
+        "cancellation_request": ("SELECT", "INSERT", "UPDATE (cooling_off_until)"),
+        "code_send": ("SELECT", "INSERT"),
+        "code_try": ("SELECT", "INSERT"),
+        "dispute": ("SELECT", "INSERT", "UPDATE (resolved_at)"),
+        # A staff member's wrong dispute references (db.expedited.disputes).
+        "dispute_miss": ("SELECT", "INSERT", "UPDATE (misses, window_start)"),
+        "item_check": ("SELECT", "INSERT"),
+        "lock_clearance": ("SELECT", "INSERT"),
+        "outbox_event": ("SELECT", "INSERT", "UPDATE (state, attempts, next_attempt_at, claim)"),
+        # The limits that protect customers: the owner's (``callgate policy``).
+        "policy_setting": ("SELECT",),
+        "review_note": ("SELECT", "INSERT"),
+        "signin_failure": ("SELECT",),
+        "subscription": (
+            "SELECT",
+            "UPDATE (status, auto_renew, canceled_at, data_deletion_on, expedited, updated_at)",
+        ),
+        "tenant": ("SELECT", "UPDATE (locked_at, lock_cleared_at)"),
+        "tenant_domain": ("SELECT",),
+        "user_id_lock": ("SELECT", "INSERT", "UPDATE (cleared_at)"),
+    },
+    (CHAIN_HEAD, *SIGNIN_FUNCTIONS),
+)
+
+# ``db.delivery.outbox`` (claim, record, release) and ``db.expedited.cooling``
+# (finalize_due: reads the request, its approvals, dispute and subscription,
+# marks it final and enqueues its event).
+DELIVERY = Job(
+    "delivery",
+    {
+        # Read whole: the ORM loads whole rows (a notice's recipient, the tenant's ref).
+        "account_user": ("SELECT",),
+        "alembic_version": ("SELECT",),
+        "approval": ("SELECT",),
+        AUDIT_TABLE: ("SELECT", "INSERT"),
+        "cancellation_request": ("SELECT", "UPDATE (final_at)"),
+        "dispute": ("SELECT",),
+        "outbox_event": (
+            "SELECT",
+            "INSERT",
+            "UPDATE (state, attempts, next_attempt_at, claim, acked_targets, last_error, "
+            "delivered_at)",
+        ),
+        "policy_setting": ("SELECT",),
+        "subscription": ("SELECT",),
+        "tenant": ("SELECT",),
+    },
+    (CHAIN_HEAD,),
+)
 
 
 class DeskRoleError(ValueError):
-    """The desk role cannot be set up as asked; the message says why."""
+    """The role cannot be set up as asked; the message says why."""
 
 
 def grant_desk(engine: Engine, role: str) -> list[str]:
@@ -41,6 +145,16 @@ def grant_desk(engine: Engine, role: str) -> list[str]:
     could take any callgate table, since such a role could disable triggers.
     Returns the statements run, for the operator to see.
     """
+    return grant(engine, role, DESK)
+
+
+def grant_delivery(engine: Engine, role: str) -> list[str]:
+    """As ``grant_desk``, for the role ``callgate deliver`` connects as."""
+    return grant(engine, role, DELIVERY)
+
+
+def grant(engine: Engine, role: str, job: Job) -> list[str]:
+    """Give ``role`` exactly ``job``'s rights (see ``grant_desk``)."""
     check_request(engine, role)
     with engine.begin() as connection:
         tables = _tables(connection)
@@ -49,7 +163,7 @@ def grant_desk(engine: Engine, role: str) -> list[str]:
                 "the database has no callgate schema yet: run `callgate db upgrade`"
             )
         _refuse_powerful(connection, role)
-        statements = _statements(connection, role, tables)
+        statements = _statements(connection, role, tables, job)
         for statement in statements:
             connection.execute(text(statement))
     return statements
@@ -98,7 +212,26 @@ def _refuse_powerful(connection: Connection, role: str) -> None:
         )
 
 
-def _statements(connection: Connection, role: str, tables: list[str]) -> list[str]:
+def _column_grants(connection: Connection, role: str) -> dict[str, list[str]]:
+    """The columns of this schema's tables on which ``role`` holds a column-level grant."""
+    rows = connection.execute(
+        text(
+            "SELECT c.relname, a.attname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+            "CROSS JOIN LATERAL aclexplode(a.attacl) g "
+            "WHERE g.grantee = (SELECT oid FROM pg_roles WHERE rolname = :r) "
+            "GROUP BY c.relname, a.attname, a.attnum ORDER BY c.relname, a.attnum"
+        ),
+        {"r": role},
+    ).all()
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, []).append(column)
+    return found
+
+
+def _statements(connection: Connection, role: str, tables: list[str], job: Job) -> list[str]:
     quoted = f'"{role}"'
     exists = connection.execute(
         text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
@@ -114,17 +247,26 @@ def _statements(connection: Connection, role: str, tables: list[str]) -> list[st
         f'REVOKE CREATE ON SCHEMA "{schema}" FROM {quoted}',
         f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {quoted}',
         f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {quoted}',
+        f'REVOKE ALL ON ALL FUNCTIONS IN SCHEMA "{schema}" FROM {quoted}',
         f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {quoted}',
     ]
+    granted = _column_grants(connection, role) if exists else {}
     for table in sorted(tables):
-        rights = {
-            AUDIT_TABLE: AUDIT_RIGHTS,
-            VERSION_TABLE: VERSION_RIGHTS,
-            POLICY_TABLE: VERSION_RIGHTS,
-        }.get(table, TABLE_RIGHTS)
-        statements.append(f'GRANT {rights} ON "{schema}"."{table}" TO {quoted}')
-    # Every append calls it; granted by name, so a server that revoked
-    # functions from PUBLIC still lets the desks write the audit chain.
-    if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": CHAIN_HEAD}).scalar():
-        statements.append(f'GRANT EXECUTE ON FUNCTION "{schema}".{CHAIN_HEAD} TO {quoted}')
+        # Column grants survive a table-wide REVOKE ALL; each column's must go too.
+        if table in granted:
+            names = ", ".join(f'"{c}"' for c in granted[table])
+            statements.append(f'REVOKE ALL ({names}) ON "{schema}"."{table}" FROM {quoted}')
+        for rights in job.tables.get(table, ()):
+            statements.append(f'GRANT {rights} ON "{schema}"."{table}" TO {quoted}')
+    # Granted by name, so a server that revoked functions from PUBLIC still
+    # lets the role do its work; REVOKE ... FROM PUBLIC keeps the others out.
+    for function in job.functions:
+        if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": function}).scalar():
+            statements.append(f'GRANT EXECUTE ON FUNCTION "{schema}".{function} TO {quoted}')
+    statements += [
+        f"ALTER ROLE {quoted} SET lock_timeout = '{LOCK_TIMEOUT}'",
+        f"ALTER ROLE {quoted} SET statement_timeout = '{STATEMENT_TIMEOUT}'",
+        f"ALTER ROLE {quoted} SET idle_in_transaction_session_timeout = "
+        f"'{IDLE_IN_TRANSACTION_TIMEOUT}'",
+    ]
     return statements

@@ -156,12 +156,16 @@ class CallgateApp(App[int]):
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Tell the agent, keep everything typed; the same key retries."""
+        from tui.commands.common import BUSY_MESSAGE
         from tui.widgets.plain import notify
 
+        busy = message.detail == BUSY_MESSAGE
         notify(
             self,
-            f"Database unavailable while {message.doing}: {message.detail}",
-            "What you typed is kept; try again.",
+            f"{BUSY_MESSAGE}."
+            if busy
+            else f"Database unavailable while {message.doing}: {message.detail}",
+            "What you typed is kept." if busy else "What you typed is kept; try again.",
             title="Database",
             severity="error",
             timeout=10,

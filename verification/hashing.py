@@ -62,6 +62,22 @@ def verify_secret(secret: str, hashed: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def derive_key(secret: str, salt_b64: str, n: int, r: int, p: int, length: int) -> str:
+    """The base64 scrypt key of ``secret`` under stored parameters, as a hash string ends.
+
+    For a check done elsewhere (PostgreSQL's ``agent_sign_in`` compares it with
+    the stored one, so the caller never holds the hash). Parameters beyond the
+    bounds ``verify_secret`` keeps, or that scrypt refuses, give "" (matches nothing).
+    """
+    if p > _MAX_P or 128 * n * r > _MAX_MEM or not 0 < length <= 1024:
+        return ""
+    try:
+        salt = base64.b64decode(salt_b64, validate=True)
+        return _b64(_scrypt(secret, salt, n, r, p, length))
+    except ValueError:
+        return ""
+
+
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
     # NFC so that the same characters typed on different keyboards hash alike;
     # surrogatepass so that no str, however odd, makes encoding raise.

@@ -26,7 +26,12 @@ from verification.kinds import (
 
 
 class Tenant(Base):
-    """The customer organization on file."""
+    """The customer organization on file.
+
+    On PostgreSQL the desk role writes only ``locked_at`` and ``lock_cleared_at``
+    (``db.roles``), and revision 0014's ``tenant_lock_guard`` lifts a lock only
+    with an active supervisor's ``LockClearance`` at that time.
+    """
 
     __tablename__ = "tenant"
 
@@ -97,6 +102,12 @@ class AccountUser(Base):
 
 
 class Subscription(Base):
+    """A subscription on file, and what the desks' decisions made of it.
+
+    On PostgreSQL revision 0014's ``subscription_expedited_guard`` lets
+    ``expedited`` become approved only with an approval of its request.
+    """
+
     __tablename__ = "subscription"
 
     id: Mapped[int] = mapped_column(primary_key=True)

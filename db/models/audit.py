@@ -19,7 +19,9 @@ class AuditEvent(Base):
     """One link of the append-only, hash-chained audit log (PRODUCT.md section 7).
 
     ``payload`` is the canonical JSON text exactly as hashed, so verification
-    never depends on how a driver round-trips JSON.
+    never depends on how a driver round-trips JSON. Append-only by revision
+    0002's triggers; on PostgreSQL revision 0014's ``audit_event_approved_guard``
+    refuses an ``expedited.approved`` event without its approval.
     """
 
     __tablename__ = "audit_event"

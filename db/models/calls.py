@@ -125,7 +125,10 @@ class CancellationRequest(Base):
     ``reference`` is the short number read to the caller and printed in the
     admins' notice (``verification.reference``). An expedited request carries
     the end of its cooling-off (``cooling_off_until``, fixed when it is made)
-    and, once it became final, ``final_at`` (``verification.cooling``).
+    and, once it became final, ``final_at`` (``verification.cooling``). On
+    PostgreSQL revision 0014's ``cancellation_request_guard`` never lets the
+    cooling-off move earlier, nor ``final_at`` come before it or without an
+    approval, or after a dispute; only the delivery role writes ``final_at``.
     """
 
     __tablename__ = "cancellation_request"
@@ -166,7 +169,11 @@ class CancellationRequest(Base):
 
 
 class Approval(Base):
-    """A supervisor's decision on a request, bound to the request's hash."""
+    """A supervisor's decision on a request, bound to the request's hash.
+
+    On PostgreSQL revision 0014's ``approval_guard`` refuses a row whose approver
+    is not an active supervisor, or is the requester (the call's agent).
+    """
 
     __tablename__ = "approval"
 

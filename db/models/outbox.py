@@ -44,7 +44,11 @@ class OutboxEvent(Base):
     references the billing system knows (``tenant_ref``, ``product_name``) and
     dates; an e-mail notice names its recipient by ``recipient_user_id`` and
     the address is read only when it is sent. ``claim`` and ``next_attempt_at``
-    form a worker's lease (``db.delivery.outbox``).
+    form a worker's lease (``db.delivery.outbox``). On PostgreSQL only the
+    delivery role moves states; revision 0014's ``outbox_state_guard`` allows
+    the desk role only a supervisor's retry of a failed row, and
+    ``outbox_event_guard`` an ``expedited.approved`` / ``expedited.final`` event
+    only for a real approval / a final request.
     """
 
     __tablename__ = "outbox_event"

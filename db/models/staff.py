@@ -21,7 +21,11 @@ from verification.kinds import (
 
 
 class Agent(Base):
-    """A member of staff who signs in to the desk."""
+    """A member of staff who signs in to the desk.
+
+    On PostgreSQL the desk role writes no column here and cannot read the
+    hash: revision 0014 (``agent_sign_in``, ``agent_unlock``) and ``db.roles``.
+    """
 
     __tablename__ = "agent"
 
@@ -29,7 +33,9 @@ class Agent(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
-    passphrase_hash: Mapped[str] = mapped_column(String(255))
+    # Deferred: the desk role may not read it on PostgreSQL (db.roles), so no
+    # load of an agent selects it; sign-in goes through revision 0014's functions.
+    passphrase_hash: Mapped[str] = mapped_column(String(255), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

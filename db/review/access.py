@@ -127,4 +127,7 @@ def reset_locked_agent(
         if target is None:
             raise ReviewRefused(f"There is no agent {agent_id}.")
         username, actor = target.username, supervisor.username
-    return reset_agent(factory, username, reason=text, actor=actor, now=now)
+        supervisor_id = supervisor.id
+    return reset_agent(
+        factory, username, reason=text, actor=actor, now=now, supervisor_id=supervisor_id
+    )

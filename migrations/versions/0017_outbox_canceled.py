@@ -1,7 +1,7 @@
 """Outbox: a notice canceled at send time
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0014
 
 A notice to an admin whom a sync made inactive (or no longer an admin, or
 whose tenant went inactive) before the worker ran is not sent: the worker
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

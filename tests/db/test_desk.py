@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import desk
+from db import desk, review
 from db.desk import ActionRefused, CallView, SubscriptionView
 from db.desk.views import verification_of
 from db.engine import unit_of_work
@@ -790,9 +790,12 @@ def test_two_locked_calls_within_a_day_lock_the_tenant(any_factory) -> None:
     # Once a supervisor clears it, the tenant's calls go through again.
     desk.end_call(any_factory, view.call_id, ACTOR, Outcome.ESCALATED, "", later)
     with unit_of_work(any_factory) as s:
-        tenant = s.get(Tenant, seeded.tenant_id)
-        assert tenant is not None
-        tenant.lock_cleared_at = later
+        supervisor = Agent(
+            username="sue", display_name="Sue", role=Role.SUPERVISOR, passphrase_hash="x"
+        )
+        s.add(supervisor)
+    # Through the supervisor's path: on PostgreSQL the database refuses any other (revision 0014).
+    review.clear_tenant_lock(any_factory, supervisor.id, seeded.tenant_id, "called back", later)
     assert verified_call(any_factory, seeded, now=later + timedelta(minutes=1)).gate_open
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.agents import authenticate
 from db.audit.chain import append_event, verify_chain
 from db.desk import request_hash
 from db.engine import unit_of_work
@@ -26,6 +25,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
+from db.signin import authenticate
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (

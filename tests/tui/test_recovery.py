@@ -1,14 +1,17 @@
-"""Nothing lost: an interrupted call comes back; a database outage keeps what was typed."""
+"""Nothing lost: an interrupted call comes back; a database outage or a held lock keeps what
+was typed."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.demo import DemoReport
+from db.engine import make_engine, make_sessionmaker
 from db.settings import Settings
 from tests.tui.conftest import Clock
 from tests.tui.drive import (
@@ -23,6 +26,7 @@ from tests.tui.drive import (
     verify_all,
 )
 from tui.app import CallgateApp
+from tui.commands.common import BUSY_MESSAGE
 from tui.screens.desk import DeskScreen
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.widgets.item_form import field_id
@@ -135,3 +139,37 @@ async def test_database_down_keeps_what_was_typed_and_allows_retry(
         assert app.focused.id == field_id(Item.CONTACT_NAME, "first")
 
     assert [check.item for check in last_call(factory).checks] == [Item.USER_ID, Item.PHONE]
+
+
+async def test_a_write_lock_held_elsewhere_says_busy_and_keeps_what_was_typed(
+    db_url: str, factory: sessionmaker[Session], demo: DemoReport, settings: Settings, clock: Clock
+) -> None:
+    """Another connection holds the write lock (as a stuck desk would): the check waits
+    the busy timeout, then the desk says the database is busy and loses nothing."""
+    engine = make_engine(db_url)
+
+    @event.listens_for(engine, "connect")
+    def _short_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 50")  # after the engine's own
+
+    desks = make_sessionmaker(engine)
+    app = CallgateApp(settings, lambda: desks, clock=clock)
+    holder = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
+    try:
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await sign_in(pilot, "agent", known_passphrase(factory, "agent"))
+            await start_call(pilot)
+            await answer(pilot, Item.USER_ID, {"value": CALLER})
+            phone = on_file(factory, CALLER)[Item.PHONE]
+            holder.execute("BEGIN IMMEDIATE")
+            await answer(pilot, Item.PHONE, phone)
+            assert f"{BUSY_MESSAGE}." in text(app)
+            field = app.screen.query_one(f"#{field_id(Item.PHONE, 'value')}")
+            assert field.value == phone["value"]
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "✓ Phone number" in text(app)
+    finally:
+        holder.close()
+        engine.dispose()

@@ -48,11 +48,21 @@ def engine_for(settings: Settings) -> Engine:
         raise CommandError(str(exc), exit_code=2) from exc
 
 
+# A lock held elsewhere outlasted the role's lock or statement timeout
+# (``db.roles``), or SQLite's busy timeout: nothing was written, it can be retried.
+BUSY_MESSAGE = "The database is busy; try again"
+# PostgreSQL's lock_not_available and query_canceled (the statement timeout).
+_BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+
+
 def friendly_error(exc: BaseException) -> str | None:
     """One line for database failures an operator can act on; None for bugs."""
     from sqlalchemy.exc import DatabaseError, OperationalError
 
     if isinstance(exc, OperationalError | DatabaseError):
+        orig = getattr(exc, "orig", None)
+        if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or "database is locked" in str(orig):
+            return BUSY_MESSAGE
         detail = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
         detail = detail.strip().splitlines()[0] if detail.strip() else type(exc).__name__
         if "file is not a database" in detail:

@@ -1,4 +1,4 @@
-"""``callgate db upgrade|downgrade|current|check|grant-desk``: the operator's schema commands.
+"""``callgate db upgrade|downgrade|current|check|grant-desk|grant-delivery``: schema and roles.
 
 ``--sql`` prints a PostgreSQL script for a DBA instead of migrating
 (``db.migrate.script``); a downgrade is offered only that way, to be read
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db upgrade``, ``db downgrade``, ``db current``, ``db check``, ``db grant-desk``."""
+    """Add ``db upgrade``, ``downgrade``, ``current``, ``check`` and the two role grants."""
     parser = subparsers.add_parser("db", help="migrate and inspect the database schema")
     actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = actions.add_parser(
@@ -55,12 +55,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="PostgreSQL: set up the least-privilege role desks connect as",
         description="Run as the owner of the tables (who runs `db upgrade`). Creates ROLE "
         "(LOGIN, no password: set one with ALTER ROLE, or use your server's auth) if absent "
-        "and leaves it exactly the desk's rights: read and append on the audit table, read, "
-        "insert and update on the others, nothing it could use to edit or disable the "
-        "audit trail. Run it again after every `db upgrade`.",
+        "and leaves it exactly the desk's rights: read and append on the audit table, and "
+        "on the others only the columns the desks write (no agent, no on-file value, no "
+        "delivery state), nothing it could use to edit or disable the audit trail or the "
+        "database's own checks; with lock, statement and idle-transaction timeouts. "
+        "Run it again after every `db upgrade`.",
     )
     grant.add_argument("role", metavar="ROLE")
-    grant.set_defaults(handler=run_grant_desk)
+    grant.set_defaults(handler=run_grant_desk, job="desk")
+    delivery = actions.add_parser(
+        "grant-delivery",
+        help="PostgreSQL: set up the least-privilege role `callgate deliver` connects as",
+        description="As grant-desk, for the delivery worker: the outbox, marking expedited "
+        "requests final, and appending to the audit table. Run it again after every "
+        "`db upgrade`.",
+    )
+    delivery.add_argument("role", metavar="ROLE")
+    delivery.set_defaults(handler=run_grant_desk, job="delivery")
 
 
 _SQL_HELP = (
@@ -147,9 +158,9 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_grant_desk(args: argparse.Namespace, settings: Settings) -> int:
-    """Give ROLE the desk's rights and print each statement run."""
+    """Give ROLE the desk's (or the delivery worker's) rights and print each statement run."""
     from db import migrate
-    from db.roles import DeskRoleError, check_request, grant_desk
+    from db.roles import DELIVERY, DESK, DeskRoleError, check_request, grant
     from tui.commands.common import CommandError, engine_for
 
     engine = engine_for(settings)
@@ -160,14 +171,20 @@ def run_grant_desk(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(str(exc), exit_code=2) from exc
         if migrate.schema_state(engine) is not migrate.SchemaState.CURRENT:
             raise CommandError(f"the schema is not the newest: run `{migrate.UPGRADE_HINT}` first")
-        statements = grant_desk(engine, args.role)
+        job = DELIVERY if args.job == "delivery" else DESK
+        statements = grant(engine, args.role, job)
     except DeskRoleError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
     for statement in statements:
         print(statement)
-    print(f"desk role {args.role} ready: point the desks at it with --db or CALLGATE_DATABASE_URL")
+    if args.job == "delivery":
+        print(f"delivery role {args.role} ready: run `callgate deliver` with --db naming it")
+    else:
+        print(
+            f"desk role {args.role} ready: point the desks at it with --db or CALLGATE_DATABASE_URL"
+        )
     return 0
 
 

@@ -99,8 +99,8 @@ class SignInScreen(Screen[None]):
         now = desk.clock()
 
         def sign_in(factory: sessionmaker[Session]) -> None:
-            from db.agents import authenticate
             from db.desk import open_call_for_agent
+            from db.signin import authenticate
 
             result = authenticate(factory, username, passphrase, now)
             if not result.ok or result.agent is None:
