@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.accounts.file import AccountRecords
 from db.accounts.importer import import_accounts
-from db.agents import add_agent, list_agents
 from db.models import Tenant
+from db.staff.agents import add_agent, list_agents
 from verification.kinds import Role
 
 DEMO_PIN = "4826"

@@ -56,7 +56,7 @@ class Job:
 
 # The chain's lock and head in one call (revision 0012, ``db.audit.chain``).
 CHAIN_HEAD = "audit_chain_head(bigint)"
-# Sign-in and the supervisor's unlock (revision 0014, ``db.agents``).
+# Sign-in and the supervisor's unlock (revision 0014, ``db.staff.agents``).
 SIGNIN_FUNCTIONS = (
     "agent_signin_salt(text)",
     "agent_sign_in(text, text, text, timestamp with time zone)",

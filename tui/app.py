@@ -29,8 +29,8 @@ from verification.kinds import Role
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
     from db.settings import Settings
+    from db.staff.agents import AgentInfo
 
 T = TypeVar("T")
 # benchmarks/desk_figures.py sets this to time a whole desk process up to its first

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from db.agents import AgentInfo
     from db.desk import CallbackNumber, CallSummary, CallView
-    from db.signin import SignInResult
+    from db.staff.agents import AgentInfo
+    from db.staff.signin import SignInResult
     from verification.kinds import Item
 
 

@@ -54,7 +54,7 @@ class SigninFailure(Base):
 
     __tablename__ = "signin_failure"
 
-    # The same names as on ``Agent``: db.agents counts both kinds with one code path.
+    # The same names as on ``Agent``: db.staff.agents counts both kinds with one code path.
     name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     signin_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -16,10 +16,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import AgentInfo, reset_agent
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import Agent, Call, LockClearance, Tenant, UserIdLock
+from db.staff.agents import AgentInfo, reset_agent
 from verification.kinds import Role
 
 
@@ -116,7 +116,7 @@ def clear_user_id_lock(
 def reset_locked_agent(
     factory: sessionmaker[Session], actor_id: int, agent_id: int, reason: str, now: datetime
 ) -> AgentInfo:
-    """Unlock an agent account locked by failed sign-ins (``db.agents.reset_agent``).
+    """Unlock an agent account locked by failed sign-ins (``db.staff.agents.reset_agent``).
 
     The reason is kept as a lock clearance's is: in a purgeable row, out of the chain.
     """

@@ -4,7 +4,7 @@ Revision ID: 0014
 Revises: 0013
 
 The rules live in Python (``db.review``, ``db.expedited``, ``db.delivery``,
-``db.agents``); these are the database's own refusals of what someone holding
+``db.staff.agents``); these are the database's own refusals of what someone holding
 the desk role's credentials could write around them (PRODUCT.md section 8).
 The desk role owns none of it, so it can neither drop nor disable them; the
 grants that go with them are ``db.roles`` (the one home of who may write which
@@ -196,7 +196,7 @@ _FUNCTIONS = [
     END $$""",
 ]
 
-# Waits after the n-th failure in a row, as ``db.agents._DELAYS_SECONDS`` (a
+# Waits after the n-th failure in a row, as ``db.staff.agents._DELAYS_SECONDS`` (a
 # test holds them equal); the most failures before a lock, as the setting's
 # maximum (``db.settings.MAXIMUMS``), whatever a desk asks.
 _SIGNIN = [

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import AgentError, add_agent, disable_agent, list_agents, reset_agent
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent, AgentReset, AuditEvent
-from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate, delay_after
+from db.staff.agents import AgentError, add_agent, disable_agent, list_agents, reset_agent
+from db.staff.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate, delay_after
 from tests.helpers.policy import DEFAULTS
 from tui.cli import main
 from verification.kinds import Role

@@ -22,11 +22,11 @@ from sqlalchemy import URL, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
-from db.agents import AgentInfo
 from db.delivery.outbox import RetryPolicy, retry_delay
 from db.delivery.worker import Deliverer, NothingToDeliver
 from db.models import AuditEvent, OutboxState
 from db.settings import Settings
+from db.staff.agents import AgentInfo
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver
 from tests.helpers.review_data import Staff, make_staff

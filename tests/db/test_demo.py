@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.accounts.file import AccountRecords
 from db.accounts.importer import import_accounts
-from db.agents import list_agents
 from db.demo import DEMO_PIN, demo_records, load_demo
 from db.models import AccountUser, AuditEvent, Subscription, Tenant, TenantDomain
-from db.signin import authenticate
+from db.staff.agents import list_agents
+from db.staff.signin import authenticate
 from tui.cli import main
 from verification.hashing import verify_secret
 from verification.kinds import Channel, Role, SubscriptionKind, SubscriptionStatus

@@ -27,7 +27,7 @@ from db.models import (
     Tenant,
     UserIdLock,
 )
-from db.signin import authenticate
+from db.staff.signin import authenticate
 from tests.db.conftest import DESK_ROLE
 from tests.helpers.outbox_data import webhook_rows, webhook_settings
 from tests.helpers.policy import set_limits

@@ -14,11 +14,11 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import review
-from db.agents import add_agent
 from db.audit.chain import head, verify_chain
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.export import FIELDS, export_rows, write_export
 from db.models import AccountUser, Agent, AuditEvent, Call, Tenant
+from db.staff.agents import add_agent
 from tests.helpers.review_data import PASSPHRASE, Made, many_calls
 from tui.cli import main
 from verification.hashing import hash_secret

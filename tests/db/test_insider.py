@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.agents import disable_agent
 from db.engine import unit_of_work
 from db.models import (
     AccountUser,
@@ -30,6 +29,7 @@ from db.models import (
 )
 from db.purge import purge
 from db.review import RequestFilter, ReviewRefused
+from db.staff.agents import disable_agent
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     SETTINGS,

@@ -31,11 +31,11 @@ from sqlalchemy import URL, Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.pg_cluster import Bouncer, pgbouncer_binary
-from db.agents import add_agent
 from db.audit.chain import append_event, verify_chain
 from db.audit.scan import OPEN_END, RangeJob, scan_range
 from db.engine import DatabaseURLError, libpq_target, make_engine, unit_of_work
 from db.models import Call, OutboxChannel, OutboxState, Subscription
+from db.staff.agents import add_agent
 from tests.helpers.outbox_data import rows
 from tests.helpers.receiver import running_receiver
 from tests.helpers.review_data import PASSPHRASE, make_account

@@ -25,7 +25,7 @@ from db.models import (
     Subscription,
     Tenant,
 )
-from db.signin import authenticate
+from db.staff.signin import authenticate
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import add_agent, disable_agent
 from db.models import Agent, AuditEvent
-from db.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate
+from db.staff.agents import add_agent, disable_agent
+from db.staff.signin import SIGNIN_FAILED_MESSAGE, SignInResult, authenticate
 from tests.helpers.policy import DEFAULTS
 from verification.kinds import Role
 

@@ -19,11 +19,11 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.agents import disable_agent
 from db.desk import ActionRefused, CallView, StepUpRefused, code_senders
 from db.engine import unit_of_work
 from db.models import AccountUser, CodeSend, CodeTry, ItemCheck, Tenant
 from db.settings import Settings
+from db.staff.agents import disable_agent
 from tests.db.test_stepup import (
     NOW,
     PHONE,

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import desk, review
 from db.accounts.importer import import_accounts
 from db.accounts.sync import sync_accounts
-from db.agents import AgentInfo, add_agent
 from db.purge import purge
 from db.settings import Settings
+from db.staff.agents import AgentInfo, add_agent
 from tests.db.test_import import row, write_csv
 from verification.kinds import CheckResult, Item, Outcome, Role
 

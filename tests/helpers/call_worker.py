@@ -16,8 +16,8 @@ import sys
 from datetime import UTC, datetime
 
 from db import desk
-from db.agents import AgentInfo
 from db.engine import make_engine, make_sessionmaker
+from db.staff.agents import AgentInfo
 from tests.helpers.review_data import SETTINGS, Account, verified_call
 from verification.kinds import Outcome, Role
 from verification.policy import Action

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import desk
 from db.accounts.file import AccountRecords
 from db.accounts.importer import import_accounts
-from db.agents import AgentInfo
 from db.demo import demo_records
 from db.models import AccountUser
+from db.staff.agents import AgentInfo
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import SETTINGS

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.agents import AgentInfo
 from db.models import OutboxChannel, OutboxEvent
 from db.settings import Settings
+from db.staff.agents import AgentInfo
 from tests.helpers.review_data import SETTINGS, make_account, verified_call
 from verification.kinds import Outcome
 from verification.policy import Action

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.agents import AgentInfo, add_agent
 from db.engine import unit_of_work
 from db.models import AccountUser, Agent, Call, CancellationRequest, Subscription, Tenant
 from db.settings import Settings
+from db.staff.agents import AgentInfo, add_agent
 from tests.helpers.policy import set_limits
 from tests.helpers.possession import answered_callback
 from verification.hashing import hash_secret

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual import events
 from textual.pilot import Pilot
 
-from db.agents import reset_agent
 from db.models import AccountUser, Call, Tenant
+from db.staff.agents import reset_agent
 from tests.tui.conftest import screen_text
 from tui.app import CallgateApp
 from tui.widgets.item_form import field_id

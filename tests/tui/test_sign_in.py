@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import add_agent
 from db.models import Agent
+from db.staff.agents import add_agent
 from tests.tui.conftest import screen_text
 from tests.tui.drive import settle, sign_in, until
 from tui.screens.desk import DeskScreen
@@ -51,7 +51,7 @@ async def test_failed_sign_ins_are_slowed_then_locked(
         assert not passphrase.disabled  # the first failures cost nothing
         await fail_once(pilot)
         await fail_once(pilot)
-        # From the third failure on, the form waits (db.agents says how long).
+        # From the third failure on, the form waits (db.staff.agents says how long).
         assert passphrase.disabled
         await until(pilot, lambda: not passphrase.disabled)
         assert not passphrase.disabled

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.agents import get_agent
 from db.audit.chain import verify_chain
 from db.engine import unit_of_work
 from db.models import AgentReset, AuditEvent, CancellationRequest, Subscription
-from db.signin import authenticate
+from db.staff.agents import get_agent
+from db.staff.signin import authenticate
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     PASSPHRASE,

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from textual.widgets import DataTable
 
-from db.agents import list_agents
 from db.delivery.worker import Deliverer
 from db.models import AuditEvent, OutboxState
+from db.staff.agents import list_agents
 from tests.helpers.outbox_data import rows, turn_auto_renew_off, webhook_settings
 from tests.helpers.receiver import Receiver, running_receiver
 from tests.helpers.review_data import PASSPHRASE, failed_call, make_account, make_staff

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from db.agents import AgentInfo, get_agent
+from db.staff.agents import AgentInfo, get_agent
 from tests.helpers.review_data import (
     expedited_call,
     failed_call,

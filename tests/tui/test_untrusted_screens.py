@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual import events
 from textual.widgets import Checkbox, DataTable, Input
 
-from db.agents import add_agent
 from db.models import Approval, Call, CancellationRequest, ItemCheck, ReviewNote
+from db.staff.agents import add_agent
 from tests.helpers.hostile import (
     HOSTILE,
     HOSTILE_TEXT,

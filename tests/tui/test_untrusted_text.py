@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import add_agent
 from db.demo import DemoReport
+from db.staff.agents import add_agent
 from tests.helpers.hostile import import_tenant, locked_call
 from tests.helpers.review_data import PASSPHRASE
 from tests.tui.conftest import START

@@ -64,7 +64,7 @@ def _stdin_flag(parser: argparse.ArgumentParser) -> None:
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create the account and confirm it."""
-    from db.agents import add_agent
+    from db.staff.agents import add_agent
     from verification.kinds import Role
 
     passphrase = _read_passphrase(args.passphrase_stdin)
@@ -83,7 +83,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print every account as a table."""
-    from db.agents import list_agents
+    from db.staff.agents import list_agents
 
     with _database(settings) as factory:
         agents = list_agents(factory)
@@ -103,7 +103,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_disable(args: argparse.Namespace, settings: Settings) -> int:
     """Disable the account."""
-    from db.agents import disable_agent
+    from db.staff.agents import disable_agent
 
     with _database(settings) as factory:
         info = disable_agent(factory, args.name, actor=operator_actor())
@@ -113,7 +113,7 @@ def run_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_reset(args: argparse.Namespace, settings: Settings) -> int:
     """Unlock the account, with a new passphrase when one is given on stdin."""
-    from db.agents import reset_agent
+    from db.staff.agents import reset_agent
 
     passphrase = _read_passphrase(True) if args.passphrase_stdin else None
     with _database(settings) as factory:
@@ -141,7 +141,7 @@ def _read_passphrase(from_stdin: bool) -> str:
 @contextmanager
 def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """Sessions on an up-to-date database; account errors become one-line errors."""
-    from db.agents import AgentError
+    from db.staff.agents import AgentError
 
     with prepared_database(settings, AgentError) as factory:
         yield factory

@@ -177,7 +177,7 @@ def _supervisor(
     factory: sessionmaker[Session], args: argparse.Namespace, settings: Settings
 ) -> tuple[int, str]:
     """Sign the supervisor in (counted like any sign-in); their id and username."""
-    from db.signin import authenticate
+    from db.staff.signin import authenticate
     from db.types import utcnow
     from tui.commands.common import CommandError
     from verification.kinds import Role

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from db.agents import AgentInfo
+    from db.staff.agents import AgentInfo
     from tui.app import CallgateApp
 
 

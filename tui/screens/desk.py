@@ -29,9 +29,9 @@ from verification.kinds import Item, Outcome
 from verification.session import ItemStatus
 
 if TYPE_CHECKING:
-    from db.agents import AgentInfo
     from db.desk import CallView, SubscriptionView
     from db.expedited.disputes import DisputeResult
+    from db.staff.agents import AgentInfo
     from verification.policy import Option
 
 

@@ -24,8 +24,8 @@ from verification.kinds import Item
 from verification.session import ItemStatus
 
 if TYPE_CHECKING:
-    from db.agents import AgentInfo
     from db.desk import CallView, ItemState, SubscriptionView
+    from db.staff.agents import AgentInfo
     from verification.policy import Option
 
 IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."

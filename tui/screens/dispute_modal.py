@@ -26,8 +26,8 @@ from tui.widgets.plain import PlainInput, plain
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
     from db.expedited.disputes import DisputeResult
+    from db.staff.agents import AgentInfo
     from tui.app import CallgateApp
 
 HINT = "Enter: record the dispute · Esc: back"

@@ -100,7 +100,7 @@ class SignInScreen(Screen[None]):
 
         def sign_in(factory: sessionmaker[Session]) -> None:
             from db.desk import open_call_for_agent
-            from db.signin import authenticate
+            from db.staff.signin import authenticate
 
             result = authenticate(factory, username, passphrase, now)
             if not result.ok or result.agent is None:

@@ -18,8 +18,8 @@ from tui.screens.supervisor_base import Done, SupervisorScreen
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
     from db.review import CallDetail
+    from db.staff.agents import AgentInfo
     from verification.kinds import Decision
 
 

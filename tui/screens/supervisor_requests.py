@@ -27,8 +27,8 @@ from verification.kinds import Channel, Outcome, SubscriptionKind
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from db.agents import AgentInfo
     from db.review import Cursor, Page, RequestFilter
+    from db.staff.agents import AgentInfo
 
 # Long enough to skip the queries of a word being typed, short enough to feel live.
 DEBOUNCE_SECONDS = 0.3
@@ -243,7 +243,7 @@ class SupervisorRequestsScreen(SupervisorScreen):
     @work(thread=True, group="db")
     def _load_agents(self) -> None:
         def load(factory: sessionmaker[Session]) -> None:
-            from db.agents import list_agents
+            from db.staff.agents import list_agents
 
             self.post_message(AgentsLoaded(tuple(list_agents(factory))))
 

@@ -27,11 +27,11 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.agents import AgentError, AgentInfo, agent_info, normalize_username
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import Agent, SigninFailure
 from db.policy import protection_of
+from db.staff.agents import AgentError, AgentInfo, agent_info, normalize_username
 from verification.hashing import derive_key, hash_secret, verify_secret
 
 # The answer to every refused sign-in, whatever the reason: it must not tell a

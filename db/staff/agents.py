@@ -1,4 +1,4 @@
-"""Agent accounts (staff): add, list, disable, reset; sign-in is ``db.signin``.
+"""Agent accounts (staff): add, list, disable, reset; sign-in is ``db.staff.signin``.
 
 Every change appends an audit event in the same unit of work as the change.
 Payloads name the agent (staff identities are not customer personal data)
