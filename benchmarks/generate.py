@@ -43,10 +43,10 @@ from db.audit.chain import GENESIS_HASH, canonical_payload, event_hash
 from db.desk import request_hash
 from db.engine import make_engine
 from db.migrate import head, upgrade
-from db.settings import Settings
 from verification.checks import RULES_VERSION
 from verification.hashing import hash_secret
 from verification.pin import hash_pin
+from verification.protection import Protection
 from verification.reference import ALPHABET as REFERENCE_ALPHABET
 
 # Bump whenever the generated data changes shape, so cached files are rebuilt.
@@ -60,7 +60,7 @@ CALL_BATCH = 50_000
 # makes a given size always produce the same rows.
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 # A call locks on the miss after these many, as on the desk (the default settings).
-MAX_MISSES = Settings().max_misses
+MAX_MISSES = Protection().max_misses
 SPAN = timedelta(days=365)
 # Supervisors review failed verifications and early cancellations (the queue)
 # within a day; only the last two days' calls are still waiting.

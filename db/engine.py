@@ -48,8 +48,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.render_as_string(hide_password=False), **kwargs)
-    # psycopg's connections are checked by their socket instead of pinged.
-    psycopg = parsed.get_driver_name() == "psycopg"
+    # psycopg's connections are checked by their socket instead of pinged. Read
+    # from the name: asking the URL for its driver loads the dialect, and an
+    # unknown one must reach the message below, not raise here.
+    psycopg = parsed.drivername.partition("+")[2] == "psycopg"
     if psycopg:
         connect_args = dict(kwargs.pop("connect_args", {}))
         # Given here, it wins over the URL's text (which psycopg would get as a str).

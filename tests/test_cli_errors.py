@@ -83,7 +83,7 @@ def test_a_settings_file_that_cannot_be_read(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_a_settings_file_without_read_permission(tmp_path: Path) -> None:
     locked = tmp_path / "settings.toml"
-    locked.write_text("max_misses = 3\n")
+    locked.write_text("retention_days = 3\n")
     locked.chmod(0)
     result = _callgate(tmp_path, "--settings", str(locked), "db", "current")
     _assert_one_clear_line(result, "cannot read settings file", str(locked))
@@ -202,6 +202,7 @@ def test_a_value_out_of_range_on_the_command_line(
 def test_a_setting_out_of_range_is_refused_at_load(tmp_path: Path) -> None:
     settings = tmp_path / "settings.toml"
     settings.write_text("retention_days = 99999999\n")
+    settings.chmod(0o600)  # a file open to others is warned about on a line of its own
     db = f"sqlite:///{tmp_path / 'ok.db'}"
     result = _callgate(tmp_path, "--settings", str(settings), "--db", db, "db", "current")
     _assert_one_clear_line(result, "retention_days", "between 1 and", str(settings))
