@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.calls import (
     get_call,
+    judged_text,
     tenant_locked,
     tenant_of,
 )
@@ -172,7 +173,7 @@ def _on_file(check: ItemCheck, purged: bool) -> str:
         return "(no matching account)"
     if check.on_file is None:
         return "(purged)" if purged else ""
-    return check.on_file
+    return judged_text(check.item, check.on_file)
 
 
 def _stated(stored: str | None) -> str:
