@@ -151,7 +151,11 @@ def test_an_unchanged_pin_in_a_sync_keeps_the_match(
 ) -> None:
     _on_file(any_factory, tmp_path, pin=PIN)
     view = _verified(any_factory, staff, SETTINGS, pin=PIN)
-    _sync(any_factory, tmp_path, [row(support_pin=PIN, display_name="Ana P."), row(**BEN, support_pin=PIN)])
+    _sync(
+        any_factory,
+        tmp_path,
+        [row(support_pin=PIN, display_name="Ana P."), row(**BEN, support_pin=PIN)],
+    )
     _act(any_factory, view, Action.CANCEL_NOW, SETTINGS, NOW + MINUTE)
 
 
