@@ -3,7 +3,9 @@
 One home each for: finding a call, its tenant and its caller; the on-file
 value of an item as text, masked for the agent's desk or whole for the
 supervisor's (``on_file_text``); the values the checks compare with
-(``on_file``); the clause saying a request is decided (``decided``); the
+(``on_file``), what a check stores as judged against (``judged_value``) and
+whether that is still what is on file (``still_on_file``: a match holds only
+for the value it was judged against); the clause saying a request is decided (``decided``); the
 request hash that binds an approval to exactly one request; and the
 subscription facts the policy reads and writes back, including what a
 supervisor's decision on expedited deprovisioning makes of them
@@ -211,6 +213,46 @@ def on_file_text(item: Item, tenant: Tenant, caller: AccountUser | None, *, mask
             return "(set)" if tenant.support_pin_hash else "(none)"
         case _:
             assert_never(item)
+
+
+def judged_value(item: Item, tenant: Tenant, caller: AccountUser | None) -> str:
+    """What a check of ``item`` stores as the on-file value it was judged against.
+
+    The supervisor's whole text, except the PIN: "(set)" alone would not tell
+    one PIN from the next a sync brings, so a digest of its slow hash follows
+    (the hash is salted: the digest says nothing about the PIN).
+    """
+    text = on_file_text(item, tenant, caller, masked=False)
+    if item is Item.PIN and tenant.support_pin_hash:
+        digest = hashlib.sha256(tenant.support_pin_hash.encode("utf-8")).hexdigest()
+        return f"{text} #{digest[:16]}"
+    return text
+
+
+def judged_text(item: Item, stored: str) -> str:
+    """A stored ``judged_value`` as the supervisor reads it (no PIN digest)."""
+    if item is Item.PIN:
+        return stored.split(" #", 1)[0]
+    return stored
+
+
+def still_on_file(
+    item: Item, judged: str | None, call: Call, tenant: Tenant, caller: AccountUser | None
+) -> bool:
+    """Whether a match judged against ``judged`` still holds for the records on file now.
+
+    The caller must still be an active account of the call's tenant (a sync
+    may remove them or move them to another tenant); every other item's
+    value must be the one judged against. ``judged`` None (a check stored
+    before values were kept, or purged) has nothing to compare with.
+    """
+    if item is Item.USER_ID and (
+        caller is None or not caller.active or caller.tenant_id != call.tenant_id
+    ):
+        return False
+    if judged is None:
+        return True
+    return judged == judged_value(item, tenant, caller)
 
 
 def decided() -> ColumnElement[bool]:

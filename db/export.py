@@ -28,6 +28,7 @@ from db.progress import Progress, counted
 from db.review import (
     NotSupervisor,
     RequestFilter,
+    in_call_tenants,
     organization_is_broad,
     parse_search,
     request_query,
@@ -81,19 +82,23 @@ def export_rows(
     supervisor: checked here, before the first row, so no caller can skip it.
     Raises ``NotSupervisor`` otherwise.
     """
+    hidden: frozenset[int] = frozenset()
     if not masked:
         with factory() as session:
             if requested_by is None:
                 raise NotSupervisor("personal data in clear needs a supervisor")
             require_supervisor(session, requested_by)
-    return _rows(factory, filters, masked)
+            # Nothing of a tenant the supervisor has a call open with, as in the list.
+            hidden = in_call_tenants(session, requested_by)
+    return _rows(factory, filters, masked, hidden)
 
 
 def _rows(
-    factory: sessionmaker[Session], filters: RequestFilter, masked: bool
+    factory: sessionmaker[Session], filters: RequestFilter, masked: bool, hidden: frozenset[int]
 ) -> Iterator[dict[str, str]]:
     with factory() as session:
-        query = request_query(filters, broad_organization=organization_is_broad(session, filters))
+        broad = organization_is_broad(session, filters)
+        query = request_query(filters, broad_organization=broad, hidden=hidden)
         result = session.execute(query.execution_options(yield_per=BATCH))
         for row in result:
             yield _record(row, masked)
@@ -124,7 +129,9 @@ def write_export(
     masked = unmasked_for is None
     records = export_rows(factory, filters, masked=masked, requested_by=unmasked_for)
     with unit_of_work(factory) as session:
-        query = request_query(filters, broad_organization=organization_is_broad(session, filters))
+        broad = organization_is_broad(session, filters)
+        hidden = in_call_tenants(session, unmasked_for)
+        query = request_query(filters, broad_organization=broad, hidden=hidden)
         selected = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         event = append_event(
             session,

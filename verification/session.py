@@ -12,6 +12,9 @@ every required item is matched, the verification has not expired, neither
 the call nor the tenant is locked, and the caller is an admin. The round a
 verification holds in (``round_start``) also bounds the possession factors
 proven in it: a new round asks for them again (``verification.tiers.held``).
+A match holds only for the on-file value it was judged against: an item
+whose record changed since (``changed``, an accounts sync during the call)
+is not matched until it is asked again, and the gate says why.
 """
 
 from __future__ import annotations
@@ -70,10 +73,16 @@ class VerificationSession:
     """The state of a call's verification, rebuilt from its stored checks."""
 
     def __init__(
-        self, required: Sequence[Item], records: Iterable[CheckRecord], limits: Limits
+        self,
+        required: Sequence[Item],
+        records: Iterable[CheckRecord],
+        limits: Limits,
+        changed: Iterable[Item] = (),
     ) -> None:
         self.required: tuple[Item, ...] = tuple(required)
         self.limits = limits
+        # Items whose latest match was judged against a value no longer on file.
+        self.changed: frozenset[Item] = frozenset(changed)
         self.misses = 0
         self.locked_at: datetime | None = None
         self.expires_at: datetime | None = None
@@ -129,7 +138,7 @@ class VerificationSession:
             return ItemStatus.NOT_ASKED
         result = self._results.get(item)
         if result is CheckResult.MATCH:
-            return ItemStatus.MATCHED
+            return ItemStatus.NOT_ASKED if item in self.changed else ItemStatus.MATCHED
         if result is CheckResult.MISMATCH:
             return ItemStatus.MISSED
         return ItemStatus.NOT_ASKED
@@ -137,6 +146,14 @@ class VerificationSession:
     def statuses(self, now: datetime) -> dict[Item, ItemStatus]:
         """Every required item's status, in asking order."""
         return {item: self.status(item, now) for item in self.required}
+
+    def record_changed(self, item: Item, now: datetime) -> bool:
+        """Whether ``item`` matched in this round against a value no longer on file."""
+        return (
+            item in self.changed
+            and not self.expired(now)
+            and self._results.get(item) is CheckResult.MATCH
+        )
 
     def next_item(self, now: datetime) -> Item | None:
         """The first required item not yet matched, or None when all are."""
@@ -166,10 +183,15 @@ class VerificationSession:
         elif not self.locked:
             # One reason for them all: the item list beside the gate shows each
             # one's state, and a line per item filled an 80x24 screen.
+            stale = [item for item in self.required if self.record_changed(item, now)]
+            reasons.extend(
+                f"the {_noun(item)} on file changed since it was matched — ask it again"
+                for item in stale
+            )
             waiting = [
                 _noun(item)
                 for item in self.required
-                if self.status(item, now) is not ItemStatus.MATCHED
+                if self.status(item, now) is not ItemStatus.MATCHED and item not in stale
             ]
             if waiting:
                 reasons.append("not yet verified: " + ", ".join(waiting))

@@ -13,6 +13,13 @@ item check takes it with the call's, ``db.calls.call_to_check``), so the lock
 it checks and the count it adds are one step: guesses racing from several
 desks at once never pass ``tenant_max_misses`` either.
 
+A user ID that matches no account but is on a domain one tenant holds on
+file (its ``tenant_domain`` rows, or the domain of its users' user IDs) is
+a miss of that tenant too (``domain_tenant``, ``_domain_misses``): otherwise
+guessing the user ID itself, a new address each time, never locked
+anything. A domain several tenants hold names none of them, or one
+caller's guesses at a mail provider's addresses would lock them all.
+
 A locked user ID is kept only as a SHA-256 of its normalized form and a
 masked copy for the supervisor's queue, never in clear.
 """
@@ -22,13 +29,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.audit.chain import append_event
 from db.calls import tenant_locked
-from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant, UserIdLock
+from db.models import AccountUser, Call, CodeTry, ItemCheck, Tenant, TenantDomain, UserIdLock
 from db.policy import protection_of
 from verification.errors import InputError
 from verification.kinds import CheckResult, Item
@@ -66,6 +74,10 @@ def refuse_locked(session: Session, tenant: Tenant | None, normalized_user_id: s
         raise InputError(TENANT_LOCKED)
     if normalized_user_id is not None and _live_lock(session, user_id_key(normalized_user_id)):
         raise InputError(USER_ID_LOCKED)
+    if normalized_user_id is not None and _domain_locked(session, normalized_user_id):
+        # Every user ID on a locked tenant's domain, right or wrong: which one
+        # exists is what the guesses were after.
+        raise InputError(TENANT_LOCKED)
 
 
 def after_miss(
@@ -88,6 +100,11 @@ def after_miss(
             _maybe_lock_tenant(session, tenant, call, actor, now)
     if item is Item.USER_ID and normalized and not _is_account(session, normalized):
         _maybe_lock_user_id(session, normalized, call, actor, now)
+        named = domain_tenant(session, normalized.rpartition("@")[2])
+        if named is not None and named != call.tenant_id:
+            tenant = session.get(Tenant, named, with_for_update=True)
+            if tenant is not None and not tenant_locked(tenant):
+                _maybe_lock_tenant(session, tenant, call, actor, now)
 
 
 def _maybe_lock_tenant(
@@ -104,6 +121,7 @@ def _maybe_lock_tenant(
             ItemCheck.checked_at >= since,
         )
     ).all()
+    times = [*times, *_domain_misses(session, tenant, since)]
     wrong_codes = session.scalars(
         select(CodeTry.tried_at)
         .join(Call, Call.id == CodeTry.call_id)
@@ -120,6 +138,87 @@ def _maybe_lock_tenant(
         payload={"tenant_id": tenant.id, "call_id": call.id, "cause": "misses"},
         at=now,
     )
+
+
+def domain_tenant(session: Session, domain: str) -> int | None:
+    """The one tenant holding ``domain`` on file, or None (no tenant, or several)."""
+    if not domain:
+        return None
+    held = set(session.scalars(select(TenantDomain.tenant_id).where(TenantDomain.domain == domain)))
+    held.update(
+        session.scalars(
+            select(AccountUser.tenant_id).where(_on_domain(AccountUser.user_id, domain)).distinct()
+        )
+    )
+    return held.pop() if len(held) == 1 else None
+
+
+def _domain_locked(session: Session, normalized: str) -> bool:
+    """Whether ``normalized`` is on a domain only a tenant locked now holds.
+
+    Read from the locked tenants (few, by the index on ``locked_at``), so the
+    user ID of every call pays one small statement.
+    """
+    locked = [t.id for t in session.scalars(_locked_tenants()) if tenant_locked(t)]
+    if not locked:
+        return False
+    domain = normalized.rpartition("@")[2]
+    holder = session.scalar(
+        select(TenantDomain.tenant_id)
+        .where(TenantDomain.tenant_id.in_(locked), TenantDomain.domain == domain)
+        .limit(1)
+    ) or session.scalar(
+        select(AccountUser.tenant_id)
+        .where(AccountUser.tenant_id.in_(locked), _on_domain(AccountUser.user_id, domain))
+        .limit(1)
+    )
+    return holder is not None and domain_tenant(session, domain) == holder
+
+
+@cache  # built once, on first use: every stated user ID reads it
+def _locked_tenants() -> Select[Tenant]:
+    return select(Tenant).where(Tenant.locked_at.is_not(None))
+
+
+def _domain_misses(session: Session, tenant: Tenant, since: datetime) -> list[datetime]:
+    """User-ID misses since ``since`` on a domain only ``tenant`` holds, in calls not its own.
+
+    The tenant's own calls' misses are counted already; a call that found no
+    tenant (or another one) guessing at this tenant's addresses is counted here.
+    """
+    domains = {d.domain for d in tenant.domains}
+    domains.update(
+        user_id.rpartition("@")[2]
+        for user_id in session.scalars(
+            select(AccountUser.user_id).where(AccountUser.tenant_id == tenant.id)
+        )
+    )
+    if not domains:
+        return []
+    rows = session.execute(
+        select(ItemCheck.checked_at, ItemCheck.normalized)
+        .join(Call, Call.id == ItemCheck.call_id)
+        .where(
+            ItemCheck.item == Item.USER_ID,
+            ItemCheck.result == CheckResult.MISMATCH,
+            ItemCheck.checked_at >= since,
+            or_(Call.tenant_id.is_(None), Call.tenant_id != tenant.id),
+            or_(false(), *(_on_domain(ItemCheck.normalized, d) for d in sorted(domains))),
+        )
+    ).all()
+    # Only the domains with misses are asked whether another tenant holds them too.
+    owned = {
+        d
+        for d in {(n or "").rpartition("@")[2] for _, n in rows}
+        if domain_tenant(session, d) == tenant.id
+    }
+    return [at for at, normalized in rows if (normalized or "").rpartition("@")[2] in owned]
+
+
+def _on_domain(column: InstrumentedAttribute[Any], domain: str) -> ColumnElement[bool]:
+    """``column`` is a user ID at exactly ``domain`` (LIKE's wildcards escaped)."""
+    escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%@{escaped}", escape="\\")
 
 
 def _maybe_lock_user_id(

@@ -8,7 +8,12 @@ latest code went to one still on file (``sent_to_contact_on_file``), and per act
 whether it still needs a factor (``action_step_up``, the rule itself being
 ``verification.tiers.step_up``). A proven code or answered callback counts
 only in the verification it was proven in (``verification.tiers.held``):
-once the items are asked again, so is the factor.
+once the items are asked again, so is the factor. A proof holds only for the
+contact on file it reached (``_live``): a code e-mailed to an admin a sync
+removed or demoted since, or a code texted or a callback made to the phone
+before the phone item was last checked (a sync changed the number: the
+call's match of it no longer held until asked again), proves nothing, and
+the step says so (``Possession.changed``).
 
 The agent sees a destination only masked (``verification.otp.masked``); the
 whole address or number leaves this module only through ``address_of`` for
@@ -24,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, Tenant
+from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, ItemCheck, Tenant
 from db.policy import protection_of
 from db.settings import Settings
 from verification import otp
@@ -80,6 +85,17 @@ class Possession:
     tries_left: int
     callback_pending: int | None
     no_sender: str
+    # Why a code or callback of this verification no longer counts, if one does not.
+    changed: str = ""
+
+
+# What the factor step says once a sync changed the contact a proof reached.
+CHANGED = (
+    "the phone number or admin on file changed since the code or callback: "
+    "it no longer proves possession — send a new code or call back"
+)
+SendRow = Row[datetime, str, Channel, int | None]
+TryRow = Row[datetime, bool]
 
 
 def mail_configured(settings: Settings) -> bool:
@@ -92,40 +108,45 @@ def sms_configured(settings: Settings) -> bool:
     return bool(settings.sms_base_url and settings.sms_account_sid and settings.sms_from)
 
 
-def code_state(session: Session, call: Call, since: datetime | None) -> CodeState:
+def code_state(session: Session, call: Call, tenant: Tenant, since: datetime | None) -> CodeState:
     """The call's one-time code rebuilt from its stored sends and tries.
 
     ``since`` is the start of the verification holding now
-    (``VerificationSession.round_start``): a code of an earlier one is void.
+    (``VerificationSession.round_start``): a code of an earlier one is void,
+    and so is a code sent to a contact no longer on file.
     """
-    sends = session.execute(
-        select(CodeSend.sent_at, CodeSend.code_hash).where(CodeSend.call_id == call.id)
-    ).all()
-    tries = session.execute(
-        select(CodeTry.tried_at, CodeTry.matched).where(CodeTry.call_id == call.id)
-    ).all()
+    sends, tries = _code_rows(session, call)
+    live_sends, live_tries = _live(sends, tries, _stale(session, call, tenant, sends))
     return CodeState(
-        (otp.CodeSend(at, code_hash) for at, code_hash in sends),
-        (otp.CodeTry(at, matched) for at, matched in tries),
+        (otp.CodeSend(at, code_hash) for at, code_hash, _, _ in live_sends),
+        (otp.CodeTry(at, matched) for at, matched in live_tries),
         since,
     )
 
 
 def proven(
-    session: Session, call: Call, verification: VerificationSession, now: datetime
+    session: Session, call: Call, tenant: Tenant, verification: VerificationSession, now: datetime
 ) -> tuple[Factor, ...]:
     """The possession factors this call holds at ``now``.
 
     The PIN is its matched item in the current round; a matched code or an
-    answered callback counts in the verification it was proven in.
+    answered callback counts in the verification it was proven in, while the
+    contact it reached is still on file.
     """
-    codes = session.scalars(
-        select(CodeTry.tried_at).where(CodeTry.call_id == call.id, CodeTry.matched.is_(True))
+    sends, tries = _code_rows(session, call)
+    _, live_tries = _live(sends, tries, _stale(session, call, tenant, sends))
+    phone_at = _phone_checked_at(session, call)
+    callbacks = session.execute(
+        select(Callback.shown_at, Callback.answered_at).where(
+            Callback.call_id == call.id, Callback.answered.is_(True)
+        )
     ).all()
-    callbacks = session.scalars(
-        select(Callback.answered_at).where(Callback.call_id == call.id, Callback.answered.is_(True))
-    ).all()
-    return _factors(codes, [at for at in callbacks if at is not None], verification, now)
+    return _factors(
+        [at for at, matched in live_tries if matched],
+        [at for shown, at in callbacks if at is not None and _reached(shown, phone_at)],
+        verification,
+        now,
+    )
 
 
 def _factors(
@@ -190,15 +211,76 @@ def address_of(
 def sent_to_contact_on_file(session: Session, call: Call, tenant: Tenant) -> bool:
     """Whether the call's latest code went to a destination still on file.
 
-    A sync may remove or demote the admin a code was e-mailed to while the
-    call is open: that code then proves possession of no contact on file.
+    A sync may remove or demote the admin a code was e-mailed to, or change
+    the phone it was texted to, while the call is open: that code then
+    proves possession of no contact on file.
     """
-    last = session.scalars(
-        select(CodeSend).where(CodeSend.call_id == call.id).order_by(CodeSend.id.desc()).limit(1)
-    ).first()
-    if last is None or last.account_user_id is None:
-        return True
-    return any(user.id == last.account_user_id for user in _admins(session, tenant))
+    sends, _ = _code_rows(session, call)
+    return not sends or len(sends) - 1 not in _stale(session, call, tenant, sends)
+
+
+def _code_rows(session: Session, call: Call) -> tuple[Sequence[SendRow], Sequence[TryRow]]:
+    sends = session.execute(
+        select(CodeSend.sent_at, CodeSend.code_hash, CodeSend.channel, CodeSend.account_user_id)
+        .where(CodeSend.call_id == call.id)
+        .order_by(CodeSend.sent_at, CodeSend.id)
+    ).all()
+    tries = session.execute(
+        select(CodeTry.tried_at, CodeTry.matched)
+        .where(CodeTry.call_id == call.id)
+        .order_by(CodeTry.tried_at, CodeTry.id)
+    ).all()
+    return sends, tries
+
+
+def _stale(
+    session: Session, call: Call, tenant: Tenant, sends: Sequence[SendRow]
+) -> frozenset[int]:
+    """The positions in ``sends`` of codes sent to a contact no longer on file."""
+    if not sends:
+        return frozenset()
+    admins = {user.id for user in _admins(session, tenant)}
+    phone_at = _phone_checked_at(session, call)
+    return frozenset(
+        n
+        for n, (at, _, channel, admin) in enumerate(sends)
+        if (admin not in admins if channel is Channel.EMAIL else not _reached(at, phone_at))
+    )
+
+
+def _live(
+    sends: Sequence[SendRow], tries: Sequence[TryRow], stale: frozenset[int]
+) -> tuple[list[SendRow], list[TryRow]]:
+    """The sends to contacts still on file, and the tries without a match of a stale one.
+
+    A try answers the latest code sent before it; wrong tries all stay (each
+    was a miss and used up a try).
+    """
+    live_sends = [send for n, send in enumerate(sends) if n not in stale]
+    # A matched try answered the latest code sent before it (-1: none).
+    answered = (max((n for n, s in enumerate(sends) if s[0] <= t[0]), default=-1) for t in tries)
+    live_tries = [t for t, n in zip(tries, answered, strict=True) if not t[1] or n not in stale]
+    return live_sends, live_tries
+
+
+def _phone_checked_at(session: Session, call: Call) -> datetime | None:
+    """When the call last checked the phone item: the number a proof by phone reached.
+
+    A phone proof needs an open gate, and with it a match of the number on
+    file then; a sync that changes the number voids that match until the
+    phone is asked again, so a proof made before the latest check of the
+    phone reached a number no longer judged to be the caller's.
+    """
+    return session.scalar(
+        select(ItemCheck.checked_at)
+        .where(ItemCheck.call_id == call.id, ItemCheck.item == Item.PHONE)
+        .order_by(ItemCheck.id.desc())
+        .limit(1)
+    )
+
+
+def _reached(at: datetime, phone_checked_at: datetime | None) -> bool:
+    return phone_checked_at is None or at >= phone_checked_at
 
 
 def possession(
@@ -219,35 +301,37 @@ def possession(
     gate, so it has none.
     """
     has_pin = Item.PIN in verification.required
-    sends: Sequence[Row[datetime, str, Channel, int | None]] = ()
-    tries: Sequence[Row[datetime, bool]] = ()
-    callbacks: Sequence[Row[int, bool | None, datetime | None]] = ()
+    sends: Sequence[SendRow] = ()
+    tries: Sequence[TryRow] = ()
+    callbacks: Sequence[Row[int, bool | None, datetime, datetime | None]] = ()
     if not first_verified:
-        sends = session.execute(
-            select(CodeSend.sent_at, CodeSend.code_hash, CodeSend.channel, CodeSend.account_user_id)
-            .where(CodeSend.call_id == call.id)
-            .order_by(CodeSend.id)
-        ).all()
-        tries = session.execute(
-            select(CodeTry.tried_at, CodeTry.matched).where(CodeTry.call_id == call.id)
-        ).all()
+        sends, tries = _code_rows(session, call)
         callbacks = session.execute(
-            select(Callback.id, Callback.answered, Callback.answered_at)
+            select(Callback.id, Callback.answered, Callback.shown_at, Callback.answered_at)
             .where(Callback.call_id == call.id)
             .order_by(Callback.id)
         ).all()
+    start = verification.round_start(now)
+    stale = _stale(session, call, tenant, sends)
+    live_sends, live_tries = _live(sends, tries, stale)
     state = CodeState(
-        (otp.CodeSend(at, code_hash) for at, code_hash, _, _ in sends),
-        (otp.CodeTry(at, matched) for at, matched in tries),
-        verification.round_start(now),
+        (otp.CodeSend(at, code_hash) for at, code_hash, _, _ in live_sends),
+        (otp.CodeTry(at, matched) for at, matched in live_tries),
+        start,
+    )
+    phone_at = _phone_checked_at(session, call) if callbacks else None
+    answered = [(shown, at) for _, ok, shown, at in callbacks if ok and at is not None]
+    voided = start is not None and (
+        any(sends[n][0] >= start for n in stale)
+        or any(at >= start and not _reached(shown, phone_at) for shown, at in answered)
     )
     shown = destinations(session, tenant, settings)
-    last = _destination_words(session, tenant, *sends[-1][2:]) if sends else ""
-    pending = [id_ for id_, answered, _ in callbacks if answered is None]
+    last = _destination_words(session, tenant, *live_sends[-1][2:]) if live_sends else ""
+    pending = [id_ for id_, ok, _, _ in callbacks if ok is None]
     return Possession(
         proven=_factors(
-            [at for at, matched in tries if matched],
-            [at for _, answered, at in callbacks if answered and at is not None],
+            [at for at, matched in live_tries if matched],
+            [at for shown_at, at in answered if _reached(shown_at, phone_at)],
             verification,
             now,
         ),
@@ -260,6 +344,7 @@ def possession(
         tries_left=state.tries_left,
         callback_pending=pending[-1] if pending else None,
         no_sender="" if shown else _no_sender(settings, protection_of(session).tiers, has_pin),
+        changed=CHANGED if voided else "",
     )
 
 

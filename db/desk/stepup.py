@@ -202,10 +202,12 @@ def try_code(
         hold_tenant(session, call)
         tenant, verification = _open_call(session, call, actor, settings, now)
         if not sent_to_contact_on_file(session, call, tenant):
-            raise StepUpRefused("the code went to an address no longer on file — send a new one")
+            raise StepUpRefused(
+                "the code went to a number or address no longer on file — send a new one"
+            )
         try:
             since = verification.round_start(now)
-            matched = code_state(session, call, since).check(typed, now)
+            matched = code_state(session, call, tenant, since).check(typed, now)
         except CodeRefused as exc:
             raise StepUpRefused(str(exc)) from None
         attempt = CodeTry(call_id=call.id, matched=matched, tried_at=now)
@@ -293,7 +295,8 @@ def missing_factor(
     now: datetime,
 ) -> str | None:
     """The gate's sentence when ``action``'s tier needs a factor this call has not proven."""
-    factors = proven(session, call, verification, now)
+    tenant = tenant_of(session, call)
+    factors = () if tenant is None else proven(session, call, tenant, verification, now)
     tiers = tier_map(protection_of(session).tiers)
     needs = action_step_up(action, tiers, factors, Item.PIN in verification.required)
     return needs.missing or None
@@ -320,7 +323,9 @@ def _open_call(
 def _refuse_send(
     session: Session, call: Call, verification: VerificationSession, now: datetime
 ) -> None:
-    refusal = code_state(session, call, verification.round_start(now)).send_refusal(now)
+    tenant = tenant_of(session, call)
+    assert tenant is not None  # the gate is open: the tenant was found
+    refusal = code_state(session, call, tenant, verification.round_start(now)).send_refusal(now)
     if refusal is not None:
         raise StepUpRefused(refusal)
 

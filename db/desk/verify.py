@@ -27,8 +27,8 @@ from db.calls import (
     call_to_check,
     caller_of,
     hold_caller,
+    judged_value,
     on_file,
-    on_file_text,
     tenant_locked,
 )
 from db.desk.guessing import after_miss, refuse_locked
@@ -149,7 +149,10 @@ def _another_caller(
     if caller is None or caller.user_id == normalized:
         return False
     verification = verification_of(session, call, tenant)
-    return verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
+    # A caller a sync removed or moved is still the one this call named: they
+    # may not name another account in their place.
+    held = verification.status(Item.USER_ID, now) is ItemStatus.MATCHED
+    return held or verification.record_changed(Item.USER_ID, now)
 
 
 def _judged_against(
@@ -161,7 +164,7 @@ def _judged_against(
         return None  # no account of this caller was named
     if tenant is None:
         return None
-    return on_file_text(item, tenant, caller_of(session, call), masked=False)
+    return judged_value(item, tenant, caller_of(session, call))
 
 
 def _repeats_last_miss(session: Session, call: Call, verdict: Verdict) -> bool:

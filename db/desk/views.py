@@ -15,7 +15,7 @@ factor (``SubscriptionView.step_ups``), from ``db.desk.possession``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from db.calls import (
     domains_of,
     local_date,
     on_file_text,
+    still_on_file,
     subscription_facts,
     tenant_locked,
     tenant_of,
@@ -154,14 +155,33 @@ def verification_of(session: Session, call: Call, tenant: Tenant | None) -> Veri
     # Read on the connection, which does not autoflush as session.execute
     # would: a check or wrong code still pending in the session is read too.
     session.flush()
+    rows = session.connection().execute(_RECORDS, {"call_id": call.id}).all()
     records = [
         # A wrong one-time code is a miss of the call like an item mismatch.
         CheckRecord(item, result or CheckResult.MISMATCH, at)
-        for _, _, item, result, at in session.connection().execute(_RECORDS, {"call_id": call.id})
+        for _, _, item, result, at, _ in rows
     ]
     has_pin = tenant is not None and tenant.support_pin_hash is not None
     return VerificationSession(
-        required_items(has_pin=has_pin), records, protection_of(session).limits
+        required_items(has_pin=has_pin),
+        records,
+        protection_of(session).limits,
+        _changed(session, call, tenant, rows),
+    )
+
+
+def _changed(
+    session: Session, call: Call, tenant: Tenant | None, rows: Sequence[Sequence[Any]]
+) -> tuple[Item, ...]:
+    """The items whose latest check matched a value a sync has changed since."""
+    if tenant is None:
+        return ()
+    latest = {item: (result, judged) for kind, _, item, result, _, judged in rows if kind == 0}
+    caller = caller_of(session, call)
+    return tuple(
+        item
+        for item, (result, judged) in latest.items()
+        if result is CheckResult.MATCH and not still_on_file(item, judged, call, tenant, caller)
     )
 
 
@@ -179,8 +199,9 @@ _RECORDS: CompoundSelect[*tuple[Any, ...]] = union_all(
         ItemCheck.item,
         ItemCheck.result,
         ItemCheck.checked_at,
+        ItemCheck.on_file,
     ).where(ItemCheck.call_id == bindparam("call_id")),
-    select(literal(1), CodeTry.id, null(), null(), CodeTry.tried_at).where(
+    select(literal(1), CodeTry.id, null(), null(), CodeTry.tried_at, null()).where(
         CodeTry.call_id == bindparam("call_id"), CodeTry.matched.is_(False)
     ),
 ).order_by("kind", "id")

@@ -17,6 +17,7 @@ from db.review.access import (
     ReviewRefused,
     clear_tenant_lock,
     clear_user_id_lock,
+    in_call_tenants,
     require_supervisor,
     reset_locked_agent,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "clear_tenant_lock",
     "clear_user_id_lock",
     "decide_expedited",
+    "in_call_tenants",
     "list_requests",
     "mark_reviewed",
     "numbers",

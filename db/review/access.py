@@ -8,19 +8,28 @@ decides on or reviews a call they took. A reason or note must say something
 cancellation (``clear_tenant_lock``), a stated user ID's lock
 (``clear_user_id_lock``) and an agent's sign-in lock (``reset_locked_agent``);
 each asks a reason, kept in a purgeable row, out of the chain.
+A staff member with a call of their own open on a tenant reads nothing of
+that tenant's on-file values on this desk (``in_call_tenants``, applied by
+the request list and export, the call detail and the queue): a supervisor
+who matched only the user ID could otherwise read the rest from the
+tenant's earlier calls.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import Agent, Call, LockClearance, Tenant, UserIdLock
 from db.staff.agents import AgentInfo, reset_agent
-from verification.kinds import Role
+from verification.kinds import CallState, Role
+
+# In place of a tenant's values for staff who have a call open with that tenant.
+IN_CALL = "(hidden while you have a call open with this organization)"
 
 
 class ReviewRefused(Exception):
@@ -41,6 +50,26 @@ def require_supervisor(session: Session, actor_id: int) -> Agent:
     if agent is None or agent.role is not Role.SUPERVISOR or not agent.active:
         raise NotSupervisor("Only a supervisor can do this.")
     return agent
+
+
+def in_call_tenants(session: Session, staff_id: int | None) -> frozenset[int]:
+    """The tenants of the calls ``staff_id`` has open (open, verified or locked, not ended)."""
+    if staff_id is None:
+        return frozenset()
+    found = session.scalars(
+        select(Call.tenant_id).where(
+            Call.agent_id == staff_id,
+            Call.state != CallState.CLOSED,
+            Call.tenant_id.is_not(None),
+        )
+    )
+    return frozenset(tenant_id for tenant_id in found if tenant_id is not None)
+
+
+def require_not_in_call(session: Session, staff_id: int, call: Call) -> None:
+    """Refuse a call of a tenant ``staff_id`` has a call open with (``in_call_tenants``)."""
+    if call.tenant_id is not None and call.tenant_id in in_call_tenants(session, staff_id):
+        raise ReviewRefused(f"Call {call.id} is {IN_CALL.strip('()')}.")
 
 
 def require_other_agent(call: Call, supervisor: Agent, refusal: str) -> None:

@@ -133,12 +133,12 @@ def decide_expedited(
                 actor=supervisor.username,
                 now=now,
             )
-        return detail(session, call.id, now)
+        return detail(session, call.id, now, viewer=supervisor.id)
 
 
 def _tampered_in_chain(session: Session, call_id: int, request_id: int, now: datetime) -> bool:
     """Whether the request's hash differs from the one the chain recorded (``detail``)."""
-    lines = detail(session, call_id, now).requests
+    lines = detail(session, call_id, now, viewer=None).requests
     return any(r.tampered for r in lines if r.request_id == request_id)
 
 
@@ -162,7 +162,7 @@ def add_review_note(
             payload={"call_id": call.id, "note_id": note.id},
             at=now,
         )
-        return detail(session, call.id, now)
+        return detail(session, call.id, now, viewer=supervisor.id)
 
 
 def mark_reviewed(
@@ -189,4 +189,4 @@ def mark_reviewed(
             payload={"call_id": call.id},
             at=now,
         )
-        return detail(session, call.id, now)
+        return detail(session, call.id, now, viewer=supervisor.id)

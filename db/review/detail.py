@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.calls import (
     get_call,
+    judged_text,
     tenant_locked,
     tenant_of,
 )
@@ -31,7 +32,7 @@ from db.models import (
     ReviewNote,
     Tenant,
 )
-from db.review.access import require_supervisor
+from db.review.access import require_not_in_call, require_supervisor
 from db.review.request_lines import RequestLine, request_lines
 from db.review.timeline import TimelineEntry, timeline
 from verification.items import ITEM_SPECS
@@ -94,15 +95,25 @@ class CallDetail:
 def call_detail(
     factory: sessionmaker[Session], actor_id: int, call_id: int, now: datetime
 ) -> CallDetail:
-    """The whole story of one call as of ``now``; raises ``LookupError`` for an unknown call."""
+    """The whole story of one call as of ``now``; raises ``LookupError`` for an unknown call.
+
+    Refused (``ReviewRefused``) for a call of a tenant the supervisor has a
+    call of their own open with: its checks hold that tenant's values.
+    """
     with factory() as session:
         require_supervisor(session, actor_id)
-        return detail(session, call_id, now)
+        return detail(session, call_id, now, viewer=actor_id)
 
 
-def detail(session: Session, call_id: int, now: datetime) -> CallDetail:
-    """The detail of ``call_id``, with what a decision taken ``now`` would do."""
+def detail(session: Session, call_id: int, now: datetime, *, viewer: int | None) -> CallDetail:
+    """The detail of ``call_id``, with what a decision taken ``now`` would do.
+
+    ``viewer`` is the staff member it is shown to: refused for a call of a
+    tenant they have a call open with. None only for a detail nobody reads.
+    """
     call = get_call(session, call_id)
+    if viewer is not None:
+        require_not_in_call(session, viewer, call)
     agent = session.get(Agent, call.agent_id)
     tenant = tenant_of(session, call)
     reviewer = None if call.reviewed_by_id is None else session.get(Agent, call.reviewed_by_id)
@@ -172,7 +183,7 @@ def _on_file(check: ItemCheck, purged: bool) -> str:
         return "(no matching account)"
     if check.on_file is None:
         return "(purged)" if purged else ""
-    return check.on_file
+    return judged_text(check.item, check.on_file)
 
 
 def _stated(stored: str | None) -> str:

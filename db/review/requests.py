@@ -8,6 +8,10 @@ facts are blind while a call is open and unverified (``_blind``). The search
 box's one dispatch rule is ``parse_search`` (reference, user ID, phone, else an
 organization prefix); searches by what identifies a tenant (and the organization, kind and channel
 filters) find only the calls the blind rule shows (``_identifies``, ``_shown``).
+The calls of a tenant the reader has a call of their own open with show
+nothing of it and are found by none of those searches (``hidden``,
+``db.review.access.in_call_tenants``): a search that found them would
+confirm a guess of the tenant's phone or name.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, Select, and_, case, func, null, select, tuple_
+from sqlalchemy import ColumnElement, Label, Select, and_, case, func, null, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from db.models import AccountUser, Agent, Call, CancellationRequest, Subscription, Tenant
-from db.review.access import require_supervisor
+from db.review.access import IN_CALL, in_call_tenants, require_supervisor
 from verification.errors import InputError
 from verification.kinds import CallState, Channel, Outcome, SubscriptionKind
 from verification.phone import mask_phone, normalize_phone
@@ -126,7 +130,9 @@ def list_requests(
     """
     with factory() as session:
         require_supervisor(session, actor_id)
-        query = request_query(filters, broad_organization=organization_is_broad(session, filters))
+        hidden = in_call_tenants(session, actor_id)
+        broad = organization_is_broad(session, filters)
+        query = request_query(filters, broad_organization=broad, hidden=hidden)
         if after is not None:
             query = query.where(
                 tuple_(Call.started_at, Call.id) < tuple_(after.started_at, after.call_id)
@@ -138,7 +144,7 @@ def list_requests(
             started_at=row.started_at,
             ended_at=row.ended_at,
             agent=row.username,
-            organization=row.organization or "",
+            organization=IN_CALL if row.tenant_id in hidden else row.organization or "",
             phone=mask_phone(row.phone_e164 or ""),
             state=row.state,
             outcome=row.outcome,
@@ -198,30 +204,40 @@ def organization_is_broad(session: Session, filters: RequestFilter) -> bool:
     return (session.scalar(select(func.count()).select_from(sample)) or 0) > BROAD_ORGANIZATION
 
 
-def _blind(column: InstrumentedAttribute[str]) -> ColumnElement[str | None]:
+def _blind(column: InstrumentedAttribute[str], hidden: frozenset[int]) -> ColumnElement[str | None]:
     """The tenant's value, or NULL while its call is open and not yet verified.
 
     The blind rule binds lists too (PRODUCT.md section 4): a supervisor must
     not read the tenant's name or phone next to a call whose caller has not
     matched them yet. Done in SQL, so the export blinds exactly the same rows.
     """
-    return case((_shown(), column), else_=null()).label(column.key)
+    return case((_shown(hidden), column), else_=null()).label(column.key)
 
 
-def _shown() -> ColumnElement[bool]:
-    """The calls whose tenant facts the blind rule lets a list show: ended or verified."""
-    return Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
+def _shown(hidden: frozenset[int]) -> ColumnElement[bool]:
+    """The calls whose tenant facts the blind rule lets a list show: ended or verified.
+
+    None of a tenant in ``hidden``: the reader has a call open with it.
+    """
+    shown = Call.state.in_((CallState.CLOSED, CallState.VERIFIED))
+    if not hidden:
+        return shown
+    return shown & or_(Call.tenant_id.is_(None), Call.tenant_id.not_in(sorted(hidden)))
 
 
 def request_query(
-    filters: RequestFilter, *, broad_organization: bool = False
+    filters: RequestFilter,
+    *,
+    broad_organization: bool = False,
+    hidden: frozenset[int] = frozenset(),
 ) -> Select[*tuple[Any, ...]]:
     """Calls matching ``filters`` with their agent and tenant, newest first.
 
     Shared with the export so both select exactly the same rows. A prefix
     matching few tenants is best served from their calls (then sorted); one
     matching many (``broad_organization``) by reading calls newest first and
-    keeping those of matching tenants, which stops after a page.
+    keeping those of matching tenants, which stops after a page. ``hidden``:
+    tenants the reader has a call open with (blank, and found by no search).
     """
     query: Select[*tuple[Any, ...]] = (
         select(
@@ -231,13 +247,16 @@ def request_query(
             Call.state,
             Call.outcome,
             Call.reviewed_at,
+            Call.tenant_id,
             Agent.username,
-            _blind(Tenant.ref),
-            _blind(Tenant.organization),
-            _blind(Tenant.phone_e164),
-            _blind(Tenant.contact_first_name),
-            _blind(Tenant.contact_last_name),
-            AccountUser.user_id,
+            _blind(Tenant.ref, hidden),
+            _blind(Tenant.organization, hidden),
+            _blind(Tenant.phone_e164, hidden),
+            _blind(Tenant.contact_first_name, hidden),
+            _blind(Tenant.contact_last_name, hidden),
+            case((_shown(hidden), AccountUser.user_id), else_=null()).label("user_id")
+            if hidden
+            else AccountUser.user_id,
             _references(),
         )
         .join(Agent, Agent.id == Call.agent_id)
@@ -261,15 +280,15 @@ def request_query(
             held = held.where(Subscription.channel == filters.channel)
         # What the tenant holds is one of its facts: an open, unverified call
         # found by it would name its tenant all the same.
-        query = query.where(held.exists(), _shown())
+        query = query.where(held.exists(), _shown(hidden))
     search = parse_search(filters.search, filters.region)
     if search is not None and search.kind is not SearchKind.ORGANIZATION:
-        query = query.where(_identifies(search))
+        query = query.where(_identifies(search, hidden))
     matching = _organization_range(_organization_text(filters))
     if matching is not None:
         # Like the searches of _identifies: an open, unverified call found by
         # its organization would tell whose call it is despite the blank row.
-        query = query.where(_shown())
+        query = query.where(_shown(hidden))
     if matching is not None and broad_organization:
         # "+ 0" keeps the database from driving the query by tenant: it walks
         # the calls' time index instead and keeps those of a matching tenant.
@@ -292,7 +311,7 @@ def _references() -> Label[str | None]:
     )
 
 
-def _identifies(search: Search) -> ColumnElement[bool]:
+def _identifies(search: Search, hidden: frozenset[int]) -> ColumnElement[bool]:
     """The calls a reference, user ID or phone names, among those the blind rule shows.
 
     An open call whose caller has not been verified keeps its tenant blank in
@@ -301,7 +320,7 @@ def _identifies(search: Search) -> ColumnElement[bool]:
     searches only find calls whose tenant facts the list shows (``_blind``).
     A reference exists only for a request of a verified call anyway.
     """
-    shown = _shown()
+    shown = _shown(hidden)
     match search.kind:
         case SearchKind.REFERENCE:
             named = select(CancellationRequest.call_id).where(

@@ -11,6 +11,7 @@ request waits until it has a decision for its current content
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -34,7 +35,7 @@ from db.models import (
     Tenant,
 )
 from db.policy import protection_of
-from db.review.access import require_supervisor
+from db.review.access import IN_CALL, in_call_tenants, require_supervisor
 from db.review.queue_row import QUEUE_LIMIT, QueueRow
 from db.review.waiting_locks import locked_agents, locked_tenants, locked_user_ids
 from verification.kinds import Outcome, QueueKind
@@ -51,7 +52,8 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
     with factory() as session:
         require_supervisor(session, actor_id)
         window_hours = protection_of(session).tenant_lock_window_hours
-        return (
+        hidden = in_call_tenants(session, actor_id)
+        rows = (
             *_waiting_expedited(session),
             *locked_tenants(session, timedelta(hours=window_hours)),
             *locked_user_ids(session),
@@ -62,6 +64,10 @@ def queue(factory: sessionmaker[Session], actor_id: int) -> tuple[QueueRow, ...]
             *_failed_deliveries(session),
             *_disputes(session),
         )
+    # Nothing of a tenant the supervisor has a call open with (db.review.access).
+    return tuple(
+        replace(row, organization=IN_CALL) if row.tenant_id in hidden else row for row in rows
+    )
 
 
 def _waiting_expedited(session: Session) -> list[QueueRow]:
@@ -98,7 +104,14 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
 
 def _failed_verifications(session: Session) -> list[QueueRow]:
     rows = session.execute(
-        select(Call.id, Call.started_at, Call.agent_id, Agent.username, Tenant.organization)
+        select(
+            Call.id,
+            Call.started_at,
+            Call.agent_id,
+            Agent.username,
+            Call.tenant_id,
+            Tenant.organization,
+        )
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(Tenant, Tenant.id == Call.tenant_id)
         .where(text(UNREVIEWED_FAILED))
@@ -111,13 +124,13 @@ def _failed_verifications(session: Session) -> list[QueueRow]:
             at=started_at,
             call_id=call_id,
             request_id=None,
-            tenant_id=None,
+            tenant_id=tenant_id,
             agent_id=agent_id,
             agent=username,
             organization=organization or "(no account found)",
             detail="verification failed",
         )
-        for call_id, started_at, agent_id, username, organization in rows
+        for call_id, started_at, agent_id, username, tenant_id, organization in rows
     ]
 
 
@@ -135,6 +148,7 @@ def _ended_with_misses(session: Session) -> list[QueueRow]:
             Call.agent_id,
             Call.misses,
             Call.outcome,
+            Call.tenant_id,
             Agent.username,
             Tenant.organization,
         )
@@ -150,7 +164,7 @@ def _ended_with_misses(session: Session) -> list[QueueRow]:
             at=row.started_at,
             call_id=row.id,
             request_id=None,
-            tenant_id=None,
+            tenant_id=row.tenant_id,
             agent_id=row.agent_id,
             agent=row.username,
             organization=row.organization or "(no account found)",

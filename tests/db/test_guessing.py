@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
+from db.engine import unit_of_work
+from db.models import AccountUser
 from tests.helpers.policy import DEFAULTS
 from tests.helpers.review_data import (
     SETTINGS,
@@ -100,23 +102,14 @@ def test_hanging_up_after_each_wrong_pin_buys_no_new_guesses(setup) -> None:
 
     assert wrong_guesses <= DEFAULTS.tenant_max_misses
     final = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-    desk.submit_item(
-        factory,
-        final.call_id,
-        staff.agent.username,
-        Item.USER_ID,
-        {"value": account.user_id},
-        SETTINGS,
-        at,
-    )
-    # The right PIN does not help any more either: the tenant is locked.
+    # Not even the account is looked up now: the tenant is locked.
     with pytest.raises(InputError, match="locked"):
         desk.submit_item(
             factory,
             final.call_id,
             staff.agent.username,
-            Item.PIN,
-            {"value": PIN},
+            Item.USER_ID,
+            {"value": account.user_id},
             SETTINGS,
             at,
         )
@@ -230,3 +223,74 @@ def test_a_call_ended_unlocked_with_misses_reaches_the_queue(setup) -> None:
     assert [(r.kind, r.call_id) for r in rows if r.kind == "ended_with_misses"] == [
         ("ended_with_misses", view.call_id)
     ]
+
+
+def _guess_user_ids(
+    factory: sessionmaker[Session], staff: Staff, guesses: list[str], at: datetime
+) -> tuple[int, int]:
+    """Up to 3 user IDs a call, hanging up after each call: (misses counted, refused)."""
+    misses = refused = 0
+    agents = [staff.agent, staff.agent2]
+    for n in range(0, len(guesses), 3):
+        agent = agents[n // 3 % 2]
+        at += timedelta(minutes=5)
+        view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
+        for guess in guesses[n : n + 3]:
+            try:
+                after = desk.submit_item(
+                    factory, view.call_id, agent.username, Item.USER_ID, {"value": guess},
+                    SETTINGS, at,
+                )  # fmt: skip
+            except InputError:
+                refused += 1
+                continue
+            misses += after.misses_left < view.misses_left
+            view = after
+        desk.abandon_call(factory, view.call_id, agent.username, "", at)
+    return misses, refused
+
+
+def test_distinct_wrong_user_ids_on_the_tenants_domain_lock_the_tenant(setup) -> None:
+    """120 new addresses at the tenant's domain over 40 calls: locked after tenant_max_misses."""
+    factory, staff, account = setup
+    domain = account.user_id.rpartition("@")[2]
+    guesses = [f"guess{n}@{domain}" for n in range(120)]
+    misses, refused = _guess_user_ids(factory, staff, guesses, NOW)
+
+    assert misses == SETTINGS.tenant_max_misses and refused == 120 - misses
+    # The real user ID is refused too while the tenant is locked, in a new call.
+    later = NOW + timedelta(hours=5)
+    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, later)
+    with pytest.raises(InputError, match="locked for phone cancellation"):
+        desk.submit_item(
+            factory, view.call_id, staff.agent.username, Item.USER_ID,
+            stated(account)[Item.USER_ID], SETTINGS, later,
+        )  # fmt: skip
+    [row] = [
+        r for r in review.queue(factory, staff.supervisor.id) if r.tenant_id == account.tenant_id
+    ]
+    assert row.organization == "Guessed Ltd"
+
+
+def test_a_domain_two_tenants_hold_locks_neither(setup) -> None:
+    """Guesses at a shared domain (a mail provider's) name no tenant, so lock none."""
+    factory, staff, account = setup
+    other = make_account(factory, "Other Ltd", "+14255550143", TODAY)
+    with unit_of_work(factory) as session:  # both tenants have a user at mail.example
+        for tenant_id, user in (
+            (account.tenant_id, "a@mail.example"),
+            (other.tenant_id, "b@mail.example"),
+        ):
+            session.add(AccountUser(user_id=user, display_name="X", tenant_id=tenant_id))
+    misses, refused = _guess_user_ids(
+        factory, staff, [f"g{n}@mail.example" for n in range(12)], NOW
+    )
+    assert (misses, refused) == (12, 0)
+    view = desk.start_call(
+        factory, staff.agent.id, staff.agent.username, SETTINGS, NOW + timedelta(hours=2)
+    )
+    view = desk.submit_item(
+        factory, view.call_id, staff.agent.username, Item.USER_ID, stated(account)[Item.USER_ID],
+        SETTINGS, NOW + timedelta(hours=2),
+    )  # fmt: skip
+    assert view.tenant_found and not view.tenant_locked

@@ -40,6 +40,7 @@ from tests.helpers.review_data import (
     many_calls,
     verified_call,
 )
+from verification.errors import InputError
 from verification.kinds import (
     CallState,
     Channel,
@@ -297,10 +298,16 @@ def test_clearing_a_tenant_lock_lets_its_next_call_proceed(
     assert [r.tenant_id for r in locked] == [account.tenant_id]
     later = NOW + timedelta(minutes=20)
     blocked = desk.start_call(factory, staff.agent2.id, "bo", SETTINGS, later)
-    view = desk.submit_item(
-        factory, blocked.call_id, "bo", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
-    )
-    assert view.tenant_locked
+    with pytest.raises(InputError, match="locked for phone cancellation"):
+        desk.submit_item(
+            factory,
+            blocked.call_id,
+            "bo",
+            Item.USER_ID,
+            {"value": account.user_id},
+            SETTINGS,
+            later,
+        )
     desk.abandon_call(factory, blocked.call_id, "bo", "", later)
 
     review.clear_tenant_lock(factory, staff.supervisor.id, account.tenant_id, "called back", later)
@@ -544,9 +551,11 @@ def test_the_tenant_lock_row_names_the_calls_that_locked_it(
     # The caller rings again, is refused at the lock and transferred: no miss, no part in it.
     later = NOW + timedelta(minutes=20)
     blocked = desk.start_call(factory, staff.agent.id, "ana", SETTINGS, later)
-    desk.submit_item(
-        factory, blocked.call_id, "ana", Item.USER_ID, {"value": account.user_id}, SETTINGS, later
-    )
+    with pytest.raises(InputError, match="locked for phone cancellation"):
+        desk.submit_item(
+            factory, blocked.call_id, "ana", Item.USER_ID, {"value": account.user_id}, SETTINGS,
+            later,
+        )  # fmt: skip
     desk.end_call(factory, blocked.call_id, "ana", Outcome.ESCALATED, "", later)
 
     [row] = [r for r in review.queue(factory, staff.supervisor.id) if r.kind == "tenant_locked"]

@@ -83,6 +83,8 @@ class PossessionModal(ModalScreen["CallView | None"]):
             yield OptionList(*ways, id="ways", compact=True, markup=False)
             yield Static("↑↓ choose · Enter sends the code, or opens the callback", classes="hint")
             yield Static(plain(step.no_sender), id="no-sender", classes="warning")
+            # A sync changed the contact an earlier proof reached: it proves nothing now.
+            yield Static(plain(step.changed), id="changed", classes="warning")
             with Vertical(id="code-step"):
                 yield Static("", id="code-words")
                 yield Input(
@@ -98,6 +100,7 @@ class PossessionModal(ModalScreen["CallView | None"]):
     def on_mount(self) -> None:
         """Start on the ways; on the code field when a code is out and can be tried."""
         self.query_one("#no-sender").display = bool(self.possession.no_sender)
+        self.query_one("#changed").display = bool(self.possession.changed)
         self.query_one("#callback-step").display = False
         self._show_code_step(focus=True)
         if not self.query_one("#code-step").display:

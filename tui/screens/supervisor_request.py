@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from tui.screens.supervisor_base import local_time
+from tui.screens.supervisor_base import Refused, local_time
 from tui.screens.supervisor_request_text import (
     day_text,
     event_details,
@@ -205,6 +205,12 @@ class SupervisorRequestScreen(RequestWorkers):
     # --- workers ----------------------------------------------------------------
 
     # --- drawing ----------------------------------------------------------------
+
+    def on_refused(self, message: Refused) -> None:
+        """Say why; a call refused before it loaded says so in its place too."""
+        super().on_refused(message)
+        if self.detail is None:
+            self.query_one("#summary", Static).update(plain(message.detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         """Redraw every section from the new detail."""
