@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from db.desk.possession_words import code_words, destination_words, no_sender_words
 from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, ItemCheck, Tenant
 from db.policy import protection_of
 from db.settings import Settings
@@ -37,7 +38,7 @@ from verification.kinds import Item
 from verification.otp import Channel, CodeState
 from verification.policy import Action
 from verification.session import ItemStatus, VerificationSession
-from verification.tiers import Factor, Proof, Tier, held, phrase, step_up, tier_map
+from verification.tiers import Factor, Proof, Tier, held, step_up
 
 # The destination key of the tenant's phone; an admin's is "email:<account user id>".
 PHONE_KEY = "sms:phone"
@@ -326,7 +327,7 @@ def possession(
         or any(at >= start and not _reached(shown, phone_at) for shown, at in answered)
     )
     shown = destinations(session, tenant, settings)
-    last = _destination_words(session, tenant, *live_sends[-1][2:]) if live_sends else ""
+    last = destination_words(session, tenant, *live_sends[-1][2:]) if live_sends else ""
     pending = [id_ for id_, ok, _, _ in callbacks if ok is None]
     return Possession(
         proven=_factors(
@@ -338,12 +339,12 @@ def possession(
         has_pin=has_pin,
         destinations=shown,
         code_sent=state.sent,
-        code_words=_code_words(state, last, now),
+        code_words=code_words(state, last, now),
         send_refusal=state.send_refusal(now),
         try_refusal=state.try_refusal(now),
         tries_left=state.tries_left,
         callback_pending=pending[-1] if pending else None,
-        no_sender="" if shown else _no_sender(settings, protection_of(session).tiers, has_pin),
+        no_sender="" if shown else no_sender_words(settings, protection_of(session).tiers, has_pin),
         changed=CHANGED if voided else "",
     )
 
@@ -360,44 +361,3 @@ def _admins(session: Session, tenant: Tenant) -> list[AccountUser]:
             .order_by(AccountUser.id)
         )
     )
-
-
-def _destination_words(
-    session: Session, tenant: Tenant, channel: Channel, account_user_id: int | None
-) -> str:
-    """Where the call's last code went, masked."""
-    if channel is Channel.SMS:
-        return otp.masked(Channel.SMS, tenant.phone_e164)
-    user = None if account_user_id is None else session.get(AccountUser, account_user_id)
-    return otp.masked(Channel.EMAIL, user.user_id) if user is not None else "an admin"
-
-
-def _code_words(state: CodeState, last: str, now: datetime) -> tuple[str, ...]:
-    """Where the code stands, in words for the agent."""
-    if state.proven:
-        return ("code confirmed",)
-    if not state.sent:
-        return ()
-    tries = state.tries_left
-    resend = state.send_refusal(now)
-    return (
-        f"code sent to {last}",
-        f"{tries} {'try' if tries == 1 else 'tries'} left",
-        resend if resend is not None else "a resend is possible",
-    )
-
-
-def _no_sender(
-    settings: Settings, overrides: tuple[tuple[Action, Tier], ...], has_pin: bool
-) -> str:
-    """Which actions no code can serve, when neither SMTP nor SMS is configured."""
-    tiers = tier_map(overrides)
-    needing = [a for a in Action if tiers[a] is not Tier.REVERSIBLE]
-    if not needing:
-        return ""
-    # The PIN serves "ends service" where the tenant has one; the callback serves every tier.
-    left = [a for a in needing if not has_pin or tiers[a] is Tier.DESTROYS_DATA]
-    words = "no code can be sent (no SMTP server or SMS gateway configured)"
-    if not left:
-        return f"{words}: the PIN or the callback serves every action"
-    return f"{words}: {', '.join(phrase(a) for a in left)} only with the callback"
