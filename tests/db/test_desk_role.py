@@ -30,7 +30,7 @@ from db.models import (
 from db.staff.signin import authenticate
 from tests.db.conftest import DESK_ROLE
 from tests.helpers.outbox_data import webhook_rows, webhook_settings
-from tests.helpers.policy import set_limits
+from tests.helpers.policy import DEFAULTS, set_limits
 from tests.helpers.receiver import running_receiver
 from tests.helpers.review_data import (
     PASSPHRASE,
@@ -152,7 +152,7 @@ def test_a_whole_expedited_request_as_the_desk_and_delivery_roles(
         desks, staff.supervisor.id, request_id, Decision.APPROVED, "confirmed", seen, NOW
     )
 
-    later = NOW + timedelta(hours=SETTINGS.expedited_cooling_off_hours, minutes=1)
+    later = NOW + timedelta(hours=DEFAULTS.expedited_cooling_off_hours, minutes=1)
     with running_receiver() as receiver:
         deliverer = Deliverer(
             make_sessionmaker(delivery_engine),

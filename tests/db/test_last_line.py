@@ -19,7 +19,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import desk, review, signin
+from db import desk, review
+from db.staff import signin
 from db.audit.chain import _PG_CHAIN_LOCK_KEY, append_event, verify_chain
 from db.engine import make_sessionmaker, unit_of_work
 from db.models import CancellationRequest
@@ -266,7 +267,7 @@ def test_final_only_once_approved_and_cooled_off_even_for_the_delivery_role(
     world: World, delivery_engine: Engine
 ) -> None:
     final = "UPDATE cancellation_request SET final_at = :at WHERE id = :r"
-    cooled = NOW + timedelta(hours=SETTINGS.expedited_cooling_off_hours, minutes=1)
+    cooled = NOW + timedelta(hours=DEFAULTS.expedited_cooling_off_hours, minutes=1)
     refused(delivery_engine, final, at=cooled, r=world.request_id)  # never approved
     with world.desks() as session:
         seen = session.get_one(CancellationRequest, world.request_id).request_hash
