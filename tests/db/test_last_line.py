@@ -20,11 +20,11 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.staff import signin
 from db.audit.chain import _PG_CHAIN_LOCK_KEY, append_event, verify_chain
 from db.engine import make_sessionmaker, unit_of_work
 from db.models import CancellationRequest
 from db.roles import IDLE_IN_TRANSACTION_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT
+from db.staff import signin
 from db.staff.agents import disable_agent
 from tests.db.conftest import DELIVERY_ROLE, DESK_ROLE
 from tests.helpers.policy import DEFAULTS
