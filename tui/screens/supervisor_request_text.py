@@ -51,6 +51,8 @@ def request_lines(request: RequestLine) -> list[str]:
         lines.append("  ⚠ the stored request does not match its hash: it cannot be decided")
     for change in request.changes:
         value = f"{change.before} → {change.after}" if change.changed else change.after
+        if change.now is not None:
+            value += f" → now {change.now}"
         lines.append(f"  {change.label}: {value}")
     if request.checklist:
         lines.append("  Checklist the agent ticked with the caller:")
