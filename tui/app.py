@@ -19,7 +19,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from tui import messages
 from tui.hangup import CHECK_SECONDS, terminal_fd, terminal_gone
@@ -62,7 +62,8 @@ class CallgateApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f6", "supervisor_desk", "Supervisor"),
+        # Priority: over a dialog too, where it says to close that first.
+        Binding("f6", "supervisor_desk", "Supervisor", priority=True),
         Binding("escape", "hide_help_panel", "Close keys", show=False),
     ]
 
@@ -230,7 +231,8 @@ class CallgateApp(App[int]):
 
             agent = self.signed_in
             is_supervisor = agent is not None and agent.role is Role.SUPERVISOR
-            return is_supervisor and not isinstance(self.screen, SupervisorScreen)
+            opened = any(isinstance(s, SupervisorScreen) for s in self.screen_stack)
+            return is_supervisor and not opened
         return True
 
     def action_supervisor_desk(self) -> None:
@@ -240,6 +242,13 @@ class CallgateApp(App[int]):
         agent = self.signed_in
         if agent is None or agent.role is not Role.SUPERVISOR:
             self.notify("Only a supervisor can open the supervisor desk.", severity="error")
+            return
+        if isinstance(self.screen, ModalScreen):
+            self.notify(
+                "Close this dialog first (Enter or Esc); then F6 opens the supervisor desk.",
+                title="Supervisor desk",
+                severity="warning",
+            )
             return
         self.push_screen(SupervisorQueueScreen(agent))
 

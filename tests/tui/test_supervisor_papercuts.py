@@ -7,10 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.demo import DemoReport
+from db.models import CancellationRequest
 from tests.helpers.review_data import PASSPHRASE, Staff, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
-from tests.tui.drive import settle, sign_in
+from tests.tui.drive import end_call, settle, sign_in, signed_in
 from tests.tui.test_supervisor import decide, open_queue, open_row
+from tui.screens.summary_modal import SummaryModal
+from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
 
 TODAY = START.astimezone().date()
@@ -40,3 +44,66 @@ async def test_the_request_reads_as_decided_once_approved(
         deleted_by = TODAY + timedelta(days=3)
         assert "waiting for a supervisor → now approved" in text
         assert f"Data deleted on: 2027-02-19 → now {deleted_by:%Y-%m-%d}" in text
+
+
+# --- a key that does nothing says why ---------------------------------------------
+
+
+async def test_sign_out_on_the_supervisor_desk_says_where_it_works(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorQueueScreen)
+        assert "Sign out from the call desk" in screen_text(app)
+
+
+async def test_f6_over_the_read_back_says_to_close_it_first(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with signed_in(app, factory, "supervisor", size=(80, 24), call=True) as pilot:
+        await end_call(pilot)
+        assert isinstance(app.screen, SummaryModal)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, SummaryModal)
+        assert "Close this dialog first" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorQueueScreen)
+
+
+async def test_approving_a_disputed_request_says_why_not(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    from db.expedited.disputes import dispute_request
+
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    _call, request_id = expedited_call(factory, staff.agent, account, START - timedelta(hours=1))
+    with factory() as session:
+        request = session.get(CancellationRequest, request_id)
+        assert request is not None
+        reference = request.reference
+    dispute_request(factory, staff.agent2.id, reference, "the admin never asked", START)
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_row(pilot, await open_queue(pilot), "disputed")
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        for key, says in (
+            ("a", "This request is disputed"),
+            ("l", "not locked"),
+            ("d", "nothing to dispute"),
+        ):
+            app.clear_notifications()
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, SupervisorRequestScreen), key
+            assert says in "".join(n.message for n in app._notifications), key

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 from tui.screens.supervisor_base import local_time
 from tui.screens.supervisor_request_text import (
     day_text,
+    why_not,
     event_details,
     event_words,
     request_lines,
@@ -44,8 +45,12 @@ class SupervisorRequestScreen(RequestWorkers):
         Binding("v", "reviewed", "Reviewed"),
         Binding("d", "dispute", "Dispute"),
         Binding("escape", "close", "Back"),
-        # Reached only when the key above is dimmed: it then says why.
-        Binding("a,x,v", "why", show=False),
+        # Reached only when the key above is dimmed or hidden: it then says why.
+        Binding("a", "why('decide:approved')", show=False),
+        Binding("x", "why('decide:rejected')", show=False),
+        Binding("v", "why('reviewed')", show=False),
+        Binding("l", "why('clear_lock')", show=False),
+        Binding("d", "why('dispute')", show=False),
     ]
 
     detail: CallDetail | None = None
@@ -74,7 +79,7 @@ class SupervisorRequestScreen(RequestWorkers):
         """Offer a decision only when it can be taken; dim it on one's own call."""
         detail = self.detail
         if action == "why":
-            return self.detail is not None and self.detail.agent_id == self.agent.id
+            return self.detail is not None and self.blocked_reason(str(parameters[0])) is not None
         if action not in ("decide", "clear_lock", "note", "reviewed", "dispute"):
             return True
         if detail is None:
@@ -95,13 +100,19 @@ class SupervisorRequestScreen(RequestWorkers):
             return None if own else True
         return True
 
-    def action_why(self) -> None:
-        """A dimmed decision on one's own call says why."""
-        self.notify(
-            "This is your own call: another supervisor must decide on it.",
-            title="Not yours to decide",
-            severity="warning",
-        )
+    def action_why(self, key: str) -> None:
+        """A dimmed or hidden key says why it does nothing on this call."""
+        reason = self.blocked_reason(key)
+        if reason is not None:
+            self.notify(reason, title="Not now", severity="warning")
+
+    def blocked_reason(self, key: str) -> str | None:
+        """Why the action of ``key`` ("decide:approved", "reviewed"…) cannot be taken (None: it can)."""
+        action, _, decision = key.partition(":")
+        parameters = (decision,) if decision else ()
+        if self.detail is None or self.check_action(action, parameters):
+            return None
+        return why_not(self.detail, action, decision, own=self.detail.agent_id == self.agent.id)
 
     def _waiting(self, decision: Decision) -> RequestLine | None:
         """The request ``decision`` can be taken on: a waiting one, or a disputed one to reject."""

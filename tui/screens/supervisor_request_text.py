@@ -11,8 +11,10 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING
 
+from db.review.request_lines import DISPUTED_REFUSAL
 from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import local_time
+from verification.kinds import Decision, RequestStatus
 
 if TYPE_CHECKING:
     from db.review import CallDetail, RequestLine
@@ -81,6 +83,33 @@ def _expedited_lines(request: RequestLine) -> list[str]:
         if dispute.resolved_at is None:
             lines.append(f"  {DISPUTED_HINT}")
     return lines
+
+
+def why_not(detail: CallDetail, action: str, decision: str, *, own: bool) -> str:
+    """Why a supervisor key does nothing on this call: its dimmed or hidden action's reason."""
+    expedited = [r for r in detail.requests if r.needs_approval]
+    statuses = {r.status for r in expedited}
+    if action == "clear_lock":
+        return "The organization is not locked for phone cancellation: nothing to clear."
+    if action == "reviewed":
+        if detail.reviewed_at is not None:
+            return "This call is already reviewed."
+        return "This is your own call: another supervisor must review it."
+    if action == "dispute":
+        if not expedited:
+            return "This call has no expedited request to dispute."
+        return "Its expedited request is final, disputed or rejected already: nothing to dispute."
+    if not expedited:
+        return "This call has no expedited request: there is nothing to approve or reject."
+    if any(r.tampered for r in expedited):
+        return "The stored request does not match its hash: it cannot be decided."
+    if decision == Decision.APPROVED.value and RequestStatus.DISPUTED in statuses:
+        return DISPUTED_REFUSAL
+    if own:
+        return "This is your own call: another supervisor must decide on it."
+    if RequestStatus.FINAL in statuses:
+        return "This request is final: the data is being deleted."
+    return "This request is already decided."
 
 
 def day_text(day: date | None) -> str:
