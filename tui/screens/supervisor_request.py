@@ -12,11 +12,11 @@ from textual.widgets import DataTable, Footer, Static
 from tui.screens.supervisor_base import local_time
 from tui.screens.supervisor_request_text import (
     day_text,
-    why_not,
     event_details,
     event_words,
     request_lines,
     summary_lines,
+    why_not,
 )
 from tui.screens.supervisor_request_workers import DetailLoaded, RequestWorkers
 from tui.widgets.fit_table import fit_columns
@@ -107,7 +107,10 @@ class SupervisorRequestScreen(RequestWorkers):
             self.notify(reason, title="Not now", severity="warning")
 
     def blocked_reason(self, key: str) -> str | None:
-        """Why the action of ``key`` ("decide:approved", "reviewed"…) cannot be taken (None: it can)."""
+        """Why the action of ``key`` ("decide:approved", "reviewed"…) cannot be taken now.
+
+        None when it can.
+        """
         action, _, decision = key.partition(":")
         parameters = (decision,) if decision else ()
         if self.detail is None or self.check_action(action, parameters):
