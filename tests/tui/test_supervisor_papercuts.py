@@ -16,6 +16,7 @@ from tests.tui.test_supervisor import decide, open_queue, open_row
 from tui.screens.summary_modal import SummaryModal
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
+from tui.screens.supervisor_request_text import event_details
 
 TODAY = START.astimezone().date()
 
@@ -107,3 +108,42 @@ async def test_approving_a_disputed_request_says_why_not(
             await settle(pilot)
             assert isinstance(app.screen, SupervisorRequestScreen), key
             assert says in "".join(n.message for n in app._notifications), key
+
+
+# --- the timeline in words ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_timeline_names_things_and_wraps_at_words(
+    factory: sessionmaker[Session], staff: Staff, make_app, width: int
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent, account, START - timedelta(days=1))
+    app = make_app()
+    # Tall enough for the whole timeline: the width is what is tested.
+    async with app.run_test(size=(width, 80)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_row(pilot, await open_queue(pilot), "expedited")
+        await decide(pilot, "a", "caller confirmed twice")
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestScreen) and screen.detail is not None
+        text = screen_text(app)
+        timeline = text[text.index("Timeline (audit events)") :]
+        for raw in (
+            "agent_id",
+            "request_hash",
+            "request_id",
+            "subscription_id",
+            "approval_id",
+            "=",
+        ):
+            assert raw not in timeline, raw
+        [request] = screen.detail.requests
+        assert f"request {request.reference}" in timeline
+        assert "by ana" in timeline and f"hash {request.request_hash[:8]}" in timeline
+        assert "User ID · match · rules" in timeline
+        # Every word of every row is whole on some line: none is cut at the column's edge.
+        words = set(timeline.split())
+        for entry in screen.detail.timeline:
+            for word in event_details(entry.payload, screen.detail).split():
+                assert word in words, (word, entry.type)

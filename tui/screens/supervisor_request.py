@@ -258,7 +258,13 @@ class SupervisorRequestScreen(RequestWorkers):
             )
         timeline = self.query_one("#timeline", DataTable)
         events = [
-            (str(e.seq), local_time(e.at), e.actor, event_words(e.type), event_details(e.payload))
+            (
+                str(e.seq),
+                local_time(e.at),
+                e.actor,
+                event_words(e.type),
+                event_details(e.payload, detail),
+            )
             for e in detail.timeline
         ]
         fit_columns(timeline, TIMELINE_COLUMNS, events)
