@@ -6,17 +6,19 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from textual.widgets import Input
 
 from db.demo import DemoReport
 from db.models import CancellationRequest
 from tests.helpers.review_data import PASSPHRASE, Staff, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
-from tests.tui.drive import end_call, settle, sign_in, signed_in
+from tests.tui.drive import end_call, settle, sign_in, signed_in, until
 from tests.tui.test_supervisor import decide, open_queue, open_row
 from tui.screens.summary_modal import SummaryModal
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
 from tui.screens.supervisor_request_text import event_details
+from tui.screens.supervisor_requests import SupervisorRequestsScreen
 
 TODAY = START.astimezone().date()
 
@@ -147,3 +149,29 @@ async def test_the_timeline_names_things_and_wraps_at_words(
         for entry in screen.detail.timeline:
             for word in event_details(entry.payload, screen.detail).split():
                 assert word in words, (word, entry.type)
+
+
+# --- the search box and the dates ----------------------------------------------------
+
+
+async def test_the_list_finds_the_last_four_and_says_a_date_does_not_exist(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550101", TODAY)
+    expedited_call(factory, staff.agent, account, START - timedelta(days=1))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorRequestsScreen)
+        search = screen.query_one("#f-org", Input)
+        search.value = "0101"  # the last four digits the list shows
+        await until(pilot, lambda: "by last four digits" in screen_text(app))
+        assert "1 call by last four digits" in screen_text(app)
+        assert "•••0101" in screen_text(app)
+        screen.query_one("#f-since", Input).value = "2026-02-30"
+        await settle(pilot)
+        assert "2026-02-30 does not exist: 2026-02 has 28 days." in screen_text(app)

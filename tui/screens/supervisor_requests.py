@@ -8,6 +8,8 @@ after a newer filter was set is dropped.
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -80,7 +82,17 @@ def parse_day(text: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        raise ValueError("Dates are YYYY-MM-DD.") from None
+        pass
+    shape = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if shape is None:
+        raise ValueError("Dates are YYYY-MM-DD.")
+    year, month, _day = (int(part) for part in shape.groups())
+    if year == 0:
+        raise ValueError(f"{text} does not exist: years start at 0001.")
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text} does not exist: a month is 01 to 12.")
+    days = calendar.monthrange(year, month)[1]
+    raise ValueError(f"{text} does not exist: {year}-{month:02d} has {days} days.")
 
 
 def date_range(since_text: str, until_text: str) -> tuple[date | None, date | None]:
