@@ -12,15 +12,20 @@ from db.demo import DemoReport
 from db.models import CancellationRequest
 from tests.helpers.review_data import PASSPHRASE, Staff, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
-from tests.tui.drive import end_call, settle, sign_in, signed_in, until
+from tests.tui.drive import answer, end_call, settle, sign_in, signed_in, until
 from tests.tui.test_supervisor import decide, open_queue, open_row
+from tui.screens.desk import DeskScreen
 from tui.screens.summary_modal import SummaryModal
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
 from tui.screens.supervisor_request_text import event_details
 from tui.screens.supervisor_requests import SupervisorRequestsScreen
+from tui.widgets.item_form import field_id
+from verification.items import ITEM_SPECS
+from verification.kinds import Item
 
 TODAY = START.astimezone().date()
+CALLER = "jose.perez@contoso.example.com"
 
 
 @pytest.fixture
@@ -175,3 +180,45 @@ async def test_the_list_finds_the_last_four_and_says_a_date_does_not_exist(
         screen.query_one("#f-since", Input).value = "2026-02-30"
         await settle(pilot)
         assert "2026-02-30 does not exist: 2026-02 has 28 days." in screen_text(app)
+
+
+# --- the mouse ---------------------------------------------------------------------
+
+
+async def test_a_double_click_opens_a_queue_row(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent, account, START - timedelta(days=1))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        # The first row sits under the header line.
+        await pilot.click("#queue", offset=(4, 1))
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorQueueScreen)  # one click highlights
+        await pilot.double_click("#queue", offset=(4, 1))
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+
+
+async def test_a_click_on_an_identity_item_asks_it(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with signed_in(app, factory, size=(80, 24), call=True) as pilot:
+        desk = app.screen
+        assert isinstance(desk, DeskScreen)
+        await pilot.click("#items", offset=(2, 3))  # Organization, before the user ID
+        await settle(pilot)
+        assert "Ask the user ID first" in screen_text(app)
+        await answer(pilot, Item.USER_ID, {"value": CALLER})
+        labels = [state.item for state in desk.view.items]
+        await pilot.click("#items", offset=(2, 1 + labels.index(Item.ADDRESS)))
+        await settle(pilot)
+        assert app.focused is not None
+        assert app.focused.id == field_id(Item.ADDRESS, ITEM_SPECS[Item.ADDRESS].fields[0])
+        await pilot.click("#items", offset=(2, 1 + labels.index(Item.USER_ID)))
+        await settle(pilot)
+        assert "already matched" in screen_text(app)
