@@ -84,12 +84,23 @@ class CallgateApp(App[int]):
 
     def on_mount(self) -> None:
         """Show sign-in, then open the database while the agent types."""
+        self._restore_theme()
         self.push_screen(SignInScreen())
         self._fit(self.size.width, self.size.height)
         self.call_after_refresh(self._warm_up)
         terminal = None if self.is_headless else terminal_fd()
         if terminal is not None:
             self.set_interval(CHECK_SECONDS, partial(self._quit_if_hung_up, terminal))
+
+    def _restore_theme(self) -> None:
+        """The theme chosen last time (``tui.theme_state``); then remember every change."""
+        from tui.theme_state import save_theme, saved_theme
+
+        theme = saved_theme()
+        if theme is not None and theme in self.available_themes:
+            self.theme = theme
+        # Every change from here on is saved (the restored theme once more: harmless).
+        self.theme_changed_signal.subscribe(self, lambda chosen: save_theme(chosen.name))
 
     def _quit_if_hung_up(self, terminal: int) -> None:
         if terminal_gone(terminal):  # see tui.hangup

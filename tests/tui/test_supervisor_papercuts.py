@@ -222,3 +222,24 @@ async def test_a_click_on_an_identity_item_asks_it(
         await pilot.click("#items", offset=(2, 1 + labels.index(Item.USER_ID)))
         await settle(pilot)
         assert "already matched" in screen_text(app)
+
+
+# --- the theme is remembered --------------------------------------------------------
+
+
+async def test_the_chosen_theme_is_there_at_the_next_start(make_app) -> None:
+    from tui.theme_state import state_file
+
+    first = make_app()
+    async with first.run_test(size=(80, 24)) as pilot:
+        default = first.theme
+        first.theme = "nord"  # as the palette's "Change theme" sets it
+        await pilot.pause()
+    again = make_app()
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "nord" != default
+    # A file the desk cannot read is no theme, never a desk that does not start.
+    state_file().write_text("{not json", encoding="utf-8")
+    broken = make_app()
+    async with broken.run_test(size=(80, 24)):
+        assert broken.theme == default
