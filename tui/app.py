@@ -265,7 +265,12 @@ class CallgateApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Palette commands: the screen's own (new call, end call, sign out) and help."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's Keys panel calls PgUp/PgDn page keys where the desk
+            # changes items with them, and squeezes an 80-column desk to 50:
+            # F1's help lists the desk's own keys instead.
+            if command.title != "Keys":
+                yield command
         yield SystemCommand("Help", "Keys and the flow of a call", self.action_help)
         if self.check_action("supervisor_desk", ()):
             yield SystemCommand(

@@ -243,3 +243,18 @@ async def test_the_chosen_theme_is_there_at_the_next_start(make_app) -> None:
     broken = make_app()
     async with broken.run_test(size=(80, 24)):
         assert broken.theme == default
+
+
+# --- the keys the desk lists are its own ------------------------------------------
+
+
+async def test_the_palette_offers_the_desks_help_not_textuals_keys_panel(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        for screen in (app.screen, await open_queue(pilot)):
+            titles = [c.title for c in app.get_system_commands(screen)]
+            # Textual's panel lists PgUp/PgDn as page keys and squeezes the desk to 50 columns.
+            assert "Keys" not in titles and "Help" in titles
