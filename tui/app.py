@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -59,11 +60,15 @@ class CallgateApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "callgate"
+    # A screen under another has this class: its notices hide (app.tcss).
+    SUSPENDED_SCREEN_CLASS = "-suspended"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        # Priority: over a dialog too, where it says to close that first.
+        # Priority: over a dialog too, where it says to close that first. Out
+        # of the footer during a call, whose keys fill 80 columns (F1 lists it).
         Binding("f6", "supervisor_desk", "Supervisor", priority=True),
+        Binding("f6", "supervisor_desk('in_call')", show=False, priority=True),
         Binding("escape", "hide_help_panel", "Close keys", show=False),
     ]
 
@@ -195,16 +200,8 @@ class CallgateApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; with a call open, ask first (the call stays open and comes back)."""
         from tui.screens.confirm_modal import ConfirmModal
-        from tui.screens.desk import DeskScreen
 
-        call_id = next(
-            (
-                s.view.call_id
-                for s in self.screen_stack
-                if isinstance(s, DeskScreen) and s.view is not None
-            ),
-            None,
-        )
+        call_id = self._open_call()
         if call_id is None or isinstance(self.screen, ConfirmModal):
             self.exit()
             return
@@ -218,6 +215,27 @@ class CallgateApp(App[int]):
             "It comes back, as it was, when you sign in again.",
         )
         self.push_screen(ConfirmModal("Quit the desk mid-call?", lines), decided)
+
+    def _open_call(self) -> int | None:
+        """The call open on the agent desk, if any."""
+        from tui.screens.desk import DeskScreen
+
+        return next(
+            (
+                s.view.call_id
+                for s in self.screen_stack
+                if isinstance(s, DeskScreen) and s.view is not None
+            ),
+            None,
+        )
+
+    def pop_screen(self) -> AwaitComplete:
+        """Leave a screen and the notices shown over it: a toast never outlives its screen.
+
+        Cleared before the pop, so what a dialog's callback says once it closes stays.
+        """
+        self.clear_notifications()
+        return super().pop_screen()
 
     def deliver_screenshot(
         self,
@@ -243,11 +261,16 @@ class CallgateApp(App[int]):
             agent = self.signed_in
             is_supervisor = agent is not None and agent.role is Role.SUPERVISOR
             opened = any(isinstance(s, SupervisorScreen) for s in self.screen_stack)
-            return is_supervisor and not opened
+            # One of the two F6 bindings is active: the footer's between calls.
+            in_call = parameters == ("in_call",)
+            return is_supervisor and not opened and in_call == (self._open_call() is not None)
         return True
 
-    def action_supervisor_desk(self) -> None:
-        """Open the supervisor desk; refused for anyone else, however it is invoked."""
+    def action_supervisor_desk(self, _when: str = "") -> None:
+        """Open the supervisor desk; refused for anyone else, however it is invoked.
+
+        ``_when`` tells the footer's binding from the one of a call (``check_action``).
+        """
         from tui.screens.supervisor_queue import SupervisorQueueScreen
 
         agent = self.signed_in
@@ -272,7 +295,9 @@ class CallgateApp(App[int]):
             if command.title != "Keys":
                 yield command
         yield SystemCommand("Help", "Keys and the flow of a call", self.action_help)
-        if self.check_action("supervisor_desk", ()):
+        if self.check_action("supervisor_desk", ()) or self.check_action(
+            "supervisor_desk", ("in_call",)
+        ):
             yield SystemCommand(
                 "Supervisor desk", "Queue, all requests, numbers (F6)", self.action_supervisor_desk
             )

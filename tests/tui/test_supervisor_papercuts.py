@@ -258,3 +258,82 @@ async def test_the_palette_offers_the_desks_help_not_textuals_keys_panel(
             titles = [c.title for c in app.get_system_commands(screen)]
             # Textual's panel lists PgUp/PgDn as page keys and squeezes the desk to 50 columns.
             assert "Keys" not in titles and "Help" in titles
+
+
+# --- toasts and footers at 80 columns ---------------------------------------------
+
+
+def _footer(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_toasts_keep_off_dialogs_and_leave_with_their_screen(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    from textual.widgets._toast import Toast
+
+    account = make_account(factory, "Contoso", "+14255550100", TODAY)
+    expedited_call(factory, staff.agent, account, START - timedelta(days=1))
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_row(pilot, await open_queue(pilot), "expedited")
+        await pilot.press("l")  # not locked: a notice says so
+        await pilot.press("o")  # the note dialog opens over it
+        await settle(pilot)
+        dialog = app.screen.query_one("#decision").region
+        shown = [t for t in app.screen.query(Toast) if t.visible]
+        assert shown, "the notice is still to be read"
+        assert all(not t.region.overlaps(dialog) for t in shown)
+        under = app.screen_stack[-2]
+        assert not any(t.visible for t in under.query(Toast))  # none through the backdrop
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        await pilot.press("escape")  # the notice belonged to the call's screen
+        await settle(pilot)
+        assert not app._notifications
+
+
+async def test_every_footer_key_is_whole_at_80_columns(
+    factory: sessionmaker[Session], demo: DemoReport, make_app
+) -> None:
+    app = make_app()
+    async with signed_in(app, factory, "supervisor", size=(80, 24), call=True) as pilot:
+        # A supervisor mid-call: the call's keys fill the line, F6 is in F1's help.
+        assert _footer(app).split("▏")[0].rstrip().endswith("f1 Help")
+        await end_call(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "f6 Supervisor" in _footer(app)
+        await pilot.press("f6")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, SupervisorQueueScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        requests = app.screen
+        assert isinstance(requests, SupervisorRequestsScreen)
+        requests.query_one("#requests").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorRequestScreen)
+        assert _footer(app).split("▏")[0].rstrip().endswith("f1 Help")
+
+
+async def test_the_page_keys_keep_their_order_wherever_the_focus_is(
+    factory: sessionmaker[Session], staff: Staff, make_app
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "sue", PASSPHRASE)
+        await open_queue(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        footers = []
+        # No focus at all, as after a click on a notice: the screen's own order shows.
+        for target in ("#f-org", "#requests", None):
+            app.screen.set_focus(app.screen.query_one(target) if target else None)
+            await pilot.pause()
+            footers.append(_footer(app))
+        assert all(f.index("Prev page") < f.index("Next page") for f in footers), footers

@@ -108,8 +108,10 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     CSS_PATH = "supervisor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("pagedown", "next_page", "Next page", priority=True),
+        # In the order the table and scroll views bind them, so the footer keeps
+        # one order wherever the focus is (its order is the first binding's).
         Binding("pageup", "previous_page", "Prev page", priority=True),
+        Binding("pagedown", "next_page", "Next page", priority=True),
         Binding("f9", "export", "Export"),
         Binding("escape", "close", "Back"),
     ]
