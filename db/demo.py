@@ -27,6 +27,8 @@ DEMO_STAFF = (
     ("agent", "Alex Agent", Role.AGENT),
     ("agent2", "Sam Second", Role.AGENT),
     ("supervisor", "Dana Supervisor", Role.SUPERVISOR),
+    # Four eyes: an expedited request one supervisor took needs the other to decide it.
+    ("supervisor2", "Robin Reviewer", Role.SUPERVISOR),
 )
 
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from tui import messages
 from tui.hangup import CHECK_SECONDS, terminal_fd, terminal_gone
@@ -59,10 +60,15 @@ class CallgateApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "callgate"
+    # A screen under another has this class: its notices hide (app.tcss).
+    SUSPENDED_SCREEN_CLASS = "-suspended"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f6", "supervisor_desk", "Supervisor"),
+        # Priority: over a dialog too, where it says to close that first. Out
+        # of the footer during a call, whose keys fill 80 columns (F1 lists it).
+        Binding("f6", "supervisor_desk", "Supervisor", priority=True),
+        Binding("f6", "supervisor_desk('in_call')", show=False, priority=True),
         Binding("escape", "hide_help_panel", "Close keys", show=False),
     ]
 
@@ -83,12 +89,23 @@ class CallgateApp(App[int]):
 
     def on_mount(self) -> None:
         """Show sign-in, then open the database while the agent types."""
+        self._restore_theme()
         self.push_screen(SignInScreen())
         self._fit(self.size.width, self.size.height)
         self.call_after_refresh(self._warm_up)
         terminal = None if self.is_headless else terminal_fd()
         if terminal is not None:
             self.set_interval(CHECK_SECONDS, partial(self._quit_if_hung_up, terminal))
+
+    def _restore_theme(self) -> None:
+        """The theme chosen last time (``tui.theme_state``); then remember every change."""
+        from tui.theme_state import save_theme, saved_theme
+
+        theme = saved_theme()
+        if theme is not None and theme in self.available_themes:
+            self.theme = theme
+        # Every change from here on is saved (the restored theme once more: harmless).
+        self.theme_changed_signal.subscribe(self, lambda chosen: save_theme(chosen.name))
 
     def _quit_if_hung_up(self, terminal: int) -> None:
         if terminal_gone(terminal):  # see tui.hangup
@@ -187,16 +204,8 @@ class CallgateApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; with a call open, ask first (the call stays open and comes back)."""
         from tui.screens.confirm_modal import ConfirmModal
-        from tui.screens.desk import DeskScreen
 
-        call_id = next(
-            (
-                s.view.call_id
-                for s in self.screen_stack
-                if isinstance(s, DeskScreen) and s.view is not None
-            ),
-            None,
-        )
+        call_id = self._open_call()
         if call_id is None or isinstance(self.screen, ConfirmModal):
             self.exit()
             return
@@ -210,6 +219,27 @@ class CallgateApp(App[int]):
             "It comes back, as it was, when you sign in again.",
         )
         self.push_screen(ConfirmModal("Quit the desk mid-call?", lines), decided)
+
+    def _open_call(self) -> int | None:
+        """The call open on the agent desk, if any."""
+        from tui.screens.desk import DeskScreen
+
+        return next(
+            (
+                s.view.call_id
+                for s in self.screen_stack
+                if isinstance(s, DeskScreen) and s.view is not None
+            ),
+            None,
+        )
+
+    def pop_screen(self) -> AwaitComplete:
+        """Leave a screen and the notices shown over it: a toast never outlives its screen.
+
+        Cleared before the pop, so what a dialog's callback says once it closes stays.
+        """
+        self.clear_notifications()
+        return super().pop_screen()
 
     def deliver_screenshot(
         self,
@@ -234,24 +264,44 @@ class CallgateApp(App[int]):
 
             agent = self.signed_in
             is_supervisor = agent is not None and agent.role is Role.SUPERVISOR
-            return is_supervisor and not isinstance(self.screen, SupervisorScreen)
+            opened = any(isinstance(s, SupervisorScreen) for s in self.screen_stack)
+            # One of the two F6 bindings is active: the footer's between calls.
+            in_call = parameters == ("in_call",)
+            return is_supervisor and not opened and in_call == (self._open_call() is not None)
         return True
 
-    def action_supervisor_desk(self) -> None:
-        """Open the supervisor desk; refused for anyone else, however it is invoked."""
+    def action_supervisor_desk(self, _when: str = "") -> None:
+        """Open the supervisor desk; refused for anyone else, however it is invoked.
+
+        ``_when`` tells the footer's binding from the one of a call (``check_action``).
+        """
         from tui.screens.supervisor_queue import SupervisorQueueScreen
 
         agent = self.signed_in
         if agent is None or agent.role is not Role.SUPERVISOR:
             self.notify("Only a supervisor can open the supervisor desk.", severity="error")
             return
+        if isinstance(self.screen, ModalScreen):
+            self.notify(
+                "Close this dialog first (Enter or Esc); then F6 opens the supervisor desk.",
+                title="Supervisor desk",
+                severity="warning",
+            )
+            return
         self.push_screen(SupervisorQueueScreen(agent))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Palette commands: the screen's own (new call, end call, sign out) and help."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's Keys panel calls PgUp/PgDn page keys where the desk
+            # changes items with them, and squeezes an 80-column desk to 50:
+            # F1's help lists the desk's own keys instead.
+            if command.title != "Keys":
+                yield command
         yield SystemCommand("Help", "Keys and the flow of a call", self.action_help)
-        if self.check_action("supervisor_desk", ()):
+        if self.check_action("supervisor_desk", ()) or self.check_action(
+            "supervisor_desk", ("in_call",)
+        ):
             yield SystemCommand(
                 "Supervisor desk", "Queue, all requests, numbers (F6)", self.action_supervisor_desk
             )

@@ -75,6 +75,8 @@ class FactChange:
     label: str
     before: str
     after: str
+    # The subscription's value today when a decision changed it since (None: as after).
+    now: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -154,7 +156,7 @@ def request_lines(
                 needs_approval=request.needs_approval,
                 request_hash=request.request_hash,
                 tampered=is_tampered,
-                changes=_changes(request.before, request.after),
+                changes=_changes(request.before, request.after, _decided_facts(subscription)),
                 checklist=_checklist(request.checklist),
                 status=status,
                 approvals=approvals,
@@ -244,15 +246,35 @@ _FACT_LABELS = {
 }
 
 
-def _changes(before_json: str, after_json: str) -> tuple[FactChange, ...]:
-    """The stored before/after facts as words; keys this version does not know as they are."""
+def _decided_facts(subscription: Subscription) -> dict[str, object]:
+    """The facts a supervisor's decision changes, as the subscription has them now."""
+    deletion = subscription.data_deletion_on
+    return {
+        "data_deletion_on": deletion.isoformat() if deletion is not None else None,
+        "expedited": subscription.expedited.value,
+    }
+
+
+def _changes(
+    before_json: str, after_json: str, current: dict[str, object]
+) -> tuple[FactChange, ...]:
+    """The stored before/after facts as words; keys this version does not know as they are.
+
+    A fact a decision changed since the request (``current``) carries its
+    value now, so an approved request never still reads "waiting for a supervisor".
+    """
     before, after = json.loads(before_json), json.loads(after_json)
     keys = [*_FACT_LABELS, *(k for k in after if k not in _FACT_LABELS)]
-    return tuple(
-        FactChange(_FACT_LABELS.get(key, key), _word(key, before.get(key)), _word(key, after[key]))
-        for key in keys
-        if key in after
-    )
+    changes = []
+    for key in keys:
+        if key not in after:
+            continue
+        was, now = _word(key, after[key]), _word(key, current[key]) if key in current else None
+        label = _FACT_LABELS.get(key, key)
+        changes.append(
+            FactChange(label, _word(key, before.get(key)), was, now if now != was else None)
+        )
+    return tuple(changes)
 
 
 def _word(key: str, value: object) -> str:

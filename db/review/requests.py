@@ -5,13 +5,14 @@ in SQL (``request_query``, shared with the export so both select exactly the
 same rows), so a page costs the same on the first day and on the millionth
 call. The phone number is masked as on the agent's desk, and the tenant's
 facts are blind while a call is open and unverified (``_blind``). The search
-box's one dispatch rule is ``parse_search`` (reference, user ID, phone, else an
-organization prefix); searches by what identifies a tenant (and the organization, kind and channel
-filters) find only the calls the blind rule shows (``_identifies``, ``_shown``).
-The calls of a tenant the reader has a call of their own open with show
-nothing of it and are found by none of those searches (``hidden``,
-``db.review.access.in_call_tenants``): a search that found them would
-confirm a guess of the tenant's phone or name.
+box's one dispatch rule is ``parse_search`` (reference, user ID, phone, its
+last four digits, else an organization prefix, umlauts either way:
+``organization_spellings``); searches by what identifies a tenant (and the
+organization, kind and channel filters) find only the calls the blind rule
+shows (``_identifies``, ``_shown``). The calls of a tenant the reader has a
+call of their own open with show nothing of it and are found by none of
+those searches (``hidden``, ``db.review.access.in_call_tenants``): a search
+that found them would confirm a guess of the tenant's phone or name.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ PAGE_SIZE = 50
 # A search of these characters only, with a few digits, is a phone number.
 _PHONE_TEXT = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
 _PHONE_MIN_DIGITS = 4
+# Exactly the last four digits the list shows ("•••0101" pasted from a row too).
+_LAST_FOUR = re.compile(r"^[•*.]*(\d{4})$")
+# The umlauts and their DIN 5007-2 spellings: "mueller" finds "Müller" and back.
+_UMLAUT_SPELLINGS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+# At most this many spellings of one search (each an index range): 2 ** 4.
+_MAX_SPELLINGS = 16
 # Tenants an organization prefix may match before the list reads calls by
 # time instead of by tenant: on the 1,000,000-call benchmark database the two
 # plans cost the same (about 10 ms) near 250 matching tenants.
@@ -70,6 +77,7 @@ class SearchKind(StrEnum):
     REFERENCE = "reference"
     USER_ID = "user ID"
     PHONE = "phone"
+    LAST_FOUR = "last four digits"
     ORGANIZATION = "organization"
 
 
@@ -166,7 +174,8 @@ def parse_search(text: str, region: str) -> Search | None:
     when it holds a digit, so "CG Bakery" stays an organization), text with an ``@`` a
     user ID (``verification.userid``), digits (with spaces, dashes, dots,
     brackets or a leading +) a phone number read in ``region``
-    (``verification.phone``); anything else an organization prefix, as before.
+    (``verification.phone``), except exactly four digits: the last four the
+    list shows; anything else an organization prefix, as before.
     Raises ``InputError`` for a reference, user ID or phone that cannot be one.
     """
     typed = text.strip()
@@ -181,6 +190,9 @@ def parse_search(text: str, region: str) -> Search | None:
             pass  # "CG2 Labs": an organization that starts like a reference
     if "@" in typed:
         return Search(SearchKind.USER_ID, normalize_user_id(typed))
+    last_four = _LAST_FOUR.match(typed)
+    if last_four:
+        return Search(SearchKind.LAST_FOUR, last_four.group(1))
     digits = sum(ch.isdigit() for ch in typed)
     if _PHONE_TEXT.match(typed) and digits >= _PHONE_MIN_DIGITS:
         return Search(SearchKind.PHONE, normalize_phone(typed, region))
@@ -333,14 +345,44 @@ def _identifies(search: Search, hidden: frozenset[int]) -> ColumnElement[bool]:
         case SearchKind.PHONE:
             tenants = select(Tenant.id).where(Tenant.phone_e164 == search.value)
             return shown & Call.tenant_id.in_(tenants)
+        case SearchKind.LAST_FOUR:
+            # A suffix reads the tenants, not an index: four digits name few of them.
+            tenants = select(Tenant.id).where(Tenant.phone_e164.endswith(search.value))
+            return shown & Call.tenant_id.in_(tenants)
         case SearchKind.ORGANIZATION:
             raise ValueError("an organization prefix is matched by _organization_range")
 
 
 def _organization_range(text: str) -> ColumnElement[bool] | None:
-    """Organization names starting with ``text``, any case, as an index range."""
-    prefix = text.strip().lower()
-    if not prefix:
+    """Organization names starting with ``text``, any case, umlauts either way, as index ranges.
+
+    "mueller" finds "Müller & Söhne GmbH" and "müller" finds "Mueller AG"
+    (``organization_spellings``), each spelling one range on the index.
+    """
+    spellings = organization_spellings(text)
+    if not spellings:
         return None
-    # A range, not LIKE: it uses the index on both backends whatever LIKE's case rules.
-    return and_(Tenant.organization_key >= prefix, Tenant.organization_key < prefix + "\U0010ffff")
+    # Ranges, not LIKE: they use the index on both backends whatever LIKE's case rules.
+    return or_(
+        *(
+            and_(Tenant.organization_key >= prefix, Tenant.organization_key < prefix + "\U0010ffff")
+            for prefix in spellings
+        )
+    )
+
+
+def organization_spellings(text: str) -> tuple[str, ...]:
+    """The lower-case spellings of an organization prefix: each umlaut also written out, and back.
+
+    DIN 5007-2, as the agent desk reads names (``verification.names``): ä, ö,
+    ü, ß are also ae, oe, ue, ss. At most ``_MAX_SPELLINGS``; empty text none.
+    """
+    spellings = [text.strip().lower()]
+    if not spellings[0]:
+        return ()
+    for umlaut, written in _UMLAUT_SPELLINGS:
+        for spelling in list(spellings):
+            for old, new in ((umlaut, written), (written, umlaut)):
+                if old in spelling and len(spellings) < _MAX_SPELLINGS:
+                    spellings.append(spelling.replace(old, new))
+    return tuple(dict.fromkeys(spellings))

@@ -91,7 +91,13 @@ def test_demo_people_places_and_secrets(factory: Factory) -> None:
 def test_demo_staff_can_sign_in(factory: Factory) -> None:
     report = load_demo(factory, TODAY)
     roles = {a.username: a.role for a in list_agents(factory)}
-    assert roles == {"agent": Role.AGENT, "agent2": Role.AGENT, "supervisor": Role.SUPERVISOR}
+    assert roles == {
+        "agent": Role.AGENT,
+        "agent2": Role.AGENT,
+        "supervisor": Role.SUPERVISOR,
+        # Four eyes: the call one supervisor took, the other decides.
+        "supervisor2": Role.SUPERVISOR,
+    }
     for agent in report.agents:
         assert agent.passphrase is not None
         assert authenticate(factory, agent.username, agent.passphrase, NOW).ok
@@ -104,7 +110,7 @@ def test_demo_twice_duplicates_nothing(factory: Factory) -> None:
     assert counts(factory) == before
     assert second.tenants_added == 0 and second.tenants_present == first.tenants_added
     assert all(agent.passphrase is None for agent in second.agents)
-    assert len(list_agents(factory)) == 3
+    assert len(list_agents(factory)) == 4
 
 
 def test_demo_tops_up_missing_tenants(factory: Factory) -> None:
@@ -125,6 +131,7 @@ def test_cli_demo_prints_staff_and_callers(db_url: str, capsys: pytest.CaptureFi
     assert main(["--db", db_url, "demo"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^supervisor\s+supervisor\s+\S{10,}$", out, re.MULTILINE)
+    assert re.search(r"^supervisor2\s+supervisor\s+\S{10,}$", out, re.MULTILINE)
     assert f"PIN {DEMO_PIN}" in out and "jose.perez@contoso.example.com" in out
     assert main(["--db", db_url, "demo"]) == 0
     assert "0 added, " in capsys.readouterr().out
@@ -143,3 +150,18 @@ def test_demo_tables_fit_the_terminal_and_wrap_at_words(factory: Factory, width:
         for word in caller.address.split():
             assert word in words, (word, caller.address)
         assert caller.user_id in words
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_passphrases_are_the_last_lines_printed(factory: Factory, width: int) -> None:
+    # `make run` asks to "note a username and passphrase above" under this output:
+    # on a 24-line terminal they must still be on screen, so the staff come last.
+    from tui.commands.demo_cmd import render
+
+    report = load_demo(factory, TODAY, actor="test")
+    last = render(report, "sqlite:///demo.db", width=width).splitlines()[-(24 - 2) :]
+    for agent in report.agents:
+        assert agent.passphrase is not None
+        assert any(agent.username in line and agent.passphrase in line for line in last)
+    assert "Staff (sign in to the desk with these):" in last
+    assert not any("Callers to play" in line for line in last[-8:])

@@ -43,6 +43,9 @@ def test_the_search_box_is_read_by_one_rule() -> None:
         "CG2 Labs": (SearchKind.ORGANIZATION, "CG2 Labs"),
         "3M": (SearchKind.ORGANIZATION, "3M"),
         "Contoso": (SearchKind.ORGANIZATION, "Contoso"),
+        # The last four digits the list shows, typed or pasted from a row.
+        "0101": (SearchKind.LAST_FOUR, "0101"),
+        "•••0101": (SearchKind.LAST_FOUR, "0101"),
     }
     for typed, (kind, value) in cases.items():
         found = parse_search(typed, "US")
@@ -108,3 +111,42 @@ def test_searches_by_user_id_or_phone_are_blind_to_an_open_unverified_call(
     # And the organization prefix still works as it did.
     page = review.list_requests(any_factory, sup, RequestFilter(search="blind"))
     assert page.searched == "organization" and verified.call_id in [r.call_id for r in page.rows]
+
+
+def test_the_last_four_digits_find_the_tenants_shown_calls_only(
+    any_factory: sessionmaker[Session],
+) -> None:
+    staff = make_staff(any_factory)
+    sup = staff.supervisor.id
+    account = make_account(any_factory, "Blindspot", "+14255550187", TODAY)
+    other = make_account(any_factory, "Elsewhere", "+14255550101", TODAY)
+    open_call = missed_call(any_factory, staff.agent, account, NOW, end=False)
+    by_last_four = RequestFilter(search="0187")
+    # Blind: the open, unverified call is not found by its tenant's digits.
+    assert review.list_requests(any_factory, sup, by_last_four).rows == ()
+    verified = verified_call(any_factory, staff.agent2, account, NOW + timedelta(minutes=5))
+    elsewhere, _ = expedited_call(any_factory, staff.supervisor, other, NOW + timedelta(minutes=6))
+    assert review.list_requests(any_factory, sup, RequestFilter(search="0101")).rows[0].call_id == (
+        elsewhere
+    )
+    page = review.list_requests(any_factory, sup, by_last_four)
+    assert [r.call_id for r in page.rows] == [verified.call_id]
+    assert page.searched == "last four digits" and page.rows[0].phone.endswith("0187")
+    assert open_call.call_id not in [r.call_id for r in page.rows]
+
+
+def test_an_organization_is_found_with_its_umlauts_written_either_way(
+    any_factory: sessionmaker[Session],
+) -> None:
+    staff = make_staff(any_factory)
+    sup = staff.supervisor.id
+    umlauts = make_account(any_factory, "Müller und Söhne GmbH", "+14255550187", TODAY)
+    written = make_account(any_factory, "Mueller AG", "+14255550188", TODAY)
+    make_account(any_factory, "Muller Bakery", "+14255550189", TODAY)
+    first = verified_call(any_factory, staff.agent, umlauts, NOW)
+    second = verified_call(any_factory, staff.agent2, written, NOW + timedelta(minutes=1))
+    for typed in ("mueller", "MÜLLER", "Müller"):
+        page = review.list_requests(any_factory, sup, RequestFilter(search=typed))
+        assert sorted(r.call_id for r in page.rows) == [first.call_id, second.call_id], typed
+    page = review.list_requests(any_factory, sup, RequestFilter(search="mueller und söhne"))
+    assert [r.call_id for r in page.rows] == [first.call_id]

@@ -126,9 +126,9 @@ async def test_the_search_box_finds_a_call_by_its_reference(
         await pilot.press(*reference.lower())
         # Each keystroke searches again: wait for the search of the whole
         # reference, which comes last (slow under a loaded test run).
-        await until(pilot, lambda: "1 calls by reference" in screen_text(app), seconds=15)
+        await until(pilot, lambda: "1 call by reference" in screen_text(app), seconds=15)
         text = screen_text(app)
-        assert "1 calls by reference" in text and reference in text
+        assert "1 call by reference" in text and reference in text
         await pilot.press("ctrl+a", "ctrl+k", *"CG-0O1")
         await until(pilot, lambda: "never holds 0, O, 1 or I" in screen_text(app))
         assert "never holds 0, O, 1 or I" in screen_text(app)

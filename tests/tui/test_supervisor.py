@@ -32,6 +32,7 @@ from tests.tui.drive import settle, sign_in, until
 from tui.screens.calls_modal import CallsModal
 from tui.screens.decision_modal import DecisionModal
 from tui.screens.desk import DeskScreen
+from tui.screens.exported_modal import ExportedModal
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
 from tui.screens.supervisor_requests import SupervisorRequestsScreen
@@ -431,7 +432,7 @@ async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     many_calls(factory, 40, START)
     app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
         assert isinstance(app.screen, DeskScreen)
         await open_queue(pilot)
@@ -439,11 +440,19 @@ async def test_export_from_the_list_writes_a_masked_file_and_shows_the_head(
         await settle(pilot)
         await pilot.press("f9")
         await settle(pilot)
-        [notice] = [n for n in app._notifications if "Audit chain head" in n.message]
-    [path] = (tmp_path / "callgate" / "exports").glob("*.csv")
-    assert str(path) in notice.message
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 41
-    with factory() as session:
-        last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
-    assert last is not None and last.type == "export"
-    assert last.hash in notice.message
+        # F1 promises CSV and JSON: both are written, and what to copy stays on
+        # screen (a modal), never only in a toast that fades in seconds.
+        assert isinstance(app.screen, ExportedModal)
+        # Long paths wrap inside the box: read it without its borders and line ends.
+        shown = "".join(screen_text(app).replace("│", "").split())
+        [csv_path] = (tmp_path / "callgate" / "exports").glob("*.csv")
+        [json_path] = (tmp_path / "callgate" / "exports").glob("*.json")
+        with factory() as session:
+            last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None and last.type == "export"
+        for wanted in (str(csv_path), str(json_path), last.hash, f"event{last.seq}"):
+            assert "".join(wanted.split()) in shown, wanted
+        await pilot.press("enter")
+        assert isinstance(app.screen, SupervisorRequestsScreen)
+    assert len(csv_path.read_text(encoding="utf-8").splitlines()) == 41
+    assert len(json.loads(json_path.read_text(encoding="utf-8"))) == 40

@@ -76,5 +76,5 @@ async def test_the_request_fits_its_checks_and_timeline(
     assert ("1 Main Street, Springfield," in top) is (size[0] >= 120)
     assert "1 Main Street," in top
     words = " ".join(bottom.split())
-    assert f"rules_version={RULES_VERSION}" in words  # the timeline's details are not cut
-    assert "call ended outcome=canceled" in words
+    assert f"rules {RULES_VERSION}" in words  # the timeline's details are not cut
+    assert "call ended Canceled" in words

@@ -81,3 +81,25 @@ def test_numbers_snapshot(factory: sessionmaker[Session], make_app, snap_compare
     supervisor = get_agent(factory, "sue")
     app = make_app()
     assert snap_compare(app, run_before=_show(lambda: SupervisorNumbersScreen(supervisor)))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_export_written_snapshot(make_app, snap_compare, size: tuple[int, int]) -> None:
+    # The paths and the chain head stay until closed; long paths wrap inside the box.
+    from tui.screens.exported_modal import ExportedModal
+
+    lines = (
+        "40 calls, personal data masked, written to:",
+        "  /home/sue/.local/share/callgate/exports/callgate-calls-20261126-140000.csv",
+        "  /home/sue/.local/share/callgate/exports/callgate-calls-20261126-140000.json",
+        "",
+        "Audit chain head (keep it with the files; `callgate audit verify --expect-head`):",
+        "  event 42 " + "26a9e7fed84e1731d9b10c06323811d6074253bcf18110219ae6cfee84080c8d",
+    )
+    app = make_app()
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        pilot.app.push_screen(ExportedModal("Export written", lines))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo",
         help="fill the database with fictitious demo tenants and staff",
         description="Add fictitious tenants covering every cancellation case, plus the "
-        "accounts agent, agent2 and supervisor, to the database (run it on a demo "
+        "accounts agent, agent2, supervisor and supervisor2, to the database (run it on a demo "
         "database, not a live one). Running it again adds only what is missing.",
     )
     parser.set_defaults(handler=run_demo)
@@ -49,7 +49,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def render(report: DemoReport, database_url: str, width: int | None = None) -> str:
-    """What the operator reads: what was added, who can sign in, whom to play.
+    """What the operator reads: what was added, whom to play, and last who can sign in.
 
     Tables fit ``width`` (the terminal's by default), wrapping at words.
     """
@@ -62,19 +62,8 @@ def render(report: DemoReport, database_url: str, width: int | None = None) -> s
         f"demo database: {database_url}",
         f"tenants: {report.tenants_added} added, {report.tenants_present} already there",
         "",
-        "Staff (sign in to the desk with these):",
+        "Callers to play (the on-file details are in the database):",
     ]
-    staff = []
-    for agent in report.agents:
-        passphrase = agent.passphrase or "(existed already; unchanged)"
-        staff.append((agent.username, agent.role.value, passphrase))
-    lines += _table(("USERNAME", "ROLE", "PASSPHRASE"), staff)
-    if any(agent.passphrase is None for agent in report.agents):
-        lines.append(
-            "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
-            "sets a new one."
-        )
-    lines += ["", "Callers to play (the on-file details are in the database):"]
     # What each caller demonstrates goes under its row: a column of it cannot fit 80.
     callers = [
         (c.user_id, c.organization, c.country, f"PIN {c.pin}" if c.pin else "")
@@ -87,4 +76,17 @@ def render(report: DemoReport, database_url: str, width: int | None = None) -> s
         c.organization: (c.organization, c.contact, c.phone, c.address) for c in report.callers
     }
     lines += _table(("ORGANIZATION", "CONTACT", "PHONE", "ADDRESS"), list(on_file.values()))
+    # The staff come last: the callers scroll off a 24-line terminal, the
+    # passphrases must still be on it when `make run` asks to note one.
+    lines += ["", "Staff (sign in to the desk with these):"]
+    staff = []
+    for agent in report.agents:
+        passphrase = agent.passphrase or "(existed already; unchanged)"
+        staff.append((agent.username, agent.role.value, passphrase))
+    lines += _table(("USERNAME", "ROLE", "PASSPHRASE"), staff)
+    if any(agent.passphrase is None for agent in report.agents):
+        lines.append(
+            "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
+            "sets a new one."
+        )
     return "\n".join(lines)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from tui.screens.agent_screen import AgentScreen
@@ -46,6 +47,19 @@ def local_time(moment: datetime | None) -> str:
 
 class SupervisorScreen(AgentScreen):
     """A screen of the supervisor desk, for ``agent`` (a supervisor)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # The call desk's sign-out key, pressed here, says where it works.
+        Binding("ctrl+o", "sign_out_elsewhere", show=False),
+    ]
+
+    def action_sign_out_elsewhere(self) -> None:
+        """Ctrl+O signs out on the call desk only: say how to get there."""
+        self.notify(
+            "Sign out from the call desk: Esc back to it, then Ctrl+O.",
+            title="Sign out",
+            severity="warning",
+        )
 
     def review_call(self, doing: str, fn: Callable[[sessionmaker[Session]], T]) -> T | None:
         """Run ``fn(factory)`` in this worker thread; refusals become ``Refused``."""

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
 from tui.widgets.fit_table import fit_columns
+from tui.widgets.open_table import OpenTable
 from tui.widgets.plain import cell
 from verification.kinds import QueueKind
 
@@ -75,7 +76,7 @@ class SupervisorQueueScreen(SupervisorScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — needs a decision", classes="screen-title")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield OpenTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="queue-status", classes="status")
         yield Footer()
 
@@ -139,6 +140,10 @@ class SupervisorQueueScreen(SupervisorScreen):
             self._confirm_clear(row.tenant_id, row.organization)
         elif row.kind is QueueKind.USER_ID_LOCKED and row.lock_id is not None:
             self._confirm_clear_user_id(row.lock_id)
+
+    def on_open_table_opened(self) -> None:
+        """A double click on a row opens it, as Enter does; one click highlights it."""
+        self.action_open()
 
     def action_retry_delivery(self) -> None:
         """Send the highlighted failed delivery again (``callgate deliver`` picks it up)."""

@@ -16,6 +16,7 @@ from tui.screens.supervisor_request_text import (
     event_words,
     request_lines,
     summary_lines,
+    why_not,
 )
 from tui.screens.supervisor_request_workers import DetailLoaded, RequestWorkers
 from tui.widgets.fit_table import fit_columns
@@ -44,8 +45,12 @@ class SupervisorRequestScreen(RequestWorkers):
         Binding("v", "reviewed", "Reviewed"),
         Binding("d", "dispute", "Dispute"),
         Binding("escape", "close", "Back"),
-        # Reached only when the key above is dimmed: it then says why.
-        Binding("a,x,v", "why", show=False),
+        # Reached only when the key above is dimmed or hidden: it then says why.
+        Binding("a", "why('decide:approved')", show=False),
+        Binding("x", "why('decide:rejected')", show=False),
+        Binding("v", "why('reviewed')", show=False),
+        Binding("l", "why('clear_lock')", show=False),
+        Binding("d", "why('dispute')", show=False),
     ]
 
     detail: CallDetail | None = None
@@ -74,7 +79,7 @@ class SupervisorRequestScreen(RequestWorkers):
         """Offer a decision only when it can be taken; dim it on one's own call."""
         detail = self.detail
         if action == "why":
-            return self.detail is not None and self.detail.agent_id == self.agent.id
+            return self.detail is not None and self.blocked_reason(str(parameters[0])) is not None
         if action not in ("decide", "clear_lock", "note", "reviewed", "dispute"):
             return True
         if detail is None:
@@ -95,13 +100,22 @@ class SupervisorRequestScreen(RequestWorkers):
             return None if own else True
         return True
 
-    def action_why(self) -> None:
-        """A dimmed decision on one's own call says why."""
-        self.notify(
-            "This is your own call: another supervisor must decide on it.",
-            title="Not yours to decide",
-            severity="warning",
-        )
+    def action_why(self, key: str) -> None:
+        """A dimmed or hidden key says why it does nothing on this call."""
+        reason = self.blocked_reason(key)
+        if reason is not None:
+            self.notify(reason, title="Not now", severity="warning")
+
+    def blocked_reason(self, key: str) -> str | None:
+        """Why the action of ``key`` ("decide:approved", "reviewed"…) cannot be taken now.
+
+        None when it can.
+        """
+        action, _, decision = key.partition(":")
+        parameters = (decision,) if decision else ()
+        if self.detail is None or self.check_action(action, parameters):
+            return None
+        return why_not(self.detail, action, decision, own=self.detail.agent_id == self.agent.id)
 
     def _waiting(self, decision: Decision) -> RequestLine | None:
         """The request ``decision`` can be taken on: a waiting one, or a disputed one to reject."""
@@ -250,7 +264,13 @@ class SupervisorRequestScreen(RequestWorkers):
             )
         timeline = self.query_one("#timeline", DataTable)
         events = [
-            (str(e.seq), local_time(e.at), e.actor, event_words(e.type), event_details(e.payload))
+            (
+                str(e.seq),
+                local_time(e.at),
+                e.actor,
+                event_words(e.type),
+                event_details(e.payload, detail),
+            )
             for e in detail.timeline
         ]
         fit_columns(timeline, TIMELINE_COLUMNS, events)

@@ -8,8 +8,10 @@ after a newer filter was set is dropped.
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,7 +22,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.screens.end_call_modal import OUTCOME_LABELS
-from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.screens.supervisor_base import SupervisorScreen, local_time
 from tui.widgets.plain import PlainInput, cell, plain
 from verification.kinds import Channel, Outcome, SubscriptionKind
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 # Long enough to skip the queries of a word being typed, short enough to feel live.
 DEBOUNCE_SECONDS = 0.3
+EXPORT_FORMATS: tuple[Literal["csv", "json"], ...] = ("csv", "json")
 # Filters show words, never codes ("Product key", not product_key).
 KIND_WORDS = {SubscriptionKind.TRIAL: "Trial", SubscriptionKind.PAID: "Paid"}
 CHANNEL_WORDS = {
@@ -54,6 +57,17 @@ class PageLoaded(Message):
         self.page = page
 
 
+class Exported(Message):
+    """An export's files, its rows and the audit chain head after it."""
+
+    def __init__(self, paths: tuple[str, ...], rows: int, head_seq: int, head_hash: str) -> None:
+        super().__init__()
+        self.paths = paths
+        self.rows = rows
+        self.head_seq = head_seq
+        self.head_hash = head_hash
+
+
 class AgentsLoaded(Message):
     """The staff, for the agent filter."""
 
@@ -68,7 +82,17 @@ def parse_day(text: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        raise ValueError("Dates are YYYY-MM-DD.") from None
+        pass
+    shape = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if shape is None:
+        raise ValueError("Dates are YYYY-MM-DD.")
+    year, month, _day = (int(part) for part in shape.groups())
+    if year == 0:
+        raise ValueError(f"{text} does not exist: years start at 0001.")
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text} does not exist: a month is 01 to 12.")
+    days = calendar.monthrange(year, month)[1]
+    raise ValueError(f"{text} does not exist: {year}-{month:02d} has {days} days.")
 
 
 def date_range(since_text: str, until_text: str) -> tuple[date | None, date | None]:
@@ -84,8 +108,10 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     CSS_PATH = "supervisor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("pagedown", "next_page", "Next page", priority=True),
+        # In the order the table and scroll views bind them, so the footer keeps
+        # one order wherever the focus is (its order is the first binding's).
         Binding("pageup", "previous_page", "Prev page", priority=True),
+        Binding("pagedown", "next_page", "Next page", priority=True),
         Binding("f9", "export", "Export"),
         Binding("escape", "close", "Back"),
     ]
@@ -262,14 +288,16 @@ class SupervisorRequestsScreen(SupervisorScreen):
                 require_supervisor(session, actor.id)
             folder = user_data_dir() / "exports"
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"callgate-calls-{now.astimezone():%Y%m%d-%H%M%S}.csv"
-            with path.open("w", encoding="utf-8", newline="") as out:
-                report = write_export(factory, out, "csv", filters, actor=actor.username, now=now)
+            stem = folder / f"callgate-calls-{now.astimezone():%Y%m%d-%H%M%S}"
+            written = []
+            # Both formats, as the help promises: a spreadsheet and a program each get theirs.
+            for fmt in EXPORT_FORMATS:
+                path = stem.with_suffix(f".{fmt}")
+                with path.open("w", encoding="utf-8", newline="") as out:
+                    report = write_export(factory, out, fmt, filters, actor=actor.username, now=now)
+                written.append(str(path))
             self.post_message(
-                Done(
-                    f"{report.rows} calls (masked) → {path}\n"
-                    f"Audit chain head: event {report.head_seq} {report.head_hash}"
-                )
+                Exported(tuple(written), report.rows, report.head_seq, report.head_hash)
             )
 
         self.review_call("exporting", export)
@@ -300,7 +328,22 @@ class SupervisorRequestsScreen(SupervisorScreen):
         more = " · PgDn next page" if message.page.next else ""
         back = " · PgUp previous" if len(self._pages) > 1 else ""
         searched = f" by {message.page.searched}" if message.page.searched else ""
-        self._status(f"Page {len(self._pages)} · {shown} calls{searched}{more}{back} · F9 export")
+        self._status(
+            f"Page {len(self._pages)} · {shown} {_calls(shown)}{searched}{more}{back} · F9 export"
+        )
+
+    def on_exported(self, message: Exported) -> None:
+        """The files and the chain head, on screen until the supervisor closes them."""
+        from tui.screens.exported_modal import ExportedModal
+
+        lines = (
+            f"{message.rows} {_calls(message.rows)}, personal data masked, written to:",
+            *(f"  {path}" for path in message.paths),
+            "",
+            "Audit chain head (keep it with the files; `callgate audit verify --expect-head`):",
+            f"  event {message.head_seq} {message.head_hash}",
+        )
+        self.app.push_screen(ExportedModal("Export written", lines))
 
     def on_agents_loaded(self, message: AgentsLoaded) -> None:
         """Fill the agent filter."""
@@ -309,6 +352,10 @@ class SupervisorRequestsScreen(SupervisorScreen):
 
     def _status(self, text: str) -> None:
         self.query_one("#requests-status", Static).update(plain(text))
+
+
+def _calls(count: int) -> str:
+    return "call" if count == 1 else "calls"
 
 
 def _local_midnight(day: date) -> datetime:

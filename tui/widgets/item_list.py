@@ -1,10 +1,16 @@
-"""The identity items in order with their status, and the misses left."""
+"""The identity items in order with their status, and the misses left.
+
+A click on an item asks it next, as PageUp/PageDown would reach it (the
+desk's ``other_item`` action decides, so its rules hold for the mouse too);
+a click on an item that cannot be asked says why.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
 
 from verification.session import ItemStatus
@@ -20,8 +26,12 @@ STATUS_STYLE = {ItemStatus.MATCHED: "green", ItemStatus.MISSED: "red", ItemStatu
 class ItemList(Static):
     """Each row: a mark (✓ match, ✗ miss, · not asked) and the item's label."""
 
+    _view: CallView | None = None
+    _current: Item | None = None
+
     def show(self, view: CallView | None, current: Item | None) -> None:
         """Redraw for ``view``; ``current`` is the item being asked."""
+        self._view, self._current = view, current
         text = Text()
         text.append("Identity\n", style="bold")
         if view is None:
@@ -35,3 +45,23 @@ class ItemList(Static):
         misses_style = "red" if view.misses_left <= 1 else ""
         text.append(f"Misses left: {view.misses_left}", style=misses_style)
         self.update(text)
+
+    async def _on_click(self, event: events.Click) -> None:
+        """Ask the clicked item next; say why when it cannot be asked."""
+        offset = event.get_content_offset(self)
+        view, current = self._view, self._current
+        # Line 0 is the heading; the items follow one a line.
+        if offset is None or view is None or not 1 <= offset.y <= len(view.items):
+            return
+        state = view.items[offset.y - 1]
+        if state.item == current:
+            return
+        if state.status is ItemStatus.MATCHED:
+            self.notify(f"{state.label} already matched: nothing to ask.", severity="warning")
+            return
+        pending = [s.item for s in view.items if s.status is not ItemStatus.MATCHED]
+        if not view.tenant_found or current not in pending:
+            self.notify("Ask the user ID first: it names the account.", severity="warning")
+            return
+        step = pending.index(state.item) - pending.index(current)
+        await self.screen.run_action(f"other_item({step})")
