@@ -28,14 +28,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.figures import Figure
 from benchmarks.generate import Scale, generate
+from benchmarks.load_figures import load_figures
 from db.audit.chain import GENESIS_HASH, canonical_payload, event_hash, verify_chain
 from db.engine import make_engine, make_sessionmaker
 from db.models import Agent
@@ -520,10 +522,59 @@ def verified_count(url: str) -> int:
     return report.count
 
 
+@dataclass
+class PgLoad:
+    """The PostgreSQL load benchmark's figures and the details kept in the results file."""
+
+    figures: list[Figure]
+    runs: list[dict[str, Any]]
+    profile: dict[str, dict[str, float]]
+    chain_events: int
+
+
+def pg_load(
+    url: str | None,
+    desks: Sequence[int],
+    seconds: float,
+    calls: int | None = None,
+    scale: Scale | None = None,
+) -> PgLoad:
+    """The load benchmark on ``url`` (an empty database) or on a throwaway cluster.
+
+    ``scale``: what the database holds before the desks start (default
+    ``LOAD_SCALE``); ``calls`` caps each desk's calls.
+    """
+    if url is not None:
+        return _pg_load_on(url, desks, seconds, calls, scale)
+    from benchmarks.pg_cluster import scratch_database
+
+    with scratch_database("callgate_load", max_connections=max(100, 3 * max(desks))) as server:
+        return _pg_load_on(server, desks, seconds, calls, scale)
+
+
+def _pg_load_on(
+    url: str, desks: Sequence[int], seconds: float, calls: int | None, scale: Scale | None
+) -> PgLoad:
+    prepared = prepare(url, scale or LOAD_SCALE)
+    postmaster = postmaster_of(url)
+    profile = statement_profile(prepared)
+    figures: list[Figure] = []
+    runs: list[dict[str, Any]] = []
+    events = 0
+    for n in desks:
+        desk = run_load(prepared, "desk", n, seconds=seconds, calls=calls, postmaster=postmaster)
+        raw = run_load(prepared, "raw", n, seconds=seconds, calls=calls, postmaster=postmaster)
+        events = verified_count(url)
+        runs += [{**asdict(desk), "chain_events_after": events}, asdict(raw)]
+        if desk.error_samples or raw.error_samples:
+            print(f"pg load {n} desks: errors: {desk.error_samples + raw.error_samples}")
+        figures += load_figures(desk, raw, events)
+    return PgLoad(figures, runs, profile, events)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: load a throwaway cluster (or ``--url``) and print each run."""
     from benchmarks.figures import table
-    from benchmarks.load_figures import pg_load
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")

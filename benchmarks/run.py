@@ -86,7 +86,7 @@ def run_all(
     named in ``details["failed_measurements"]`` and the others still run, so
     one broken figure does not cost the whole table.
     """
-    from benchmarks.load_figures import pg_load
+    from benchmarks.pg_load import pg_load
     from benchmarks.verify_figures import audit_verify
     from benchmarks.web_memory import web_tab_memory
 

@@ -31,7 +31,8 @@ from verification.checks import OnFile
 from verification.cooling import final_time
 from verification.kinds import Decision, ExpeditedState, Item
 from verification.phone import mask_phone
-from verification.policy import Action, SubscriptionFacts, approve_expedited, reject_expedited
+from verification.policy import Action, SubscriptionFacts
+from verification.policy_effects import approve_expedited, reject_expedited
 
 # What the agent's desk shows for a matched PIN: it is stored only as a slow hash.
 PIN_MASK = "••••"
@@ -161,16 +162,16 @@ def local_date(now: datetime) -> date:
     return now.astimezone().date()
 
 
+# The tenant's columns that hold its address, in ``Address`` field order.
+_ADDRESS_COLUMNS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
+
+
 def address_of(tenant: Tenant) -> Address:
     """The tenant's address on file."""
-    return Address(
-        line1=tenant.address_line1,
-        line2=tenant.address_line2,
-        city=tenant.city,
-        region=tenant.region,
-        postal_code=tenant.postal_code,
-        country=tenant.country,
+    line1, line2, city, region, postal_code, country = (
+        getattr(tenant, column) for column in _ADDRESS_COLUMNS
     )
+    return Address(line1, line2, city, region, postal_code, country)
 
 
 def on_file(tenant: Tenant, caller: AccountUser | None) -> OnFile:

@@ -16,7 +16,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.accounts.importer import import_records
+from db.accounts.file import AccountRecords
+from db.accounts.importer import import_accounts
 from db.agents import add_agent, list_agents
 from db.models import Tenant
 from verification.kinds import Role
@@ -369,7 +370,9 @@ def load_demo(
         present = set(session.scalars(select(Tenant.ref).where(Tenant.ref.in_(refs))))
     missing = [r for r in records if r["tenant_ref"] not in present]
     if missing:
-        report = import_records(factory, enumerate(missing, start=1), source="demo", actor=actor)
+        report = import_accounts(
+            factory, AccountRecords(enumerate(missing, start=1), "demo"), actor=actor
+        )
         if not report.written:
             reasons = "; ".join(f"record {b.line}: {b.reason}" for b in report.bad_rows[:3])
             raise DemoError(f"the demo data does not fit this database: {reasons}")

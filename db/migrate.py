@@ -4,10 +4,20 @@ The Alembic environment and revisions ship inside the ``migrations`` package,
 so an installed desk finds them wherever it runs. The caller's engine is handed
 to ``migrations/env.py``, so migrations run with the project's connection
 settings (SQLite pragmas, ``BEGIN IMMEDIATE``).
+
+``script`` writes the same migrations as SQL for a DBA (``callgate db upgrade
+--sql``), from Alembic's offline mode, without connecting. Hence the rule for
+every revision: **data steps must be SQL that runs offline** — one
+``op.execute`` of an UPDATE ... FROM, an INSERT ... SELECT or (PostgreSQL) a
+DO block, never rows read through ``op.get_bind()`` and handled in Python
+(offline there is no database to read; the read would come out as a stray
+SELECT in the script). ``tests/db/test_offline_sql.py`` applies the whole
+chain's script with psql, so a revision breaking the rule fails there.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -20,12 +30,16 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError as AlembicCommandError
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, make_url
+from sqlalchemy.exc import ArgumentError
 
 import migrations
 from db.models import Base
 
 UPGRADE_HINT = "callgate db upgrade"
+# The dialects ``script`` writes for: SQLite's batch migrations copy tables,
+# which needs the live table, and a SQLite file is migrated by its desk anyway.
+SCRIPT_DIALECTS = ("postgresql",)
 
 
 class SchemaState(StrEnum):
@@ -74,6 +88,47 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise SchemaError(f"cannot upgrade to {revision!r}: {exc}") from exc
 
 
+def script(database_url: str, revisions: str, *, downgrade: bool = False) -> str:
+    """The SQL migrating ``database_url``'s kind of database over ``revisions``.
+
+    ``revisions`` is ``[FROM:]TO`` for an upgrade (no FROM: from an empty
+    database) and ``FROM:TO`` for a downgrade. Nothing is connected to; only
+    the URL's dialect matters. The text is whole or not at all: an error in
+    any revision raises SchemaError instead of returning the part before it.
+    """
+    dialect = _script_dialect(database_url)
+    start, sep, end = revisions.rpartition(":")
+    if downgrade and not sep:
+        raise SchemaError(f"a downgrade script needs FROM:TO, got {revisions!r}")
+    directory = ScriptDirectory.from_config(config())
+    for name in (start, end) if sep else (end,):
+        if not name or (name != "base" and _lookup(directory, name) is None):
+            raise SchemaError(f"unknown revision {name!r} in {revisions!r}")
+    low, high = (end, start) if downgrade else (start or "base", end)
+    if not _below(directory, low, high):
+        # Alembic would print an empty script for an upgrade going down.
+        order = "after" if downgrade else "before"
+        raise SchemaError(f"{revisions!r}: FROM must be a revision {order} TO")
+    buffer = io.StringIO()
+    cfg = config()
+    cfg.output_buffer = buffer
+    cfg.attributes["dialect"] = dialect
+    cfg.attributes["drop_version_table"] = downgrade and end == "base"
+    try:
+        if downgrade:
+            command.downgrade(cfg, revisions, sql=True)
+        else:
+            command.upgrade(cfg, revisions, sql=True)
+    except AlembicCommandError as exc:
+        raise SchemaError(f"cannot write SQL for {revisions!r}: {exc}") from exc
+    kind = "downgrade" if downgrade else "upgrade"
+    header = (
+        f"-- callgate schema {kind} {revisions} for {dialect}, one transaction.\n"
+        "-- Run as the owner of the tables: psql -v ON_ERROR_STOP=1 -f FILE\n"
+    )
+    return header + buffer.getvalue()
+
+
 def check(engine: Engine) -> list[str]:
     """Differences between the models and the database, one line each; [] if none."""
     with engine.connect() as connection:
@@ -110,6 +165,41 @@ def prepare_for_desk(engine: Engine) -> None:
             f"the database schema is at revision {current(engine) or 'none'}, "
             f"this desk needs {head()}: run `{UPGRADE_HINT}`"
         )
+
+
+def _script_dialect(database_url: str) -> str:
+    """The URL's dialect when ``script`` writes for it; SchemaError otherwise."""
+    try:
+        dialect = make_url(database_url).get_backend_name()
+    except ArgumentError as exc:
+        raise SchemaError("the database URL is not one SQLAlchemy can read") from exc
+    if dialect not in SCRIPT_DIALECTS:
+        raise SchemaError(
+            f"SQL scripts are written for PostgreSQL only, not {dialect}: point --db at the "
+            f"PostgreSQL server (nothing connects to it); a SQLite file is migrated by "
+            f"`{UPGRADE_HINT}` itself"
+        )
+    return dialect
+
+
+def _below(directory: ScriptDirectory, low: str, high: str) -> bool:
+    """Whether revision ``low`` (or base) comes strictly before ``high``."""
+    high_script, low_script = directory.get_revision(high), directory.get_revision(low)
+    if high_script is None:  # base
+        return False
+    if low_script is None:
+        return True
+    high_id, low_id = high_script.revision, low_script.revision
+    earlier = {script.revision for script in directory.iterate_revisions(high_id, "base")}
+    return low_id != high_id and low_id in earlier
+
+
+def _lookup(directory: ScriptDirectory, name: str) -> object | None:
+    """The revision ``name`` names (an id, ``head``...), or None when unknown."""
+    try:
+        return directory.get_revision(name)
+    except AlembicCommandError:
+        return None
 
 
 def _known_current(engine: Engine) -> str | None:

@@ -4,8 +4,10 @@ What the caller stated (and its normalized form), the on-file value each
 check was judged against, the call's notes, the supervisors' review notes and
 approval reasons and dispute reasons on it, and the reasons given for lifting locks and
 resetting agents before the cutoff are blanked; results, outcomes and the audit
-chain stay, because audit payloads never carry personal data. Open calls are
-never touched, whatever their age. On SQLite the write-ahead log is then
+chain stay, because audit payloads never carry personal data. Text added to
+a call after it was purged (a review note, an approval or dispute reason) goes
+at the next purge, which writes only what is not blank yet (``_due``). Open
+calls are never touched, whatever their age. On SQLite the write-ahead log is then
 checkpointed and emptied, so the old pages leave the disk too (with the
 engine's ``secure_delete``).
 """
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.audit.chain import append_event
@@ -59,7 +61,8 @@ def purge(
     """Blank personal data of closed calls that ended more than ``older_than_days`` ago.
 
     One unit of work: the blanking and its ``data.purged`` event commit together.
-    Calls purged before are not counted again. A dry run only counts.
+    Calls purged before are counted again only when text was added to them
+    since (a review note, an approval or dispute reason). A dry run only counts.
     ``progress`` hears the steps done (one UPDATE each, then the WAL checkpoint).
     """
     step = _stepper(progress)
@@ -69,43 +72,51 @@ def purge(
         raise ValueError("naive datetime given as the purge time")
     now = now.astimezone(UTC)
     cutoff = now - timedelta(days=older_than_days)
-    due = (
-        select(Call.id)
-        .where(Call.state == CallState.CLOSED)
-        .where(Call.ended_at < cutoff)
-        .where(Call.purged_at.is_(None))
-    )
+    due = select(Call.id).where(_due(cutoff))
     with unit_of_work(factory) as session:
         count = session.execute(select(func.count()).select_from(due.subquery())).scalar_one()
         if dry_run:
             return PurgeReport(count, cutoff, dry_run=True)
-        ids = due.scalar_subquery()
+        step()
+        # Marked first, so the due set is judged once: the blanking below changes it.
+        session.execute(
+            update(Call)
+            .where(Call.id.in_(due.scalar_subquery()))
+            .values(notes="", purged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        ids = (
+            select(Call.id)
+            .where(Call.purged_at == now, Call.state == CallState.CLOSED, Call.ended_at < cutoff)
+            .scalar_subquery()
+        )
+        requests = select(CancellationRequest.id).where(CancellationRequest.call_id.in_(ids))
+        # Only what is not blank yet is written: a call purged before costs its new text only.
         step()
         session.execute(
             update(ItemCheck)
-            .where(ItemCheck.call_id.in_(ids))
+            .where(ItemCheck.call_id.in_(ids), _check_kept())
             .values(stated=None, normalized=None, on_file=None)
             .execution_options(synchronize_session=False)
         )
         step()
         session.execute(
             update(ReviewNote)
-            .where(ReviewNote.call_id.in_(ids))
+            .where(ReviewNote.call_id.in_(ids), ReviewNote.text != "")
             .values(text="")
             .execution_options(synchronize_session=False)
         )
-        requests = select(CancellationRequest.id).where(CancellationRequest.call_id.in_(ids))
         step()
         session.execute(
             update(Approval)
-            .where(Approval.request_id.in_(requests.scalar_subquery()))
+            .where(Approval.request_id.in_(requests.scalar_subquery()), Approval.reason != "")
             .values(reason="")
             .execution_options(synchronize_session=False)
         )
         # A dispute's reason may quote the caller: it goes with the call of its request.
         session.execute(
             update(Dispute)
-            .where(Dispute.request_id.in_(requests.scalar_subquery()))
+            .where(Dispute.request_id.in_(requests.scalar_subquery()), Dispute.reason != "")
             .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -124,13 +135,6 @@ def purge(
             .values(reason="", purged_at=now)
             .execution_options(synchronize_session=False)
         )
-        step()
-        session.execute(
-            update(Call)
-            .where(Call.id.in_(ids))
-            .values(notes="", purged_at=now)
-            .execution_options(synchronize_session=False)
-        )
         append_event(
             session,
             actor=actor,
@@ -147,6 +151,42 @@ def purge(
         checkpoint_wal(engine)
     step(last=True)
     return PurgeReport(count, cutoff, dry_run=False)
+
+
+def _check_kept() -> ColumnElement[bool]:
+    """An item check still holding what the caller said or what was on file."""
+    return or_(
+        ItemCheck.stated.is_not(None),
+        ItemCheck.normalized.is_not(None),
+        ItemCheck.on_file.is_not(None),
+    )
+
+
+def _due(cutoff: datetime) -> ColumnElement[bool]:
+    """A closed call ended before ``cutoff`` never purged, or holding text added since.
+
+    A supervisor may add a review note, an approval reason or a dispute reason
+    to a call after it was purged; that text is as personal as the first, so
+    the next purge finds the call again. A call with nothing new is not due:
+    purging again rewrites nothing.
+    """
+    of_call = (CancellationRequest.call_id == Call.id,)
+    return and_(
+        Call.state == CallState.CLOSED,
+        Call.ended_at < cutoff,
+        or_(
+            Call.purged_at.is_(None),
+            Call.notes != "",
+            exists().where(ItemCheck.call_id == Call.id, _check_kept()),
+            exists().where(ReviewNote.call_id == Call.id, ReviewNote.text != ""),
+            exists().where(
+                *of_call, Approval.request_id == CancellationRequest.id, Approval.reason != ""
+            ),
+            exists().where(
+                *of_call, Dispute.request_id == CancellationRequest.id, Dispute.reason != ""
+            ),
+        ),
+    )
 
 
 # The UPDATEs, the audit event, and the WAL checkpoint.

@@ -10,6 +10,8 @@ directory.
 from __future__ import annotations
 
 import os
+import shlex
+import stat
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +115,30 @@ def settings_path(explicit: str | None = None) -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "settings.toml"
+
+
+# Group or other may read it (the database URL and its password) or change it
+# (point the desk at another database).
+_EXPOSING_BITS = stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH
+
+
+def exposed_settings_warning(path: str | None = None) -> str | None:
+    """One line when the settings file is open to other users, else None.
+
+    A warning, not a refusal: a desk on a single-user machine keeps working,
+    and the operator of a shared host is told the one command to run.
+    """
+    file = settings_path(path)
+    try:
+        mode = file.stat().st_mode
+    except OSError:
+        return None  # absent or unreadable: load_settings says so when it matters
+    if not stat.S_ISREG(mode) or not mode & _EXPOSING_BITS:
+        return None
+    return (
+        f"warning: settings file {file} is open to other users (mode {stat.S_IMODE(mode):04o}); "
+        f"it may hold the database URL and password: chmod 600 {shlex.quote(str(file))}"
+    )
 
 
 def load_settings(path: str | None = None, db_url: str | None = None) -> Settings:

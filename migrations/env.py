@@ -6,6 +6,11 @@ documented recipe), so migrations run with the project's connection settings
 (SQLite pragmas, ``BEGIN IMMEDIATE``). From the alembic CLI the database is
 resolved like the desk does: ``CALLGATE_DATABASE_URL``, the settings file, or
 the default SQLite file.
+
+Offline (``--sql``, ``db.migrate.script``) the runner names the dialect in
+``config.attributes["dialect"]`` and nothing is connected to. A script that
+starts from a revision first refuses, in the server, a database at another one:
+Alembic's version UPDATE would otherwise match no row and say nothing.
 """
 
 from __future__ import annotations
@@ -47,14 +52,41 @@ def _run(connection: Connection) -> None:
 
 
 def _run_offline() -> None:
+    dialect = config.attributes.get("dialect")
     context.configure(
-        url=_cli_url(),
+        **({"dialect_name": dialect} if dialect else {"url": _cli_url()}),
         target_metadata=target_metadata,
         literal_binds=True,
+        # Alembic's recipe: with the driver's "pyformat" a % in any statement
+        # would be written doubled, which psql reads as another operator.
+        dialect_opts={"paramstyle": "named"},
         render_item=_render_item,
     )
     with context.begin_transaction():
+        start = context.get_starting_revision_argument()
+        if start is not None and context.get_context().dialect.name == "postgresql":
+            revision = context.script.get_revision(start)  # type: ignore[arg-type]
+            if revision is not None:
+                context.execute(_AT_REVISION.replace("{rev}", revision.revision))
         context.run_migrations()
+        if config.attributes.get("drop_version_table"):
+            # Down to base, the database is left as empty as it began, so the
+            # script building the schema from nothing applies to it again.
+            context.execute("DROP TABLE alembic_version")
+
+
+# The revision is one of the shipped ids (digits), safe to splice into the text.
+_AT_REVISION = """DO $$
+BEGIN
+    IF to_regclass('alembic_version') IS NULL THEN
+        RAISE EXCEPTION 'callgate: this script starts at {rev}; the database has no revision';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM alembic_version WHERE version_num = '{rev}') THEN
+        RAISE EXCEPTION 'callgate: this script starts at revision {rev}; the database is at %',
+            (SELECT string_agg(version_num, ', ') FROM alembic_version);
+    END IF;
+END
+$$"""
 
 
 def _run_online() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select, text
 from benchmarks import (
     account_figures,
     desk_figures,
-    load_figures,
+    pg_load,
     run,
     supervisor_figures,
     verify_figures,
@@ -299,7 +299,7 @@ def test_plain_verify_loop_refuses_a_broken_chain(scratch: Generated, tmp_path: 
 
 @pytest.mark.postgres
 def test_postgres_load_runs_desks_and_the_raw_baseline(pg_url: str) -> None:
-    load = load_figures.pg_load(pg_url, [2], seconds=300, calls=2, scale=TINY)
+    load = pg_load.pg_load(pg_url, [2], seconds=300, calls=2, scale=TINY)
     # the conftest's server runs on this machine, so its CPU is read too
     _assert_figures(load.figures, 6)
     desk, raw = load.runs

@@ -92,6 +92,7 @@ def test_a_settings_file_without_read_permission(tmp_path: Path) -> None:
 def test_a_settings_file_that_is_not_toml(tmp_path: Path) -> None:
     bad = tmp_path / "settings.toml"
     bad.write_text("this is = = not toml\n")
+    bad.chmod(0o600)  # as an operator keeps it: the open-file warning is a line of its own
     result = _callgate(tmp_path, "--settings", str(bad), "db", "current")
     _assert_one_clear_line(result, "not valid TOML", str(bad))
 
@@ -210,6 +211,7 @@ def test_a_value_out_of_range_on_the_command_line(
 def test_a_setting_out_of_range_is_refused_at_load(tmp_path: Path, line: str) -> None:
     settings = tmp_path / "settings.toml"
     settings.write_text(line + "\n")
+    settings.chmod(0o600)
     key = line.split(" = ")[0]
     db = f"sqlite:///{tmp_path / 'ok.db'}"
     result = _callgate(tmp_path, "--settings", str(settings), "--db", db, "db", "current")
@@ -224,3 +226,24 @@ def test_dates_and_days_in_range_still_work(tmp_path: Path) -> None:
     ):
         result = _callgate(tmp_path, "--db", db, *argv)
         assert result.returncode == 0, result.stderr
+
+
+def test_the_desk_without_a_terminal_refuses_instead_of_drawing_into_a_pipe(
+    tmp_path: Path,
+) -> None:
+    # As `ssh host` without -t gives it: input and output are pipes.
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("TEXTUAL_DRIVER", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    _assert_one_clear_line(result, "the desk needs a terminal", "ssh -t", "callgate serve")
+    assert result.returncode == 2
+    assert result.stdout == ""  # not one escape sequence drawn

@@ -35,6 +35,7 @@ def settings_file(tmp_path: Path, *urls: str) -> Path:
     listed = ", ".join(f'"{url}"' for url in urls)
     path = tmp_path / "settings.toml"
     path.write_text(f"webhook_urls = [{listed}]\ndelivery_timeout_seconds = 5\n", encoding="utf-8")
+    path.chmod(0o600)  # as an operator keeps it: no open-file warning among the lines read
     return path
 
 

@@ -6,12 +6,18 @@ names abbreviated, a ZIP+4 compared on its 5-digit ZIP, and a unit given on
 line 1 or line 2, designator first or number first, alike. A unit is its
 number: ``#`` (Pub 28's designator when the type is unknown), APT, UNIT and
 STE are one designator when compared, so ``# 12`` = ``Unit 12`` =
-``Apt 12`` (a floor, building or room stays apart). Other countries are
-folded as names (umlauts bare or written out, DIN 5007-2), street types
-written out (``street_types``), postal codes compared without spaces,
-hyphens or case, and regions by ISO 3166-2 code where the name or code is
-known. Countries compare by ISO code: "United Kingdom", "UK", "GB" and "gb"
-are one country; a blank stated country is the default.
+``Apt 12`` (a floor, building or room stays apart); Pub 28's rural routes
+and PO boxes, ordinal words and a fraction's slash (``123 1/2``) come from
+``street_words``. Other countries are folded as names (umlauts, ø and å bare
+or written out, DIN 5007-2 and ICAO 9303), their street lines made one
+canonical line by ``intl_street`` (street types written out per country by
+``street_types``; units, Australia Post's ``3/12``, Canada Post's
+``12-345`` and French types, German house numbers), postal codes compared
+without spaces, hyphens or case, and regions by ISO 3166-2 code where the
+name or code is known. No fold joins two places: ``3/12`` is never ``312``,
+``12-345`` never ``12345``, another unit never matches. Countries compare
+by ISO code: "United Kingdom", "UK", "GB" and "gb" are one country; a blank
+stated country is the default.
 
 Speed: a check compares cheap token-wise Pub 28 keys (the street lines in
 either order, a unit said number first or before the street, ``#`` for its
@@ -37,8 +43,8 @@ from scourgify.address_constants import (
 )
 
 from verification.errors import InputError, echo
+from verification.intl_street import street_line
 from verification.names import fold, may_have_umlauts
-from verification.street_types import fold_street_types
 from verification.us_street import first_word, line_key, street_signature, tagged_key, us_street
 
 US = "US"
@@ -213,9 +219,8 @@ def _canonical(addr: Address, country: str, *, expand_umlauts: bool = False) -> 
             postal_code=_zip5(addr.postal_code),
             country=US,
         )
-    street = fold(f"{addr.line1} {addr.line2}", expand_umlauts=expand_umlauts).split()
     return Address(
-        line1=" ".join(fold_street_types(country, street)),
+        line1=street_line(country, addr.line1, addr.line2, expand_umlauts=expand_umlauts),
         city=fold(addr.city, expand_umlauts=expand_umlauts),
         region=_region_code(country, addr.region, expand_umlauts=expand_umlauts),
         postal_code="".join(ch for ch in fold(addr.postal_code) if ch.isalnum()).upper(),

@@ -18,7 +18,7 @@ from verification.userid import match_user_id, normalize_user_id
 # The version of the matching rules; recorded with every check so that a
 # result can be explained later even after the rules change. Bump it whenever
 # a normalizer changes what it accepts or matches.
-RULES_VERSION = "2026.12-1"
+RULES_VERSION = "2026.12-2"
 
 
 @dataclass(frozen=True)

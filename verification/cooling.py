@@ -10,7 +10,7 @@ fixed when the request is made (``cooling_off_until``), so a later change of
 tenant's admins. Every function takes the time it reasons about: no clock
 is read here.
 
-The deletion date that follows ("deleted by") is ``policy.approve_expedited``'s,
+The deletion date that follows ("deleted by") is ``policy_effects.approve_expedited``'s,
 fed with the day it becomes final (``final_on``).
 """
 

@@ -22,6 +22,13 @@ Matching names (``name_keys``) goes two steps further:
   with umlauts (any umlaut, so the Turkish ``Gül`` also matches ``Guel``);
   a mix within one field (``Mueller-Ludenscheidt`` for
   ``Müller-Lüdenscheidt``) is still a miss.
+- Letters with no Unicode decomposition are read as ICAO Doc 9303 Part 3
+  (section 6, transliteration of national characters) writes them in a
+  passport's machine-readable zone: đ ð → d, ı → i, ł → l, ħ → h, ŋ → n,
+  æ → ae, œ → oe, þ → th (ß is ss by case-folding). ø and å have two
+  spellings, like the umlauts: bare (o, a) and written out as ICAO does
+  (oe, aa), so ``Søren Ærø`` = ``Soeren Aeroe`` = ``Soren Aero``; the same
+  rule holds, two ASCII spellings stay apart (``Soren`` ≠ ``Soeren``).
 """
 
 from __future__ import annotations
@@ -36,9 +43,25 @@ _BREAK_CATEGORIES = frozenset({"Pd", "Pc", "Zs", "Zl", "Zp"})
 _KEEP_PREFIXES = ("L", "N")
 
 
-# DIN 5007-2: the umlauts written out. Applied after NFKC and case-folding,
-# which compose a decomposed "u" + diaeresis into "ü" first.
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+# DIN 5007-2: the umlauts written out, and ICAO 9303's ø and å. Applied after
+# NFKC and case-folding, which compose a decomposed "u" + diaeresis into "ü".
+_WRITTEN_OUT = {"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa"}
+_UMLAUTS = str.maketrans(_WRITTEN_OUT)
+# ICAO 9303 Part 3 for the (case-folded) letters NFKD leaves whole; ø is
+# here too as its bare form, o.
+_UNDECOMPOSED = {
+    "đ": "d",
+    "ð": "d",
+    "ı": "i",
+    "ł": "l",
+    "ħ": "h",
+    "ŋ": "n",
+    "ŧ": "t",
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+}
 
 
 def fold(text: str, *, expand_umlauts: bool = False) -> str:
@@ -64,6 +87,9 @@ def fold(text: str, *, expand_umlauts: bool = False) -> str:
 
 def _fold_char(ch: str) -> str:
     """One decomposed character: kept, a word break, or dropped."""
+    letter = _UNDECOMPOSED.get(ch)
+    if letter is not None:
+        return letter
     category = unicodedata.category(ch)
     if category.startswith(_KEEP_PREFIXES):
         return ch
@@ -105,9 +131,13 @@ def fold_forms(text: str) -> tuple[str, ...]:
 
 
 def may_have_umlauts(text: str) -> bool:
-    """Whether writing umlauts out could change the text's folded form: every
-    ä, ö and ü, composed or not, decomposes to a letter and U+0308."""
-    return not text.isascii() and "\u0308" in unicodedata.normalize("NFKD", text)
+    """Whether writing umlauts (and ø, å) out could change the text's folded
+    form: whether one of them is there once the text is composed and
+    case-folded, as ``fold`` sees it."""
+    if text.isascii():
+        return False
+    composed = unicodedata.normalize("NFKC", text).casefold()
+    return any(ch in _WRITTEN_OUT for ch in composed)
 
 
 def name_keys(text: str) -> frozenset[str]:

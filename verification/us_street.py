@@ -3,7 +3,8 @@ usaddress's tagger for words said in another order.
 
 One home for how a US street line is compared (``line_key``); ``address``
 uses it for every US check and calls ``tagged_key`` only in the rare case
-described there.
+described there. Words no Pub 28 table of usaddress-scourgify holds (ordinal
+words, rural routes and PO boxes, a kept slash) come from ``street_words``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
-from verification.names import fold
+from verification.street_words import box_words, fold_line, is_unit_id, ordinal_words
 
 _ORDINAL = re.compile(r"(\d)(?:ST|ND|RD|TH)\b")
 _DESIGNATORS = frozenset(OCCUPANCY_TYPE_ABBREVIATIONS.values())
@@ -68,12 +69,14 @@ def tagged_key(text: str) -> str | None:
 
 def us_street(text: str) -> str:
     """A US street line in Pub 28 words; ``#`` (the unit designator when the
-    type is unknown) kept as a word of its own."""
+    type is unknown) kept as a word of its own, and a slash between numbers
+    (``123 1/2``) too."""
     table = _token_table()
     words: list[str] = []
     for raw in text.replace("#", " # ").split():
-        words.extend(["#"] if raw == "#" else fold(raw).upper().split())
-    return " ".join(table.get(word, word) for word in words)
+        words.extend(["#"] if raw == "#" else fold_line(raw).split())
+    upper = (word.upper() for word in box_words(ordinal_words(words)))
+    return " ".join(table.get(word, word) for word in upper)
 
 
 def line_key(street: str) -> str:
@@ -90,12 +93,12 @@ def line_key(street: str) -> str:
     for i in range(2, len(words)):
         if (
             words[i] in _DESIGNATORS
-            and _is_unit_id(words[i - 1])
-            and (i + 1 == len(words) or not _is_unit_id(words[i + 1]))
+            and is_unit_id(words[i - 1])
+            and (i + 1 == len(words) or not is_unit_id(words[i + 1]))
         ):
             words[i - 1], words[i] = words[i], words[i - 1]
     # A unit said before the street on the same line goes after it.
-    if len(words) > 2 and words[0] in _DESIGNATORS and _is_unit_id(words[1]):
+    if len(words) > 2 and words[0] in _DESIGNATORS and is_unit_id(words[1]):
         words = words[2:] + words[:2]
     key: list[str] = []
     for word in words:
@@ -104,11 +107,6 @@ def line_key(street: str) -> str:
             continue
         key.append(word)
     return " ".join("#" if word in _UNIT_DESIGNATORS else word for word in key)
-
-
-def _is_unit_id(word: str) -> bool:
-    """Whether a word can be a unit's identifier: "400", "5B", "B"."""
-    return any(ch.isdigit() for ch in word) or (len(word) == 1 and word.isalpha())
 
 
 def first_word(street: str) -> str:

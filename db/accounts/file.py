@@ -1,8 +1,9 @@
 """Reading an account file (CSV or JSON) into ``(line, record)`` pairs.
 
 The one home of what a readable account file is: its columns, its header,
-its JSON shape, and the limits that keep a hostile file a bad line instead
-of a traceback (nesting, number sizes, non-finite numbers). What the values
+its JSON shape (no field named twice in an object), and the limits that keep
+a hostile file a bad line instead of a traceback (nesting, number sizes,
+non-finite numbers). What the values
 mean is ``db.accounts.rows``; import and sync both read files through here.
 """
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from db.progress import Progress, counted
 
 REQUIRED_COLUMNS = (
     "tenant_ref",
@@ -65,6 +68,28 @@ class BadRow:
 
 class _BadNumber(ValueError):
     """A JSON number no account field can hold; the message says why."""
+
+
+@dataclass(frozen=True)
+class AccountRecords:
+    """``(line, record)`` pairs with their source's name and the problems reading them found.
+
+    Reading is lazy: ``errors`` (bad header, bad JSON) is complete only once
+    ``pairs`` is consumed.
+    """
+
+    pairs: Iterable[tuple[int, Mapping[str, object]]]
+    source: str = "records"
+    errors: Sequence[BadRow] = ()
+
+
+def file_records(path: str | Path, progress: Progress | None) -> AccountRecords:
+    """The records of the account file at ``path``, counted to ``progress`` as they are read.
+
+    Raises ImportFileError as ``read_account_file`` does.
+    """
+    source, records, bad = read_account_file(path)
+    return AccountRecords(counted(records, progress), source, bad)
 
 
 def read_account_file(path: str | Path) -> tuple[str, Records, list[BadRow]]:
@@ -163,9 +188,27 @@ def _refuse_constant(name: str) -> object:
     raise _BadNumber(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(
-    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
-)
+def _decoder(repeated: list[str]) -> json.JSONDecoder:
+    """A decoder that notes each field named twice in one object into ``repeated``.
+
+    json keeps the last of two equal keys without a word; a file that says a
+    field twice is as ambiguous as a CSV header naming a column twice.
+    """
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        found: dict[str, object] = {}
+        for key, value in items:
+            if key in found:
+                repeated.append(key)
+            found[key] = value
+        return found
+
+    return json.JSONDecoder(
+        parse_int=_parse_int,
+        parse_float=_parse_float,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=pairs,
+    )
 
 
 def json_records(text: str, bad: list[BadRow]) -> Records:
@@ -175,6 +218,8 @@ def json_records(text: str, bad: list[BadRow]) -> Records:
         bad.append(BadRow(_line_at(text, pos), "expected a JSON array of account objects"))
         return
     line, counted = 1, 0
+    repeated: list[str] = []
+    decoder = _decoder(repeated)
     pos = _skip_space(text, pos + 1)
     if text.startswith("]", pos):
         return
@@ -182,7 +227,8 @@ def json_records(text: str, bad: list[BadRow]) -> Records:
         line += text.count("\n", counted, pos)
         counted = pos
         try:
-            value, end = _DECODER.raw_decode(text, pos)
+            repeated.clear()
+            value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             bad.append(BadRow(exc.lineno, f"invalid JSON: {exc.msg}"))
             return
@@ -192,7 +238,10 @@ def json_records(text: str, bad: list[BadRow]) -> Records:
         except RecursionError:
             bad.append(BadRow(line, "invalid JSON: nested too deeply"))
             return
-        if isinstance(value, dict):
+        if repeated:
+            names = ", ".join(shown_name(n) for n in sorted(set(repeated)))
+            bad.append(BadRow(line, f"repeated field(s): {names}"))
+        elif isinstance(value, dict):
             yield line, value
         else:
             bad.append(BadRow(line, "expected an object"))

@@ -12,7 +12,7 @@ with one ``accounts.imported`` audit event carrying the counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +23,10 @@ from db.accounts.file import (
     COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    AccountRecords,
     BadRow,
     ImportFileError,
-    read_account_file,
+    file_records,
 )
 from db.accounts.memo import collector_paused
 from db.accounts.rows import (
@@ -48,7 +49,7 @@ from db.accounts.writes import (
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
-from db.progress import Progress, counted
+from db.progress import Progress
 from db.types import utcnow
 from verification.pin import hash_pin
 
@@ -61,7 +62,6 @@ __all__ = [
     "ImportFileError",
     "ImportReport",
     "import_accounts",
-    "import_records",
 ]
 
 # Bound on the number of values in one IN (...) list: under SQLite's limit.
@@ -89,50 +89,24 @@ class ImportReport:
         return not self.bad_rows
 
 
+@collector_paused()
 def import_accounts(
     factory: sessionmaker[Session],
-    path: str | Path,
+    source: str | Path | AccountRecords,
     dry_run: bool = False,
     default_region: str = "US",
     *,
     actor: str = "operator",
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import the account file at ``path`` (``.csv`` or ``.json``).
+    """Import the account file ``source`` (a ``.csv`` or ``.json`` file, or records).
 
     Raises ImportFileError when the file cannot be read or has an unknown
     extension; everything wrong inside the file is a bad row of the report.
     ``progress`` hears the rows read (their total is not known ahead).
     """
-    source, records, bad = read_account_file(path)
-    return import_records(
-        factory,
-        counted(records, progress),
-        dry_run=dry_run,
-        default_region=default_region,
-        source=source,
-        actor=actor,
-        file_errors=bad,
-    )
-
-
-@collector_paused()
-def import_records(
-    factory: sessionmaker[Session],
-    records: Iterable[tuple[int, Mapping[str, object]]],
-    *,
-    dry_run: bool = False,
-    default_region: str = "US",
-    source: str = "records",
-    actor: str = "operator",
-    file_errors: Sequence[BadRow] = (),
-) -> ImportReport:
-    """Validate ``(line, record)`` pairs and write them all, or nothing.
-
-    ``file_errors`` are problems the reader found (bad header, bad JSON);
-    reading is lazy, so they are complete only once ``records`` is consumed.
-    """
-    parsed = parse_records(records, default_region, file_errors)
+    batch = source if isinstance(source, AccountRecords) else file_records(source, progress)
+    parsed = parse_records(batch.pairs, default_region, batch.errors)
     bad = parsed.bad
     with factory() as session:
         bad.extend(_check_database(session, parsed))
@@ -140,9 +114,9 @@ def import_records(
     found = counts(parsed.distinct)
     write = not bad and not dry_run and bool(parsed.rows)
     if write:
-        _write(factory, parsed, source, actor, found)
+        _write(factory, parsed, batch.source, actor, found)
     return ImportReport(
-        source=source,
+        source=batch.source,
         dry_run=dry_run,
         written=write,
         rows=parsed.count,

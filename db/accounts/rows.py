@@ -28,7 +28,8 @@ from verification.userid import normalize_user_id
 _COLUMN_SET = frozenset(COLUMNS)
 # What ``_tenant`` reads: every row of a tenant repeats them, so a tenant's
 # fields are validated once per distinct set of values, not once per user.
-_TENANT_COLUMNS = (
+# A tenant's text fields as the file names them and ``TenantFields`` holds them.
+TENANT_TEXT = (
     "organization",
     "contact_first_name",
     "contact_last_name",
@@ -39,9 +40,8 @@ _TENANT_COLUMNS = (
     "region",
     "postal_code",
     "country",
-    "domains",
-    "support_pin",
 )
+_TENANT_COLUMNS = (*TENANT_TEXT, "domains", "support_pin")
 _SUBSCRIPTION_COLUMNS = (
     "kind",
     "channel",

@@ -11,14 +11,14 @@ was judged against). A file that matches the records changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.accounts.file import BadRow, read_account_file
+from db.accounts.file import AccountRecords, BadRow, file_records
 from db.accounts.memo import collector_paused
 from db.accounts.rows import merge, parse_records
 from db.accounts.sync_plan import Change, PinJudge, Plan, new_pins, plan_sync
@@ -37,7 +37,7 @@ from db.accounts.writes import (
 from db.audit.chain import append_event
 from db.engine import unit_of_work
 from db.models import AccountUser, Subscription, Tenant, TenantDomain
-from db.progress import Progress, counted
+from db.progress import Progress
 from db.types import utcnow
 
 SYNC_EVENT = "accounts.synced"
@@ -75,9 +75,10 @@ class SyncReport:
         return self.ok and not any(changes for _, changes in self.groups)
 
 
+@collector_paused()
 def sync_accounts(
     factory: sessionmaker[Session],
-    path: str | Path,
+    source: str | Path | AccountRecords,
     *,
     dry_run: bool = False,
     remove_missing: bool = False,
@@ -85,41 +86,16 @@ def sync_accounts(
     actor: str = "operator",
     progress: Progress | None = None,
 ) -> SyncReport:
-    """Sync the records on file with the account file at ``path``.
+    """Sync the records on file with the account file (or the records) ``source``.
 
     Raises ImportFileError when the file cannot be read at all. ``progress``
     hears the rows read (their total is not known ahead).
     """
-    source, records, bad = read_account_file(path)
-    return sync_records(
-        factory,
-        counted(records, progress),
-        dry_run=dry_run,
-        remove_missing=remove_missing,
-        default_region=default_region,
-        source=source,
-        actor=actor,
-        file_errors=bad,
-    )
-
-
-@collector_paused()
-def sync_records(
-    factory: sessionmaker[Session],
-    records: Iterable[tuple[int, Mapping[str, object]]],
-    *,
-    dry_run: bool = False,
-    remove_missing: bool = False,
-    default_region: str = "US",
-    source: str = "records",
-    actor: str = "operator",
-    file_errors: Sequence[BadRow] = (),
-) -> SyncReport:
-    """Validate ``(line, record)`` pairs, then apply what differs, all or nothing."""
-    parsed = parse_records(records, default_region, file_errors)
+    batch = source if isinstance(source, AccountRecords) else file_records(source, progress)
+    parsed = parse_records(batch.pairs, default_region, batch.errors)
     bad = merge(parsed.bad)
     if bad:
-        return SyncReport(source, dry_run, False, parsed.count, tuple(bad))
+        return SyncReport(batch.source, dry_run, False, parsed.count, tuple(bad))
     judge = PinJudge()
     if dry_run or any(row.tenant.support_pin for row in parsed.rows):
         # A dry run stops here; a real sync does the slow PIN work now,
@@ -136,7 +112,7 @@ def sync_records(
                 append_event(session, actor=actor, type=SYNC_EVENT, payload=plan.counts())
                 written = True
     return SyncReport(
-        source=source,
+        source=batch.source,
         dry_run=dry_run,
         written=written,
         rows=parsed.count,

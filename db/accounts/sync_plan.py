@@ -20,7 +20,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.accounts.rows import AccountRow, SubscriptionFields, TenantFields, UserFields
+from db.accounts.rows import TENANT_TEXT, AccountRow, SubscriptionFields, TenantFields, UserFields
 from db.accounts.writes import table
 from db.models import (
     AccountUser,
@@ -36,21 +36,9 @@ from verification.phone import mask_phone
 from verification.pin import hash_pin, match_pin
 from verification.userid import mask_user_id
 
-_TENANT_TEXT = (
-    "organization",
-    "contact_first_name",
-    "contact_last_name",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-)
 _SUBSCRIPTION_FIELDS = tuple(f.name for f in fields(SubscriptionFields))
 # A tenant's stored fields, compared in one C-level tuple comparison.
-_COMPARED = attrgetter(*_TENANT_TEXT, "domains")
+_COMPARED = attrgetter(*TENANT_TEXT, "domains")
 
 
 @dataclass(frozen=True)
@@ -209,7 +197,7 @@ def _tenants_on_file(session: Session) -> dict[str, _OnFileTenant]:
         domains[tenant_id].append(domain)
     found = {}
     query = select(
-        t.c.id, t.c.ref, *(t.c[_column(name)] for name in _TENANT_TEXT), t.c.support_pin_hash,
+        t.c.id, t.c.ref, *(t.c[_column(name)] for name in TENANT_TEXT), t.c.support_pin_hash,
         t.c.active,
     )  # fmt: skip
     for row in session.execute(query).all():
@@ -229,7 +217,7 @@ def _compare_tenant(
     now = _COMPARED(new)
     if now == old.fields and same_pin and old.active:
         return
-    names = (*_TENANT_TEXT, "domains")
+    names = (*TENANT_TEXT, "domains")
     changed = [
         FieldChange(name, _shown(name, before), _shown(name, after))
         for name, before, after in zip(names, old.fields, now, strict=True)

@@ -47,13 +47,17 @@ class Checkpoint:
 
     def as_line(self) -> str:
         """The checkpoint as one line of the file, without the newline."""
-        when = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"seq={self.seq} hash={self.hash} at={when}"
+        return f"seq={self.seq} hash={self.hash} at={_stamp(self.at)}"
 
     def describe(self) -> str:
         """``the checkpoint of 2026-12-01T21:03:04Z (line 3)`` for messages."""
         where = f" (line {self.line})" if self.line else ""
-        return f"the checkpoint of {self.at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}{where}"
+        return f"the checkpoint of {_stamp(self.at)}{where}"
+
+
+def _stamp(moment: datetime) -> str:
+    """``2026-12-01T21:03:04Z``; the year always four digits (strftime's %Y is not, before 1000)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,13 @@ def _time(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None:
+        return None
+    try:
+        # Held in UTC: an offset that carries the time past year 1 or 9999 is not a time.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def check_checkpoints(

@@ -1,7 +1,7 @@
 """The agent's calls and the cancellation actions taken in them.
 
 A call starts (one open call per agent, serialized on the agent's row),
-is found again after a crash, and takes the actions ``verification.policy``
+is found again after a crash, and takes the actions ``verification.policy_table``
 offers for a subscription today, only through an open gate and only with
 every checklist point confirmed (``take_action``). Each action is stored as
 a ``CancellationRequest`` with the subscription before and after, bound by
@@ -39,7 +39,9 @@ from db.models import Agent, Call, CancellationRequest, Subscription
 from db.references import unused_reference
 from db.settings import Settings
 from verification.kinds import CallState
-from verification.policy import Action, Option, PolicyDecision, apply, decide
+from verification.policy import Action, Option, PolicyDecision
+from verification.policy_effects import apply
+from verification.policy_table import decide
 
 
 class ActionRefused(Exception):

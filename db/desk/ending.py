@@ -32,7 +32,8 @@ from db.desk.actions import ActionRefused
 from db.engine import unit_of_work
 from db.models import Agent, Call, CancellationRequest, Subscription, Tenant
 from verification.kinds import CallState, Channel, Outcome
-from verification.policy import Action, decide
+from verification.policy import Action
+from verification.policy_table import decide
 
 # Actions that end a subscription (or its data) early: the outcome "canceled".
 _CANCELLATIONS = frozenset(

@@ -3,7 +3,7 @@
 The blind rule lives here alone: an on-file value reaches a returned
 ``ItemState`` only after its item matched in this call (``_item_state``),
 masked as ``db.calls.on_file_text`` masks it for the desk. Subscriptions are
-shown only while the gate is open, with what ``verification.policy`` allows
+shown only while the gate is open, with what ``verification.policy_table`` allows
 for each today; whether the caller is an admin, and the tenant's earlier
 calls (``history.earlier_calls``), only once every item is verified. The
 gate itself (``gate``) is ``VerificationSession.gate`` fed with the stored
@@ -48,7 +48,8 @@ from verification.kinds import (
     SubscriptionKind,
     SubscriptionStatus,
 )
-from verification.policy import Action, PolicyDecision, decide
+from verification.policy import Action, PolicyDecision
+from verification.policy_table import decide
 from verification.session import CheckRecord, ItemStatus, Limits, VerificationSession
 
 INACTIVE_REASON = "the account is no longer on file (removed by an accounts sync)"

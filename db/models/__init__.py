@@ -22,7 +22,7 @@ from db.models.base import (
     Base,
 )
 from db.models.calls import Approval, Call, CancellationRequest, ItemCheck, ReviewNote
-from db.models.disputes import Dispute
+from db.models.disputes import Dispute, DisputeMiss
 from db.models.locks import LockClearance, UserIdLock
 from db.models.outbox import OutboxChannel, OutboxEvent, OutboxState
 from db.models.staff import Agent, AgentReset, SigninFailure
@@ -51,6 +51,7 @@ __all__ = [
     "CodeSend",
     "CodeTry",
     "Dispute",
+    "DisputeMiss",
     "ItemCheck",
     "LockClearance",
     "OutboxChannel",

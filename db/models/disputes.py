@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import DISPUTE_OPEN, Base
@@ -39,3 +39,18 @@ class Dispute(Base):
     disputed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DisputeMiss(Base):
+    """How many references one staff member typed lately that led to no disputable request.
+
+    Counted from ``window_start``; ``db.expedited.disputes`` refuses that
+    member's disputes once ``misses`` reach the limit, until the window ends.
+    One row per agent, updated in place: the desks delete nothing.
+    """
+
+    __tablename__ = "dispute_miss"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id"), primary_key=True)
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

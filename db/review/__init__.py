@@ -22,17 +22,10 @@ from db.review.access import (
 )
 from db.review.decisions import add_review_note, decide_expedited, mark_reviewed
 from db.review.deliveries import retry_delivery
-from db.review.detail import (
-    ApprovalLine,
-    CallDetail,
-    CheckLine,
-    DisputeLine,
-    FactChange,
-    NoteLine,
-    RequestLine,
-    call_detail,
-)
+from db.review.detail import CallDetail, CheckLine, NoteLine, call_detail
 from db.review.figures import AgentNumbers, Numbers, numbers
+from db.review.queue_row import QUEUE_LIMIT, LockingCall, QueueRow
+from db.review.request_lines import ApprovalLine, DisputeLine, FactChange, RequestLine
 from db.review.requests import (
     BROAD_ORGANIZATION,
     PAGE_SIZE,
@@ -48,7 +41,7 @@ from db.review.requests import (
     request_query,
 )
 from db.review.timeline import CLOCK_SKEW, TimelineEntry
-from db.review.waiting import QUEUE_LIMIT, LockingCall, QueueRow, queue
+from db.review.waiting import queue
 from verification.kinds import QueueKind
 
 __all__ = [

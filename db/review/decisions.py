@@ -2,7 +2,7 @@
 
 Each opens one unit of work and appends its audit event in it. A decision is
 bound to the request hash the supervisor was shown (``seen_hash``); the new
-deletion date comes from ``verification.policy`` (``approve_expedited`` /
+deletion date comes from ``verification.policy_effects`` (``approve_expedited`` /
 ``reject_expedited``), never from here. Four-eyes: ``access.require_other_agent``.
 A disputed request can only be rejected (which keeps the data and settles
 the dispute), a final one not decided at all; an approval queues the admins'
@@ -29,7 +29,8 @@ from db.delivery.outbox import DECISION_EVENTS, enqueue
 from db.engine import unit_of_work
 from db.models import Approval, Call, CancellationRequest, ReviewNote, Subscription
 from db.review.access import ReviewRefused, reason_text, require_other_agent, require_supervisor
-from db.review.detail import DISPUTED_REFUSAL, CallDetail, detail, open_dispute
+from db.review.detail import CallDetail, detail
+from db.review.request_lines import DISPUTED_REFUSAL, open_dispute
 from verification.cooling import final_time
 from verification.kinds import Decision
 from verification.policy import NotOffered

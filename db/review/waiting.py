@@ -1,19 +1,17 @@
 """The supervisor queue: everything waiting for a decision, kind by kind, in SQL.
 
-The queue's SQL lives here: each kind is one query on a partial index whose
-WHERE clause ``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
-``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``, ``DISPUTE_OPEN``),
-newest first and at most ``QUEUE_LIMIT`` rows; an expedited request waits until it has a decision
-for its current content (``db.calls.decided``). Blind: a locked tenant's name is
-not shown while one of its calls is open and unverified. A locked tenant's row
-names the calls that locked it (``_locking_calls``): its calls with a miss in
-the lock window before the lock, after its last clearance.
+The queue's SQL lives here and in ``db.review.waiting_locks`` (the lock
+kinds): each kind is one query on a partial index whose WHERE clause
+``db.models`` declares (``NEEDS_APPROVAL``, ``UNREVIEWED_FAILED``,
+``UNREVIEWED_MISSES``, ``EARLY_CANCELLATION``, ``OUTBOX_FAILED``,
+``DISPUTE_OPEN``), newest first and at most ``QUEUE_LIMIT`` rows; an expedited
+request waits until it has a decision for its current content
+(``db.calls.decided``). ``queue`` puts the kinds together in their order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -31,57 +29,17 @@ from db.models import (
     Call,
     CancellationRequest,
     Dispute,
-    ItemCheck,
     OutboxEvent,
     Subscription,
     Tenant,
-    UserIdLock,
 )
 from db.review.access import require_supervisor
-from verification.kinds import CallState, CheckResult, Outcome, QueueKind
+from db.review.queue_row import QUEUE_LIMIT, QueueRow
+from db.review.waiting_locks import locked_agents, locked_tenants, locked_user_ids
+from verification.kinds import Outcome, QueueKind
 from verification.session import Limits
 
-# Shown for a locked tenant while one of its calls is open and unverified.
-IN_PROGRESS = "(a call is in progress)"
 _ENDINGS = {Outcome.ABANDONED: "the caller hung up", Outcome.ESCALATED: "transferred"}
-# Rows of each kind the queue shows; older ones surface as newer ones are decided.
-QUEUE_LIMIT = 50
-# The calls named on a locked tenant's row, newest first.
-LOCKING_CALLS_LIMIT = 10
-
-
-@dataclass(frozen=True)
-class LockingCall:
-    """One of the calls that locked a tenant, as the supervisor picks it from a list."""
-
-    call_id: int
-    started_at: datetime
-    agent: str
-    outcome: Outcome | None
-    misses: int
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One thing waiting for a supervisor; ``call_id`` is the request it opens, if any.
-
-    For a locked tenant, ``calls`` are the calls that locked it, newest first
-    (``call_id`` is the newest of them).
-    """
-
-    kind: QueueKind
-    at: datetime
-    call_id: int | None
-    request_id: int | None
-    tenant_id: int | None
-    agent_id: int | None
-    agent: str
-    organization: str
-    detail: str
-    lock_id: int | None = None
-    # A delivery parked as failed (``delivery_failed``): the row to retry.
-    outbox_id: int | None = None
-    calls: tuple[LockingCall, ...] = ()
 
 
 def queue(
@@ -98,9 +56,9 @@ def queue(
         require_supervisor(session, actor_id)
         return (
             *_waiting_expedited(session),
-            *_locked_tenants(session, timedelta(hours=window_hours)),
-            *_locked_user_ids(session),
-            *_locked_agents(session),
+            *locked_tenants(session, timedelta(hours=window_hours)),
+            *locked_user_ids(session),
+            *locked_agents(session),
             *_failed_verifications(session),
             *_ended_with_misses(session),
             *_early_cancellations(session),
@@ -138,127 +96,6 @@ def _waiting_expedited(session: Session) -> list[QueueRow]:
             detail=f"approve: {subscription.product_name}",
         )
         for request, agent_id, username, tenant, subscription in rows
-    ]
-
-
-def _locked_tenants(session: Session, window: timedelta) -> list[QueueRow]:
-    last = aliased(Call)
-    in_progress = (
-        select(last.id)
-        .where(last.tenant_id == Tenant.id, last.state.in_((CallState.OPEN, CallState.LOCKED)))
-        .exists()
-    )
-    rows = session.execute(
-        select(
-            Tenant.id, Tenant.organization, Tenant.locked_at, Tenant.lock_cleared_at, in_progress
-        )
-        .where(Tenant.locked_at.is_not(None))
-        .order_by(Tenant.locked_at.desc(), Tenant.id.desc())
-        .limit(QUEUE_LIMIT)
-    ).all()
-    queued = []
-    for tenant_id, organization, locked_at, cleared_at, open_call in rows:
-        assert locked_at is not None  # the WHERE clause
-        calls = _locking_calls(session, tenant_id, locked_at, cleared_at, window)
-        by = f" by {len(calls)} {'call' if len(calls) == 1 else 'calls'}" if calls else ""
-        queued.append(
-            QueueRow(
-                kind=QueueKind.TENANT_LOCKED,
-                at=locked_at,
-                call_id=calls[0].call_id if calls else None,
-                request_id=None,
-                tenant_id=tenant_id,
-                agent_id=None,
-                agent="",
-                organization=IN_PROGRESS if open_call else organization,
-                detail=f"phone cancellation locked{by}",
-                calls=calls,
-            )
-        )
-    return queued
-
-
-def _locking_calls(
-    session: Session,
-    tenant_id: int,
-    locked_at: datetime,
-    cleared_at: datetime | None,
-    window: timedelta,
-) -> tuple[LockingCall, ...]:
-    """The tenant's calls with a miss in the window before its lock, after its last clearance.
-
-    Those are the misses and locked calls ``db.desk`` counted when it locked
-    the tenant; a call refused at the lock afterwards has no miss and is not one.
-    """
-    since = locked_at - window
-    if cleared_at is not None:
-        since = max(since, cleared_at)
-    # The tenant's calls (on its index), each checked for a miss in range by call id.
-    missed = (
-        select(ItemCheck.id)
-        .where(
-            ItemCheck.call_id == Call.id,
-            ItemCheck.result == CheckResult.MISMATCH,
-            ItemCheck.checked_at >= since,
-            ItemCheck.checked_at <= locked_at,
-        )
-        .exists()
-    )
-    rows = session.execute(
-        select(Call.id, Call.started_at, Agent.username, Call.outcome, Call.misses)
-        .join(Agent, Agent.id == Call.agent_id)
-        .where(Call.tenant_id == tenant_id, Call.started_at <= locked_at, missed)
-        .order_by(Call.id.desc())
-        .limit(LOCKING_CALLS_LIMIT)
-    ).all()
-    return tuple(LockingCall(*row) for row in rows)
-
-
-def _locked_user_ids(session: Session) -> list[QueueRow]:
-    rows = session.scalars(
-        select(UserIdLock)
-        .where(UserIdLock.cleared_at.is_(None))
-        .order_by(UserIdLock.locked_at.desc(), UserIdLock.id.desc())
-        .limit(QUEUE_LIMIT)
-    ).all()
-    return [
-        QueueRow(
-            kind=QueueKind.USER_ID_LOCKED,
-            at=lock.locked_at,
-            call_id=None,
-            request_id=None,
-            tenant_id=None,
-            agent_id=None,
-            agent="",
-            organization="(no account found)",
-            detail=f"user ID {lock.masked} locked after repeated misses",
-            lock_id=lock.id,
-        )
-        for lock in rows
-    ]
-
-
-def _locked_agents(session: Session) -> list[QueueRow]:
-    rows = session.execute(
-        select(Agent.id, Agent.username, Agent.locked_at, Agent.failed_signins)
-        .where(Agent.locked_at.is_not(None))
-        .order_by(Agent.locked_at.desc(), Agent.id.desc())
-        .limit(QUEUE_LIMIT)
-    ).all()
-    return [
-        QueueRow(
-            kind=QueueKind.AGENT_LOCKED,
-            at=locked_at,
-            call_id=None,
-            request_id=None,
-            tenant_id=None,
-            agent_id=agent_id,
-            agent=username,
-            organization="",
-            detail=f"{failures} failed sign-ins",
-        )
-        for agent_id, username, locked_at, failures in rows
-        if locked_at is not None  # the WHERE clause; said again for the type checker
     ]
 
 

@@ -5,7 +5,8 @@ Revises: 0009
 
 PRODUCT.md section 5 "Notice": every request gets a short reference
 (``CG-XXX-XXX``) read to the caller and printed in the admins' notice;
-requests made before this revision get one here. An expedited request keeps
+requests made before this revision get one here, drawn by the database so
+the step also runs offline (``db.migrate``'s rule). An expedited request keeps
 the end of its cooling-off and the time it became final; those made before
 this revision were never announced with a period, so none is imposed on
 them (the period ends when they were made). ``dispute`` holds the reason
@@ -14,7 +15,6 @@ of a dispute in a purgeable column, never in the audit chain.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -31,13 +31,53 @@ DISPUTE_OPEN = "resolved_at IS NULL"
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def _reference(taken: set[str]) -> str:
-    while True:
-        body = "".join(secrets.choice(ALPHABET) for _ in range(6))
-        reference = f"CG-{body[:3]}-{body[3:]}"
-        if reference not in taken:
-            taken.add(reference)
-            return reference
+# A random symbol of ALPHABET per position, drawn by the database so the
+# step is SQL that also runs offline (``callgate db upgrade --sql``). 32
+# divides 256, so a byte modulo 32 (PostgreSQL: the random bytes of
+# gen_random_uuid(), a strong source, unlike random()) and the low five bits
+# of SQLite's random() are uniform.
+_SYMBOL = {
+    "postgresql": "substr('{alphabet}', get_byte(uuid_send(gen_random_uuid()), 0) % 32 + 1, 1)",
+    "sqlite": "substr('{alphabet}', (random() & 31) + 1, 1)",
+}
+# Rows sharing a reference, all but the first of each: drawn again until none is left.
+_REPEATED = (
+    "id IN (SELECT id FROM (SELECT id, row_number() OVER"
+    " (PARTITION BY reference ORDER BY id) AS n FROM cancellation_request) AS d WHERE n > 1)"
+)
+
+
+def _draw(dialect: str, where: str) -> str:
+    """An UPDATE giving the rows matched by ``where`` a fresh random CG-XXX-XXX reference."""
+    symbol = _SYMBOL[dialect].format(alphabet=ALPHABET)
+    body = [symbol] * 6
+    reference = " || ".join(["'CG-'", *body[:3], "'-'", *body[3:]])
+    return f"UPDATE cancellation_request SET reference = {reference} WHERE {where}"
+
+
+def _give_references(dialect: str) -> None:
+    """Every existing request gets a unique reference, drawn as the desk draws one."""
+    if dialect == "postgresql":
+        # One DO block: the redraw loop runs in the server, with or without a
+        # live connection here.
+        op.execute(
+            f"""DO $$
+BEGIN
+    {_draw(dialect, "true")};
+    LOOP
+        {_draw(dialect, _REPEATED)};
+        EXIT WHEN NOT FOUND;
+    END LOOP;
+END
+$$"""
+        )
+        return
+    # SQLite has no procedural SQL; it is never migrated offline (batch mode
+    # needs the live table), so the loop may run here.
+    connection = op.get_bind()
+    connection.execute(sa.text(_draw(dialect, "true")))
+    while connection.execute(sa.text(_draw(dialect, _REPEATED))).rowcount:
+        pass
 
 
 def upgrade() -> None:
@@ -47,18 +87,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reference", sa.String(16), nullable=False, server_default=""))
         batch.add_column(sa.Column("cooling_off_until", UTC_TIME, nullable=True))
         batch.add_column(sa.Column("final_at", UTC_TIME, nullable=True))
-    connection = op.get_bind()
-    ids = connection.execute(sa.text("SELECT id FROM cancellation_request ORDER BY id")).scalars()
-    taken: set[str] = set()
-    for request_id in list(ids):
-        connection.execute(
-            sa.text("UPDATE cancellation_request SET reference = :ref WHERE id = :id"),
-            {"ref": _reference(taken), "id": request_id},
-        )
-    connection.execute(
-        sa.text(
-            "UPDATE cancellation_request SET cooling_off_until = created_at WHERE needs_approval"
-        )
+    _give_references(op.get_context().dialect.name)
+    op.execute(
+        "UPDATE cancellation_request SET cooling_off_until = created_at WHERE needs_approval"
     )
     op.create_index(
         op.f("ix_cancellation_request_reference"),

@@ -10,11 +10,14 @@ dropped on SQLite, disabled on PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 
 from db.audit.chain import append_event, event_hash, verify_chain
@@ -222,3 +225,63 @@ def test_a_missing_checkpoint_file_is_one_clear_line(
     code = cli(["--db", _url(engine), "audit", "verify", "--checkpoints", str(tmp_path / "no")])
     assert code == 1
     assert "checkpoint file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00", "0001-01-01T00:00:00+23:59"]
+)
+def test_a_time_past_the_calendar_once_in_utc_is_one_clear_line(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], at: str
+) -> None:
+    file = tmp_path / "heads.txt"
+    file.write_text(
+        f"seq=0 hash={'a' * 64} at=2026-12-01T21:00:00Z\nseq=1 hash={'a' * 64} at={at}\n"
+    )
+    with pytest.raises(CheckpointFileError, match="line 2 is not a checkpoint"):
+        read_checkpoints(file)
+    code = cli(["--db", _url(engine), "audit", "verify", "--checkpoints", str(file)])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "line 2 is not a checkpoint" in err[0]
+
+
+_ZONE = st.sampled_from(["Z", "+00:00", "+01:00", "-01:00", "+23:59", "-23:59", "+05:30:15"])
+_NEAR_TIME = st.builds(
+    lambda moment, zone: moment.isoformat() + zone,
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    _ZONE,
+)
+_NEAR_LINE = st.builds(
+    "seq={} hash={} at={}".format,
+    st.integers(min_value=0, max_value=10**19 - 1),
+    st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    _NEAR_TIME | st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40),
+)
+_ANY_LINE = _NEAR_LINE | st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_ANY_LINE, max_size=6))
+def test_any_file_reads_as_checkpoints_or_one_checkpoint_file_error(lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "heads.txt"
+        file.write_text("\n".join(lines), encoding="utf-8")
+        try:
+            read = read_checkpoints(file)
+        except CheckpointFileError as refused:
+            assert "line" in str(refused) or "holds no checkpoint" in str(refused)
+            return
+    for checkpoint in read:
+        # Every checkpoint read can be written back and named in a message.
+        assert checkpoint.at.utcoffset() is not None
+        assert read_checkpoints_line_round_trips(checkpoint)
+        assert checkpoint.describe()
+
+
+def read_checkpoints_line_round_trips(checkpoint: Checkpoint) -> bool:
+    """Whether the checkpoint's own line parses back to its seq and hash."""
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "one.txt"
+        file.write_text(checkpoint.as_line() + "\n", encoding="utf-8")
+        (again,) = read_checkpoints(file)
+    return (again.seq, again.hash) == (checkpoint.seq, checkpoint.hash)

@@ -166,11 +166,11 @@ def test_a_dispute_is_refused_once_final_and_for_what_is_not_one(
     finalize_due(factory, NOW + timedelta(hours=24))
     reference = request_of(factory, request_id).reference
     later = NOW + timedelta(hours=25)
-    with pytest.raises(DisputeRefused, match="already final"):
+    with pytest.raises(DisputeRefused, match="No disputable request has this reference"):
         dispute_request(factory, staff.agent.id, reference, "too late", later)
     with pytest.raises(DisputeRefused, match="never holds 0, O, 1 or I"):
         dispute_request(factory, staff.agent.id, "CG-0O1-ABC", "why", later)
-    with pytest.raises(DisputeRefused, match="No request has this reference"):
+    with pytest.raises(DisputeRefused, match="No disputable request has this reference"):
         dispute_request(factory, staff.agent.id, "CG-222-222", "why", later)
     with pytest.raises(DisputeRefused, match="reason"):
         dispute_request(factory, staff.agent.id, reference, "  ", later)

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.accounts.importer import import_records
+from db.accounts.file import AccountRecords
+from db.accounts.importer import import_accounts
 from db.agents import authenticate, list_agents
 from db.demo import DEMO_PIN, demo_records, load_demo
 from db.models import AccountUser, AuditEvent, Subscription, Tenant, TenantDomain
@@ -108,7 +109,7 @@ def test_demo_twice_duplicates_nothing(factory: Factory) -> None:
 def test_demo_tops_up_missing_tenants(factory: Factory) -> None:
     records = demo_records(TODAY)
     one = [r for r in records if r["tenant_ref"] == records[0]["tenant_ref"]]
-    assert import_records(factory, enumerate(one, start=1)).written
+    assert import_accounts(factory, AccountRecords(enumerate(one, start=1))).written
     report = load_demo(factory, TODAY)
     assert report.tenants_present == 1
     assert counts(factory)[0] == report.tenants_added + 1

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.accounts.file import AccountRecords
 from db.accounts.importer import (
     COLUMNS,
     ImportFileError,
     ImportReport,
     import_accounts,
-    import_records,
 )
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from tui.cli import main
@@ -383,7 +383,7 @@ def test_any_value_in_any_field_is_a_bad_row_or_good(
     factory: Factory, field: str, value: object
 ) -> None:
     record = {**GOOD, field: value}
-    report = import_records(factory, [(7, record)], dry_run=True)
+    report = import_accounts(factory, AccountRecords([(7, record)]), dry_run=True)
     assert report.ok or [b.line for b in report.bad_rows] == [7]
     assert written_nothing(factory)
 

@@ -74,6 +74,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
         lambda tmp: _json_file(tmp, _with("x\\udc00", '"1"')),
         "unknown field(s): 'x\\udc00'",
     ),
+    "a field named twice": (
+        lambda tmp: _json_file(tmp, _with("phone", '"+1 555 0100", "phone": "+1 555 0199"')),
+        "repeated field(s): phone",
+    ),
+    "a field named twice inside a nested value": (
+        lambda tmp: _json_file(tmp, _with("domains", '{"a": 1, "a": 2}')),
+        "repeated field(s): a",
+    ),
     "a NUL byte in JSON": (
         lambda tmp: _json_file(tmp, _with("city", '"Spring\\u0000field"')),
         "city contains a NUL character",
@@ -127,10 +135,20 @@ def test_hostile_file_is_one_bad_line_and_dry_run_agrees(
     assert _count(any_factory) == 0
 
 
-def test_huge_number_in_memory_record_is_a_bad_row(factory: Factory) -> None:
-    from db.accounts.importer import import_records
+def test_a_field_named_twice_refuses_only_its_own_object(factory: Factory, tmp_path: Path) -> None:
+    path = _json_file(tmp_path, _with("phone", '"+1 555 0100", "phone": "+1 555 0199"'))
+    text = path.read_text(encoding="utf-8").rstrip().removesuffix("]")
+    later = json.dumps(row(tenant_ref="T-2", user_id="two@x.example"))
+    path.write_text(f"{text},\n{later}\n]\n", encoding="utf-8")
+    report = import_accounts(factory, path, dry_run=True)
+    assert [(b.line, b.reason) for b in report.bad_rows] == [(3, "repeated field(s): phone")]
+    assert report.rows == 2  # the objects before and after it are read and judged
 
-    report = import_records(factory, [(4, {**GOOD, "phone": 10**5000})])
+
+def test_huge_number_in_memory_record_is_a_bad_row(factory: Factory) -> None:
+    from db.accounts.file import AccountRecords
+
+    report = import_accounts(factory, AccountRecords([(4, {**GOOD, "phone": 10**5000})]))
     assert [b.line for b in report.bad_rows] == [4]
     assert "phone" in report.bad_rows[0].reason
 

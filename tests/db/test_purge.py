@@ -8,15 +8,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import review
 from db.audit.chain import append_event, verify_chain
 from db.engine import unit_of_work
-from db.models import Agent, AuditEvent, Call, ItemCheck, ReviewNote
+from db.expedited.disputes import dispute_request
+from db.models import (
+    Agent,
+    Approval,
+    AuditEvent,
+    Call,
+    CancellationRequest,
+    Dispute,
+    ItemCheck,
+    ReviewNote,
+)
 from db.purge import PURGE_EVENT, purge
+from tests.helpers.review_data import expedited_call, make_account, make_staff
 from tui.cli import main as cli
-from verification.kinds import CallState, CheckResult, Item, Outcome, Role
+from verification.kinds import CallState, CheckResult, Decision, Item, Outcome, Role
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 STATED = "(425) 555-0100"
@@ -276,3 +288,72 @@ def test_purged_values_are_gone_from_the_file_and_its_wal(
     on_disk = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
     assert b"Zebulon" not in on_disk
     assert b"Quartermaine" not in on_disk
+
+
+def _row_versions(factory: sessionmaker[Session], call_id: int) -> list[object]:
+    """PostgreSQL's xmin of every row holding the call's text: it changes when a row is written."""
+    with factory() as session:
+        return list(
+            session.execute(
+                text(
+                    "SELECT 'c', id, xmin::text FROM call WHERE id = :c"
+                    " UNION ALL SELECT 'i', id, xmin::text FROM item_check WHERE call_id = :c"
+                    " UNION ALL SELECT 'n', id, xmin::text FROM review_note WHERE call_id = :c"
+                    " UNION ALL SELECT 'a', a.id, a.xmin::text FROM approval a"
+                    " JOIN cancellation_request r ON r.id = a.request_id WHERE r.call_id = :c"
+                    " ORDER BY 1, 2"
+                ),
+                {"c": call_id},
+            )
+        )
+
+
+def test_text_added_after_a_purge_goes_at_the_next_one(any_factory: sessionmaker[Session]) -> None:
+    staff = make_staff(any_factory)
+    today = NOW.astimezone().date()
+    first = make_account(any_factory, "Org 0", "+14255550000", today)
+    call_id, request_id = expedited_call(any_factory, staff.agent, first, NOW)
+    other = make_account(any_factory, "Org 1", "+14255550001", today)
+    other_call, _ = expedited_call(any_factory, staff.agent, other, NOW)
+    purged = NOW + timedelta(days=3)
+    assert purge(any_factory, 1, purged, dry_run=False, actor="op").calls == 2
+    postgres = any_factory.kw["bind"].dialect.name == "postgresql"
+    untouched = _row_versions(any_factory, other_call) if postgres else []
+
+    # Days later a colleague disputes it and a supervisor settles it, quoting the caller.
+    later = NOW + timedelta(days=4)
+    with any_factory() as session:
+        request = session.get(CancellationRequest, request_id)
+        assert request is not None
+        reference = request.reference
+    dispute_request(any_factory, staff.agent2.id, reference, "Jo Park says not them", later)
+    with any_factory() as session:
+        request = session.get(CancellationRequest, request_id)
+        assert request is not None
+        seen = request.request_hash
+    review.decide_expedited(
+        any_factory,
+        staff.supervisor.id,
+        request_id,
+        Decision.REJECTED,
+        "Jo Park: keep",
+        seen,
+        later,
+    )
+    review.add_review_note(any_factory, staff.supervisor.id, call_id, "Jo Park rang back", later)
+
+    again = NOW + timedelta(days=5)
+    assert purge(any_factory, 1, again, dry_run=True, actor="op").calls == 1
+    assert purge(any_factory, 1, again, dry_run=False, actor="op").calls == 1
+    with any_factory() as session:
+        assert _review_notes(session, call_id) == [""]
+        requests = select(CancellationRequest.id).where(CancellationRequest.call_id == call_id)
+        reasons = session.scalars(select(Approval.reason).where(Approval.request_id.in_(requests)))
+        assert list(reasons) == [""]
+        dispute = session.scalars(select(Dispute)).one()
+        assert (dispute.reason, dispute.purged_at) == ("", again)
+        stamps = {i: at for i, at in session.execute(select(Call.id, Call.purged_at))}
+        assert stamps == {call_id: again, other_call: purged}
+    if postgres:  # the call with nothing new was not written again, row by row
+        assert _row_versions(any_factory, other_call) == untouched
+    assert purge(any_factory, 1, again + timedelta(days=1), dry_run=False, actor="op").calls == 0

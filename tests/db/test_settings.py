@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from db.settings import Settings, SettingsError, load_settings, settings_path
+from db.settings import (
+    Settings,
+    SettingsError,
+    exposed_settings_warning,
+    load_settings,
+    settings_path,
+)
+from tui.cli import main as cli
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +104,31 @@ def test_a_named_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found") as caught:
         load_settings(str(missing))
     assert str(missing) in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o602], ids=oct)
+def test_a_settings_file_open_to_others_is_named_with_chmod_600(
+    tmp_path: Path, mode: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The mode bits, not access: the tests run as root, who reads anything.
+    file = _write(tmp_path / "settings.toml", f'database_url = "sqlite:///{tmp_path}/c.db"\n')
+    file.chmod(mode)
+    assert cli(["--settings", str(file), "db", "current"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("callgate: warning: settings file")
+    assert str(file) in err[0] and f"chmod 600 {file}" in err[0]
+
+
+def test_a_private_settings_file_and_no_file_give_no_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = _write(tmp_path / "settings.toml", f'database_url = "sqlite:///{tmp_path}/c.db"\n')
+    file.chmod(0o600)
+    assert cli(["--settings", str(file), "db", "current"]) == 0
+    assert capsys.readouterr().err == ""
+    # The default file, found through CALLGATE_SETTINGS, is checked the same way.
+    monkeypatch.setenv("CALLGATE_SETTINGS", str(file))
+    file.chmod(0o660)
+    assert str(file) in (exposed_settings_warning() or "")
+    assert exposed_settings_warning(str(tmp_path / "absent.toml")) is None

@@ -1,6 +1,6 @@
 """Hostile text and the records that carry it, made the way real ones arrive.
 
-Tenants come in through the account importer (``db.accounts.importer.import_records``)
+Tenants come in through the account importer (``db.accounts.importer.import_accounts``)
 as rows of the demo file with some fields replaced; calls, checks, notes and
 requests go through ``db.desk``, as the agent desk writes them. ``shown`` is
 the test's own statement of how the desk must show a value (PRODUCT.md §4
@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.accounts.importer import import_records
+from db.accounts.file import AccountRecords
+from db.accounts.importer import import_accounts
 from db.agents import AgentInfo
 from db.demo import demo_records
 from db.models import AccountUser
@@ -137,7 +138,7 @@ def import_tenant(
     """
     [row] = [r for r in demo_records(today) if r["tenant_ref"] == template]
     record: Mapping[str, object] = {**row, "tenant_ref": ref, "user_id": user_id, **fields}
-    report = import_records(factory, [(1, record)], actor="test")
+    report = import_accounts(factory, AccountRecords([(1, record)]), actor="test")
     assert report.ok, report.bad_rows
 
 

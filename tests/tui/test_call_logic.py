@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from db.desk import CallView, ItemState, PendingRequest
-from tui.screens.desk import next_item
+from tui.screens.desk_view import next_item
 from tui.screens.end_call_modal import likely_outcomes
 from verification.items import ITEM_ORDER, ITEM_SPECS
 from verification.kinds import CallState, Item, Outcome

@@ -46,8 +46,8 @@ async def test_an_agent_disputes_a_request_by_its_reference(
         assert isinstance(app.screen, DisputeModal)
         await pilot.press(*"CG-222-222", "enter", *"admin says no", "enter")
         await settle(pilot)
-        await until(pilot, lambda: "No request has this reference" in screen_text(app))
-        assert "No request has this reference" in screen_text(app)
+        await until(pilot, lambda: "No disputable request has this reference" in screen_text(app))
+        assert "No disputable request has this reference" in screen_text(app)
         assert isinstance(app.screen, DisputeModal)  # still open, the reason kept
         field = app.screen.query_one("#dispute-reference")
         field.focus()

@@ -11,6 +11,7 @@ from tests.tui.conftest import START, screen_text
 from tests.tui.drive import settle
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
+from verification.checks import RULES_VERSION
 
 TODAY = START.astimezone().date()
 LONG_ORGANIZATION = "Contoso Pharmaceuticals International"
@@ -75,5 +76,5 @@ async def test_the_request_fits_its_checks_and_timeline(
     assert ("1 Main Street, Springfield," in top) is (size[0] >= 120)
     assert "1 Main Street," in top
     words = " ".join(bottom.split())
-    assert "rules_version=2026.12-1" in words  # the timeline's details are not cut
+    assert f"rules_version={RULES_VERSION}" in words  # the timeline's details are not cut
     assert "call ended outcome=canceled" in words

@@ -22,7 +22,8 @@ from verification.cooling import (
     standing,
 )
 from verification.kinds import Channel, ExpeditedState, SubscriptionKind, SubscriptionStatus
-from verification.policy import EXPEDITED_DELETION, SubscriptionFacts, approve_expedited
+from verification.policy import EXPEDITED_DELETION, SubscriptionFacts
+from verification.policy_effects import approve_expedited
 
 ASKED = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 UNTIL = cooling_off_until(ASKED, 24)

@@ -49,8 +49,16 @@ def test_different_names_do_not_match(stated: str, on_file: str) -> None:
 
 def test_suffix_stripping_never_leaves_an_empty_name() -> None:
     assert normalize_organization("Limited") == "limited"
-    assert normalize_organization("Co Ltd") == "co"
+    assert normalize_organization("Co Ltd") == "co ltd"
     assert not match_organization("Inc", "Contoso Inc")
+
+
+def test_the_normalized_form_keeps_the_legal_form_in_canonical_spelling() -> None:
+    # Recorded with the check: the legal form now decides a match.
+    assert (
+        normalize_organization("The Contoso Group, Proprietary Limited") == "contoso group pty ltd"
+    )
+    assert normalize_organization("Contoso Private Limited") == "contoso private limited"
 
 
 def test_blank_is_an_input_error() -> None:

@@ -22,11 +22,9 @@ from verification.policy import (
     PolicyDecision,
     PolicyGap,
     SubscriptionFacts,
-    apply,
-    approve_expedited,
-    decide,
-    reject_expedited,
 )
+from verification.policy_effects import apply, approve_expedited, reject_expedited
+from verification.policy_table import decide
 
 TODAY = date(2026, 11, 26)
 DOMAINS = ("contoso.com", "contoso.net")

@@ -11,7 +11,7 @@ import pytest
 from db.settings import Settings
 from tests.test_cli_errors import _assert_one_clear_line, _callgate
 from tui.commands.serve_cmd import desk_environment
-from tui.web.server import is_loopback
+from tui.web.origin import is_loopback
 
 
 def test_a_port_already_taken_is_one_line(tmp_path: Path) -> None:

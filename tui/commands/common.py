@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from typing import TYPE_CHECKING
 
-from db.settings import Settings, SettingsError, load_settings
+from db.settings import Settings, SettingsError, exposed_settings_warning, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -21,7 +22,13 @@ class CommandError(Exception):
 
 
 def load(args: argparse.Namespace) -> Settings:
-    """Settings with the database URL resolved from ``--db`` and the environment."""
+    """Settings with the database URL resolved from ``--db`` and the environment.
+
+    A settings file other users may read or change is named on stderr first.
+    """
+    warning = exposed_settings_warning(args.settings)
+    if warning is not None:
+        print(f"callgate: {warning}", file=sys.stderr)
     try:
         return load_settings(args.settings, args.db)
     except SettingsError as exc:

@@ -1,4 +1,9 @@
-"""``callgate db upgrade|current|check|grant-desk``: the operator's schema commands."""
+"""``callgate db upgrade|downgrade|current|check|grant-desk``: the operator's schema commands.
+
+``--sql`` prints a PostgreSQL script for a DBA instead of migrating
+(``db.migrate.script``); a downgrade is offered only that way, to be read
+before it drops anything.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,33 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db upgrade``, ``db current``, ``db check`` and ``db grant-desk``."""
+    """Add ``db upgrade``, ``db downgrade``, ``db current``, ``db check``, ``db grant-desk``."""
     parser = subparsers.add_parser("db", help="migrate and inspect the database schema")
     actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = actions.add_parser(
         "upgrade",
         help="migrate the database to the newest schema",
         description="Apply the schema migrations. A PostgreSQL database is only ever "
-        "migrated by this command; the desk refuses to start on an old schema.",
+        "migrated by this command; the desk refuses to start on an old schema. With --sql, "
+        "print the migrations as one PostgreSQL transaction for a DBA instead, connecting "
+        "to nothing: REVISION is [FROM:]TO, and without FROM the script builds the schema "
+        "in an empty database.",
     )
     upgrade.add_argument(
         "revision", nargs="?", default="head", help="target revision (default: head)"
     )
+    upgrade.add_argument("--sql", action="store_true", help=_SQL_HELP)
     upgrade.set_defaults(handler=run_upgrade)
+    downgrade = actions.add_parser(
+        "downgrade",
+        help="print the SQL taking a PostgreSQL schema back to an older revision",
+        description="Print, as one PostgreSQL transaction, the migrations' downgrade from "
+        "revision FROM to TO (an older revision or base, which drops every table). "
+        "Only offered as SQL (--sql), to be read before it is run.",
+    )
+    downgrade.add_argument("revisions", metavar="FROM:TO")
+    downgrade.add_argument("--sql", action="store_true", required=True, help=_SQL_HELP)
+    downgrade.set_defaults(handler=run_downgrade)
     actions.add_parser(
         "current", help="print the database's schema revision and whether it is the newest"
     ).set_defaults(handler=run_current)
@@ -44,11 +63,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     grant.set_defaults(handler=run_grant_desk)
 
 
+_SQL_HELP = (
+    "print the SQL instead of migrating: one PostgreSQL transaction, "
+    "for psql -v ON_ERROR_STOP=1 -f FILE"
+)
+
+
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate to the requested revision and say where the database now is."""
     from db import migrate
     from tui.commands.common import CommandError, engine_for
 
+    if args.sql:
+        return _print_script(settings, args.revision, downgrade=False)
     engine = engine_for(settings)
     try:
         before = migrate.current(engine)
@@ -62,6 +89,24 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         print(f"database already at revision {after}")
     else:
         print(f"database upgraded from revision {before or 'none'} to {after}")
+    return 0
+
+
+def run_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the downgrade script over FROM:TO."""
+    return _print_script(settings, args.revisions, downgrade=True)
+
+
+def _print_script(settings: Settings, revisions: str, *, downgrade: bool) -> int:
+    """Print the whole script, or nothing and one error line."""
+    from db import migrate
+    from tui.commands.common import CommandError
+
+    try:
+        text = migrate.script(settings.database_url, revisions, downgrade=downgrade)
+    except migrate.SchemaError as exc:
+        raise CommandError(str(exc)) from exc
+    print(text, end="")
     return 0
 
 

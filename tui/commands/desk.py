@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,7 +26,20 @@ def connector(settings: Settings) -> sessionmaker[Session]:
 
 
 def run_desk(settings: Settings) -> int:
-    """Run the desk until the agent quits; the exit code of the app."""
+    """Run the desk until the agent quits; the exit code of the app.
+
+    Without a terminal (``ssh host`` with no ``-t``, ``ssh -s sftp``, input
+    from a pipe) the desk refuses: it would draw into the pipe, blind, and
+    spin on its end-of-file after the client left. ``callgate serve`` runs
+    it without one on purpose, through the driver it names in TEXTUAL_DRIVER.
+    """
+    from tui.commands.common import CommandError
+    from tui.hangup import terminal_fd
+
+    if terminal_fd() is None and not os.environ.get("TEXTUAL_DRIVER"):
+        raise CommandError(
+            "the desk needs a terminal: connect with ssh -t, or use callgate serve", exit_code=2
+        )
     from tui.app import CallgateApp
 
     app = CallgateApp(settings, lambda: connector(settings))

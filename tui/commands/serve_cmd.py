@@ -50,7 +50,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from db.migrate import SchemaError
     from tui.commands.common import CommandError
     from tui.commands.desk import connector
-    from tui.web.server import DeskServer, is_loopback
+    from tui.web.origin import is_loopback
+    from tui.web.server import DeskServer
 
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, got {args.port}", exit_code=2)

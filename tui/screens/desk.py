@@ -8,24 +8,19 @@ never waits for the database and nothing is shown that is not committed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.app import SystemCommand
+from textual.widgets import DataTable, Input
 
 from tui import messages
 from tui.screens.checklist_modal import ChecklistModal
-from tui.screens.desk_workers import DeskWorkers
+from tui.screens.desk_keys import DeskKeys
 from tui.screens.end_call_modal import CallEnding, EndCallModal, likely_outcomes
 from tui.screens.possession_modal import PossessionModal
 from tui.screens.recovered_modal import RecoveredCallModal
 from tui.screens.summary_modal import SummaryModal
-from tui.widgets.call_bar import CallBar
-from tui.widgets.gate_panel import GatePanel
 from tui.widgets.item_form import ItemForm, field_id
 from tui.widgets.item_list import ItemList
 from tui.widgets.plain import notify
@@ -35,113 +30,24 @@ from verification.session import ItemStatus
 
 if TYPE_CHECKING:
     from db.agents import AgentInfo
-    from db.desk import CallView, ItemState, SubscriptionView
+    from db.desk import CallView, SubscriptionView
     from db.expedited.disputes import DisputeResult
     from verification.policy import Option
 
-IDLE_TEXT = "No call.\n\nPress n when the phone rings: the call is recorded at once."
-LOCKED_TEXT = (
-    "Verification failed: the call is locked.\n\n"
-    "Say: “I'm sorry, I can't verify your identity, so I can't change this "
-    "account today.”\n\nPress F4 to end the call."
-)
-TENANT_LOCKED_TEXT = (
-    "This organization is locked for phone cancellation after repeated failed "
-    "verifications.\n\nTransfer the caller to a supervisor, then press F4 "
-    "(outcome: escalated)."
-)
-NOT_ADMIN_TEXT = (
-    "The caller is verified but is not an admin of this subscription.\n\n"
-    "Say: “Only an admin of the subscription can cancel it; please ask your "
-    "admin to call us.”\n\nPress F4 to end the call."
-)
 
-
-def next_item(
-    items: tuple[ItemState, ...], current: Item | None, checked: Item | None, tenant_found: bool
-) -> Item | None:
-    """The item to ask next: after a check, the next one not asked yet.
-
-    Items are asked in order; once every item was asked, the missed ones come
-    round again. After a miss the desk stays on the missed item, so the
-    caller's second try lands in its field (PageDown moves on). Without a
-    check (a new or reloaded call) the agent stays on the item they were on,
-    if it still needs an answer. Until a user ID finds the account nothing
-    else can be checked, so the user ID is asked again.
-    """
-    order = [state.item for state in items]
-    status = {state.item: state.status for state in items}
-    if not tenant_found and Item.USER_ID in status:
-        return Item.USER_ID
-    if checked is not None and status.get(checked) is ItemStatus.MISSED:
-        return checked
-    if (
-        checked is None
-        and current is not None
-        and status.get(current, ItemStatus.MATCHED) is not ItemStatus.MATCHED
-    ):
-        return current
-    start = order.index(checked) + 1 if checked in status else 0
-    rotated = order[start:] + order[:start]
-    unasked = (item for item in rotated if status[item] is ItemStatus.NOT_ASKED)
-    missed = (item for item in rotated if status[item] is ItemStatus.MISSED)
-    return next(unasked, None) or next(missed, None)
-
-
-class DeskScreen(DeskWorkers):
+class DeskScreen(DeskKeys):
     """Item list and gate on the left; the question, or the subscriptions, on the right."""
 
     CSS_PATH = "desk.tcss"
     # Focus follows the call (a field, the table, or nothing), set in _redraw.
     AUTO_FOCUS = ""
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_call", "New call"),
-        Binding("f4", "end_call", "End call"),
-        # F-keys stay visible (dimmed) while the agent types in a field; the
-        # letters are the same actions for when the subscription table has focus.
-        # F6 is the app's supervisor desk key.
-        Binding("f7", "act('cancel_now')", "Cancel now"),
-        Binding("f8", "act('auto_renew_off')", "Renew off"),
-        Binding("f9", "act('expedited')", "Expedite"),
-        Binding("c", "act('cancel_now')", "Cancel now", show=False),
-        Binding("r", "act('auto_renew_off')", "Renew off", show=False),
-        Binding("x", "act('expedited')", "Expedite", show=False),
-        Binding("ctrl+o", "sign_out", "Sign out"),
-        # Any time, in a call or between calls: a dispute only ever keeps data.
-        Binding("f3", "dispute", "Dispute", show=False),
-        Binding("pageup", "other_item(-1)", "Previous item", show=False),
-        Binding("pagedown", "other_item(1)", "Next item", show=False),
-        # Reached only when the binding above for the same key is dimmed or
-        # hidden (Textual tries the next one): the key then says why.
-        Binding("ctrl+o", "why('sign_out')", show=False),
-        Binding("f7,c", "why('cancel_now')", show=False),
-        Binding("f8,r", "why('auto_renew_off')", show=False),
-        Binding("f9,x", "why('expedited')", show=False),
-    ]
 
     def __init__(self, agent: AgentInfo, recovered: CallView | None = None) -> None:
-        super().__init__(agent)
-        self.view = recovered
+        super().__init__(agent, recovered)
         # Actions taken before a restart are not in the view: see likely_outcomes.
         self._recovered_call = recovered.call_id if recovered is not None else None
-        self._busy = False
-        self._current: Item | None = None
         self._actions_taken: list[str] = []
-        self._expiry_seen: datetime | None = None
         self._offer_end = False
-
-    def compose(self) -> ComposeResult:
-        yield CallBar(self.agent.display_name, self.agent.role.value)
-        with Horizontal(id="body"):
-            with Vertical(id="side"):
-                yield ItemList(id="items")
-                yield GatePanel(id="gate")
-            with ContentSwitcher(initial="idle", id="main"):
-                yield Static(IDLE_TEXT, id="idle")
-                yield ItemForm(id="verify")
-                yield SubscriptionPanel(id="subs")
-                yield Static("", id="stop")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Start the timer; offer the recovered call, if any."""
@@ -160,51 +66,7 @@ class DeskScreen(DeskWorkers):
             self._busy = True
             self._end(self.view.call_id, CallEnding(Outcome.ABANDONED, "closed after restart"))
 
-    # --- keys ---------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what makes no sense now; dim the cancel actions while the gate is closed."""
-        view = self.view
-        if action == "new_call":
-            return view is None
-        if action == "sign_out":
-            return view is None
-        if action == "end_call":
-            return view is not None
-        if action == "act":
-            if view is None or view.locked or view.tenant_locked:
-                return False
-            if not view.gate_open:
-                return None
-            return True if self._selected_option(str(parameters[0])) else None
-        if action == "why":
-            return self.blocked_reason(str(parameters[0])) is not None
-        return True
-
-    def blocked_reason(self, action: str) -> str | None:
-        """Why a dimmed or hidden desk key does nothing now (None: it is not blocked)."""
-        view = self.view
-        if action == "sign_out":
-            return "End the call first (F4): sign out is only between calls." if view else None
-        if self.check_action("act", (action,)):
-            return None
-        if view is None:
-            return "No call: press n when the phone rings."
-        if view.locked or view.tenant_locked:
-            return "Nothing can be changed on this call: end it (F4)."
-        if not view.gate_open:
-            reasons = "; ".join(view.gate_reasons) or "the caller is not verified yet"
-            return f"The gate is closed: {reasons}."
-        sub = self._selected_subscription()
-        if sub is None:
-            return "Highlight a subscription first."
-        return f"Not offered for {sub.product_name}: {sub.decision.message}"
-
-    def action_why(self, action: str) -> None:
-        """Say why the key just pressed does nothing now."""
-        reason = self.blocked_reason(action)
-        if reason is not None:
-            notify(self, reason, title="Not now", severity="warning")
+    # --- actions ------------------------------------------------------------
 
     def action_other_item(self, step: int) -> None:
         """Ask another item that still needs an answer (PageUp/PageDown)."""
@@ -412,72 +274,3 @@ class DeskScreen(DeskWorkers):
     def _summary_closed(self, next_call: bool | None) -> None:
         if next_call:
             self.action_new_call()
-
-    # --- drawing ------------------------------------------------------------
-
-    def _tick(self) -> None:
-        view = self.view
-        now = self.desk.clock()
-        self.query_one(CallBar).show(
-            view.call_id if view else None, view.started_at if view else None, now
-        )
-        if (
-            view is not None
-            and view.expires_at is not None
-            and now >= view.expires_at
-            and self._expiry_seen != view.expires_at
-            and not self._busy
-        ):
-            self._expiry_seen = view.expires_at
-            self.notify("Verification expired: ask the items again.", severity="warning")
-            self._reload(view.call_id)
-
-    def _redraw(self, checked: Item | None = None) -> None:
-        view = self.view
-        self._tick()
-        switcher = self.query_one("#main", ContentSwitcher)
-        current = None
-        gate_open = False
-        if view is None:
-            switcher.current = "idle"
-            self.set_focus(None)
-        elif view.locked:
-            self._stop(LOCKED_TEXT)
-        elif view.tenant_found and view.tenant_locked:
-            self._stop(TENANT_LOCKED_TEXT)
-        elif view.gate_open:
-            gate_open = True
-            switcher.current = "subs"
-            note = view.possession.no_sender if view.possession is not None else ""
-            self.query_one(SubscriptionPanel).show(view.subscriptions, note)
-        elif view.caller_is_admin is False and all(
-            s.status is ItemStatus.MATCHED for s in view.items
-        ):
-            self._stop(NOT_ADMIN_TEXT)
-        else:
-            current = next_item(view.items, self._current, checked, view.tenant_found)
-            switcher.current = "verify"
-            if current is not None and (current != self._current or checked is not None):
-                self.query_one(ItemForm).show_item(current)
-        self._current = current
-        # With the gate open the item list has nothing left to say: the gate
-        # becomes one line on top and the subscriptions get the whole width.
-        self.set_class(gate_open, "-gate-open")
-        self.set_class(view is None, "-idle")
-        self.query_one(ItemList).show(view, current)
-        self.query_one(GatePanel).show(view)
-        self.refresh_bindings()
-
-    def _stop(self, text: str) -> None:
-        self.query_one("#stop", Static).update(text)
-        self.query_one("#main", ContentSwitcher).current = "stop"
-        self.set_focus(None)
-
-    def _selected_subscription(self) -> SubscriptionView | None:
-        if self.view is None or not self.view.gate_open:
-            return None
-        return self.query_one(SubscriptionPanel).selected()
-
-    def _selected_option(self, kind: str) -> Option | None:
-        sub = self._selected_subscription()
-        return find_option(sub, kind) if sub is not None else None

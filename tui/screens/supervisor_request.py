@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
-from tui.screens.end_call_modal import OUTCOME_LABELS
-from tui.screens.supervisor_base import Done, SupervisorScreen, local_time
+from tui.screens.supervisor_base import local_time
+from tui.screens.supervisor_request_text import (
+    day_text,
+    event_details,
+    event_words,
+    request_lines,
+    summary_lines,
+)
+from tui.screens.supervisor_request_workers import DetailLoaded, RequestWorkers
 from tui.widgets.fit_table import fit_columns
 from tui.widgets.plain import cell, notify, plain
 from verification.kinds import Decision, RequestStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from db.agents import AgentInfo
     from db.expedited.disputes import DisputeResult
     from db.review import CallDetail, RequestLine
-
-# What a supervisor can do with a disputed request (``db.review.detail.DISPUTED_REFUSAL``).
-DISPUTED_HINT = "It can no longer become final: reject it (x) to keep the data."
 
 # Stated and on-file values share the width left (``fit_columns``) and wrap in it.
 CHECK_COLUMNS = (("Item", None), ("Result · rules", None), ("Stated", None), ("On file", None))
@@ -35,15 +32,7 @@ CHECK_COLUMNS = (("Item", None), ("Result · rules", None), ("Stated", None), ("
 TIMELINE_COLUMNS = (("#", None), ("Time", 16), ("Actor", None), ("Event", 14), ("Details", None))
 
 
-class DetailLoaded(Message):
-    """The call as it stands after a load or a decision."""
-
-    def __init__(self, detail: CallDetail) -> None:
-        super().__init__()
-        self.detail = detail
-
-
-class SupervisorRequestScreen(SupervisorScreen):
+class SupervisorRequestScreen(RequestWorkers):
     """The whole story of one call, and the decisions a supervisor can take on it."""
 
     CSS_PATH = "supervisor.tcss"
@@ -60,10 +49,6 @@ class SupervisorRequestScreen(SupervisorScreen):
     ]
 
     detail: CallDetail | None = None
-
-    def __init__(self, agent: AgentInfo, call_id: int) -> None:
-        super().__init__(agent)
-        self.call_id = call_id
 
     def compose(self) -> ComposeResult:
         yield Static(plain(f"Call #{self.call_id}"), id="request-title", classes="screen-title")
@@ -169,9 +154,9 @@ class SupervisorRequestScreen(SupervisorScreen):
             return
         verb = "Approve" if chosen is Decision.APPROVED else "Reject"
         if chosen is Decision.APPROVED:
-            effect = f"Data deleted by {_day(request.deleted_by_if_approved)}, irreversibly."
+            effect = f"Data deleted by {day_text(request.deleted_by_if_approved)}, irreversibly."
         else:
-            effect = f"Data kept until {_day(request.kept_until_if_rejected)}."
+            effect = f"Data kept until {day_text(request.kept_until_if_rejected)}."
         lines = (
             f"{request.action_label} of {request.product_name}",
             effect,
@@ -219,67 +204,6 @@ class SupervisorRequestScreen(SupervisorScreen):
 
     # --- workers ----------------------------------------------------------------
 
-    @work(thread=True, group="load", exclusive=True)
-    def _load(self) -> None:
-        actor, call_id, now = self.agent.id, self.call_id, self.desk.clock()
-
-        def load(factory: sessionmaker[Session]) -> None:
-            from db.review import call_detail
-
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
-
-        self.review_call("loading the call", load)
-
-    @work(thread=True, group="decision")
-    def _decide(self, request_id: int, decision: Decision, reason: str, seen: str) -> None:
-        actor, now = self.agent.id, self.desk.clock()
-
-        def decide(factory: sessionmaker[Session]) -> None:
-            from db.review import decide_expedited
-
-            detail = decide_expedited(factory, actor, request_id, decision, reason, seen, now)
-            self.post_message(DetailLoaded(detail))
-            self.post_message(Done(f"Expedited deprovisioning {decision.value}."))
-
-        self.review_call("recording the decision", decide)
-
-    @work(thread=True, group="decision")
-    def _clear(self, tenant_id: int, reason: str) -> None:
-        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
-
-        def clear(factory: sessionmaker[Session]) -> None:
-            from db.review import call_detail, clear_tenant_lock
-
-            clear_tenant_lock(factory, actor, tenant_id, reason, now)
-            self.post_message(DetailLoaded(call_detail(factory, actor, call_id, now)))
-            self.post_message(Done("Lock cleared: the next call proceeds."))
-
-        self.review_call("clearing the lock", clear)
-
-    @work(thread=True, group="decision")
-    def _note(self, text: str) -> None:
-        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
-
-        def note(factory: sessionmaker[Session]) -> None:
-            from db.review import add_review_note
-
-            self.post_message(DetailLoaded(add_review_note(factory, actor, call_id, text, now)))
-            self.post_message(Done("Note added."))
-
-        self.review_call("adding the note", note)
-
-    @work(thread=True, group="decision")
-    def _reviewed(self) -> None:
-        actor, now, call_id = self.agent.id, self.desk.clock(), self.call_id
-
-        def reviewed(factory: sessionmaker[Session]) -> None:
-            from db.review import mark_reviewed
-
-            self.post_message(DetailLoaded(mark_reviewed(factory, actor, call_id, now)))
-            self.post_message(Done("Marked reviewed."))
-
-        self.review_call("marking the call reviewed", reviewed)
-
     # --- drawing ----------------------------------------------------------------
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
@@ -287,10 +211,10 @@ class SupervisorRequestScreen(SupervisorScreen):
         detail = self.detail = message.detail
         title = f"Call #{detail.call_id} — {detail.organization or 'no account found'}"
         self.query_one("#request-title", Static).update(plain(title))
-        self.query_one("#summary", Static).update(plain(*_summary(detail)))
+        self.query_one("#summary", Static).update(plain(*summary_lines(detail)))
         self._draw_tables()
         # A blank line between requests.
-        requests = [line for r in detail.requests for line in ("", *_request_lines(r))][1:]
+        requests = [line for r in detail.requests for line in ("", *request_lines(r))][1:]
         self.query_one("#requests-text", Static).update(
             plain(*requests) if requests else "No action was taken."
         )
@@ -320,7 +244,7 @@ class SupervisorRequestScreen(SupervisorScreen):
             )
         timeline = self.query_one("#timeline", DataTable)
         events = [
-            (str(e.seq), local_time(e.at), e.actor, _event_words(e.type), _details(e.payload))
+            (str(e.seq), local_time(e.at), e.actor, event_words(e.type), event_details(e.payload))
             for e in detail.timeline
         ]
         fit_columns(timeline, TIMELINE_COLUMNS, events)
@@ -333,84 +257,3 @@ class SupervisorRequestScreen(SupervisorScreen):
                 cell(details, fold=True),
                 height=None,
             )
-
-
-def _summary(detail: CallDetail) -> list[str]:
-    outcome = OUTCOME_LABELS[detail.outcome] if detail.outcome else "—"
-    reviewed = (
-        f"reviewed by {detail.reviewed_by} {local_time(detail.reviewed_at)}"
-        if detail.reviewed_at
-        else "not reviewed"
-    )
-    lines = [
-        f"Agent {detail.agent} · {local_time(detail.started_at)} → {local_time(detail.ended_at)}",
-        f"State {detail.state.value} · outcome: {outcome} · {reviewed}",
-    ]
-    if detail.tenant_locked:
-        lines.append("The organization is LOCKED for phone cancellation (l clears it).")
-    if detail.notes:
-        # One line per note: the call keeps its notes newline-separated.
-        lines += f"Agent's notes: {detail.notes}".split("\n")
-    return lines
-
-
-def _request_lines(request: RequestLine) -> list[str]:
-    lines = [f"{request.action_label} — {request.product_name}: {request.status}"]
-    if request.reference:
-        lines.append(f"  reference {request.reference}")
-    lines += _expedited_lines(request)
-    if request.tampered:
-        lines.append("  ⚠ the stored request does not match its hash: it cannot be decided")
-    for change in request.changes:
-        value = f"{change.before} → {change.after}" if change.changed else change.after
-        lines.append(f"  {change.label}: {value}")
-    if request.checklist:
-        lines.append("  Checklist the agent ticked with the caller:")
-        lines += [f"    ✓ {point}" for point in request.checklist]
-    for approval in request.approvals:
-        void = "" if approval.valid else " (void: the request changed)"
-        lines.append(
-            f"  {approval.decision.value} by {approval.approver} "
-            f"{local_time(approval.decided_at)}: {approval.reason}{void}"
-        )
-    return lines
-
-
-def _expedited_lines(request: RequestLine) -> list[str]:
-    """Where an expedited request stands: its cooling-off, final time and dispute."""
-    lines = []
-    if request.final_at is not None:
-        lines.append(f"  final since {local_time(request.final_at)}")
-    elif request.cooling_off_until is not None:
-        lines.append(f"  cooling off until {local_time(request.cooling_off_until)}")
-    if request.final_if_approved is not None:
-        lines.append(f"  final at {local_time(request.final_if_approved)} if approved now")
-    dispute = request.dispute
-    if dispute is not None:
-        lines.append(f"  disputed by {dispute.by} {local_time(dispute.at)}: {dispute.reason}")
-        if dispute.resolved_at is None:
-            lines.append(f"  {DISPUTED_HINT}")
-    return lines
-
-
-def _day(day: date | None) -> str:
-    return "—" if day is None else f"{day:%Y-%m-%d}"
-
-
-def _event_words(event_type: str) -> str:
-    """An audit event type that wraps at words ("subscription cancel now")."""
-    return event_type.replace(".", " ").replace("_", " ")
-
-
-def _details(payload: str) -> str:
-    """The event's payload without the call id every row shares; hashes to 12 digits."""
-    values = {k: v for k, v in json.loads(payload).items() if k != "call_id"}
-    return " ".join(f"{k}={_short(v)}" for k, v in values.items())
-
-
-def _short(value: object) -> str:
-    """A SHA-256 hex digest cut to its first 12 digits (enough to tell two apart)."""
-    text = str(value)
-    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
-        return f"{text[:12]}…"
-    return text

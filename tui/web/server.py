@@ -8,7 +8,13 @@ the one home for those limits:
   (HTTP 503) and the websocket is refused too;
 - a tab without input (a key, a click, the mouse moving over it) for
   ``web_idle_minutes`` is ended;
-- a websocket opened by another site's page (its Origin) is refused;
+- a websocket opened by another site's page (its Origin) is refused, and so is
+  one whose Origin is no URL (a 403, never a crash; read by ``tui.web.origin``),
+  and a request whose Host header is no host[:port] is a 400;
+- the terminal a page asks for is at most ``MAX_WIDTH`` x ``MAX_HEIGHT`` cells
+  (when it connects and at every resize), and a message over
+  ``MAX_MESSAGE_BYTES`` closes its websocket: a page cannot make its desk
+  draw gigabytes;
 - each session's start and end is an audit event (``db.web_sessions``); the
   remote address goes to the server log only, never to the chain.
 
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
+import json
 import logging
 import signal
 import time
@@ -32,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -44,6 +49,7 @@ from textual_serve.server import Server, to_int
 from db.settings import Settings
 from db.types import utcnow
 from db.web_sessions import EndReason, session_ended, session_started
+from tui.web.origin import same_page, valid_host
 
 log = logging.getLogger("callgate.serve")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,16 +57,22 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SWEEP_SECONDS = 30.0
 # How long a desk may take to quit once its tab is gone.
 QUIT_SECONDS = 10.0
+# The terminal a page may ask for, in cells: a desk draws every cell of it, so a
+# page asking for 20000x20000 would take gigabytes. Wider than any screen shows.
+MAX_WIDTH, MAX_HEIGHT = 500, 200
+MIN_WIDTH, MIN_HEIGHT = 10, 5
+# Largest websocket message a page may send: keys, a paste, a resize; never a file.
+MAX_MESSAGE_BYTES = 64 * 1024
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def terminal_size(width: object, height: object) -> tuple[int, int]:
+    """The terminal a page asked for, within ``MIN_``/``MAX_WIDTH`` and ``_HEIGHT``.
+
+    A value that is not a whole number is the default 80x24's.
+    """
+    columns = min(max(to_int(str(width), 80), MIN_WIDTH), MAX_WIDTH)
+    rows = min(max(to_int(str(height), 24), MIN_HEIGHT), MAX_HEIGHT)
+    return columns, rows
 
 
 @dataclass
@@ -151,18 +163,9 @@ class DeskServer(Server):
 
         The page's own origin is ``public_url``'s; on loopback, also the same
         page opened as localhost or 127.0.0.1, which the operator cannot tell
-        apart. Any other site's page in the agent's browser is refused.
+        apart. Any other site's page, or an Origin that is no URL, is refused.
         """
-        public = urlsplit(self.public_url)
-        given = urlsplit(origin)
-        if (given.scheme, given.netloc) == (public.scheme, public.netloc):
-            return True
-        return (
-            given.scheme == public.scheme
-            and is_loopback(public.hostname or "")
-            and is_loopback(given.hostname or "")
-            and given.port == public.port
-        )
+        return same_page(self.public_url, origin)
 
     def full(self) -> bool:
         """Whether another tab would exceed ``web_max_sessions``."""
@@ -240,6 +243,7 @@ class DeskServer(Server):
 
     async def handle_index(self, request: web.Request) -> web.Response:
         """The desk's page, or the refusal page when every session is taken."""
+        _require_valid_host(request)
         if self.full():
             context = {"max_sessions": self.limits.max_sessions}
             return aiohttp_jinja2.render_template("refused.html", request, context, status=503)
@@ -265,6 +269,7 @@ class DeskServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Run one desk process for this tab, within the limits, recording start and end."""
+        _require_valid_host(request)
         origin = request.headers.get("Origin")
         if origin is not None and not self.page_origin(origin):
             # Another site's page in the agent's browser must not drive a desk.
@@ -273,7 +278,7 @@ class DeskServer(Server):
         if self.full():
             log.warning("refused a session from %s: %d open", request.remote, len(self.tabs))
             raise web.HTTPServiceUnavailable(text="every desk session is in use")
-        websocket = web.WebSocketResponse(heartbeat=15)
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         tab = Tab(uuid.uuid4().hex[:16], websocket, self.clock(), time.monotonic())
         # Registered before the first await, so two tabs racing cannot both take the last place.
         self.tabs[tab.id] = tab
@@ -300,8 +305,7 @@ class DeskServer(Server):
             close=tab.websocket.close,
             download_manager=self.download_manager,
         )
-        width = to_int(request.query.get("width", "80"), 80)
-        height = to_int(request.query.get("height", "24"), 24)
+        width, height = terminal_size(request.query.get("width"), request.query.get("height"))
         await service.start(width, height)
         try:
             await self._relay(tab, service)
@@ -312,9 +316,16 @@ class DeskServer(Server):
     async def _relay(self, tab: Tab, service: DeskService) -> None:
         """Browser to desk, as textual-serve does; every key counts as activity."""
         async for message in tab.websocket:
+            if message.type == WSMsgType.ERROR:
+                # aiohttp closes a websocket whose message is over MAX_MESSAGE_BYTES.
+                log.warning("session %s: %s, closing it", tab.id, message.data)
+                continue
             if message.type != WSMsgType.TEXT:
                 continue
-            envelope = message.json()
+            try:
+                envelope = json.loads(message.data)
+            except ValueError:
+                continue  # not textual.js: nothing to relay
             if not isinstance(envelope, list) or not envelope:
                 continue
             kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
@@ -323,7 +334,7 @@ class DeskServer(Server):
                 await service.send_bytes(data.encode("utf-8"))
             elif kind == "resize" and isinstance(data, dict):
                 await service.set_terminal_size(
-                    to_int(str(data.get("width")), 80), to_int(str(data.get("height")), 24)
+                    *terminal_size(data.get("width"), data.get("height"))
                 )
             elif kind == "ping":
                 await tab.websocket.send_json(["pong", data])
@@ -341,3 +352,9 @@ class DeskServer(Server):
         except Exception:
             log.exception("session %s: its end could not be recorded", tab.id)
         log.info("session %s ended (%s)", tab.id, tab.end_reason.value)
+
+
+def _require_valid_host(request: web.Request) -> None:
+    """A request whose Host header is no host[:port] is a 400, as HTTP/1.1 asks."""
+    if not valid_host(request.headers.get("Host", "")):
+        raise web.HTTPBadRequest(text="bad Host header")
