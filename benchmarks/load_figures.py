@@ -70,3 +70,60 @@ def load_figures(desk: Any, raw: Any, events: int) -> list[Figure]:
             )
         )
     return figures
+
+
+CAPACITY_BAR = 0.5  # the desks' capacity at least half the raw baseline's (PRODUCT.md §9)
+
+
+def capacity_figures(measured: Any, bounced: bool) -> list[Figure]:
+    """Per route: the most desks held at human pace, against raw psycopg at the same pace."""
+    figures = []
+    for route in ("direct", "pgbouncer") if bounced else ("direct",):
+        desk, raw = measured.side("desk", route), measured.side("raw", route)
+        last = {s.desks: s for s in desk.steps}.get(desk.held)
+        base = {s.desks: s for s in raw.steps}.get(raw.held)
+
+        def said(side: Any, step: Any) -> str:
+            at = "" if step is None else f" (p99 {step.p99_ms:.0f} ms)"
+            if side.capped:
+                return f"at least {side.held}{at}, the last step tried"
+            over = side.steps[-1]
+            why = f"{over.errors} errors" if over.errors else f"p99 {over.p99_ms:.0f} ms"
+            return f"{side.held}{at}; {over.desks} desks: {why}"
+
+        figures.append(
+            Figure(
+                f"pg capacity {route}: desks at a check per 5 s",
+                desk.held,
+                raw.held,
+                "desks",
+                bar=CAPACITY_BAR,
+                bar_on="ratio_min",
+                note=f"higher is better; open loop, Poisson arrivals, p99 < 100 ms, 0 errors;"
+                f" desks {said(desk, last)}; raw psycopg {said(raw, base)};"
+                " desks are threads with their own connections in 4 processes",
+            )
+        )
+    return figures
+
+
+def ceiling_figures(ceiling: dict[str, Any]) -> list[Figure]:
+    """The audit chain's lock: its hold time per event and the events/s it held."""
+    return [
+        Figure(
+            "pg chain: lock hold per event",
+            ceiling["hold_ms_p50"],
+            None,
+            "ms",
+            note=f"median at one appender, p99 {ceiling['hold_ms_p99']:.2f} ms: at most"
+            f" {ceiling['ceiling_from_hold']:,.0f} events/s on one chain (docs/SCALING.md)",
+        ),
+        Figure(
+            "pg chain: events/s, appenders only",
+            ceiling["events_per_second"],
+            None,
+            "/s",
+            note=f"{ceiling['appenders']} appender processes, one event per transaction;"
+            f" {ceiling['events_per_second_alone']:,.0f}/s with one",
+        ),
+    ]
