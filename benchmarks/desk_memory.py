@@ -148,8 +148,12 @@ def terminal_desk_memory(db_url: str, seconds: float = 120.0) -> Figure:
     return _figure("terminal", kib, processes)
 
 
-async def _drive_tab(url: str, script: Script, seconds: float) -> object:
-    """Open a tab's websocket and run ``script`` on it; the open session, to close later."""
+async def _drive_tab(url: str, script: Script, seconds: float) -> tuple[object, object]:
+    """Open a tab's websocket and run ``script`` on it; the session and websocket, kept open.
+
+    Both must stay referenced: a websocket collected as garbage closes, and
+    its tab's desk quits before its memory is read.
+    """
     import json
 
     from aiohttp import ClientSession, WSMsgType
@@ -169,7 +173,7 @@ async def _drive_tab(url: str, script: Script, seconds: float) -> object:
             if message.type != WSMsgType.BINARY:
                 raise RuntimeError(f"the tab's desk ended: {message}\n{screen.text()}")
             screen.feed(message.data)
-    return session
+    return session, websocket
 
 
 def web_desk_memory(db_url: str, seconds: float = 120.0) -> Figure:
@@ -187,7 +191,9 @@ def web_desk_memory(db_url: str, seconds: float = 120.0) -> Figure:
     try:
         _wait_listening(port, process)
         before = set(_descendants(process.pid))  # a zygote the server keeps, if any
-        session = loop.run_until_complete(_drive_tab(f"http://127.0.0.1:{port}", script, seconds))
+        session, _websocket = loop.run_until_complete(
+            _drive_tab(f"http://127.0.0.1:{port}", script, seconds)
+        )
         processes, kib = _settled_pss(
             lambda: [p for p in _descendants(process.pid) if p not in before]
         )

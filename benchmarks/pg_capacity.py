@@ -267,7 +267,7 @@ def _stream(desk: Any, schedule: list[float], start: float, out: StepOutcome) ->
 # --- the worker processes ----------------------------------------------------------------
 
 
-def _worker(kind: str, url: str, seed: int, orders: Any, results: Any) -> None:
+def _worker(kind: str, url: str, seed: int, interval: float, orders: Any, results: Any) -> None:
     """Desks kept across steps: ``("add", desks)`` connects more, ``("run", at, s)`` runs all."""
     make = _Desk if kind == "desk" else _RawDesk
     desks: list[Any] = []
@@ -294,7 +294,9 @@ def _worker(kind: str, url: str, seed: int, orders: Any, results: Any) -> None:
         start = time.monotonic() + (start_at - time.time())
         each = [StepOutcome() for _ in desks]  # one per thread: nothing shared while running
         threads = [
-            threading.Thread(target=_stream, args=(desk, arrivals(rng, seconds), start, out))
+            threading.Thread(
+                target=_stream, args=(desk, arrivals(rng, seconds, interval), start, out)
+            )
             for desk, out in zip(desks, each, strict=True)
         ]
         for thread in threads:
@@ -329,6 +331,7 @@ def run_side(
     budget: float,
     steps: tuple[int, ...] = STEPS,
     processes: int = PROCESSES,
+    interval: float = MEAN_INTERVAL,
 ) -> Capacity:
     """Step ``kind``'s desks up on ``url`` until a step fails, the route's limit or the budget."""
     limit = min(ROUTE_LIMITS[route], len(prepared.agents))
@@ -338,7 +341,7 @@ def run_side(
     workers = [
         context.Process(
             target=_worker,
-            args=(kind, url, 1000 + n, orders[n], results),
+            args=(kind, url, 1000 + n, interval, orders[n], results),
             name=f"capacity-{kind}-{n}",
         )
         for n in range(processes)
@@ -421,8 +424,13 @@ def capacity(
     budget: float = 150.0,
     steps: tuple[int, ...] = STEPS,
     processes: int = PROCESSES,
+    interval: float = MEAN_INTERVAL,
 ) -> CapacityRun:
-    """Desks then raw on each route (``{"direct": url, "pgbouncer": url}``)."""
+    """Desks then raw on each route (``{"direct": url, "pgbouncer": url}``).
+
+    ``interval``: the mean seconds between one desk's checks (a tiny run
+    shortens it to check something in a short step).
+    """
     sides = []
     for route, url in routes.items():
         for kind in ("desk", "raw"):
@@ -435,6 +443,7 @@ def capacity(
                 budget=budget,
                 steps=steps,
                 processes=processes,
+                interval=interval,
             )
             print(
                 f"capacity {route} {kind}: "
