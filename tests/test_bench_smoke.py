@@ -541,3 +541,11 @@ def test_desk_memory_after_a_whole_call_in_a_terminal_and_a_tab(scratch: Generat
     finally:
         engine.dispose()
     assert closed == 2  # each desk took its whole call to the end
+
+
+def test_a_capacity_bar_asks_for_at_least_its_ratio() -> None:
+    held = Figure("held", 60.0, 100.0, "desks", bar=0.5, bar_on="ratio_min")
+    short = Figure("short", 40.0, 100.0, "desks", bar=0.5, bar_on="ratio_min")
+    none = Figure("none held", 0.0, 0.0, "desks", bar=0.5, bar_on="ratio_min")
+    assert (held.passed, short.passed, none.passed) == (True, False, False)
+    assert "≥ 0.5×" in table([held]).splitlines()[1]
