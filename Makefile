@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 # pip runs again only when pyproject.toml changes, not on every make.
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test bench bench-compare bench-smoke
+.PHONY: run test bench bench-system bench-compare bench-smoke
 
 run: $(RUN_STAMP)
 	@# The demo data goes only into a database that has no schema yet, never
@@ -33,8 +34,14 @@ test: $(TEST_STAMP)
 # the PostgreSQL load on a throwaway cluster included; each run's figures are
 # kept in benchmarks/results/<UTC time>.json.
 # The first run generates the call-center-sized database (cached afterwards).
-bench: $(RUN_STAMP)
+# On a fresh clone it first installs what the PostgreSQL figures need: the
+# server and PgBouncer (apt, as .ci/run does) and psycopg and pyte (the bench extra).
+bench: bench-system $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# First, so python3-venv is there before the virtual environment is made.
+bench-system:
+	@scripts/install_system_packages.sh bench
 
 # The last two runs of `make bench` (benchmarks/results/*.json) side by side.
 bench-compare: $(RUN_STAMP)
@@ -58,5 +65,12 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "callgate: installing callgate with its test tools into $(VENV) (a few minutes; again only when pyproject.toml changes)"
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "callgate: installed"
+	touch $@ $(RUN_STAMP) $(BENCH_STAMP)
+
+# The test extra holds the bench extra's libraries too (TEST_STAMP marks both).
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	@echo "callgate: installing callgate with its benchmark libraries into $(VENV) (a minute or two; again only when pyproject.toml changes)"
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	@echo "callgate: installed"
 	touch $@ $(RUN_STAMP)

@@ -21,7 +21,8 @@ class Figure:
     """One row of the table.
 
     ``bar_on`` says what the bar limits: ``"ratio"`` (measured / baseline) or
-    ``"value"`` (the measured figure itself, in ``unit``). No bar: informative.
+    ``"value"`` (the measured figure itself, in ``unit``), each at most ``bar``;
+    ``"ratio_min"``: the ratio at least ``bar`` (capacity). No bar: informative.
     """
 
     name: str
@@ -44,6 +45,8 @@ class Figure:
         """Whether the bar holds; None when the figure has no bar."""
         if self.bar is None:
             return None
+        if self.bar_on == "ratio_min":
+            return self.ratio is not None and self.ratio >= self.bar
         value = self.ratio if self.bar_on == "ratio" else self.measured
         return value is not None and value <= self.bar
 
@@ -76,6 +79,8 @@ def table(figures: Sequence[Figure]) -> str:
             bar = "—"
         elif f.bar_on == "ratio":
             bar = f"≤ {f.bar:g}×"
+        elif f.bar_on == "ratio_min":
+            bar = f"≥ {f.bar:g}×"
         else:
             bar = f"< {f.bar:g} {f.unit}"
         verdict = {True: "pass", False: "FAIL", None: ""}[f.passed]

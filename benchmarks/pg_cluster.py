@@ -151,6 +151,9 @@ def scratch_database(name: str, max_connections: int = 100) -> Iterator[str]:
 
 
 BOUNCER_PORT = 6432  # only names the socket file: the bouncer listens on no TCP port
+# The capacity benchmark's server connections behind PgBouncer: a few per core
+# of the server keep it busy; more only queue inside it.
+BOUNCER_POOL_SIZE = 16
 
 
 def pgbouncer_binary() -> Path | None:
@@ -178,9 +181,16 @@ class Bouncer:
     """
 
     def __init__(
-        self, binary: Path, server: URL, *, pool_size: int = 5, wait_seconds: int = 10
+        self,
+        binary: Path,
+        server: URL,
+        *,
+        pool_size: int = 5,
+        wait_seconds: int = 10,
+        max_clients: int = 1000,
     ) -> None:
         self.binary = binary
+        self.max_clients = max_clients
         self.server = server
         self.pool_size = pool_size
         self.wait_seconds = wait_seconds
@@ -228,7 +238,7 @@ class Bouncer:
             f"auth_file = {userlist}\n"
             f"admin_users = {self.admin}\n"
             f"default_pool_size = {self.pool_size}\n"
-            "max_client_conn = 1000\n"
+            f"max_client_conn = {self.max_clients}\n"
             f"logfile = {self.log}\n"
             f"query_wait_timeout = {self.wait_seconds}\n"
         )

@@ -3,6 +3,7 @@
     python -m benchmarks.pg_load                          # throwaway cluster; 1, 8, 32 desks
     python -m benchmarks.pg_load --desks 2 --calls 3      # tiny
     python -m benchmarks.pg_load --url postgresql://...   # an empty database on a server
+    python -m benchmarks.pg_load --capacity               # desks held at human pace (pg_capacity)
 
 Each desk is a process taking whole calls through the real ``db.desk``
 functions (``start_call``, ``submit_item`` for the five items a caller
@@ -32,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.figures import Figure
@@ -47,8 +48,9 @@ from verification.checks import RULES_VERSION
 from verification.kinds import Item, Outcome, Role
 from verification.userid import normalize_user_id
 
-# What the server holds before the desks start: a small call center's accounts.
-LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=40)
+# What the server holds before the desks start: a small call center's accounts,
+# and an agent for every desk the capacity steps may start (one open call each).
+LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=2_300)
 CHAIN_LOCK_KEY = 0x63616C6C67617465  # db.audit.chain's chain-head lock (the baseline takes it too)
 
 Statements = list[tuple[Item, dict[str, str]]]
@@ -530,6 +532,18 @@ class PgLoad:
     runs: list[dict[str, Any]]
     profile: dict[str, dict[str, float]]
     chain_events: int
+    capacity: list[dict[str, Any]] = field(default_factory=list)
+    chain_ceiling: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    """The capacity steps (``benchmarks.pg_capacity``): seconds per step, budget per side."""
+
+    seconds: float = 20.0
+    budget: float = 150.0
+    steps: tuple[int, ...] | None = None  # None: pg_capacity.STEPS
+    processes: int | None = None  # None: pg_capacity.PROCESSES
 
 
 def pg_load(
@@ -538,24 +552,37 @@ def pg_load(
     seconds: float,
     calls: int | None = None,
     scale: Scale | None = None,
+    capacity: CapacityPlan | None = None,
 ) -> PgLoad:
     """The load benchmark on ``url`` (an empty database) or on a throwaway cluster.
 
     ``scale``: what the database holds before the desks start (default
-    ``LOAD_SCALE``); ``calls`` caps each desk's calls.
+    ``LOAD_SCALE``); ``calls`` caps each desk's calls. ``capacity``: also the
+    open-loop capacity steps, direct and through a PgBouncer started here
+    (with ``url``, direct only), and the chain's ceiling.
     """
     if url is not None:
-        return _pg_load_on(url, desks, seconds, calls, scale)
+        return _pg_load_on(url, desks, seconds, calls, scale, capacity, None)
+    from benchmarks.pg_capacity import ROUTE_LIMITS
     from benchmarks.pg_cluster import scratch_database
 
-    with scratch_database("callgate_load", max_connections=max(100, 3 * max(desks))) as server:
-        return _pg_load_on(server, desks, seconds, calls, scale)
+    connections = max(100, 3 * max(desks, default=1))
+    if capacity is not None:
+        connections = max(connections, ROUTE_LIMITS["direct"] + 50)
+    with scratch_database("callgate_load", max_connections=connections) as server:
+        return _pg_load_on(server, desks, seconds, calls, scale, capacity, server)
 
 
 def _pg_load_on(
-    url: str, desks: Sequence[int], seconds: float, calls: int | None, scale: Scale | None
+    url: str,
+    desks: Sequence[int],
+    seconds: float,
+    calls: int | None,
+    scale: Scale | None,
+    capacity: CapacityPlan | None,
+    ours: str | None,
 ) -> PgLoad:
-    prepared = prepare(url, scale or LOAD_SCALE)
+    prepared = prepare(url, scale or LOAD_SCALE, callers=300)
     postmaster = postmaster_of(url)
     profile = statement_profile(prepared)
     figures: list[Figure] = []
@@ -569,7 +596,47 @@ def _pg_load_on(
         if desk.error_samples or raw.error_samples:
             print(f"pg load {n} desks: errors: {desk.error_samples + raw.error_samples}")
         figures += load_figures(desk, raw, events)
-    return PgLoad(figures, runs, profile, events)
+    load = PgLoad(figures, runs, profile, events)
+    if capacity is not None:
+        _capacity_on(load, prepared, capacity, bounce=ours is not None)
+        load.chain_events = verified_count(url)
+    return load
+
+
+def _capacity_on(load: PgLoad, prepared: Prepared, plan: CapacityPlan, bounce: bool) -> None:
+    """The capacity steps on each route and the chain's ceiling, added to ``load``."""
+    from benchmarks import pg_capacity
+    from benchmarks.chain_ceiling import chain_ceiling
+    from benchmarks.load_figures import capacity_figures, ceiling_figures
+    from benchmarks.pg_cluster import BOUNCER_POOL_SIZE, Bouncer, pgbouncer_binary
+
+    options: dict[str, Any] = {"seconds": plan.seconds, "budget": plan.budget}
+    if plan.steps is not None:
+        options["steps"] = plan.steps
+    if plan.processes is not None:
+        options["processes"] = plan.processes
+    routes = {"direct": prepared.url}
+    bouncer = None
+    binary = pgbouncer_binary() if bounce else None
+    if binary is not None:
+        limit = pg_capacity.ROUTE_LIMITS["pgbouncer"]
+        bouncer = Bouncer(
+            binary,
+            make_url(prepared.url),
+            pool_size=BOUNCER_POOL_SIZE,
+            max_clients=limit + 100,
+        )
+        bouncer.start()
+        routes["pgbouncer"] = bouncer.pooled(prepared.url).render_as_string(hide_password=False)
+    try:
+        measured = pg_capacity.capacity(prepared, routes, **options)
+    finally:
+        if bouncer is not None:
+            bouncer.stop()
+    ceiling = chain_ceiling(prepared.url, seconds=min(plan.seconds, 10.0))
+    load.capacity = [side.as_json() for side in measured.sides]
+    load.chain_ceiling = ceiling
+    load.figures += capacity_figures(measured, binary is not None) + ceiling_figures(ceiling)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -578,11 +645,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")
-    parser.add_argument("--desks", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--desks", type=int, nargs="*", help="closed loop (default 1 8 32)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--calls", type=int, help="at most this many calls per desk")
+    parser.add_argument(
+        "--capacity", action="store_true", help="desks held at human pace, direct and PgBouncer"
+    )
+    parser.add_argument("--step-seconds", type=float, default=20.0, help="per capacity step")
+    parser.add_argument("--budget", type=float, default=150.0, help="seconds per capacity side")
+    parser.add_argument("--steps", type=int, nargs="+", help="capacity desk counts")
     args = parser.parse_args(argv)
-    load = pg_load(args.url, args.desks, args.seconds, args.calls)
+    desks = args.desks if args.desks is not None else ([] if args.capacity else [1, 8, 32])
+    plan = None
+    if args.capacity:
+        steps = tuple(args.steps) if args.steps else None
+        plan = CapacityPlan(args.step_seconds, args.budget, steps)
+    load = pg_load(args.url, desks, args.seconds, args.calls, capacity=plan)
     print(table(load.figures))
     for step, counts in load.profile.items():
         print(f"{step}: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))

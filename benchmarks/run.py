@@ -14,8 +14,10 @@ database, so it grows by a few hundred rows per run; its audit chain stays valid
 
 The figures of each area are measured in their own module: ``desk_figures``
 (desk start, lookups, item checks), ``supervisor_figures``, ``account_figures``
-(import and sync), ``verify_figures``, ``web_memory`` and ``load_figures``
-(PostgreSQL); ``figures`` holds ``Figure`` and the table. This module runs
+(import and sync), ``verify_figures``, ``web_memory``, ``desk_memory`` (PSS
+per desk after a whole call) and ``load_figures`` (PostgreSQL: the closed
+loop, the capacity at human pace of ``pg_capacity``, the chain's ceiling of
+``chain_ceiling``); ``figures`` holds ``Figure`` and the table. This module runs
 them all, plus the identity checks of ``bench_checks``.
 """
 
@@ -86,7 +88,8 @@ def run_all(
     named in ``details["failed_measurements"]`` and the others still run, so
     one broken figure does not cost the whole table.
     """
-    from benchmarks.pg_load import pg_load
+    from benchmarks.desk_memory import terminal_desk_memory, web_desk_memory
+    from benchmarks.pg_load import CapacityPlan, pg_load
     from benchmarks.verify_figures import audit_verify
     from benchmarks.web_memory import web_tab_memory
 
@@ -94,8 +97,14 @@ def run_all(
     details: dict[str, Any] = {"failed_measurements": {}}
 
     def load() -> list[Figure]:
-        measured = pg_load(pg.get("url"), pg["desks"], pg["seconds"])
-        details.update(pg_load_runs=measured.runs, pg_statements_per_step=measured.profile)
+        plan = CapacityPlan(pg["step_seconds"], pg["budget"])
+        measured = pg_load(pg.get("url"), pg["desks"], pg["seconds"], capacity=plan)
+        details.update(
+            pg_load_runs=measured.runs,
+            pg_statements_per_step=measured.profile,
+            pg_capacity=measured.capacity,
+            pg_chain_ceiling=measured.chain_ceiling,
+        )
         return measured.figures
 
     sections: list[tuple[str, Callable[[], list[Figure]]]] = [
@@ -107,6 +116,8 @@ def run_all(
         ("import", lambda: [account_import(workdir, import_rows)]),
         ("sync", lambda: [account_sync(workdir, import_rows)]),
         ("web tab memory", lambda: [web_tab_memory(made.url)]),
+        ("terminal desk PSS", lambda: [terminal_desk_memory(made.url)]),
+        ("serve tab desk PSS", lambda: [web_desk_memory(made.url)]),
         ("identity checks", lambda: check_costs(runs * 10)),
         ("audit verify", lambda: audit_verify(made.url)),
     ]
@@ -133,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="an empty PostgreSQL database for the load benchmark")
     parser.add_argument("--pg-desks", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--pg-seconds", type=float, default=10.0, help="per load run")
+    parser.add_argument("--pg-step-seconds", type=float, default=20.0, help="per capacity step")
+    parser.add_argument(
+        "--pg-budget", type=float, default=150.0, help="seconds per capacity side (4 sides)"
+    )
     parser.add_argument("--no-pg", action="store_true", help="leave the PostgreSQL load out")
     args = parser.parse_args(argv)
     scale = Scale(
@@ -149,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "url": args.pg_url,
             "desks": args.pg_desks,
             "seconds": args.pg_seconds,
+            "step_seconds": args.pg_step_seconds,
+            "budget": args.pg_budget,
             "skip": args.no_pg,
         }
         figures, details = run_all(made, args.runs, args.import_rows, Path(tmp), pg)

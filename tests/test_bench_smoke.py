@@ -8,6 +8,7 @@ to ``make bench``, not to the tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -427,3 +428,124 @@ def test_server_cpu_counts_the_processes_alive_at_the_end_of_a_run() -> None:
     before = {1: 10, 2: 5, 3: 100}  # 3: an earlier run's backend, gone by the end
     after = {1: 15, 2: 9, 4: 3}  # 4: started during the run
     assert server_cpu_between(before, after) == pytest.approx((5 + 4 + 3) * tick)
+
+
+# --- capacity at human pace, the chain's ceiling, memory per desk -----------------------
+
+
+class _SlowDesk:
+    """A desk whose every check takes ``pause`` seconds."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    def check(self) -> None:
+        import time
+
+        time.sleep(self.pause)
+
+
+def test_capacity_latency_runs_from_the_scheduled_arrival_open_loop() -> None:
+    import time
+
+    from benchmarks.pg_capacity import StepOutcome, _stream
+
+    out = StepOutcome()
+    # Three checks due at once: the second and third wait for the ones before
+    # them, and that wait is part of their latency (a closed loop would hide it).
+    _stream(_SlowDesk(0.05), [0.0, 0.0, 0.0], time.monotonic(), out)
+    assert out.checks == 3 and out.errors == 0
+    for n, latency in enumerate(out.latencies, start=1):
+        assert latency >= 0.05 * n
+
+
+def test_capacity_arrivals_are_a_poisson_stream_drawn_in_advance() -> None:
+    import random
+    import statistics
+
+    from benchmarks.pg_capacity import arrivals
+
+    times = arrivals(random.Random(3), seconds=50_000.0, mean=5.0)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert times == sorted(times) and times[-1] < 50_000.0
+    assert statistics.mean(gaps) == pytest.approx(5.0, rel=0.05)
+    # exponential gaps: as spread as they are long (a fixed pace would have 0)
+    assert statistics.stdev(gaps) == pytest.approx(5.0, rel=0.1)
+
+
+@pytest.mark.postgres
+def test_capacity_steps_desks_and_raw_direct_and_through_pgbouncer(
+    pg_url: str, pg_bouncer: Any
+) -> None:
+    from benchmarks.load_figures import capacity_figures
+    from benchmarks.pg_capacity import capacity
+
+    prepared = pg_load.prepare(pg_url, TINY, callers=20)
+    routes = {
+        "direct": pg_url,
+        "pgbouncer": pg_bouncer.pooled(pg_url).render_as_string(hide_password=False),
+    }
+    run = capacity(
+        prepared, routes, seconds=2.0, budget=30.0, steps=(2, 4), processes=2, interval=0.2
+    )
+    assert [(s.kind, s.route) for s in run.sides] == [
+        ("desk", "direct"),
+        ("raw", "direct"),
+        ("desk", "pgbouncer"),
+        ("raw", "pgbouncer"),
+    ]
+    for side in run.sides:
+        assert [s.desks for s in side.steps][:1] == [2]
+        assert all(s.checks > 0 for s in side.steps), side
+        assert all(s.errors == 0 for s in side.steps), [s.error_samples for s in side.steps]
+    figures = capacity_figures(run, bounced=True)
+    _assert_figures(figures, 2)
+    assert all(f.bar_on == "ratio_min" for f in figures)
+    # desks and raw wrote on one chain, through both routes, and it still verifies
+    assert pg_load.verified_count(pg_url) > 0
+
+
+@pytest.mark.postgres
+def test_chain_ceiling_times_the_lock_and_counts_events(pg_url: str) -> None:
+    from benchmarks.chain_ceiling import chain_ceiling
+    from benchmarks.load_figures import ceiling_figures
+
+    generate(pg_url, TINY)
+    before = pg_load.verified_count(pg_url)
+    ceiling = chain_ceiling(pg_url, seconds=1.0, appenders=2)
+    assert ceiling["hold_ms_p50"] > 0 and ceiling["events_per_second"] > 0
+    _assert_figures(ceiling_figures(ceiling), 2)
+    # every appended event is on the chain, which verifies
+    assert pg_load.verified_count(pg_url) > before
+
+
+@pytest.mark.slow
+def test_desk_memory_after_a_whole_call_in_a_terminal_and_a_tab(scratch: Generated) -> None:
+    from benchmarks.desk_memory import PSS_BAR_MIB, terminal_desk_memory, web_desk_memory
+
+    for figure in (terminal_desk_memory(scratch.url), web_desk_memory(scratch.url)):
+        _assert_figures([figure], 1)
+        assert figure.bar == PSS_BAR_MIB
+        # Python, Textual and SQLAlchemy: tens of MiB, never a process's sliver
+        assert figure.measured > 20
+        assert "desks per GiB" in figure.note
+    engine = make_engine(scratch.url)
+    try:
+        with engine.connect() as connection:
+            closed = connection.execute(
+                text(
+                    "SELECT count(*) FROM call JOIN agent ON agent.id = call.agent_id"
+                    " WHERE agent.username LIKE 'memory%' AND call.ended_at IS NOT NULL"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert closed == 2  # each desk took its whole call to the end
+
+
+def test_a_capacity_bar_asks_for_at_least_its_ratio() -> None:
+    held = Figure("held", 60.0, 100.0, "desks", bar=0.5, bar_on="ratio_min")
+    short = Figure("short", 40.0, 100.0, "desks", bar=0.5, bar_on="ratio_min")
+    none = Figure("none held", 0.0, 0.0, "desks", bar=0.5, bar_on="ratio_min")
+    assert (held.passed, short.passed, none.passed) == (True, False, False)
+    assert "≥ 0.5×" in table([held]).splitlines()[1]
