@@ -19,11 +19,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import desk, review, signin
+from db import desk, review
 from db.audit.chain import _PG_CHAIN_LOCK_KEY, append_event, verify_chain
 from db.engine import make_sessionmaker, unit_of_work
 from db.models import CancellationRequest
 from db.roles import IDLE_IN_TRANSACTION_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT
+from db.staff import signin
 from db.staff.agents import disable_agent
 from tests.db.conftest import DELIVERY_ROLE, DESK_ROLE
 from tests.helpers.policy import DEFAULTS
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 # Every refusal, of a grant or of a revision 0014 check, is SQLSTATE 42501.
 REFUSED = "InsufficientPrivilege"
-SIGN_IN = "agent_sign_in(text, text, text, timestamp with time zone)"
+SIGN_IN = "agent_sign_in(text, text, text, text, timestamp with time zone)"
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def test_signing_in_as_the_desk_role_is_limited_by_the_database(
     assert fake == again and fake.salt != salt.salt
 
     # The desk cannot ask for more tries: the number is the policy's, read by the function.
-    attempt = text(f"SELECT * FROM {SIGN_IN.split('(')[0]}(:n, 'k', :key, :at)")
+    attempt = text(f"SELECT * FROM {SIGN_IN.split('(')[0]}(:n, 'k', :key, NULL, :at)")
     with desk_engine.begin() as connection:
         for guess in range(DEFAULTS.signin_lock_after):  # the clock moved past every wait
             at = NOW + timedelta(days=guess)
@@ -266,7 +267,7 @@ def test_final_only_once_approved_and_cooled_off_even_for_the_delivery_role(
     world: World, delivery_engine: Engine
 ) -> None:
     final = "UPDATE cancellation_request SET final_at = :at WHERE id = :r"
-    cooled = NOW + timedelta(hours=SETTINGS.expedited_cooling_off_hours, minutes=1)
+    cooled = NOW + timedelta(hours=DEFAULTS.expedited_cooling_off_hours, minutes=1)
     refused(delivery_engine, final, at=cooled, r=world.request_id)  # never approved
     with world.desks() as session:
         seen = session.get_one(CancellationRequest, world.request_id).request_hash
