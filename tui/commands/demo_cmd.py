@@ -74,6 +74,13 @@ def render(report: DemoReport, database_url: str, width: int | None = None) -> s
             "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
             "sets a new one."
         )
+    enrolled = [a for a in report.agents if a.totp_secret]
+    if enrolled:
+        # The secret, not the otpauth URI: a URI is wider than a terminal, and any
+        # authenticator app takes a secret typed by hand (`agents reset --totp` prints a QR).
+        lines += ["", "Supervisors also type the code of an authenticator app (TOTP, 6 digits,"]
+        lines += ["30 s) holding their secret:"]
+        lines += [f"  {agent.username}  {agent.totp_secret}" for agent in enrolled]
     lines += ["", "Callers to play (the on-file details are in the database):"]
     # What each caller demonstrates goes under its row: a column of it cannot fit 80.
     callers = [
