@@ -87,6 +87,10 @@ def scalar(engine: Engine, statement: str, **params: object) -> object:
     "statement",
     [
         "SELECT passphrase_hash FROM agent",
+        "SELECT totp_secret FROM agent",  # whoever reads it mints codes (revision 0020)
+        "SELECT totp_last_step FROM agent",
+        "UPDATE agent SET totp_secret = NULL",
+        "UPDATE agent SET totp_last_step = NULL",
         "UPDATE agent SET role = 'supervisor'",
         "UPDATE agent SET passphrase_hash = :known",
         "UPDATE agent SET locked_at = NULL, failed_signins = 0, signin_not_before = NULL",
