@@ -83,7 +83,15 @@ def test_the_whole_chain_applied_by_psql_builds_the_models_schema(
         functions = connection.execute(
             text("SELECT proname FROM pg_proc WHERE proname LIKE 'audit_%' ORDER BY proname")
         ).scalars()
-        assert list(functions) == ["audit_chain_head", "audit_event_refuse_change"]
+        assert list(functions) == [
+            "audit_chain_head",
+            "audit_event_approved_guard",
+            "audit_event_refuse_change",
+        ]
+        totp = connection.execute(
+            text("SELECT proname FROM pg_proc WHERE proname LIKE 'totp_%' ORDER BY proname")
+        ).scalars()
+        assert list(totp) == ["totp_base32", "totp_code"]  # revision 0020, pgcrypto's hmac
 
 
 @pytest.mark.postgres
