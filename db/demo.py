@@ -21,6 +21,7 @@ from db.accounts.importer import import_accounts
 from db.models import Tenant
 from db.staff.agents import add_agent, list_agents
 from verification.kinds import Role
+from verification.totp import new_secret
 
 DEMO_PIN = "4826"
 DEMO_STAFF = (
@@ -53,11 +54,13 @@ class DemoCaller:
 
 @dataclass(frozen=True)
 class DemoAgent:
-    """A demo staff account; ``passphrase`` is None when it existed already."""
+    """A demo staff account; ``passphrase`` (and a supervisor's second factor,
+    ``totp_secret``) None when it existed already."""
 
     username: str
     role: Role
     passphrase: str | None
+    totp_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -381,11 +384,12 @@ def load_demo(
     existing = {a.username for a in list_agents(factory)}
     agents = []
     for username, name, role in DEMO_STAFF:
-        passphrase = None
+        passphrase = secret = None
         if username not in existing:
             passphrase = secrets.token_urlsafe(12)
-            add_agent(factory, username, name, role, passphrase, actor=actor)
-        agents.append(DemoAgent(username, role, passphrase))
+            secret = new_secret() if role is Role.SUPERVISOR else None  # db.staff.signin
+            add_agent(factory, username, name, role, passphrase, actor=actor, totp_secret=secret)
+        agents.append(DemoAgent(username, role, passphrase, secret))
     tenants = len({r["tenant_ref"] for r in records})
     return DemoReport(
         tenants_added=tenants - len(present),

@@ -10,7 +10,8 @@ values and PIN hashes are written only by import and sync, outbox states only
 by the delivery role (the desk's one outbox change, a supervisor retrying a
 parked delivery, is held to that transition by revision 0014's
 ``outbox_state_guard``), ``final_at`` only by the delivery role, and agents
-only by the owner: the desk may not read ``agent.passphrase_hash`` nor write
+only by the owner: the desk may not read ``agent.passphrase_hash`` nor the
+second factor's ``totp_secret`` and ``totp_last_step`` (revision 0020), nor write
 any agent column; it signs in and unlocks through revision 0014's SECURITY
 DEFINER functions, which it may execute. What a desk may still write is held
 by that revision's triggers (approvals, cooling-off, tenant locks).
@@ -56,10 +57,10 @@ class Job:
 
 # The chain's lock and head in one call (revision 0012, ``db.audit.chain``).
 CHAIN_HEAD = "audit_chain_head(bigint)"
-# Sign-in and the supervisor's unlock (revision 0014, ``db.staff.agents``).
+# Sign-in and the supervisor's unlock (revisions 0014 and 0020, ``db.staff``).
 SIGNIN_FUNCTIONS = (
     "agent_signin_salt(text)",
-    "agent_sign_in(text, text, text, timestamp with time zone)",
+    "agent_sign_in(text, text, text, text, timestamp with time zone)",
     "agent_unlock(bigint, bigint)",
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Integer,
@@ -24,7 +25,8 @@ class Agent(Base):
     """A member of staff who signs in to the desk.
 
     On PostgreSQL the desk role writes no column here and cannot read the
-    hash: revision 0014 (``agent_sign_in``, ``agent_unlock``) and ``db.roles``.
+    hash nor the second factor's secret: revisions 0014 and 0020
+    (``agent_sign_in``, ``agent_unlock``) and ``db.roles``.
     """
 
     __tablename__ = "agent"
@@ -36,6 +38,12 @@ class Agent(Base):
     # Deferred: the desk role may not read it on PostgreSQL (db.roles), so no
     # load of an agent selects it; sign-in goes through revision 0014's functions.
     passphrase_hash: Mapped[str] = mapped_column(String(255), deferred=True)
+    # The second factor's secret (base32, ``verification.totp``), None when not
+    # enrolled; deferred and unreadable by the desk role like the hash, since
+    # whoever reads it mints codes (revision 0020's ``agent_sign_in`` checks them).
+    totp_secret: Mapped[str | None] = mapped_column(String(64), deferred=True, default=None)
+    # The last time step a code was accepted for: a code for it or before is refused.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, deferred=True, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

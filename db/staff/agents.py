@@ -2,15 +2,18 @@
 
 Every change appends an audit event in the same unit of work as the change.
 Payloads name the agent (staff identities are not customer personal data)
-but never a passphrase. Adding agents and setting passphrases are the
-owner's commands; on PostgreSQL a supervisor's unlock goes through revision
-0014's ``agent_unlock``, which touches the counters only.
+but never a passphrase nor a second factor's secret (only whether one was
+set). The secret is made by the caller (``verification.totp.new_secret``), so
+the command that shows it to the operator is the only one that sees it.
+Adding agents and setting passphrases are the owner's commands; on
+PostgreSQL a supervisor's unlock goes through revision 0014's
+``agent_unlock``, which touches the counters only.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -24,6 +27,7 @@ from verification.hashing import hash_secret
 from verification.kinds import Role
 
 MIN_PASSPHRASE_LENGTH = 10
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{1,64}")
 OPERATOR = "operator"
 
@@ -44,6 +48,9 @@ class AgentInfo:
     failed_signins: int
     locked_at: datetime | None
     last_signin_at: datetime | None
+    # Whether a second factor is enrolled; None where it was not read (the desk
+    # role may not read the secret on PostgreSQL, so only ``list_agents`` says).
+    second_factor: bool | None = None
 
     @property
     def locked(self) -> bool:
@@ -75,11 +82,17 @@ def add_agent(
     passphrase: str,
     *,
     actor: str = OPERATOR,
+    totp_secret: str | None = None,
 ) -> AgentInfo:
-    """Create an agent account; a taken username is refused."""
+    """Create an agent account; a taken username is refused.
+
+    ``totp_secret`` enrolls the second factor at once; a supervisor without
+    one cannot sign in until ``reset_agent`` gives one (``db.staff.signin``).
+    """
     name = normalize_username(username)
     shown_name = display_name.strip() or name
     check_passphrase(passphrase)
+    check_totp_secret(totp_secret)
     hashed = hash_secret(passphrase)
     with unit_of_work(factory) as session:
         if session.scalar(select(Agent.id).where(Agent.username == name)) is not None:
@@ -89,6 +102,7 @@ def add_agent(
             display_name=shown_name,
             role=Role(role),
             passphrase_hash=hashed,
+            totp_secret=totp_secret,
             active=True,
             failed_signins=0,
         )
@@ -98,16 +112,31 @@ def add_agent(
             session,
             actor=actor,
             type="agent.added",
-            payload={"agent_id": agent.id, "username": name, "role": agent.role.value},
+            payload={
+                "agent_id": agent.id,
+                "username": name,
+                "role": agent.role.value,
+                "second_factor": totp_secret is not None,
+            },
         )
         return agent_info(agent)
+
+
+def check_totp_secret(secret: str | None) -> None:
+    """Refuse a secret an authenticator app could not take (base32, at least 128 bits)."""
+    if secret is None:
+        return
+    if len(secret) < 26 or any(ch not in _BASE32 for ch in secret):
+        raise AgentError("a TOTP secret is at least 26 base32 characters (A-Z, 2-7)")
 
 
 def list_agents(factory: sessionmaker[Session]) -> list[AgentInfo]:
     """Every agent account, by username."""
     with factory() as session:
-        agents = session.scalars(select(Agent).order_by(Agent.username))
-        return [agent_info(agent) for agent in agents]
+        rows = session.execute(
+            select(Agent, Agent.totp_secret.is_not(None)).order_by(Agent.username)
+        )
+        return [replace(agent_info(agent), second_factor=enrolled) for agent, enrolled in rows]
 
 
 def get_agent(factory: sessionmaker[Session], username: str) -> AgentInfo:
@@ -142,8 +171,12 @@ def reset_agent(
     actor: str = OPERATOR,
     now: datetime | None = None,
     supervisor_id: int | None = None,
+    totp_secret: str | None = None,
 ) -> AgentInfo:
     """Unlock an account (clear its failed sign-ins), optionally with a new passphrase.
+
+    ``totp_secret`` enrolls a new second factor (the old one stops working, and
+    no code is refused as used before under the new one).
 
     ``reason`` must say something; it goes to a purgeable ``AgentReset`` row
     that the audit event names, never into the chain. A disabled account
@@ -158,6 +191,7 @@ def reset_agent(
     if passphrase is not None:
         check_passphrase(passphrase)
         hashed = hash_secret(passphrase)
+    check_totp_secret(totp_secret)
     with unit_of_work(factory) as session:
         agent = _find(session, username)
         if supervisor_id is not None and session.get_bind().dialect.name == "postgresql":
@@ -169,6 +203,9 @@ def reset_agent(
             agent.locked_at = None
         if hashed is not None:
             agent.passphrase_hash = hashed
+        if totp_secret is not None:
+            agent.totp_secret = totp_secret
+            agent.totp_last_step = None
         reset = AgentReset(agent_id=agent.id, actor=actor, reason=text, reset_at=now or utcnow())
         session.add(reset)
         session.flush()
@@ -180,6 +217,7 @@ def reset_agent(
                 "agent_id": agent.id,
                 "username": agent.username,
                 "new_passphrase": hashed is not None,
+                "new_second_factor": totp_secret is not None,
                 "reset_id": reset.id,
             },
         )

@@ -4,7 +4,15 @@ The one home of the sign-in rules: the wait after failures (``delay_after``)
 is kept in the database (``signin_not_before``), an account locks after the
 policy's number of failures in a row, an unknown username is counted like an
 account, and every refusal (wrong passphrase, unknown username, disabled,
-locked, too early) gets one answer. Each attempt appends its audit event(s).
+locked, too early, a wrong or replayed second-factor code) gets one answer.
+Each attempt appends its audit event(s); no code is ever in one.
+
+The second factor (``verification.totp``): after the right passphrase of an
+account with a TOTP secret, an attempt without a code is answered
+``code_needed`` (nothing counted, no event: the desk asks for the code and
+tries again with both), and a wrong code is a failure like a wrong
+passphrase. A supervisor with no secret may not sign in
+(``second_factor_missing``, not counted: only the right passphrase gets there).
 
 On PostgreSQL the database applies these rules itself, through revision
 0014's SECURITY DEFINER functions, so that the desk role's credentials give
@@ -12,8 +20,9 @@ neither a hash to crack offline nor a counter to reset: ``agent_signin_salt``
 gives the scrypt parameters and salt (a fixed fake for a name that is no
 agent's, so both answer alike), the desk derives the key (the slow part stays
 in the desk process), and ``agent_sign_in`` compares it with the stored one
-and keeps the count, the wait and the lock. On SQLite (one trusted desk) the
-same rules run here.
+and keeps the count, the wait and the lock; since revision 0020 it also
+checks the code, so the desk never reads the secret. On SQLite (one trusted
+desk) the same rules run here.
 """
 
 from __future__ import annotations
@@ -33,12 +42,24 @@ from db.models import Agent, SigninFailure
 from db.policy import protection_of
 from db.staff.agents import AgentError, AgentInfo, agent_info, normalize_username
 from verification.hashing import derive_key, hash_secret, verify_secret
+from verification.kinds import Role
+from verification.totp import accepted_step, clean_code
 
 # The answer to every refused sign-in, whatever the reason: it must not tell a
 # guesser whether a username exists, is disabled or is locked.
 SIGNIN_FAILED_MESSAGE = "Wrong username or passphrase."
+CODE_NEEDED_MESSAGE = "Type the code from your authenticator app."
+NO_SECOND_FACTOR_MESSAGE = (
+    "A supervisor signs in with an authenticator app: ask the operator to enroll yours "
+    "(callgate agents reset NAME --totp)."
+)
+# Answers only the right passphrase gets: not guesses, so not counted.
+_NOT_COUNTED = {
+    "code_needed": CODE_NEEDED_MESSAGE,
+    "second_factor_missing": NO_SECOND_FACTOR_MESSAGE,
+}
 # Waits after the n-th failure in a row (index n-1); the last value repeats.
-# Revision 0014's ``agent_sign_in`` holds the same (tests/db/test_last_line.py).
+# Revision 0020's ``agent_sign_in`` holds the same (tests/db/test_last_line.py).
 _DELAYS_SECONDS = (0, 0, 1, 2, 4, 8)
 
 
@@ -48,7 +69,8 @@ class SignInResult:
 
     ``delay_seconds`` is how long until the database checks another attempt
     under that name (an earlier one is refused and counted); the desk waits
-    it out, this module never sleeps itself.
+    it out, this module never sleeps itself. ``code_needed``: the passphrase
+    was right and the account has a second factor; try again with the code.
     """
 
     ok: bool
@@ -57,6 +79,7 @@ class SignInResult:
     failures: int
     locked: bool
     delay_seconds: float
+    code_needed: bool = False
 
 
 def authenticate(
@@ -64,6 +87,7 @@ def authenticate(
     username: str,
     passphrase: str,
     now: datetime,
+    code: str | None = None,
 ) -> SignInResult:
     """Check one sign-in attempt and record it.
 
@@ -81,7 +105,10 @@ def authenticate(
     outside the write transaction so other desks are not held up by it; the
     row is then read again under the write lock (SQLite) or ``FOR UPDATE``
     (PostgreSQL), so two desks failing at once both count.
+
+    ``code`` is the second factor's, None until the answer says ``code_needed``.
     """
+    code = None if code is None else clean_code(code)
     typed = username.strip().lower()
     try:
         name = normalize_username(username)
@@ -96,7 +123,7 @@ def authenticate(
         # The slow part outside any transaction, as below: other desks are not held up.
         derived = "" if salt is None else derive_key(passphrase, *salt)
         with unit_of_work(factory) as session:
-            outcome = _attempt_on_server(session, name, key, derived, now)
+            outcome = _attempt_on_server(session, name, key, derived, code, now)
             return _record_on_server(session, outcome, now)
     with factory() as session:
         found = session.execute(
@@ -122,7 +149,7 @@ def authenticate(
             return _record_unknown(session, _name_key(typed), now, lock_after)
         # A passphrase changed since it was read is judged against the new one.
         correct = correct and agent.passphrase_hash == known_hash
-        return _record_attempt(session, agent, correct, now, lock_after)
+        return _record_attempt(session, agent, correct, code, now, lock_after)
 
 
 def _record_on_server(session: Session, outcome: ServerAttempt, now: datetime) -> SignInResult:
@@ -135,20 +162,26 @@ def _record_on_server(session: Session, outcome: ServerAttempt, now: datetime) -
     elif outcome.reason is None:
         append_event(session, actor=agent.username, type="agent.signed_in", payload=_ids(agent))
         return SignInResult(True, agent_info(agent), "Signed in.", 0, False, 0)
+    elif outcome.reason in _NOT_COUNTED:
+        return _not_counted(session, agent, outcome.reason)
     else:
         _failure_events(session, agent, outcome.reason, outcome.locking)
     return _refused(outcome.failures, outcome.locked, outcome.not_before, now)
 
 
 def _record_attempt(
-    session: Session, agent: Agent, correct: bool, now: datetime, lock_after: int
+    session: Session, agent: Agent, correct: bool, code: str | None, now: datetime, lock_after: int
 ) -> SignInResult:
     """Apply one attempt to a known account, with its audit event(s)."""
-    reason = _refusal_reason(agent, correct, now)
+    reason, step = _refusal_reason(agent, correct, code, now)
+    if reason in _NOT_COUNTED:
+        return _not_counted(session, agent, reason)
     if reason is None:
         agent.failed_signins = 0
         agent.signin_not_before = None
         agent.last_signin_at = now
+        if step is not None:
+            agent.totp_last_step = step
         append_event(session, actor=agent.username, type="agent.signed_in", payload=_ids(agent))
         session.flush()
         return SignInResult(True, agent_info(agent), "Signed in.", 0, False, 0)
@@ -156,6 +189,27 @@ def _record_attempt(
     _failure_events(session, agent, reason, locking)
     session.flush()
     return _refusal(agent, now)
+
+
+def _not_counted(session: Session, agent: Agent, reason: str) -> SignInResult:
+    """The right passphrase, but no sign-in yet: the count and the wait stay as they are."""
+    if reason == "second_factor_missing":
+        ids = {**_ids(agent), "failures": agent.failed_signins}
+        append_event(
+            session,
+            actor=agent.username,
+            type="agent.signin_failed",
+            payload={**ids, "reason": reason},
+        )
+    return SignInResult(
+        ok=False,
+        agent=None,
+        message=_NOT_COUNTED[reason],
+        failures=agent.failed_signins,
+        locked=False,
+        delay_seconds=0,
+        code_needed=reason == "code_needed",
+    )
 
 
 def _ids(agent: Agent) -> dict[str, object]:
@@ -171,20 +225,31 @@ def _failure_events(session: Session, agent: Agent, reason: str, locking: bool) 
         append_event(session, actor=agent.username, type="agent.locked", payload=ids)
 
 
-def _refusal_reason(agent: Agent, correct: bool, now: datetime) -> str | None:
-    """Why this attempt is refused (for the audit log only), or None to sign in.
+def _refusal_reason(
+    agent: Agent, correct: bool, code: str | None, now: datetime
+) -> tuple[str | None, int | None]:
+    """Why this attempt is refused (for the audit log only), or None to sign in; the code's step.
 
-    Revision 0014's ``agent_sign_in`` is this rule on PostgreSQL, in this order.
+    Revision 0020's ``agent_sign_in`` is this rule on PostgreSQL, in this order.
     """
     if agent.locked_at is not None:
-        return "locked"
+        return "locked", None
     if _before(agent.signin_not_before, now):
-        return "too_early"
+        return "too_early", None
     if not correct:
-        return "wrong_passphrase"
+        return "wrong_passphrase", None
+    step = None
+    if agent.totp_secret is not None:
+        if code is None:
+            return "code_needed", None
+        step = accepted_step(agent.totp_secret, code, now, agent.totp_last_step)
+        if step is None:
+            return "wrong_code", None
     if not agent.active:
-        return "disabled"
-    return None
+        return "disabled", None
+    if agent.role is Role.SUPERVISOR and agent.totp_secret is None:
+        return "second_factor_missing", None
+    return None, step
 
 
 def _record_unknown(session: Session, key: str, now: datetime, lock_after: int) -> SignInResult:
@@ -311,14 +376,14 @@ def _salt(session: Session, name: str) -> tuple[str, int, int, int, int]:
 
 
 def _attempt_on_server(
-    session: Session, name: str, name_key: str, key: str, now: datetime
+    session: Session, name: str, name_key: str, key: str, code: str | None, now: datetime
 ) -> ServerAttempt:
     """Have the database judge and count one attempt, in the caller's transaction."""
     row = session.execute(
         text(
             "SELECT agent_id, reason, failures, locked, locking, not_before "
-            "FROM agent_sign_in(:name, :name_key, :key, :at)"
+            "FROM agent_sign_in(:name, :name_key, :key, CAST(:code AS text), :at)"
         ),
-        {"name": name, "name_key": name_key, "key": key, "at": now},
+        {"name": name, "name_key": name_key, "key": key, "code": code, "at": now},
     ).one()
     return ServerAttempt(*row)

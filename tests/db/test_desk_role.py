@@ -41,10 +41,12 @@ from tests.helpers.review_data import (
     stated,
     verified_call,
 )
+from tests.helpers.totp import TOTP_SECRET
 from tui.cli import main as cli
 from verification.kinds import Decision, Item
 from verification.policy import Action
 from verification.session import ItemStatus
+from verification.totp import code_at, time_step
 
 pytestmark = pytest.mark.postgres
 
@@ -143,7 +145,10 @@ def test_a_whole_expedited_request_as_the_desk_and_delivery_roles(
     account = make_account(pg_factory, "Contoso", "+14255550100", today)  # an import's
     desks = make_sessionmaker(desk_engine)
     prepare_for_desk(desk_engine)
-    assert authenticate(desks, staff.supervisor.username, PASSPHRASE, NOW).ok
+    # The supervisor's code, checked by the database: the desk role cannot read the secret.
+    sue, code = staff.supervisor.username, code_at(TOTP_SECRET, time_step(NOW))
+    assert authenticate(desks, sue, PASSPHRASE, NOW).code_needed
+    assert authenticate(desks, sue, PASSPHRASE, NOW, code).ok
 
     _call_id, request_id = expedited_call(desks, staff.agent, account, NOW)
     with desks() as session:

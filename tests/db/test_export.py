@@ -18,8 +18,10 @@ from db.audit.chain import head, verify_chain
 from db.engine import make_engine, make_sessionmaker, unit_of_work
 from db.export import FIELDS, export_rows, write_export
 from db.models import AccountUser, Agent, AuditEvent, Call, Tenant
-from db.staff.agents import add_agent
+from db.staff.agents import add_agent, get_agent
+from db.types import utcnow
 from tests.helpers.review_data import PASSPHRASE, Made, many_calls
+from tests.helpers.totp import TOTP_SECRET, next_code
 from tui.cli import main
 from verification.hashing import hash_secret
 from verification.kinds import CallState, Outcome, Role
@@ -174,7 +176,7 @@ def test_cli_unmasked_checks_the_supervisor_passphrase(
     db_url: str, factory: sessionmaker[Session], tmp_path: Path, capsys, monkeypatch
 ) -> None:
     many_calls(factory, 20, NOW)
-    add_agent(factory, "dana", "Dana", Role.SUPERVISOR, PASSPHRASE)
+    add_agent(factory, "dana", "Dana", Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET)
     add_agent(factory, "al", "Al", Role.AGENT, PASSPHRASE)
     target = tmp_path / "calls.csv"
     argv = ["--db", db_url, "export", "--output", str(target), "--unmasked", "--passphrase-stdin"]
@@ -188,7 +190,15 @@ def test_cli_unmasked_checks_the_supervisor_passphrase(
     assert "not a supervisor" in capsys.readouterr().err
     assert not target.exists()
 
+    # The supervisor's second factor: a wrong code is refused like a wrong passphrase.
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert main([*argv, "--as", "dana", "--code", "000000"]) == 1
+    assert "Wrong username or passphrase" in capsys.readouterr().err
+    assert get_agent(factory, "dana").failed_signins == 2
+    assert not target.exists()
+
+    code = next_code(factory, "dana", utcnow())  # asked after the passphrase, from stdin
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSPHRASE}\n{code}\n"))
     assert main([*argv, "--as", "dana"]) == 0
     assert "(UNMASKED)" in capsys.readouterr().out
     assert "Jo Park" in target.read_text(encoding="utf-8")

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 # Every refusal, of a grant or of a revision 0014 check, is SQLSTATE 42501.
 REFUSED = "InsufficientPrivilege"
-SIGN_IN = "agent_sign_in(text, text, text, timestamp with time zone)"
+SIGN_IN = "agent_sign_in(text, text, text, text, timestamp with time zone)"
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,10 @@ def scalar(engine: Engine, statement: str, **params: object) -> object:
     "statement",
     [
         "SELECT passphrase_hash FROM agent",
+        "SELECT totp_secret FROM agent",  # whoever reads it mints codes (revision 0020)
+        "SELECT totp_last_step FROM agent",
+        "UPDATE agent SET totp_secret = NULL",
+        "UPDATE agent SET totp_last_step = NULL",
         "UPDATE agent SET role = 'supervisor'",
         "UPDATE agent SET passphrase_hash = :known",
         "UPDATE agent SET locked_at = NULL, failed_signins = 0, signin_not_before = NULL",
@@ -128,7 +132,7 @@ def test_signing_in_as_the_desk_role_is_limited_by_the_database(
     assert fake == again and fake.salt != salt.salt
 
     # The desk cannot ask for more tries: the number is the policy's, read by the function.
-    attempt = text(f"SELECT * FROM {SIGN_IN.split('(')[0]}(:n, 'k', :key, :at)")
+    attempt = text(f"SELECT * FROM {SIGN_IN.split('(')[0]}(:n, 'k', :key, NULL, :at)")
     with desk_engine.begin() as connection:
         for guess in range(DEFAULTS.signin_lock_after):  # the clock moved past every wait
             at = NOW + timedelta(days=guess)

@@ -94,6 +94,10 @@ def test_the_whole_chain_applied_by_psql_builds_the_models_schema(
             "agent_signin_salt",
             "agent_unlock",
         }
+        totp = connection.execute(
+            text("SELECT proname FROM pg_proc WHERE proname LIKE 'totp_%' ORDER BY proname")
+        ).scalars()
+        assert list(totp) == ["totp_base32", "totp_code"]  # revision 0020, pgcrypto's hmac
 
 
 @pytest.mark.postgres

@@ -22,6 +22,7 @@ from db.settings import Settings
 from db.staff.agents import AgentInfo, add_agent
 from tests.helpers.policy import set_limits
 from tests.helpers.possession import answered_callback
+from tests.helpers.totp import TOTP_SECRET
 from verification.hashing import hash_secret
 from verification.kinds import (
     CallState,
@@ -66,8 +67,12 @@ def make_staff(factory: sessionmaker[Session]) -> Staff:
     return Staff(
         agent=add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE),
         agent2=add_agent(factory, "bo", "Bo Agent", Role.AGENT, PASSPHRASE),
-        supervisor=add_agent(factory, "sue", "Sue Supervisor", Role.SUPERVISOR, PASSPHRASE),
-        supervisor2=add_agent(factory, "sid", "Sid Supervisor", Role.SUPERVISOR, PASSPHRASE),
+        supervisor=add_agent(
+            factory, "sue", "Sue Supervisor", Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET
+        ),
+        supervisor2=add_agent(
+            factory, "sid", "Sid Supervisor", Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET
+        ),
     )
 
 
@@ -270,7 +275,13 @@ def many_calls(
     hashed = hash_secret(PASSPHRASE)
     with unit_of_work(factory) as session:
         agents = [
-            Agent(username=name, display_name=name, role=role, passphrase_hash=hashed)
+            Agent(
+                username=name,
+                display_name=name,
+                role=role,
+                passphrase_hash=hashed,
+                totp_secret=TOTP_SECRET if role is Role.SUPERVISOR else None,
+            )
             for name, role in (("ana", Role.AGENT), ("bo", Role.AGENT), ("sue", Role.SUPERVISOR))
         ]
         session.add_all(agents)

@@ -11,19 +11,31 @@ from textual import events
 from textual.pilot import Pilot
 
 from db.models import AccountUser, Call, Tenant
-from db.staff.agents import reset_agent
+from db.staff.agents import get_agent, reset_agent
+from tests.helpers.totp import TOTP_SECRET, next_code
 from tests.tui.conftest import screen_text
 from tui.app import CallgateApp
 from tui.widgets.item_form import field_id
 from verification.items import ITEM_SPECS
-from verification.kinds import Item
+from verification.kinds import Item, Role
 
 PASSPHRASE = "demo passphrase for tests"
 
 
 def known_passphrase(factory: sessionmaker[Session], username: str) -> str:
-    """Give a demo agent a passphrase the test knows (demo ones are random)."""
-    reset_agent(factory, username, PASSPHRASE, reason="a passphrase the test knows")
+    """Give a demo agent a passphrase the test knows (demo ones are random).
+
+    A supervisor also gets the tests' second factor (``TOTP_SECRET``), which
+    ``sign_in`` types the code of.
+    """
+    supervisor = get_agent(factory, username).role is Role.SUPERVISOR
+    reset_agent(
+        factory,
+        username,
+        PASSPHRASE,
+        reason="a passphrase the test knows",
+        totp_secret=TOTP_SECRET if supervisor else None,
+    )
     return PASSPHRASE
 
 
@@ -83,7 +95,9 @@ async def sign_in(
     """Give the credentials, Enter after each, as on the sign-in screen.
 
     With ``typed`` every character is a key press, as an agent types;
-    otherwise each value arrives as one paste (faster in the pilot).
+    otherwise each value arrives as one paste (faster in the pilot). When the
+    screen then asks for the second factor's code, the code an authenticator
+    app would show at the desk's clock is typed too.
     """
     if typed:
         await pilot.click("#username")
@@ -94,6 +108,11 @@ async def sign_in(
             await pilot.pause()
             await pilot.press("enter")
     await settle(pilot)
+    if pilot.app.screen.has_class("-code"):
+        app: CallgateApp = pilot.app  # type: ignore[assignment]
+        code = next_code(app.factory(), username.strip().lower(), app.clock())
+        await pilot.press(*code, "enter")
+        await settle(pilot)
 
 
 async def start_call(pilot: Pilot[int]) -> None:

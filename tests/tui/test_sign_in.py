@@ -7,11 +7,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Agent
 from db.staff.agents import add_agent
+from tests.helpers.totp import TOTP_SECRET
 from tests.tui.conftest import screen_text
-from tests.tui.drive import settle, sign_in, until
+from tests.tui.drive import burst, settle, sign_in, until
 from tui.screens.desk import DeskScreen
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
+from verification.totp import code_at, time_step
 
 PASSPHRASE = "correct horse battery"
 
@@ -103,3 +105,36 @@ async def test_sign_out_between_calls(factory: sessionmaker[Session], make_app) 
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, SignInScreen)
         assert app.screen.query_one("#username").value == ""
+
+
+async def test_a_supervisor_types_the_code_after_the_passphrase(
+    factory: sessionmaker[Session], make_app, clock
+) -> None:
+    add_agent(factory, "sue", "Sue", Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET)
+    app = make_app()
+    asks = "Code from your authenticator app"
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert asks not in screen_text(app)  # no hint, before the passphrase, who needs one
+        await pilot.click("#username")
+        await pilot.press(*"sue", "enter", *PASSPHRASE, "enter")
+        await settle(pilot)
+        assert asks in screen_text(app) and app.focused is not None
+        assert app.focused.id == "code"
+        # A wrong code: the answer of a wrong passphrase, and back to the passphrase.
+        wrong = code_at(TOTP_SECRET, time_step(clock.now) + 3)
+        await pilot.press(*wrong, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert "Wrong username or passphrase" in screen_text(app)
+        assert asks not in screen_text(app)
+        assert app.screen.query_one("#passphrase").value == ""
+        with factory() as session:
+            assert session.scalars(select(Agent.failed_signins)).one() == 1
+        # As a password manager types it, in one burst; the code read off the phone.
+        await burst(pilot, [*PASSPHRASE, "enter"])
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "code")
+        code = code_at(TOTP_SECRET, time_step(clock.now))
+        await burst(pilot, [*code[:3], " ", *code[3:], "enter"])  # as some apps show it
+        await until(pilot, lambda: isinstance(app.screen, DeskScreen))
+        assert isinstance(app.screen, DeskScreen)
+        assert code not in screen_text(app)

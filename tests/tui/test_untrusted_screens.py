@@ -37,6 +37,7 @@ from tests.helpers.hostile import (
     verified_call,
 )
 from tests.helpers.review_data import PASSPHRASE
+from tests.helpers.totp import TOTP_SECRET
 from tests.tui.conftest import START
 from tests.tui.drive import answer, last_call, settle, sign_in, start_call, text
 from tui.app import CallgateApp
@@ -200,7 +201,9 @@ async def _supervisor_walk(make_app: Callable[[], CallgateApp], factory, t: dict
     on_file_b = stored_user_fields(factory, hostile)
     product = stored_user_fields(factory, normal)["product_name"]
     agent = add_agent(factory, f"ag{n}", "Agent", Role.AGENT, PASSPHRASE)
-    boss = add_agent(factory, f"sup{n}", t["display"], Role.SUPERVISOR, PASSPHRASE)
+    boss = add_agent(
+        factory, f"sup{n}", t["display"], Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET
+    )
     said = t["stated"]
     stated = [
         (Item.PHONE, {"value": said}),

@@ -12,6 +12,7 @@ from db.demo import DemoReport
 from db.staff.agents import add_agent
 from tests.helpers.hostile import import_tenant, locked_call
 from tests.helpers.review_data import PASSPHRASE
+from tests.helpers.totp import TOTP_SECRET
 from tests.tui.conftest import START
 from tests.tui.drive import (
     answer,
@@ -71,7 +72,9 @@ async def test_an_organization_with_markup_is_listed_in_the_supervisor_queue(
     caller = "caller@contoso-x.example"
     import_tenant(factory, TODAY, "DEMO-11", "HOSTILE-2", caller, organization="Contoso [/x] Ltd")
     agent = add_agent(factory, "ana", "Ana Agent", Role.AGENT, PASSPHRASE)
-    add_agent(factory, "sue", "Sue Supervisor", Role.SUPERVISOR, PASSPHRASE)
+    add_agent(
+        factory, "sue", "Sue Supervisor", Role.SUPERVISOR, PASSPHRASE, totp_secret=TOTP_SECRET
+    )
     locked_call(factory, agent, caller, [], "", START)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:

@@ -1,4 +1,9 @@
-"""``callgate agents add|list|disable|reset``: staff accounts, run by the operator."""
+"""``callgate agents add|list|disable|reset``: staff accounts, run by the operator.
+
+``--totp`` enrolls the second factor (``verification.totp``) and prints it once
+(``tui.commands.enrollment``); a supervisor is always enrolled when added, since
+a supervisor without one cannot sign in (``db.staff.signin``).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("name", metavar="NAME", help="username: a-z, 0-9, '.', '_', '-'")
     add.add_argument("--role", choices=("agent", "supervisor"), required=True)
     add.add_argument("--display-name", default="", help="name shown on the desk (default NAME)")
+    _totp_flag(add, "enroll a second factor (always done for a supervisor)")
     _stdin_flag(add)
     add.set_defaults(handler=run_add)
 
@@ -50,8 +56,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     reset.add_argument("name", metavar="NAME")
     reset.add_argument("--reason", required=True, help="why the account is reset")
+    _totp_flag(reset, "enroll a new second factor (the old one stops working)")
     _stdin_flag(reset)
     reset.set_defaults(handler=run_reset)
+
+
+def _totp_flag(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--totp",
+        action="store_true",
+        help=f"{help_text}: prints the otpauth:// URI, the secret and a QR code for an "
+        "authenticator app; the sign-in then asks its code after the passphrase",
+    )
 
 
 def _stdin_flag(parser: argparse.ArgumentParser) -> None:
@@ -65,36 +81,49 @@ def _stdin_flag(parser: argparse.ArgumentParser) -> None:
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create the account and confirm it."""
     from db.staff.agents import add_agent
+    from tui.commands.enrollment import print_enrollment
     from verification.kinds import Role
+    from verification.totp import new_secret
 
+    role = Role(args.role)
     passphrase = _read_passphrase(args.passphrase_stdin)
+    secret = new_secret() if args.totp or role is Role.SUPERVISOR else None
     with _database(settings) as factory:
         info = add_agent(
             factory,
             args.name,
             args.display_name,
-            Role(args.role),
+            role,
             passphrase,
             actor=operator_actor(),
+            totp_secret=secret,
         )
     print(f"added {info.role.value} {info.username} ({info.display_name})")
+    if secret is not None:
+        print_enrollment(info.username, secret)
     return 0
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print every account as a table."""
     from db.staff.agents import list_agents
+    from verification.kinds import Role
 
     with _database(settings) as factory:
         agents = list_agents(factory)
     if not agents:
         print("no agent accounts yet: add one with `callgate agents add NAME --role agent`")
         return 0
-    rows = [("USERNAME", "NAME", "ROLE", "STATE", "FAILED", "LAST SIGN-IN")]
+    rows = [("USERNAME", "NAME", "ROLE", "STATE", "FAILED", "LAST SIGN-IN", "2ND FACTOR")]
     for a in agents:
         state = "disabled" if not a.active else "locked" if a.locked else "active"
         last = f"{a.last_signin_at.astimezone():%Y-%m-%d %H:%M}" if a.last_signin_at else "-"
-        rows.append((a.username, a.display_name, a.role.value, state, str(a.failed_signins), last))
+        factor = "totp" if a.second_factor else "-"
+        if not a.second_factor and a.role is Role.SUPERVISOR:
+            factor = "none: cannot sign in (reset --totp)"
+        rows.append(
+            (a.username, a.display_name, a.role.value, state, str(a.failed_signins), last, factor)
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -114,15 +143,26 @@ def run_disable(args: argparse.Namespace, settings: Settings) -> int:
 def run_reset(args: argparse.Namespace, settings: Settings) -> int:
     """Unlock the account, with a new passphrase when one is given on stdin."""
     from db.staff.agents import reset_agent
+    from tui.commands.enrollment import print_enrollment
+    from verification.totp import new_secret
 
     passphrase = _read_passphrase(True) if args.passphrase_stdin else None
+    secret = new_secret() if args.totp else None
     with _database(settings) as factory:
         info = reset_agent(
-            factory, args.name, passphrase, reason=args.reason, actor=operator_actor()
+            factory,
+            args.name,
+            passphrase,
+            reason=args.reason,
+            actor=operator_actor(),
+            totp_secret=secret,
         )
     extra = " with a new passphrase" if passphrase else ""
+    extra += " and a new second factor" if secret else ""
     disabled = " (still disabled)" if not info.active else ""
     print(f"reset {info.username}{extra}: sign-in unlocked{disabled}")
+    if secret is not None:
+        print_enrollment(info.username, secret)
     return 0
 
 

@@ -89,4 +89,10 @@ def render(report: DemoReport, database_url: str, width: int | None = None) -> s
             "Forgot one? `callgate agents reset NAME --reason TEXT --passphrase-stdin` "
             "sets a new one."
         )
+    enrolled = [a for a in report.agents if a.totp_secret]
+    if enrolled:
+        # The secret, not the otpauth URI: a URI is wider than a terminal, and any
+        # authenticator app takes a secret typed by hand (`agents reset --totp` prints a QR).
+        lines += ["Supervisors also type the 6-digit code of an authenticator app (TOTP)"]
+        lines += [f"holding their secret: {a.username} {a.totp_secret}" for a in enrolled]
     return "\n".join(lines)

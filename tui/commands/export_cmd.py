@@ -63,7 +63,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--passphrase-stdin",
         action="store_true",
-        help="read the supervisor's passphrase from the first line of standard input",
+        help="read the supervisor's passphrase from the first line of standard input "
+        "(and the authenticator code from the second, unless --code gives it)",
+    )
+    parser.add_argument(
+        "--code",
+        metavar="DIGITS",
+        help="the code from the supervisor's authenticator app (asked when not given)",
     )
     parser.set_defaults(handler=run_export)
 
@@ -176,7 +182,10 @@ def _export(
 def _supervisor(
     factory: sessionmaker[Session], args: argparse.Namespace, settings: Settings
 ) -> tuple[int, str]:
-    """Sign the supervisor in (counted like any sign-in); their id and username."""
+    """Sign the supervisor in (counted like any sign-in); their id and username.
+
+    The second factor's code is asked only once the passphrase was right, as on the desk.
+    """
     from db.staff.signin import authenticate
     from db.types import utcnow
     from tui.commands.common import CommandError
@@ -186,7 +195,13 @@ def _supervisor(
         passphrase = sys.stdin.readline().rstrip("\r\n")
     else:
         passphrase = getpass.getpass(f"passphrase for {args.as_user}: ")
-    result = authenticate(factory, args.as_user, passphrase, utcnow())
+    result = authenticate(factory, args.as_user, passphrase, utcnow(), args.code)
+    if result.code_needed:
+        if args.passphrase_stdin:
+            code = sys.stdin.readline().strip()
+        else:
+            code = input(f"code from {args.as_user}'s authenticator app: ")
+        result = authenticate(factory, args.as_user, passphrase, utcnow(), code)
     if not result.ok or result.agent is None:
         raise CommandError(result.message)
     if result.agent.role is not Role.SUPERVISOR:

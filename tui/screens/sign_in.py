@@ -1,4 +1,10 @@
-"""Sign-in: username and passphrase, then the desk (or the agent's open call)."""
+"""Sign-in: username and passphrase (then a code, where the account has a second factor),
+then the desk (or the agent's open call).
+
+The code field shows only once the database said the passphrase was right and
+the account needs one (``SignInResult.code_needed``), so an unknown name and a
+real one still answer alike; a wrong code is answered like a wrong passphrase.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ class SignInScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._wait: Timer | None = None
+        self._code_asked = False
 
     @property
     def desk(self) -> CallgateApp:
@@ -52,6 +59,11 @@ class SignInScreen(Screen[None]):
             yield PlainInput(id="username", compact=True)
             yield Label("Passphrase")
             yield Input(id="passphrase", password=True, compact=True)
+            # Shown in the clear: a code is worth nothing once used (replays are refused).
+            yield Label("Code from your authenticator app", id="code-label", classes="code")
+            yield PlainInput(
+                id="code", compact=True, classes="code", restrict=r"[0-9 ]*", max_length=8
+            )
             yield Static("", id="sign-in-message")
             yield Static("Enter signs in · F1 help", id="sign-in-hint")
         yield Footer()
@@ -75,11 +87,17 @@ class SignInScreen(Screen[None]):
         """On to the passphrase, at once."""
         self.set_focus(self.query_one("#passphrase", Input))
 
+    @on(Input.Changed, "#username, #passphrase")
+    def _credentials_changed(self) -> None:
+        """A code was asked for these credentials only: changing them starts over."""
+        self._ask_code(False)
+
     # Enter in the username reaches here only with the passphrase typed already.
-    @on(Input.Submitted, "#username, #passphrase")
+    @on(Input.Submitted, "#username, #passphrase, #code")
     def _submit(self) -> None:
         username = self.query_one("#username", Input).value.strip()
         passphrase = self.query_one("#passphrase", Input).value
+        code = self.query_one("#code", Input).value.strip() if self._code_asked else None
         if not username:
             self._say("Type your username.")
             self.query_one("#username", Input).focus()
@@ -88,13 +106,17 @@ class SignInScreen(Screen[None]):
             self._say("Type your passphrase.")
             self.query_one("#passphrase", Input).focus()
             return
+        if code == "":
+            self._say("Type the code from your authenticator app.")
+            self.query_one("#code", Input).focus()
+            return
         self._stop_wait()
         self._set_enabled(False)
         self._say("Signing in…")
-        self._authenticate(username, passphrase)
+        self._authenticate(username, passphrase, code)
 
     @work(thread=True, group="db", exclusive=True)
-    def _authenticate(self, username: str, passphrase: str) -> None:
+    def _authenticate(self, username: str, passphrase: str, code: str | None) -> None:
         desk = self.desk
         now = desk.clock()
 
@@ -102,7 +124,7 @@ class SignInScreen(Screen[None]):
             from db.desk import open_call_for_agent
             from db.staff.signin import authenticate
 
-            result = authenticate(factory, username, passphrase, now)
+            result = authenticate(factory, username, passphrase, now, code)
             if not result.ok or result.agent is None:
                 self.post_message(messages.SignInRefused(result))
                 return
@@ -114,9 +136,16 @@ class SignInScreen(Screen[None]):
     def on_sign_in_refused(self, message: messages.SignInRefused) -> None:
         """Show the database's answer; keep the form disabled for the wait it gives."""
         result = message.result
+        self._stop_wait()
+        if result.code_needed:
+            self._ask_code(True)
+            self._say(result.message)
+            self._set_enabled(True)
+            self.query_one("#code", Input).focus()
+            return
         passphrase = self.query_one("#passphrase", Input)
         passphrase.value = ""
-        self._stop_wait()
+        self._ask_code(False)
         if result.delay_seconds > 0:
             self._say(f"{result.message} Try again in {math.ceil(result.delay_seconds)} s.")
             self._wait = self.set_timer(result.delay_seconds, self._unlock_form)
@@ -136,6 +165,12 @@ class SignInScreen(Screen[None]):
         self._say("Could not reach the database. Press Enter to try again.")
         self._set_enabled(True)
         self.query_one("#passphrase", Input).focus()
+
+    def _ask_code(self, asked: bool) -> None:
+        """Show the code field (empty) or hide it."""
+        self._code_asked = asked
+        self.query_one("#code", Input).value = ""
+        self.set_class(asked, "-code")
 
     def _stop_wait(self) -> None:
         """An earlier wait must not reopen the form during a later attempt or wait."""
