@@ -150,18 +150,21 @@ def _ask_phone_again(
     return view
 
 
+def _text_code(factory: Factory, view: CallView, settings: Settings, at: datetime) -> None:
+    """Ana's call texts a code to the phone on file."""
+    senders = code_senders(settings)
+    try:
+        desk.send_code(factory, view.call_id, "ana", "sms:phone", settings, at, senders)
+    finally:
+        senders.close()
+
+
 def test_a_code_texted_to_the_old_phone_is_refused_after_a_sync(
     any_factory: Factory, staff: Staff, tmp_path: Path, gateway: Gateway
 ) -> None:
     settings = sms_settings(gateway)
     view = _verified(any_factory, staff, tmp_path, settings)
-    senders = code_senders(settings)
-    try:
-        desk.send_code(
-            any_factory, view.call_id, "ana", "sms:phone", settings, NOW + MINUTE, senders
-        )
-    finally:
-        senders.close()
+    _text_code(any_factory, view, settings, NOW + MINUTE)
     [code] = gateway.codes()
     _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
 
@@ -182,24 +185,18 @@ def test_a_code_proven_on_the_old_phone_no_longer_counts(
 ) -> None:
     settings = sms_settings(gateway)
     view = _verified(any_factory, staff, tmp_path, settings)
-    senders = code_senders(settings)
-    try:
-        desk.send_code(any_factory, view.call_id, "ana", "sms:phone", settings, NOW, senders)
-        [code] = gateway.codes()
-        view = desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW + MINUTE)
-        assert view.possession is not None and view.possession.proven
-        _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
-        view = _ask_phone_again(any_factory, view, settings, NOW + 2 * MINUTE)
-        assert view.possession is not None and view.possession.proven == ()
-        with pytest.raises(ActionRefused, match="needs"):
-            _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 2 * MINUTE)
-        # A new code to the number on file now proves it again.
-        assert view.possession.send_refusal is None
-        desk.send_code(
-            any_factory, view.call_id, "ana", "sms:phone", settings, NOW + 3 * MINUTE, senders
-        )
-    finally:
-        senders.close()
+    _text_code(any_factory, view, settings, NOW)
+    [code] = gateway.codes()
+    view = desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW + MINUTE)
+    assert view.possession is not None and view.possession.proven
+    _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
+    view = _ask_phone_again(any_factory, view, settings, NOW + 2 * MINUTE)
+    assert view.possession is not None and view.possession.proven == ()
+    with pytest.raises(ActionRefused, match="needs"):
+        _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 2 * MINUTE)
+    # A new code to the number on file now proves it again.
+    assert view.possession.send_refusal is None
+    _text_code(any_factory, view, settings, NOW + 3 * MINUTE)
     new_code = gateway.codes()[-1]
     view = desk.try_code(any_factory, view.call_id, "ana", new_code, settings, NOW + 3 * MINUTE)
     _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 3 * MINUTE)
