@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks.figures import ROOT, Figure
+from benchmarks.processes import parents
 
 # The desk writes this once its database is open; the probe waits for it.
 _DRAWN = b"Passphrase"
@@ -38,14 +39,8 @@ def _rss_kib(pid: int) -> int:
 def _descendants(root: int) -> list[int]:
     """Every process below ``root``."""
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
+    for pid, ppid in parents().items():
+        children.setdefault(ppid, []).append(pid)
     found, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), []):

@@ -2,7 +2,8 @@
 
 Every action of the two upper tiers (``verification.tiers``: ends service,
 destroys data), the approval of an expedited request and a dispute of one
-queue one e-mail per active admin of the tenant on record, through
+queue one e-mail per active admin of the tenant on record (``active_admins``,
+also the addresses the desk may e-mail a one-time code to), through
 ``db.delivery.outbox.enqueue_notice`` in the transaction of the decision itself, so a
 decision is never recorded without its notices nor a notice sent for a
 decision rolled back. The worker asks ``recipient_now`` just before it
@@ -158,15 +159,7 @@ def queue_notices(
     assert subscription is not None  # a foreign key
     tenant = session.get(Tenant, subscription.tenant_id)
     assert tenant is not None  # a foreign key
-    admins = session.scalars(
-        select(AccountUser)
-        .where(
-            AccountUser.tenant_id == tenant.id,
-            AccountUser.is_admin.is_(True),
-            AccountUser.active.is_(True),
-        )
-        .order_by(AccountUser.id)
-    ).all()
+    admins = active_admins(session, tenant)
     for admin in admins:
         enqueue_notice(
             session,
@@ -191,6 +184,22 @@ def queue_notices(
         at=now,
     )
     return len(admins)
+
+
+def active_admins(session: Session, tenant: Tenant) -> list[AccountUser]:
+    """The tenant's active admins, oldest first: whom its notices go to, and the e-mail
+    addresses the desk may send a one-time code to (``db.desk.possession``)."""
+    return list(
+        session.scalars(
+            select(AccountUser)
+            .where(
+                AccountUser.tenant_id == tenant.id,
+                AccountUser.is_admin.is_(True),
+                AccountUser.active.is_(True),
+            )
+            .order_by(AccountUser.id)
+        )
+    )
 
 
 def recipient_now(

@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from db.delivery.notices import active_admins
 from db.desk.possession_words import code_words, destination_words, no_sender_words
 from db.models import AccountUser, Call, Callback, CodeSend, CodeTry, ItemCheck, Tenant
 from db.policy import protection_of
@@ -186,7 +187,7 @@ def destinations(session: Session, tenant: Tenant, settings: Settings) -> tuple[
             Destination(PHONE_KEY, Channel.SMS, otp.masked(Channel.SMS, tenant.phone_e164))
         )
     if mail_configured(settings):
-        for user in _admins(session, tenant):
+        for user in active_admins(session, tenant):
             shown = otp.masked(Channel.EMAIL, user.user_id)
             found.append(Destination(f"email:{user.id}", Channel.EMAIL, shown))
     return tuple(found)
@@ -203,7 +204,7 @@ def address_of(
         return Channel.SMS, None, tenant.phone_e164
     kind, _, ident = key.partition(":")
     if kind == "email" and ident.isdigit():
-        for user in _admins(session, tenant):
+        for user in active_admins(session, tenant):
             if user.id == int(ident):
                 return Channel.EMAIL, user, user.user_id
     raise LookupError("that destination is not on file for this caller's organization")
@@ -240,7 +241,7 @@ def _stale(
     """The positions in ``sends`` of codes sent to a contact no longer on file."""
     if not sends:
         return frozenset()
-    admins = {user.id for user in _admins(session, tenant)}
+    admins = {user.id for user in active_admins(session, tenant)}
     phone_at = _phone_checked_at(session, call)
     return frozenset(
         n
@@ -346,18 +347,4 @@ def possession(
         callback_pending=pending[-1] if pending else None,
         no_sender="" if shown else no_sender_words(settings, protection_of(session).tiers, has_pin),
         changed=CHANGED if voided else "",
-    )
-
-
-def _admins(session: Session, tenant: Tenant) -> list[AccountUser]:
-    return list(
-        session.scalars(
-            select(AccountUser)
-            .where(
-                AccountUser.tenant_id == tenant.id,
-                AccountUser.is_admin.is_(True),
-                AccountUser.active.is_(True),
-            )
-            .order_by(AccountUser.id)
-        )
     )

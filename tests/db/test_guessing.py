@@ -124,27 +124,8 @@ def test_misses_spread_over_a_day_still_lock_the_tenant(setup) -> None:
     for n in range(DEFAULTS.tenant_max_misses):
         agent = agents[n % 3]
         at = NOW + timedelta(hours=4 * n)
-        view = desk.start_call(factory, agent.id, agent.username, SETTINGS, at)
-        desk.submit_item(
-            factory,
-            view.call_id,
-            agent.username,
-            Item.USER_ID,
-            {"value": account.user_id},
-            SETTINGS,
-            at,
-        )
-        view = desk.submit_item(
-            factory,
-            view.call_id,
-            agent.username,
-            Item.PHONE,
-            {"value": "+14255550199"},
-            SETTINGS,
-            at,
-        )
+        view = missed_call(factory, agent, account, at)
         assert view.tenant_locked is (n == DEFAULTS.tenant_max_misses - 1)
-        desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", at)
 
 
 def test_misses_outside_the_window_do_not_add_up(setup) -> None:
@@ -152,17 +133,9 @@ def test_misses_outside_the_window_do_not_add_up(setup) -> None:
     window = timedelta(hours=DEFAULTS.tenant_lock_window_hours)
     for n in range(DEFAULTS.tenant_max_misses + 2):
         at = NOW + n * (window / 2) + timedelta(minutes=1) * n
-        view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-        for item, fields in (
-            (Item.USER_ID, {"value": account.user_id}),
-            (Item.PHONE, {"value": "+14255550199"}),
-        ):
-            view = desk.submit_item(
-                factory, view.call_id, staff.agent.username, item, fields, SETTINGS, at
-            )
+        view = missed_call(factory, staff.agent, account, at)
         # At most 3 of these fall within any 24 h: never the lock.
         assert not view.tenant_locked
-        desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
 
 
 def test_a_cleared_tenant_gets_its_guesses_back_only_from_the_clearance(setup) -> None:

@@ -22,7 +22,7 @@ from db.accounts.importer import (
 )
 from db.models import AccountUser, AuditEvent, Subscription, Tenant
 from tui.cli import main
-from verification.kinds import Channel, SubscriptionKind, SubscriptionStatus
+from verification.kinds import Channel, Item, SubscriptionKind, SubscriptionStatus
 from verification.pin import match_pin
 
 Factory = sessionmaker[Session]
@@ -59,6 +59,25 @@ GOOD = {
 
 def row(**changes: str) -> dict[str, str]:
     return {**GOOD, **changes}
+
+
+def stated_as_imported(user_id: str, organization: str, phone: str) -> dict[Item, dict[str, str]]:
+    """What the caller of a tenant imported from ``GOOD`` states: these three, GOOD's name
+    and address."""
+    return {
+        Item.USER_ID: {"value": user_id},
+        Item.PHONE: {"value": phone},
+        Item.CONTACT_NAME: {"first": "José", "last": "Pérez"},
+        Item.ORGANIZATION: {"value": organization},
+        Item.ADDRESS: {
+            "line1": "123 North Main Street",
+            "line2": "Suite 400",
+            "city": "Springfield",
+            "region": "IL",
+            "postal_code": "62704",
+            "country": "US",
+        },
+    }
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -29,7 +29,7 @@ from db.delivery.worker import Deliverer
 from db.engine import unit_of_work
 from db.models import AccountUser, OutboxEvent, OutboxState, Tenant
 from db.settings import Settings
-from tests.helpers.outbox_data import rows, turn_auto_renew_off
+from tests.helpers.outbox_data import queue_plain_notice, rows, turn_auto_renew_off
 from tests.helpers.receiver import running_receiver
 from tests.helpers.review_data import make_account, make_staff
 from tests.helpers.slow_servers import drip_greeting, hostile_server
@@ -309,7 +309,8 @@ def test_a_notice_the_worker_cannot_read_is_retried_and_the_worker_goes_on(
         session.execute(
             update(OutboxEvent).where(OutboxEvent.event_id == broken).values(payload="{")
         )
-    fine = queue_notice_to_second_tenant(factory)
+    now = datetime.now(UTC)
+    fine = queue_plain_notice(factory, "Fabrikam", "+14255550111", now.date(), now)[0].event_id
     settings = mail_settings(port, "starttls", certificate[0])
     worker = Deliverer(factory, settings, webhook_secret="", smtp_password=NON_ASCII)
     report = worker.run_due()
@@ -319,20 +320,3 @@ def test_a_notice_the_worker_cannot_read_is_retried_and_the_worker_goes_on(
     [row] = [r for r in rows(factory) if r.event_id == broken]
     assert row.state is OutboxState.PENDING and row.claim is None
     assert row.last_error == "could not send: JSONDecodeError"
-
-
-def queue_notice_to_second_tenant(factory: sessionmaker[Session]) -> str:
-    account = make_account(factory, "Fabrikam", "+14255550111", datetime.now(UTC).date())
-    with unit_of_work(factory) as session:
-        tenant = session.get(Tenant, account.tenant_id)
-        assert tenant is not None
-        row = enqueue_notice(
-            session,
-            type="notice.test",
-            tenant=tenant,
-            recipient=tenant.users[0],
-            subject="s",
-            body="b",
-            now=datetime.now(UTC),
-        )
-        return row.event_id

@@ -9,19 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
-from db.engine import make_engine
 from db.migrate import upgrade
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+from tests.db.conftest import BACKENDS, engine_at
 
 
 @pytest.fixture(params=BACKENDS)
 def old_engine(request: pytest.FixtureRequest) -> Engine:
-    url: str = request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    upgrade(engine, "0004")
-    request.addfinalizer(engine.dispose)
-    return engine
+    return engine_at(request, "0004")
 
 
 def test_existing_checks_get_the_value_on_file(old_engine: Engine) -> None:

@@ -15,20 +15,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 import migrations
-from db.engine import make_engine
 from db.migrate import upgrade
+from tests.db.conftest import BACKENDS, engine_at
 from tests.helpers.requests_0009 import REFERENCE, seed_requests
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
 def old_engine(request: pytest.FixtureRequest) -> Engine:
-    url: str = request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    upgrade(engine, "0009")
-    request.addfinalizer(engine.dispose)
-    return engine
+    return engine_at(request, "0009")
 
 
 def _revision() -> ModuleType:

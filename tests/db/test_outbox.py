@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk, review
-from db.delivery.outbox import EventType, action_events, claim_due, enqueue_notice
+from db.delivery.outbox import EventType, action_events, claim_due
 from db.delivery.webhook import ping_body
-from db.engine import unit_of_work
-from db.models import CancellationRequest, OutboxChannel, OutboxEvent, Subscription, Tenant
-from tests.helpers.outbox_data import rows, webhook_rows
+from db.models import CancellationRequest, OutboxChannel, OutboxEvent, Subscription
+from tests.helpers.outbox_data import queue_plain_notice, rows, webhook_rows
 from tests.helpers.possession import answered_callback
 from tests.helpers.review_data import (
     SETTINGS,
@@ -200,23 +199,11 @@ def test_a_killed_workers_claim_lapses_after_its_lease(factory: sessionmaker[Ses
 
 
 def test_a_notice_row_waits_for_a_worker_with_smtp(factory: sessionmaker[Session]) -> None:
-    account = make_account(factory, "Notice", "+14255550100", TODAY)
-    with unit_of_work(factory) as session:
-        tenant = session.get(Tenant, account.tenant_id)
-        assert tenant is not None
-        row = enqueue_notice(
-            session,
-            type="notice.test",
-            tenant=tenant,
-            recipient=tenant.users[0],
-            subject="s",
-            body="b",
-            now=NOW,
-        )
-        recipient_id = row.recipient_user_id
+    queued, address = queue_plain_notice(factory, "Notice", "+14255550100", TODAY, NOW)
+    recipient_id = queued.recipient_user_id
     assert claim_due(factory, (OutboxChannel.WEBHOOK,), NOW, 10, timedelta(minutes=1)) == ()
     [notice] = claim_due(factory, (OutboxChannel.EMAIL,), NOW, 10, timedelta(minutes=1))
     # The address is read when the notice leaves (db.delivery.notices.recipient_now).
     assert notice.recipient_user_id == recipient_id is not None
     [row] = rows(factory)
-    assert isinstance(row, OutboxEvent) and account.user_id not in row.payload
+    assert isinstance(row, OutboxEvent) and address not in row.payload

@@ -17,16 +17,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from db import desk
 from db.audit.chain import verify_chain
 from db.models import AuditEvent, PolicySetting
 from db.policy import policy_lines, read_protection, set_policy
 from db.settings import SettingsError, load_settings
 from tests.helpers.policy import DEFAULTS
-from tests.helpers.review_data import SETTINGS, make_account, make_staff
-from verification.kinds import Item, Outcome
+from tests.helpers.review_data import make_account, make_staff, missed_call
 from verification.protection import PolicyError, Protection
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -99,30 +96,6 @@ def test_a_settings_file_naming_a_limit_is_refused(tmp_path: Path) -> None:
     assert "callgate policy set tenant_max_misses" in message
 
 
-def _miss(factory: sessionmaker[Session], staff, account, at: datetime, phone: str):
-    view = desk.start_call(factory, staff.agent.id, staff.agent.username, SETTINGS, at)
-    desk.submit_item(
-        factory,
-        view.call_id,
-        staff.agent.username,
-        Item.USER_ID,
-        {"value": account.user_id},
-        SETTINGS,
-        at,
-    )
-    view = desk.submit_item(
-        factory,
-        view.call_id,
-        staff.agent.username,
-        Item.PHONE,
-        {"value": phone},
-        SETTINGS,
-        at,
-    )
-    desk.end_call(factory, view.call_id, staff.agent.username, Outcome.ABANDONED, "", at)
-    return view
-
-
 def test_a_running_desk_follows_policy_set_at_its_next_check(any_factory, tmp_path) -> None:
     """``callgate policy set tenant_max_misses 4`` from a shell reaches a desk already open."""
     staff = make_staff(any_factory)
@@ -130,7 +103,7 @@ def test_a_running_desk_follows_policy_set_at_its_next_check(any_factory, tmp_pa
     at = NOW
     for phone in WRONG_PHONES[:3]:
         at += timedelta(minutes=10)
-        assert not _miss(any_factory, staff, account, at, phone).tenant_locked
+        assert not missed_call(any_factory, staff.agent, account, at, phone=phone).tenant_locked
     url = any_factory.kw["bind"].url.render_as_string(hide_password=False)
     empty = tmp_path / "settings.toml"
     empty.write_text("", encoding="utf-8")
@@ -146,6 +119,5 @@ def test_a_running_desk_follows_policy_set_at_its_next_check(any_factory, tmp_pa
     assert "tenant_max_misses: 5 -> 4" in done.stdout
     # The fourth miss now locks the tenant; on the default it would take a fifth.
     assert DEFAULTS.tenant_max_misses == 5
-    assert _miss(
-        any_factory, staff, account, at + timedelta(minutes=10), WRONG_PHONES[3]
-    ).tenant_locked
+    at += timedelta(minutes=10)
+    assert missed_call(any_factory, staff.agent, account, at, phone=WRONG_PHONES[3]).tenant_locked

@@ -19,12 +19,7 @@ from db.desk import ActionRefused, CallView, StepUpRefused, code_senders
 from db.engine import unit_of_work
 from db.models import AuditEvent, Call, CodeSend, CodeTry, Tenant
 from db.settings import Settings
-from tests.helpers.gateways import (
-    FROM_NUMBER,
-    SID,
-    Gateway,
-    Inbox,
-)
+from tests.helpers.gateways import FROM_NUMBER, Gateway, Inbox, sms_settings
 from tests.helpers.review_data import Account, Staff, make_account, make_staff, stated
 from verification.errors import InputError
 from verification.kinds import CallState, Item, Outcome
@@ -48,17 +43,6 @@ def mail_settings(inbox: Inbox, **changes: object) -> Settings:
         delivery_timeout_seconds=5,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def sms_settings(gateway: Gateway) -> Settings:
-    """Codes by text through the loopback gateway."""
-    return Settings(
-        database_url="sqlite://",
-        sms_base_url=gateway.base_url,
-        sms_account_sid=SID,
-        sms_from=FROM_NUMBER,
-        delivery_timeout_seconds=5,
-    )
 
 
 def verified(

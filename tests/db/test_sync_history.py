@@ -20,7 +20,7 @@ from db.accounts.sync import sync_accounts
 from db.purge import purge
 from db.settings import Settings
 from db.staff.agents import AgentInfo, add_agent
-from tests.db.test_import import row, write_csv
+from tests.db.test_import import row, stated_as_imported, write_csv
 from verification.kinds import CheckResult, Item, Outcome, Role
 
 Factory = sessionmaker[Session]
@@ -34,25 +34,8 @@ DEE = {"user_id": "dee@contoso.com", "display_name": "Dee", "is_admin": "false"}
 CHANGED = {"phone": "(425) 555-0199", "organization": "Contoso Group"}
 
 
-def _stated(user_id: str, organization: str, phone: str) -> dict[Item, dict[str, str]]:
-    return {
-        Item.USER_ID: {"value": user_id},
-        Item.PHONE: {"value": phone},
-        Item.CONTACT_NAME: {"first": "José", "last": "Pérez"},
-        Item.ORGANIZATION: {"value": organization},
-        Item.ADDRESS: {
-            "line1": "123 North Main Street",
-            "line2": "Suite 400",
-            "city": "Springfield",
-            "region": "IL",
-            "postal_code": "62704",
-            "country": "US",
-        },
-    }
-
-
-OLD = _stated(BEN["user_id"], "Contoso, Ltd.", "(425) 555-0100")
-NEW = _stated(BEN["user_id"], "Contoso Group", "(425) 555-0199")
+OLD = stated_as_imported(BEN["user_id"], "Contoso, Ltd.", "(425) 555-0100")
+NEW = stated_as_imported(BEN["user_id"], "Contoso Group", "(425) 555-0199")
 
 
 def _call(

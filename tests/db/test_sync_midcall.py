@@ -20,8 +20,8 @@ from db.accounts.importer import import_accounts
 from db.accounts.sync import sync_accounts
 from db.desk import ActionRefused, CallView, StepUpRefused, code_senders
 from db.settings import Settings
-from tests.db.test_import import row, write_csv
-from tests.helpers.gateways import FROM_NUMBER, SID, Gateway
+from tests.db.test_import import row, stated_as_imported, write_csv
+from tests.helpers.gateways import Gateway, sms_settings
 from tests.helpers.review_data import Staff, make_staff
 from verification.kinds import Item
 from verification.policy import Action
@@ -33,20 +33,7 @@ MINUTE = timedelta(minutes=1)
 PIN = "4321"
 ANA = "ana.perez@contoso.com"
 BEN = {"user_id": "ben@contoso.com", "display_name": "Ben", "is_admin": "false"}
-STATED: dict[Item, dict[str, str]] = {
-    Item.USER_ID: {"value": ANA},
-    Item.PHONE: {"value": "(425) 555-0100"},
-    Item.CONTACT_NAME: {"first": "José", "last": "Pérez"},
-    Item.ORGANIZATION: {"value": "Contoso, Ltd."},
-    Item.ADDRESS: {
-        "line1": "123 North Main Street",
-        "line2": "Suite 400",
-        "city": "Springfield",
-        "region": "IL",
-        "postal_code": "62704",
-        "country": "US",
-    },
-}
+STATED = stated_as_imported(ANA, "Contoso, Ltd.", "(425) 555-0100")
 NEW_PHONE = {"phone": "(425) 555-0199"}
 
 
@@ -55,19 +42,17 @@ def staff(any_factory: Factory) -> Staff:
     return make_staff(any_factory)
 
 
-def _on_file(factory: Factory, tmp_path: Path, pin: str = "") -> None:
-    """Contoso (T-1) with its admin Ana and a user Ben; an active subscription."""
-    rows = [row(support_pin=pin), row(**BEN, support_pin=pin)]
-    assert import_accounts(factory, write_csv(tmp_path / "base.csv", rows)).written
-
-
 def _sync(factory: Factory, tmp_path: Path, rows: list[dict[str, str]], **kw: bool) -> None:
     assert sync_accounts(factory, write_csv(tmp_path / "sync.csv", rows), **kw).written
 
 
 def _verified(
-    factory: Factory, staff: Staff, settings: Settings, pin: str | None = None
+    factory: Factory, staff: Staff, tmp_path: Path, settings: Settings, pin: str | None = None
 ) -> CallView:
+    """Contoso (T-1) imported with its admin Ana, a user Ben and an active subscription
+    (``pin`` its support PIN); a call in which Ana gave every item (and that PIN)."""
+    rows = [row(support_pin=pin or ""), row(**BEN, support_pin=pin or "")]
+    assert import_accounts(factory, write_csv(tmp_path / "base.csv", rows)).written
     view = desk.start_call(factory, staff.agent.id, "ana", settings, NOW)
     answers = dict(STATED)
     if pin is not None:
@@ -102,8 +87,7 @@ def _reason(view: CallView, text: str) -> bool:
 def test_a_caller_removed_or_moved_by_a_sync_closes_the_gate(
     any_factory: Factory, staff: Staff, tmp_path: Path, synced: dict[str, bool]
 ) -> None:
-    _on_file(any_factory, tmp_path)
-    view = _verified(any_factory, staff, SETTINGS)
+    view = _verified(any_factory, staff, tmp_path, SETTINGS)
     if synced.get("moved"):
         # Ana now belongs to another tenant; Contoso keeps Ben.
         other = row(tenant_ref="T-2", organization="Fabrikam", domains="")
@@ -127,8 +111,7 @@ def test_a_caller_removed_or_moved_by_a_sync_closes_the_gate(
 def test_a_new_pin_synced_voids_the_pin_matched_before(
     any_factory: Factory, staff: Staff, tmp_path: Path
 ) -> None:
-    _on_file(any_factory, tmp_path, pin=PIN)
-    view = _verified(any_factory, staff, SETTINGS, pin=PIN)
+    view = _verified(any_factory, staff, tmp_path, SETTINGS, pin=PIN)
     _sync(any_factory, tmp_path, [row(support_pin="9876"), row(**BEN, support_pin="9876")])
 
     with pytest.raises(ActionRefused, match="PIN on file changed"):
@@ -149,24 +132,13 @@ def test_a_new_pin_synced_voids_the_pin_matched_before(
 def test_an_unchanged_pin_in_a_sync_keeps_the_match(
     any_factory: Factory, staff: Staff, tmp_path: Path
 ) -> None:
-    _on_file(any_factory, tmp_path, pin=PIN)
-    view = _verified(any_factory, staff, SETTINGS, pin=PIN)
+    view = _verified(any_factory, staff, tmp_path, SETTINGS, pin=PIN)
     _sync(
         any_factory,
         tmp_path,
         [row(support_pin=PIN, display_name="Ana P."), row(**BEN, support_pin=PIN)],
     )
     _act(any_factory, view, Action.CANCEL_NOW, SETTINGS, NOW + MINUTE)
-
-
-def _sms(gateway: Gateway) -> Settings:
-    return Settings(
-        database_url="sqlite://",
-        sms_base_url=gateway.base_url,
-        sms_account_sid=SID,
-        sms_from=FROM_NUMBER,
-        delivery_timeout_seconds=5,
-    )
 
 
 def _ask_phone_again(
@@ -178,19 +150,21 @@ def _ask_phone_again(
     return view
 
 
+def _text_code(factory: Factory, view: CallView, settings: Settings, at: datetime) -> None:
+    """Ana's call texts a code to the phone on file."""
+    senders = code_senders(settings)
+    try:
+        desk.send_code(factory, view.call_id, "ana", "sms:phone", settings, at, senders)
+    finally:
+        senders.close()
+
+
 def test_a_code_texted_to_the_old_phone_is_refused_after_a_sync(
     any_factory: Factory, staff: Staff, tmp_path: Path, gateway: Gateway
 ) -> None:
-    settings = _sms(gateway)
-    _on_file(any_factory, tmp_path)
-    view = _verified(any_factory, staff, settings)
-    senders = code_senders(settings)
-    try:
-        desk.send_code(
-            any_factory, view.call_id, "ana", "sms:phone", settings, NOW + MINUTE, senders
-        )
-    finally:
-        senders.close()
+    settings = sms_settings(gateway)
+    view = _verified(any_factory, staff, tmp_path, settings)
+    _text_code(any_factory, view, settings, NOW + MINUTE)
     [code] = gateway.codes()
     _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
 
@@ -209,27 +183,20 @@ def test_a_code_texted_to_the_old_phone_is_refused_after_a_sync(
 def test_a_code_proven_on_the_old_phone_no_longer_counts(
     any_factory: Factory, staff: Staff, tmp_path: Path, gateway: Gateway
 ) -> None:
-    settings = _sms(gateway)
-    _on_file(any_factory, tmp_path)
-    view = _verified(any_factory, staff, settings)
-    senders = code_senders(settings)
-    try:
-        desk.send_code(any_factory, view.call_id, "ana", "sms:phone", settings, NOW, senders)
-        [code] = gateway.codes()
-        view = desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW + MINUTE)
-        assert view.possession is not None and view.possession.proven
-        _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
-        view = _ask_phone_again(any_factory, view, settings, NOW + 2 * MINUTE)
-        assert view.possession is not None and view.possession.proven == ()
-        with pytest.raises(ActionRefused, match="needs"):
-            _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 2 * MINUTE)
-        # A new code to the number on file now proves it again.
-        assert view.possession.send_refusal is None
-        desk.send_code(
-            any_factory, view.call_id, "ana", "sms:phone", settings, NOW + 3 * MINUTE, senders
-        )
-    finally:
-        senders.close()
+    settings = sms_settings(gateway)
+    view = _verified(any_factory, staff, tmp_path, settings)
+    _text_code(any_factory, view, settings, NOW)
+    [code] = gateway.codes()
+    view = desk.try_code(any_factory, view.call_id, "ana", code, settings, NOW + MINUTE)
+    assert view.possession is not None and view.possession.proven
+    _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
+    view = _ask_phone_again(any_factory, view, settings, NOW + 2 * MINUTE)
+    assert view.possession is not None and view.possession.proven == ()
+    with pytest.raises(ActionRefused, match="needs"):
+        _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 2 * MINUTE)
+    # A new code to the number on file now proves it again.
+    assert view.possession.send_refusal is None
+    _text_code(any_factory, view, settings, NOW + 3 * MINUTE)
     new_code = gateway.codes()[-1]
     view = desk.try_code(any_factory, view.call_id, "ana", new_code, settings, NOW + 3 * MINUTE)
     _act(any_factory, view, Action.CANCEL_NOW, settings, NOW + 3 * MINUTE)
@@ -238,8 +205,7 @@ def test_a_code_proven_on_the_old_phone_no_longer_counts(
 def test_a_callback_to_the_old_number_proves_nothing_after_a_sync(
     any_factory: Factory, staff: Staff, tmp_path: Path
 ) -> None:
-    _on_file(any_factory, tmp_path)
-    view = _verified(any_factory, staff, SETTINGS)
+    view = _verified(any_factory, staff, tmp_path, SETTINGS)
     shown = desk.callback_shown(any_factory, view.call_id, "ana", SETTINGS, NOW + MINUTE)
     assert shown.number.endswith("555-0100")
     _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])
@@ -269,8 +235,7 @@ def test_a_callback_to_the_old_number_proves_nothing_after_a_sync(
 def test_a_callback_answered_before_the_sync_proves_nothing_after_it(
     any_factory: Factory, staff: Staff, tmp_path: Path
 ) -> None:
-    _on_file(any_factory, tmp_path)
-    view = _verified(any_factory, staff, SETTINGS)
+    view = _verified(any_factory, staff, tmp_path, SETTINGS)
     shown = desk.callback_shown(any_factory, view.call_id, "ana", SETTINGS, NOW)
     desk.callback_result(any_factory, view.call_id, "ana", shown.callback_id, True, SETTINGS, NOW)
     _sync(any_factory, tmp_path, [row(**NEW_PHONE), row(**BEN, **NEW_PHONE)])

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs
 import pytest
 from aiosmtpd.controller import Controller
 
+from db.settings import Settings
+
 SID = "AC0123456789"
 TOKEN = "s3cr3t-token"
 PATH = f"/2010-04-01/Accounts/{SID}/Messages.json"
@@ -99,6 +101,17 @@ def running_gateway() -> Iterator[Gateway]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def sms_settings(gateway: Gateway) -> Settings:
+    """Codes by text through the loopback gateway."""
+    return Settings(
+        database_url="sqlite://",
+        sms_base_url=gateway.base_url,
+        sms_account_sid=SID,
+        sms_from=FROM_NUMBER,
+        delivery_timeout_seconds=5,
+    )
 
 
 @dataclass

@@ -7,14 +7,16 @@ turns auto-renew off, so every event in these tests was written by
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import desk
-from db.models import OutboxChannel, OutboxEvent
+from db.delivery.outbox import enqueue_notice
+from db.engine import unit_of_work
+from db.models import OutboxChannel, OutboxEvent, Tenant
 from db.settings import Settings
 from db.staff.agents import AgentInfo
 from tests.helpers.review_data import SETTINGS, make_account, verified_call
@@ -46,6 +48,26 @@ def turn_auto_renew_off(
         )
         desk.end_call(factory, view.call_id, agent.username, Outcome.AUTO_RENEW_OFF, "", now)
     return event_ids(factory)
+
+
+def queue_plain_notice(
+    factory: sessionmaker[Session], organization: str, phone: str, today: date, now: datetime
+) -> tuple[OutboxEvent, str]:
+    """A ``notice.test`` e-mail (subject "s") to the admin of a new tenant: (row, address)."""
+    account = make_account(factory, organization, phone, today)
+    with unit_of_work(factory) as session:
+        tenant = session.get(Tenant, account.tenant_id)
+        assert tenant is not None
+        row = enqueue_notice(
+            session,
+            type="notice.test",
+            tenant=tenant,
+            recipient=tenant.users[0],
+            subject="s",
+            body="b",
+            now=now,
+        )
+        return row, account.user_id
 
 
 def event_ids(factory: sessionmaker[Session]) -> list[str]:

@@ -210,15 +210,16 @@ def missed_call(
     now: datetime,
     *,
     end: bool = True,
+    phone: str = "+14255550199",
 ) -> desk.CallView:
-    """A call in which the caller names the account, then gives a wrong phone (one miss).
+    """A call in which the caller names the account, then gives a wrong ``phone`` (one miss).
 
     Ended as abandoned unless ``end`` is False; returns the view after the miss.
     """
     view = desk.start_call(factory, agent.id, agent.username, SETTINGS, now)
     user = {"value": account.user_id}
     desk.submit_item(factory, view.call_id, agent.username, Item.USER_ID, user, SETTINGS, now)
-    wrong = {"value": "+14255550199"}
+    wrong = {"value": phone}
     view = desk.submit_item(factory, view.call_id, agent.username, Item.PHONE, wrong, SETTINGS, now)
     if end:
         desk.end_call(factory, view.call_id, agent.username, Outcome.ABANDONED, "", now)

@@ -12,13 +12,13 @@ import asyncio
 import json
 import re
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, WSCloseCode, WSMsgType
 
-from tests.web.conftest import Served
+from benchmarks.processes import children
+from tests.web.conftest import Served, until
 from tui.web.server import MAX_HEIGHT, MAX_MESSAGE_BYTES, MAX_WIDTH, terminal_size
 
 pytestmark = pytest.mark.slow
@@ -32,17 +32,7 @@ def _port(served: Served) -> int:
 
 def desks_of(served: Served) -> list[int]:
     """The desk processes the server runs now (its children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == served.process.pid:
-            found.append(int(entry.name))
-    return found
+    return children(served.process.pid)
 
 
 def terminal_of(pid: int) -> tuple[int, int]:
@@ -50,16 +40,6 @@ def terminal_of(pid: int) -> tuple[int, int]:
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     environment = dict(item.split(b"=", 1) for item in raw if b"=" in item)
     return int(environment[b"COLUMNS"]), int(environment[b"ROWS"])
-
-
-async def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    """Wait for something the server does on its own."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def drawn_until(websocket: ClientWebSocketResponse, phrase: bytes) -> bytes:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,39 +22,27 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.processes import children
 from db.models import AuditEvent
 from db.settings import Settings
 from db.web_sessions import ENDED, STARTED
-from tests.web.conftest import free_port
+from tests.web.conftest import free_port, until
 from tui.web.server import DeskServer
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    """Wait for a condition the server reaches on its own."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def desk_processes() -> list[int]:
     """This process's children that run a desk."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in children(os.getpid()):
         try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == os.getpid() and b"tui.cli" in command:
-            found.append(int(entry.name))
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # it ended meanwhile
+        if b"tui.cli" in command:
+            found.append(pid)
     return found
 
 
