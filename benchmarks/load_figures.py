@@ -64,7 +64,10 @@ def load_figures(desk: Any, raw: Any, events: int) -> list[Figure]:
                 "ms",
                 bar=2.0 if read and barred else None,
                 bar_on="ratio",
-                note="CPU of every server process (/proc) / checks"
+                # Both sides on the direct URL README gives (?prepare_threshold=5):
+                # a direct deployment prepares, and the baseline's psycopg did anyway.
+                note="CPU of every server process (/proc) / checks; both sides prepare after"
+                " 5 runs (the direct URL)"
                 + ("" if read else "; a side read 0: no verdict")
                 + ("" if barred else "; saturation, no bar"),
             )

@@ -29,7 +29,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from benchmarks.figures import Figure
 from benchmarks.generate import Scale, generate
 from benchmarks.load_figures import load_figures
 from db.audit.chain import GENESIS_HASH, canonical_payload, event_hash, verify_chain
-from db.engine import make_engine, make_sessionmaker
+from db.engine import PREPARE_THRESHOLD, libpq_target, make_engine, make_sessionmaker
 from db.models import Agent
 from db.settings import Settings
 from db.types import utcnow
@@ -51,6 +51,11 @@ from verification.userid import normalize_user_id
 # What the server holds before the desks start: a small call center's accounts,
 # and an agent for every desk the capacity steps may start (one open call each).
 LOAD_SCALE = Scale(tenants=5_000, users=10_000, calls=5_000, agents=2_300)
+# The closed loop connects directly, as a direct deployment's desks do: with
+# README's "PostgreSQL: through PgBouncer, or direct" URL, which prepares a
+# statement after 5 runs on a connection, desks and baseline alike. The
+# capacity run keeps each route's own URL (PgBouncer: never prepared).
+CLOSED_LOOP_PREPARE = 5
 CHAIN_LOCK_KEY = 0x63616C6C67617465  # db.audit.chain's chain-head lock (the baseline takes it too)
 
 Statements = list[tuple[Item, dict[str, str]]]
@@ -177,9 +182,11 @@ def _raw_worker(
     import psycopg
 
     agent_id, actor = agent
-    libpq = make_engine(url).url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # Prepared exactly as the desks' engine prepares on the same URL: psycopg's
+    # own default (prepare after 5 runs) gave the baseline what the desks lacked.
+    libpq, threshold = libpq_target(make_engine(url).url)
     out = Outcomes()
-    with psycopg.connect(libpq) as connection:
+    with psycopg.connect(libpq, prepare_threshold=threshold) as connection:
         with connection.transaction():  # ended: the timed transactions are not savepoints
             accounts = _accounts(connection, callers)  # what a desk's user-ID check finds
         barrier.wait()
@@ -588,9 +595,10 @@ def _pg_load_on(
     figures: list[Figure] = []
     runs: list[dict[str, Any]] = []
     events = 0
+    direct = replace(prepared, url=direct_url(url))
     for n in desks:
-        desk = run_load(prepared, "desk", n, seconds=seconds, calls=calls, postmaster=postmaster)
-        raw = run_load(prepared, "raw", n, seconds=seconds, calls=calls, postmaster=postmaster)
+        desk = run_load(direct, "desk", n, seconds=seconds, calls=calls, postmaster=postmaster)
+        raw = run_load(direct, "raw", n, seconds=seconds, calls=calls, postmaster=postmaster)
         events = verified_count(url)
         runs += [{**asdict(desk), "chain_events_after": events}, asdict(raw)]
         if desk.error_samples or raw.error_samples:
@@ -601,6 +609,15 @@ def _pg_load_on(
         _capacity_on(load, prepared, capacity, bounce=ours is not None)
         load.chain_events = verified_count(url)
     return load
+
+
+def direct_url(url: str) -> str:
+    """``url`` as a direct deployment writes it: ``prepare_threshold`` 5 unless it names one."""
+    parsed = make_url(url)
+    if PREPARE_THRESHOLD in parsed.query:
+        return url
+    with_threshold = parsed.update_query_dict({PREPARE_THRESHOLD: str(CLOSED_LOOP_PREPARE)})
+    return with_threshold.render_as_string(hide_password=False)
 
 
 def _capacity_on(load: PgLoad, prepared: Prepared, plan: CapacityPlan, bounce: bool) -> None:

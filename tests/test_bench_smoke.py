@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from benchmarks import (
     account_figures,
@@ -382,6 +382,34 @@ def test_statement_kinds_name_verb_and_table() -> None:
     assert statement_kind(locked) == "SELECT call FOR UPDATE"
     counted = "SELECT count(*), (SELECT a.x FROM (SELECT x FROM request) AS a) FROM call WHERE 1"
     assert statement_kind(counted) == "SELECT call"
+
+
+def test_the_closed_loop_prepares_desks_and_baseline_alike() -> None:
+    """Both sides connect with the direct deployment's URL, so both prepare after 5 runs.
+
+    The baseline used psycopg's own default (prepare) while the desks' engine
+    never prepared: the server CPU figure compared parsing and planning with none.
+    """
+    from benchmarks.pg_load import direct_url
+    from db.engine import libpq_target
+
+    server = "postgresql+psycopg://postgres@/callgate_load?host=/tmp/pg"
+    direct = direct_url(server)
+    engine = make_engine(direct)
+    asked: dict[str, Any] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def _asked(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        asked.update(params)
+        raise RuntimeError("connect arguments read")  # no server needed
+
+    with pytest.raises(RuntimeError, match="connect arguments read"):
+        engine.connect()
+    engine.dispose()
+    assert asked["prepare_threshold"] == 5  # the desks' connections
+    assert libpq_target(engine.url)[1] == 5  # the raw worker's connection
+    # A URL naming its own threshold is kept: --url with ?prepare_threshold=none stays unprepared.
+    assert direct_url(server + "&prepare_threshold=none") == server + "&prepare_threshold=none"
 
 
 def test_compare_puts_the_last_two_runs_side_by_side(tmp_path: Path) -> None:
