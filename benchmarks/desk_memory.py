@@ -50,10 +50,9 @@ def pss_kib(pid: int) -> int:
 
 def whole_call(db_url: str) -> Script:
     """A new agent's keys for a whole call with a generated caller, and what each step shows."""
-    from db.staff.agents import add_agent
-
     from benchmarks.desk_figures import stated_callers
     from db.engine import make_engine, make_sessionmaker
+    from db.staff.agents import add_agent
     from verification.items import ITEM_SPECS
     from verification.kinds import Role
 
