@@ -23,6 +23,7 @@ from textual.screen import Screen
 
 from tui import messages
 from tui.hangup import CHECK_SECONDS, terminal_fd, terminal_gone
+from tui.key_hold import KeyHold
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
 
@@ -54,8 +55,8 @@ def screenshot_dir() -> str:
     return tempfile.gettempdir()
 
 
-class CallgateApp(App[int]):
-    """The agent desk."""
+class CallgateApp(KeyHold):
+    """The agent desk (keys typed ahead are held and replayed in order: ``tui.key_hold``)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "callgate"

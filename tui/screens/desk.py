@@ -56,6 +56,7 @@ class DeskScreen(DeskKeys):
         # the field says which, so a foreign address is not a silent miss.
         country = self.query_one(f"#{field_id(Item.ADDRESS, 'country')}", Input)
         country.placeholder = f"blank = {self.desk.settings.default_region}"
+        self.query_one(ItemForm).default_region = self.desk.settings.default_region
         self._redraw()
         if self.view is not None:
             started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -181,27 +182,27 @@ class DeskScreen(DeskKeys):
 
     # --- typing -------------------------------------------------------------
 
-    @on(Input.Submitted)
-    def _submit_item(self, event: Input.Submitted) -> None:
+    @on(ItemForm.Check)
+    def _submit_item(self, event: ItemForm.Check) -> None:
         event.stop()
         view, item = self.view, self._current
-        if view is None or item is None or self._busy:
-            return
         form = self.query_one(ItemForm)
-        stated = form.values(item)
-        # The field Enter was pressed in, as it was then: keys that came with
-        # the Enter (a burst) may already be in the field, and belong to the
-        # next question. An Enter from another item's field is stale: ignored.
-        submitted = {field_id(item, field): field for field in stated}.get(event.input.id or "")
-        if submitted is None:
+        # An Enter from another item's field (the keys held behind it were
+        # typed after it) is stale: ignored.
+        if view is None or item is None or self._busy or event.item is not item:
+            self._release_keys()
             return
-        stated[submitted] = event.value
-        if not any(value.strip() for value in stated.values()):
+        if not any(value.strip() for value in event.stated.values()):
             form.show_error("Type what the caller says first.")
+            self._release_keys()
             return
         form.show_error("Checking…")
         self._busy = True
-        self._submit(view.call_id, item, stated)
+        self._submit(view.call_id, item, event.stated)
+
+    def _release_keys(self) -> None:
+        """The keys typed behind the last Enter go on to where focus is now (``tui.key_hold``)."""
+        self.desk.release_keys()
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -233,6 +234,8 @@ class DeskScreen(DeskKeys):
         if self._offer_end:
             self._offer_end = False
             self.action_end_call()
+        else:
+            self._release_keys()
 
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
@@ -248,7 +251,10 @@ class DeskScreen(DeskKeys):
     def on_item_rejected(self, message: messages.ItemRejected) -> None:
         """An input error: shown under the fields, not counted."""
         self._busy = False
-        self.query_one(ItemForm).show_error(f"⚠ {message.detail} (not counted)")
+        form = self.query_one(ItemForm)
+        form.show_error(f"⚠ {message.detail} (not counted)")
+        form.focus_error(message.item, message.detail)
+        self._release_keys()
 
     def on_action_refused(self, message: messages.ActionRefused) -> None:
         """The database said no: tell the agent why."""
@@ -260,6 +266,7 @@ class DeskScreen(DeskKeys):
         self._busy = False
         if self._current is not None:
             self.query_one(ItemForm).show_error("Not checked: the database is unavailable.")
+        self._release_keys()
 
     def on_call_ended(self, message: messages.CallEnded) -> None:
         """Show the read-back lines, then go back to idle."""
