@@ -79,9 +79,7 @@ def _us(parts: list[str]) -> dict[str, str] | None:
 
 def _elsewhere(parts: list[str], country: str) -> dict[str, str] | None:
     street, rest = parts[0], parts[1:]
-    where = next(
-        (n for n in range(len(rest) - 1, -1, -1) if _postal_run(rest[n].split())[0]), None
-    )
+    where = next((n for n in range(len(rest) - 1, -1, -1) if _postal_run(rest[n].split())[0]), None)
     if where is None:
         return None
     words = rest[where].split()
@@ -126,7 +124,9 @@ def _region(words: list[str], country: str, *, alone: bool) -> tuple[str, list[s
     """A trailing region the country lists (by code or name), and the words before it."""
     names = _subdivisions(country)
     for size in (3, 2, 1):
-        if (len(words) > size or (alone and len(words) == size)) and " ".join(words[-size:]).casefold() in names:
+        if (len(words) > size or (alone and len(words) == size)) and " ".join(
+            words[-size:]
+        ).casefold() in names:
             return " ".join(words[-size:]), words[:-size]
     return "", words
 
@@ -134,7 +134,5 @@ def _region(words: list[str], country: str, *, alone: bool) -> tuple[str, list[s
 def _subdivisions(country: str) -> frozenset[str]:
     found = pycountry.subdivisions.get(country_code=country) or []
     return frozenset(
-        name.casefold()
-        for sub in found
-        for name in (sub.code.split("-", 1)[-1], sub.name)
+        name.casefold() for sub in found for name in (sub.code.split("-", 1)[-1], sub.name)
     )

@@ -126,7 +126,7 @@ async def test_an_address_in_one_line_fills_its_parts_and_matches(
         assert _typed(pilot, Item.ADDRESS, "postal_code") == "62704-1234"
         await burst(pilot, ["enter"])
         await until(pilot, lambda: len(_checks(factory)) == 5)
-        item, stated, result = _checks(factory)[-1]
+        _, stated, result = _checks(factory)[-1]
         assert result is CheckResult.MATCH
         assert stated["line1"] == "123 N Main St" and stated["line2"] == "Ste 400"
 

@@ -111,24 +111,48 @@ class DeskScreen(DeskKeys):
             self.app.switch_screen(SignInScreen())
 
     def action_act(self, kind: str) -> None:
-        """Offer one action on the highlighted subscription: its checklist is the confirmation."""
+        """Offer one action on the highlighted subscription: its checklist is the confirmation.
+
+        The checklist comes first; an action that needs proof of possession
+        goes on to the factor step once it is confirmed (a code goes out at
+        once when there is one place to send it), and is taken as soon as
+        the factor serves it: no second confirmation.
+        """
         view = self.view
         sub = self._selected_subscription()
         option = self._selected_option(kind)
         if view is None or sub is None or option is None or not view.gate_open or self._busy:
             return
 
+        def confirmed(points: tuple[str, ...] | None) -> None:
+            if points is not None and self.view is not None:
+                self._confirmed(sub, option, kind, points)
+
+        # Keys typed behind c/r/x (the Enter that confirms) wait for the checklist.
+        self.desk.hold_keys()
+        title = f"{option.label} — {sub.product_name}"
+        modal = ChecklistModal(title, option.checklist, consequences(option), option.label)
+        self.app.push_screen(modal, confirmed)
+
+    def _confirmed(
+        self, sub: SubscriptionView, option: Option, kind: str, points: tuple[str, ...]
+    ) -> None:
+        """The checklist confirmed: the factor step if the action needs one, else the action."""
+        view = self.view
+        assert view is not None
         step = sub.step_up(option.action)
         if step is not None and step.needs_factor:
-            # Proof of possession first; once it serves, straight on to the checklist.
             title = f"{option.label} — {sub.product_name}"
             modal = PossessionModal(view, sub.id, option.action, title, step.missing)
-            self.app.push_screen(modal, lambda new: self._factor_done(new, sub.id, kind))
+            self.app.push_screen(modal, lambda new: self._factor_done(new, sub.id, kind, points))
             return
-        self._confirm(sub, option)
+        self._busy = True
+        self._take(view.call_id, sub.id, option, points)
 
-    def _factor_done(self, view: CallView | None, sub_id: int, kind: str) -> None:
-        """Back from the factor step: the new view, and the checklist if the action may go."""
+    def _factor_done(
+        self, view: CallView | None, sub_id: int, kind: str, points: tuple[str, ...]
+    ) -> None:
+        """Back from the factor step: the action, confirmed already, once the factor serves it."""
         if view is None:
             # Backed out: a code may have been sent meanwhile, so the view is read again.
             if self.view is not None:
@@ -140,19 +164,8 @@ class DeskScreen(DeskKeys):
         option = find_option(sub, kind) if sub is not None else None
         step = sub.step_up(option.action) if sub is not None and option is not None else None
         if sub is not None and option is not None and step is not None and not step.needs_factor:
-            self._confirm(sub, option)
-
-    def _confirm(self, sub: SubscriptionView, option: Option) -> None:
-        """The action's one confirmation: its checklist."""
-
-        def confirmed(points: tuple[str, ...] | None) -> None:
-            if points is not None and self.view is not None:
-                self._busy = True
-                self._take(self.view.call_id, sub.id, option, points)
-
-        title = f"{option.label} — {sub.product_name}"
-        modal = ChecklistModal(title, option.checklist, consequences(option), option.label)
-        self.app.push_screen(modal, confirmed)
+            self._busy = True
+            self._take(view.call_id, sub.id, option, points)
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Commands for the palette, only when they can run now."""
@@ -260,6 +273,7 @@ class DeskScreen(DeskKeys):
         """The database said no: tell the agent why."""
         self._busy = False
         notify(self, message.detail, title="Not done", severity="warning", timeout=8)
+        self._release_keys()
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Allow a retry (the app shows the notice)."""

@@ -217,7 +217,7 @@ class ItemForm(Vertical):
             self._split_line1(apply=True)
 
     def _split_line1(self, *, apply: bool) -> bool:
-        """Fill the parts from a whole address in line 1; with ``apply``, line 1 keeps its street."""
+        """Fill the parts from a whole address in line 1; ``apply``: line 1 keeps its street."""
         line1 = self._field(Item.ADDRESS, "line1")
         from verification.address_line import split_address, whole_address
 
