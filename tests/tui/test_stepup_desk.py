@@ -234,6 +234,8 @@ async def test_without_a_sender_the_desk_offers_the_callback_and_shows_the_numbe
         await settle(pilot)
         callback_step = screen_text(app)
         assert "+1 425-555-0101" in callback_step
+        # Not "End this call": F4 is End call, and the call stays open for the callback.
+        assert "End this call" not in callback_step and "stays open" in callback_step
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, ChecklistModal)

@@ -58,6 +58,8 @@ class DeskScreen(DeskKeys):
         country.placeholder = f"blank = {self.desk.settings.default_region}"
         self.query_one(ItemForm).default_region = self.desk.settings.default_region
         self._redraw()
+        # Keys typed while signing in (n, most often) are the desk's.
+        self.desk.release_keys()
         if self.view is not None:
             started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
             self.app.push_screen(RecoveredCallModal(self.view, started), self._recovery_chosen)

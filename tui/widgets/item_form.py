@@ -238,12 +238,17 @@ class ItemForm(Vertical):
     # --- messages -------------------------------------------------------------
 
     def focus_error(self, item: Item, detail: str) -> None:
-        """After an input error, the field it is about (by its words), else the first."""
+        """After an input error, the field it is about (by its words), else the one Enter was in.
+
+        Its text selected, so the answer typed again replaces it.
+        """
         fields = dict(zip([f for f, _ in form_fields(item)], self._fields(item), strict=True))
         named = [f for name, f in fields.items() if _ADDRESS_WORDS.get(name, "~") in detail]
         focused = self.screen.focused
         target = named[0] if named else focused if focused in fields.values() else None
-        self.screen.set_focus(target or next(iter(fields.values())))
+        field = target if isinstance(target, FieldInput) else next(iter(fields.values()))
+        self.screen.set_focus(field)
+        field.select_all()
 
     def show_error(self, text: str) -> None:
         """The input error under the fields; not an attempt."""
