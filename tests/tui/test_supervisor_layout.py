@@ -76,4 +76,4 @@ async def test_the_request_fits_its_checks_and_timeline(
     assert "1 Main Street," in top
     words = " ".join(bottom.split())
     assert "rules_version=2026.12-1" in words  # the timeline's details are not cut
-    assert "call ended outcome=canceled" in words
+    assert "call ended outcome=expedited" in words
