@@ -19,6 +19,9 @@ line 2.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import pycountry
 
 from verification.address import US, country_code
@@ -131,8 +134,11 @@ def _region(words: list[str], country: str, *, alone: bool) -> tuple[str, list[s
     return "", words
 
 
+@lru_cache(maxsize=64)
 def _subdivisions(country: str) -> frozenset[str]:
-    found = pycountry.subdivisions.get(country_code=country) or []
+    # pycountry's databases are untyped.
+    subdivisions: Any = pycountry.subdivisions
+    found = subdivisions.get(country_code=country) or ()
     return frozenset(
         name.casefold() for sub in found for name in (sub.code.split("-", 1)[-1], sub.name)
     )

@@ -124,7 +124,10 @@ OPEN = replace(CALL, items=VERIFIED, gate_open=True, gate_reasons=(), caller_is_
             Outcome.CANCELED,
         ),
         (
-            replace(OPEN, pending_requests=(PendingRequest(1, 1, "X", "cancel_now_with_expedited", AT),)),
+            replace(
+                OPEN,
+                pending_requests=(PendingRequest(1, 1, "X", "cancel_now_with_expedited", AT),),
+            ),
             (),
             True,
             (Outcome.CANCELED, Outcome.ESCALATED, Outcome.ABANDONED),
