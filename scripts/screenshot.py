@@ -87,7 +87,7 @@ async def render(out: Path, database: Path) -> None:
         clock.now += timedelta(minutes=1, seconds=42)
         await say(pilot, CALLER)
         await say(pilot, phone)
-        await say(pilot, "Jon", "Perez")
+        await say(pilot, "Jon Perez")
         for field in app.query(Input):
             field.cursor_blink = False
         await pilot.pause()

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 
 from tui import messages
 from tui.hangup import CHECK_SECONDS, terminal_fd, terminal_gone
+from tui.key_hold import KeyHold
 from tui.screens.sign_in import SignInScreen
 from verification.kinds import Role
 
@@ -55,8 +56,8 @@ def screenshot_dir() -> str:
     return tempfile.gettempdir()
 
 
-class CallgateApp(App[int]):
-    """The agent desk."""
+class CallgateApp(KeyHold):
+    """The agent desk (keys typed ahead are held and replayed in order: ``tui.key_hold``)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "callgate"

@@ -71,8 +71,12 @@ class CallState(StrEnum):
 
 class Outcome(StrEnum):
     CANCELED = "canceled"
+    # Only the data's deletion was brought forward: the subscription runs on.
+    EXPEDITED = "expedited"
     AUTO_RENEW_OFF = "auto_renew_off"
     INFORMED = "informed"
+    # A verified admin was offered what the policy allows and chose nothing.
+    DECLINED = "declined"
     DENIED_NOT_ADMIN = "denied_not_admin"
     VERIFICATION_FAILED = "verification_failed"
     ABANDONED = "abandoned"

@@ -35,19 +35,18 @@ from verification.kinds import CallState, Channel, Outcome
 from verification.policy import Action
 from verification.policy_table import decide
 
-# Actions that end a subscription (or its data) early: the outcome "canceled".
-_CANCELLATIONS = frozenset(
-    {Action.CANCEL_NOW, Action.CANCEL_NOW_WITH_EXPEDITED, Action.EXPEDITED_DEPROVISIONING}
-)
+# Actions that end a subscription early: the outcome "canceled". Bringing the
+# data's deletion forward alone is "expedited": the subscription runs on.
+_CANCELLATIONS = frozenset({Action.CANCEL_NOW, Action.CANCEL_NOW_WITH_EXPEDITED})
 # The only honest endings of a call that locked before anything could be done.
 _LOCKED_OUTCOMES = frozenset({Outcome.VERIFICATION_FAILED, Outcome.ESCALATED, Outcome.ABANDONED})
 # Outcomes whose read-back already says what (nothing) changed.
 _SAYS_NOTHING_CHANGED = frozenset(
-    {Outcome.INFORMED, Outcome.VERIFICATION_FAILED, Outcome.DENIED_NOT_ADMIN}
+    {Outcome.INFORMED, Outcome.DECLINED, Outcome.VERIFICATION_FAILED, Outcome.DENIED_NOT_ADMIN}
 )
 # Outcomes that say nothing was changed: wrong once an action was taken.
 _NOTHING_DONE_OUTCOMES = frozenset(
-    {Outcome.INFORMED, Outcome.DENIED_NOT_ADMIN, Outcome.VERIFICATION_FAILED}
+    {Outcome.INFORMED, Outcome.DECLINED, Outcome.DENIED_NOT_ADMIN, Outcome.VERIFICATION_FAILED}
 )
 
 
@@ -134,12 +133,18 @@ def _check_outcome(session: Session, call: Call, outcome: Outcome, actions: set[
     match outcome:
         case Outcome.CANCELED if not actions & _CANCELLATIONS:
             raise ActionRefused("no cancellation was made in this call")
+        case Outcome.EXPEDITED if Action.EXPEDITED_DEPROVISIONING not in actions:
+            raise ActionRefused("no expedited deletion was asked for in this call")
         case Outcome.AUTO_RENEW_OFF if Action.AUTO_RENEW_OFF not in actions:
             raise ActionRefused("auto-renew was not turned off in this call")
         case Outcome.VERIFICATION_FAILED:
             raise ActionRefused("verification failed fits only a locked call")
-        case Outcome.INFORMED if call.verified_at is None:
+        case Outcome.INFORMED | Outcome.DECLINED if call.verified_at is None:
             raise ActionRefused("the caller was never verified: nothing could be told")
+        case Outcome.DECLINED if (
+            caller := caller_of(session, call)
+        ) is None or not caller.is_admin:
+            raise ActionRefused("declined fits only a verified admin who chose to change nothing")
         case Outcome.DENIED_NOT_ADMIN:
             caller = caller_of(session, call)
             if call.verified_at is None or caller is None or caller.is_admin:
@@ -172,6 +177,8 @@ def _summary_lines(
                 ]
         case Outcome.ESCALATED:
             lines.append("I am transferring you to a supervisor.")
+        case Outcome.DECLINED:
+            lines.append("As you decided, nothing was changed on your subscriptions.")
         case _:
             pass
     if not requests and outcome not in _SAYS_NOTHING_CHANGED:

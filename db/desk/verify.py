@@ -6,7 +6,8 @@ it the call locks when ``verification.session`` says the misses ran out
 enough of its calls locked within the window (``_maybe_lock_tenant``, with
 the count in ``verification.session.tenant_lock_time``), and misses across
 calls lock as ``db.desk.guessing`` says. Input that cannot be a value of the
-item is an ``InputError``: nothing stored, no miss; so is an item stated by
+item is an ``InputError``: nothing stored, no miss; so is an address
+without its line 1 or city (``_refuse_blank_parts``), and an item stated by
 anyone but the call's agent, or on a locked tenant or user ID. Another user
 ID while the caller's still holds is a miss and changes nothing.
 """
@@ -39,6 +40,7 @@ from db.policy import protection_of
 from db.settings import Settings
 from verification.checks import Verdict, check_item
 from verification.errors import InputError
+from verification.full_name import split_name
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, CheckResult, Item
 from verification.session import ItemStatus, VerificationSession, tenant_lock_time
@@ -65,6 +67,7 @@ def submit_item(
     (locked or ended). Other items than the user ID need the tenant found.
     """
     fields = {name: stated.get(name, "") for name in ITEM_SPECS[item].fields}
+    _refuse_blank_parts(item, fields)
     with unit_of_work(factory) as session:
         call, tenant, taken = call_to_check(session, call_id, actor)
         verified_before = call.verified_at is not None
@@ -87,6 +90,9 @@ def submit_item(
                 raise InputError("ask for the user ID first")
             refuse_locked(session, tenant, None)
             known = on_file(tenant, caller_of(session, call))
+            if item is Item.CONTACT_NAME and "name" in stated:
+                first, last = split_name(stated["name"], known.contact_first, known.contact_last)
+                fields = {"first": first, "last": last}
             verdict = check_item(item, fields, known, settings.default_region)
         if verdict.result is CheckResult.MISMATCH and _repeats_last_miss(session, call, verdict):
             raise InputError("the same answer as the last miss")
@@ -129,6 +135,19 @@ def submit_item(
         update_call_state(session, call, tenant, verification, actor, now)
         first_verified = not verified_before and call.verified_at is not None
         return view(session, call, settings, now, verification, first_verified=first_verified)
+
+
+# Every address has these: one left blank is a slip of the agent's, never a miss.
+_REQUIRED_ADDRESS_PARTS = {"line1": "line 1", "city": "the city"}
+
+
+def _refuse_blank_parts(item: Item, fields: Mapping[str, str]) -> None:
+    if item is not Item.ADDRESS or not any(v.strip() for v in fields.values()):
+        return  # a blank address altogether is check_item's input error
+    blank = [label for name, label in _REQUIRED_ADDRESS_PARTS.items() if not fields[name].strip()]
+    if blank:
+        verb = "is" if len(blank) == 1 else "are"
+        raise InputError(f"the address's {' and '.join(blank)} {verb} blank: type it")
 
 
 def _another_caller(

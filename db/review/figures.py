@@ -92,10 +92,14 @@ def numbers(
             CancellationRequest.call_id == Call.id, CancellationRequest.action.in_(actions)
         )
 
-    expedited = and_(
-        Call.outcome == Outcome.CANCELED,
-        asked(Action.EXPEDITED_DEPROVISIONING),
-        ~asked(Action.CANCEL_NOW, Action.CANCEL_NOW_WITH_EXPEDITED),
+    # Calls ended before the outcome "expedited" existed were recorded as canceled.
+    expedited = or_(
+        Call.outcome == Outcome.EXPEDITED,
+        and_(
+            Call.outcome == Outcome.CANCELED,
+            asked(Action.EXPEDITED_DEPROVISIONING),
+            ~asked(Action.CANCEL_NOW, Action.CANCEL_NOW_WITH_EXPEDITED),
+        ),
     )
     canceled = and_(Call.outcome == Outcome.CANCELED, ~expedited)
     by_outcome = {

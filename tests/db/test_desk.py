@@ -665,7 +665,10 @@ def test_expedited_deprovisioning_waits_for_approval(factory) -> None:
     ]
     with unit_of_work(factory) as s:
         assert s.scalars(select(CancellationRequest.needs_approval)).one() is True
-    summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.CANCELED, "", NOW)
+    # Nothing was canceled: only the data's deletion was brought forward.
+    with pytest.raises(ActionRefused, match="no cancellation"):
+        desk.end_call(factory, view.call_id, ACTOR, Outcome.CANCELED, "", NOW)
+    summary = desk.end_call(factory, view.call_id, ACTOR, Outcome.EXPEDITED, "", NOW)
     assert any("supervisor's approval" in line for line in summary.lines)
 
 

@@ -87,8 +87,10 @@ def take(
     view = desk.take_action(
         factory, view.call_id, "ana", sub.id, action, option.checklist, settings, NOW
     )
-    renew_off = action is Action.AUTO_RENEW_OFF
-    outcome = Outcome.AUTO_RENEW_OFF if renew_off else Outcome.CANCELED
+    outcome = {
+        Action.AUTO_RENEW_OFF: Outcome.AUTO_RENEW_OFF,
+        Action.EXPEDITED_DEPROVISIONING: Outcome.EXPEDITED,
+    }.get(action, Outcome.CANCELED)
     desk.end_call(factory, view.call_id, "ana", outcome, "", NOW)
     return view.requests_made[-1].reference
 

@@ -57,7 +57,10 @@ def act(factory: sessionmaker[Session], staff: Staff, number: int, action: Actio
         factory,
         view.call_id,
         "ana",
-        Outcome.CANCELED if action is not Action.AUTO_RENEW_OFF else Outcome.AUTO_RENEW_OFF,
+        {
+            Action.AUTO_RENEW_OFF: Outcome.AUTO_RENEW_OFF,
+            Action.EXPEDITED_DEPROVISIONING: Outcome.EXPEDITED,
+        }.get(action, Outcome.CANCELED),
         "",
         NOW,
     )

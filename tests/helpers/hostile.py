@@ -203,7 +203,7 @@ def verified_call(
 def expedited_call(
     factory: sessionmaker[Session], agent: AgentInfo, user_id: str, note: str, now: datetime
 ) -> int:
-    """A verified call asking expedited deprovisioning, ended as canceled with ``note``."""
+    """A verified call asking expedited deprovisioning, ended as expedited with ``note``."""
     view = verified_call(factory, agent, user_id, now)
     view = answered_callback(factory, view.call_id, agent.username, SETTINGS, now)
     [sub] = view.subscriptions
@@ -218,5 +218,5 @@ def expedited_call(
         SETTINGS,
         now,
     )
-    desk.end_call(factory, view.call_id, agent.username, Outcome.CANCELED, note, now)
+    desk.end_call(factory, view.call_id, agent.username, Outcome.EXPEDITED, note, now)
     return view.call_id

@@ -180,7 +180,7 @@ def expedited_call(
         now,
     )
     [pending] = view.pending_requests
-    desk.end_call(factory, view.call_id, agent.username, Outcome.CANCELED, "", now)
+    desk.end_call(factory, view.call_id, agent.username, Outcome.EXPEDITED, "", now)
     return view.call_id, pending.request_id
 
 

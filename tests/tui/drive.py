@@ -15,8 +15,7 @@ from db.staff.agents import get_agent, reset_agent
 from tests.helpers.totp import TOTP_SECRET, next_code
 from tests.tui.conftest import screen_text
 from tui.app import CallgateApp
-from tui.widgets.item_form import field_id
-from verification.items import ITEM_SPECS
+from tui.widgets.item_form import field_id, form_fields
 from verification.kinds import Item, Role
 
 PASSPHRASE = "demo passphrase for tests"
@@ -149,7 +148,8 @@ async def answer(
     agent knows which question to read out next.
     """
     app = pilot.app
-    fields = ITEM_SPECS[item].fields
+    fields = [field for field, _ in form_fields(item)]
+    stated = typed(item, stated)
     assert app.focused is not None and app.focused.id == field_id(item, fields[0]), (
         f"expected the first field of {item} to have focus, not {app.focused!r}"
     )
@@ -165,6 +165,21 @@ async def answer(
             await pilot.pause()
     await pilot.press("enter")
     await settle(pilot)
+
+
+def typed(item: Item, stated: Mapping[str, str]) -> dict[str, str]:
+    """``stated`` by the desk's fields: the contact's whole name is one field."""
+    if item is Item.CONTACT_NAME and "name" not in stated:
+        return {"name": f"{stated.get('first', '')} {stated.get('last', '')}".strip()}
+    return dict(stated)
+
+
+def one_line(address: Mapping[str, str]) -> str:
+    """An address as a caller says it in one go: its parts, commas between."""
+    names = ("line1", "line2", "city")
+    head = [address[n] for n in names if address.get(n)]
+    tail = " ".join(address[n] for n in ("region", "postal_code") if address.get(n))
+    return ", ".join([*head, tail, *([address["country"]] if address.get("country") else [])])
 
 
 async def burst(pilot: Pilot[int], keys: str | list[str]) -> None:

@@ -91,7 +91,7 @@ OPEN = replace(CALL, items=VERIFIED, gate_open=True, gate_reasons=(), caller_is_
             OPEN,
             (),
             False,
-            (Outcome.INFORMED, Outcome.ESCALATED, Outcome.ABANDONED),
+            (Outcome.INFORMED, Outcome.DECLINED, Outcome.ESCALATED, Outcome.ABANDONED),
             Outcome.INFORMED,
         ),
         (
@@ -100,7 +100,9 @@ OPEN = replace(CALL, items=VERIFIED, gate_open=True, gate_reasons=(), caller_is_
             True,
             (
                 Outcome.INFORMED,
+                Outcome.DECLINED,
                 Outcome.CANCELED,
+                Outcome.EXPEDITED,
                 Outcome.AUTO_RENEW_OFF,
                 Outcome.ESCALATED,
                 Outcome.ABANDONED,
@@ -122,11 +124,21 @@ OPEN = replace(CALL, items=VERIFIED, gate_open=True, gate_reasons=(), caller_is_
             Outcome.CANCELED,
         ),
         (
-            replace(OPEN, pending_requests=(PendingRequest(1, 1, "X", "expedited", AT),)),
+            replace(
+                OPEN,
+                pending_requests=(PendingRequest(1, 1, "X", "cancel_now_with_expedited", AT),),
+            ),
             (),
             True,
             (Outcome.CANCELED, Outcome.ESCALATED, Outcome.ABANDONED),
             Outcome.CANCELED,
+        ),
+        (
+            OPEN,
+            ("expedited_deprovisioning",),
+            False,
+            (Outcome.EXPEDITED, Outcome.ESCALATED, Outcome.ABANDONED),
+            Outcome.EXPEDITED,
         ),
     ],
     ids=[
@@ -139,6 +151,7 @@ OPEN = replace(CALL, items=VERIFIED, gate_open=True, gate_reasons=(), caller_is_
         "renew-off",
         "renew-off-and-cancel",
         "expedited-pending",
+        "expedited-only",
     ],
 )
 def test_outcomes_fit_the_call(

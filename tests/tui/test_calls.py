@@ -60,11 +60,9 @@ async def test_direct_subscription_canceled_now_with_its_checklist(
 
         # The checklist is the one confirmation: the dates are on it.
         assert f"Data permanently deleted: {date.fromordinal(deletion).isoformat()}" in text(app)
-        await pilot.press("ctrl+s")  # nothing ticked yet: refused, and says what is left
-        assert isinstance(app.screen, ChecklistModal)
-        assert "2 points still to tick (1, 2)" in text(app)
-        # Space ticks a point and moves on; after the last, Enter confirms.
-        await pilot.press("space", "space", "enter")
+        # Each point read out and agreed to: one Enter confirms them all.
+        assert "1. " in text(app) and "2. " in text(app)
+        await pilot.press("enter")
         await settle(pilot)
         # The end of the call is offered at once, the outcome preselected.
         assert isinstance(app.screen, EndCallModal)
@@ -169,7 +167,7 @@ async def test_product_key_canceled_now_without_refund(
         await pilot.press("c")
         assert isinstance(app.screen, ChecklistModal)
         assert "No refund" in text(app)
-        await pilot.press("space", "enter")
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press("enter")  # the end of the call, offered at once
         await settle(pilot)
@@ -192,15 +190,17 @@ async def test_expedited_deprovisioning_waits_for_a_supervisor(
         assert isinstance(app.screen, ChecklistModal)
         assert "Irreversible" in text(app)
         assert "waiting for a supervisor's approval" in text(app)
-        await pilot.press("space", "enter")
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press("escape")  # back to the call from the offered ending
         screen = text(app)
         assert "waiting for a supervisor's approval" in screen
         assert "pending" in screen
         await end_call(pilot)
-        assert "Call #1 closed: Canceled" in text(app)
+        # Nothing was canceled: only the data's deletion brought forward.
+        assert "Call #1 closed: Expedited deletion only" in text(app)
 
+    assert last_call(factory).outcome is Outcome.EXPEDITED
     assert subscription_of(factory, caller).expedited is ExpeditedState.PENDING
     with factory() as session:
         request = session.scalars(select(CancellationRequest)).one()

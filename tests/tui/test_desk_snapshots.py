@@ -80,11 +80,11 @@ def gate_open(factory: sessionmaker[Session]) -> Step:
 
 
 def confirmation(factory: sessionmaker[Session]) -> Step:
-    """Cancel now, its checklist ticked: the consequences and dates, Enter confirms."""
+    """Cancel now, its checklist: the points to read out, the consequences and dates."""
 
     async def steps(pilot: Pilot[int]) -> None:
         await gate_open(factory)(pilot)
-        await pilot.press("c", "space", "space")
+        await pilot.press("c")
 
     return steps
 

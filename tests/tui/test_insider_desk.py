@@ -28,8 +28,7 @@ from tests.tui.drive import (
 from tui.screens.supervisor_queue import SupervisorQueueScreen
 from tui.screens.supervisor_request import SupervisorRequestScreen
 from tui.screens.supervisor_requests import SupervisorRequestsScreen
-from tui.widgets.item_form import field_id
-from verification.items import ITEM_SPECS
+from tui.widgets.item_form import field_id, form_fields
 from verification.kinds import CheckResult, Item
 
 PIN_CALLER = "j.mueller@mueller-soehne.example"
@@ -38,7 +37,7 @@ BLIND_CALLER = "jose.perez@contoso.example.com"
 
 def _asks(app: object, item: Item) -> bool:
     focused = app.focused  # type: ignore[attr-defined]
-    return focused is not None and focused.id == field_id(item, ITEM_SPECS[item].fields[0])
+    return focused is not None and focused.id == field_id(item, form_fields(item)[0][0])
 
 
 def _pin_misses(factory: sessionmaker[Session]) -> int:

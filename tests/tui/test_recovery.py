@@ -61,7 +61,7 @@ async def test_an_open_call_comes_back_where_it_was(
         assert "Call #1" in screen
         assert "✓ User ID" in screen and "✓ Phone number" in screen
         # The next question is the one after the last answered.
-        assert app.focused.id == field_id(Item.CONTACT_NAME, "first")
+        assert app.focused.id == field_id(Item.CONTACT_NAME, "name")
         answers = on_file(factory, CALLER)
         del answers[Item.USER_ID], answers[Item.PHONE]
         await verify_all(pilot, answers)
@@ -136,7 +136,7 @@ async def test_database_down_keeps_what_was_typed_and_allows_retry(
         await pilot.press("enter")
         await settle(pilot)
         assert "✓ Phone number" in text(app)
-        assert app.focused.id == field_id(Item.CONTACT_NAME, "first")
+        assert app.focused.id == field_id(Item.CONTACT_NAME, "name")
 
     assert [check.item for check in last_call(factory).checks] == [Item.USER_ID, Item.PHONE]
 

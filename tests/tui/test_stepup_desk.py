@@ -112,7 +112,7 @@ def payloads(factory: sessionmaker[Session]) -> str:
         return " ".join(session.scalars(select(AuditEvent.payload)))
 
 
-async def test_cancel_now_takes_the_code_from_the_email_then_its_checklist(
+async def test_cancel_now_takes_its_checklist_then_the_code_from_the_email(
     factory: sessionmaker[Session],
     demo: DemoReport,
     make_app,
@@ -125,6 +125,10 @@ async def test_cancel_now_takes_the_code_from_the_email_then_its_checklist(
         await verified_caller(pilot, factory)
         assert "proof of possession first" in screens.now()
         await pilot.press("c")
+        await settle(pilot)
+        # The checklist is the confirmation; the factor step comes after it.
+        assert isinstance(app.screen, ChecklistModal)
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PossessionModal)
         shown = screens.now()
@@ -147,10 +151,7 @@ async def test_cancel_now_takes_the_code_from_the_email_then_its_checklist(
         await read_back(pilot, "12345")
         assert "a code is 6 digits (not counted)" in screens.now()
         await read_back(pilot, code)
-        assert isinstance(app.screen, ChecklistModal)
-        screens.now()
-        await pilot.press("space", "space", "enter")
-        await settle(pilot)
+        # Confirmed already: the code that serves the action takes it.
         assert isinstance(app.screen, EndCallModal)
         screens.now()
 
@@ -172,7 +173,7 @@ async def test_a_text_reaches_the_gateway_with_basic_auth(
     async with app.run_test(size=(100, 30)) as pilot:
         screens = Screens(app)
         await verified_caller(pilot, factory)
-        await pilot.press("c")
+        await pilot.press("c", "enter")  # the checklist
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -183,12 +184,13 @@ async def test_a_text_reaches_the_gateway_with_basic_auth(
         # Back out and come again: the code sent is still the one to read back.
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert "code sent to •••0101" in screens.now()
+        assert len(gateway.received) == 1  # not sent again by coming back
         assert isinstance(app.focused, Input) and app.focused.id == "code"
         await read_back(pilot, code)
-        assert isinstance(app.screen, ChecklistModal)
+        assert isinstance(app.screen, EndCallModal)
         for seen in screens.seen:
             assert code not in seen and not any(n in seen for n in WHOLE_NUMBER)
 
@@ -200,7 +202,7 @@ async def test_a_failed_send_says_so_and_costs_no_miss(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await verified_caller(pilot, factory)
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -232,7 +234,7 @@ async def test_without_a_sender_the_desk_offers_the_callback_and_shows_the_numbe
         await verified_caller(pilot, factory)
         shown = screens.now()
         assert "No code can be sent" in shown and "only with the callback" in shown
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         shown = screens.now()
         assert "Call back the number on file" in shown and "Send a code" not in shown
@@ -240,9 +242,11 @@ async def test_without_a_sender_the_desk_offers_the_callback_and_shows_the_numbe
         await settle(pilot)
         callback_step = screen_text(app)
         assert "+1 425-555-0101" in callback_step
+        # Not "End this call": F4 is End call, and the call stays open for the callback.
+        assert "End this call" not in callback_step and "stays open" in callback_step
         await pilot.press("a")
         await settle(pilot)
-        assert isinstance(app.screen, ChecklistModal)
+        assert isinstance(app.screen, EndCallModal)
         screens.now()
     for seen in screens.seen:
         assert not any(n in seen for n in WHOLE_NUMBER)
@@ -273,7 +277,7 @@ def test_factor_step_snapshot(
 
     async def run_before(pilot: Pilot[int]) -> None:
         await verified_caller(pilot, factory)
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -290,24 +294,29 @@ async def test_after_the_verification_lapses_the_factor_is_asked_and_sent_again(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await verified_caller(pilot, factory)
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         await pilot.press("enter")  # a text to the phone on file
         await settle(pilot)
-        await read_back(pilot, gateway.codes()[-1])
-        assert isinstance(app.screen, ChecklistModal)
         await pilot.press("escape")
         await settle(pilot)
+        # Proven in this round (straight through the desk's API: the desk
+        # would take the confirmed action at once).
+        from db.desk import try_code
+
+        call_id = app.screen.view.call_id
+        view = try_code(factory, call_id, "agent", gateway.codes()[-1], app.settings, clock())
+        assert view.possession is not None and view.possession.proven
 
         clock.advance(minutes=31)
         await until(pilot, lambda: "Gate CLOSED" in screen_text(app))
         await verify_all(pilot, on_file(factory, CALLER))
         assert "proof of possession first" in screen_text(app)
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert isinstance(app.screen, PossessionModal)
-        await pilot.press("enter")  # a new code: the last one served the last verification
+        await pilot.press("enter")  # a new code: the last one was sent for the last verification
         await settle(pilot)
         assert len(gateway.codes()) == 2
         await read_back(pilot, gateway.codes()[-1])
-        assert isinstance(app.screen, ChecklistModal)
+        assert isinstance(app.screen, EndCallModal)

@@ -77,4 +77,4 @@ async def test_the_request_fits_its_checks_and_timeline(
     assert "1 Main Street," in top
     words = " ".join(bottom.split())
     assert f"rules {RULES_VERSION}" in words  # the timeline's details are not cut
-    assert "call ended Canceled" in words
+    assert "call ended Expedited" in words

@@ -56,7 +56,10 @@ class DeskScreen(DeskKeys):
         # the field says which, so a foreign address is not a silent miss.
         country = self.query_one(f"#{field_id(Item.ADDRESS, 'country')}", Input)
         country.placeholder = f"blank = {self.desk.settings.default_region}"
+        self.query_one(ItemForm).default_region = self.desk.settings.default_region
         self._redraw()
+        # Keys typed while signing in (n, most often) are the desk's.
+        self.desk.release_keys()
         if self.view is not None:
             started = self.view.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
             self.app.push_screen(RecoveredCallModal(self.view, started), self._recovery_chosen)
@@ -110,24 +113,48 @@ class DeskScreen(DeskKeys):
             self.app.switch_screen(SignInScreen())
 
     def action_act(self, kind: str) -> None:
-        """Offer one action on the highlighted subscription: its checklist is the confirmation."""
+        """Offer one action on the highlighted subscription: its checklist is the confirmation.
+
+        The checklist comes first; an action that needs proof of possession
+        goes on to the factor step once it is confirmed (a code goes out at
+        once when there is one place to send it), and is taken as soon as
+        the factor serves it: no second confirmation.
+        """
         view = self.view
         sub = self._selected_subscription()
         option = self._selected_option(kind)
         if view is None or sub is None or option is None or not view.gate_open or self._busy:
             return
 
+        def confirmed(points: tuple[str, ...] | None) -> None:
+            if points is not None and self.view is not None:
+                self._confirmed(sub, option, kind, points)
+
+        # Keys typed behind c/r/x (the Enter that confirms) wait for the checklist.
+        self.desk.hold_keys()
+        title = f"{option.label} — {sub.product_name}"
+        modal = ChecklistModal(title, option.checklist, consequences(option), option.label)
+        self.app.push_screen(modal, confirmed)
+
+    def _confirmed(
+        self, sub: SubscriptionView, option: Option, kind: str, points: tuple[str, ...]
+    ) -> None:
+        """The checklist confirmed: the factor step if the action needs one, else the action."""
+        view = self.view
+        assert view is not None
         step = sub.step_up(option.action)
         if step is not None and step.needs_factor:
-            # Proof of possession first; once it serves, straight on to the checklist.
             title = f"{option.label} — {sub.product_name}"
             modal = PossessionModal(view, sub.id, option.action, title, step.missing)
-            self.app.push_screen(modal, lambda new: self._factor_done(new, sub.id, kind))
+            self.app.push_screen(modal, lambda new: self._factor_done(new, sub.id, kind, points))
             return
-        self._confirm(sub, option)
+        self._busy = True
+        self._take(view.call_id, sub.id, option, points)
 
-    def _factor_done(self, view: CallView | None, sub_id: int, kind: str) -> None:
-        """Back from the factor step: the new view, and the checklist if the action may go."""
+    def _factor_done(
+        self, view: CallView | None, sub_id: int, kind: str, points: tuple[str, ...]
+    ) -> None:
+        """Back from the factor step: the action, confirmed already, once the factor serves it."""
         if view is None:
             # Backed out: a code may have been sent meanwhile, so the view is read again.
             if self.view is not None:
@@ -139,19 +166,8 @@ class DeskScreen(DeskKeys):
         option = find_option(sub, kind) if sub is not None else None
         step = sub.step_up(option.action) if sub is not None and option is not None else None
         if sub is not None and option is not None and step is not None and not step.needs_factor:
-            self._confirm(sub, option)
-
-    def _confirm(self, sub: SubscriptionView, option: Option) -> None:
-        """The action's one confirmation: its checklist."""
-
-        def confirmed(points: tuple[str, ...] | None) -> None:
-            if points is not None and self.view is not None:
-                self._busy = True
-                self._take(self.view.call_id, sub.id, option, points)
-
-        title = f"{option.label} — {sub.product_name}"
-        modal = ChecklistModal(title, option.checklist, consequences(option), option.label)
-        self.app.push_screen(modal, confirmed)
+            self._busy = True
+            self._take(view.call_id, sub.id, option, points)
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Commands for the palette, only when they can run now."""
@@ -181,27 +197,27 @@ class DeskScreen(DeskKeys):
 
     # --- typing -------------------------------------------------------------
 
-    @on(Input.Submitted)
-    def _submit_item(self, event: Input.Submitted) -> None:
+    @on(ItemForm.Check)
+    def _submit_item(self, event: ItemForm.Check) -> None:
         event.stop()
         view, item = self.view, self._current
-        if view is None or item is None or self._busy:
-            return
         form = self.query_one(ItemForm)
-        stated = form.values(item)
-        # The field Enter was pressed in, as it was then: keys that came with
-        # the Enter (a burst) may already be in the field, and belong to the
-        # next question. An Enter from another item's field is stale: ignored.
-        submitted = {field_id(item, field): field for field in stated}.get(event.input.id or "")
-        if submitted is None:
+        # An Enter from another item's field (the keys held behind it were
+        # typed after it) is stale: ignored.
+        if view is None or item is None or self._busy or event.item is not item:
+            self._release_keys()
             return
-        stated[submitted] = event.value
-        if not any(value.strip() for value in stated.values()):
+        if not any(value.strip() for value in event.stated.values()):
             form.show_error("Type what the caller says first.")
+            self._release_keys()
             return
         form.show_error("Checking…")
         self._busy = True
-        self._submit(view.call_id, item, stated)
+        self._submit(view.call_id, item, event.stated)
+
+    def _release_keys(self) -> None:
+        """The keys typed behind the last Enter go on to where focus is now (``tui.key_hold``)."""
+        self.desk.release_keys()
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -233,6 +249,8 @@ class DeskScreen(DeskKeys):
         if self._offer_end:
             self._offer_end = False
             self.action_end_call()
+        else:
+            self._release_keys()
 
     def on_action_taken(self, message: messages.ActionTaken) -> None:
         """Record what was done for the likely outcome, and say so."""
@@ -248,18 +266,23 @@ class DeskScreen(DeskKeys):
     def on_item_rejected(self, message: messages.ItemRejected) -> None:
         """An input error: shown under the fields, not counted."""
         self._busy = False
-        self.query_one(ItemForm).show_error(f"⚠ {message.detail} (not counted)")
+        form = self.query_one(ItemForm)
+        form.show_error(f"⚠ {message.detail} (not counted)")
+        form.focus_error(message.item, message.detail)
+        self._release_keys()
 
     def on_action_refused(self, message: messages.ActionRefused) -> None:
         """The database said no: tell the agent why."""
         self._busy = False
         notify(self, message.detail, title="Not done", severity="warning", timeout=8)
+        self._release_keys()
 
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Allow a retry (the app shows the notice)."""
         self._busy = False
         if self._current is not None:
             self.query_one(ItemForm).show_error("Not checked: the database is unavailable.")
+        self._release_keys()
 
     def on_call_ended(self, message: messages.CallEnded) -> None:
         """Show the read-back lines, then go back to idle."""

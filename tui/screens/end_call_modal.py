@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 OUTCOME_LABELS = {
     Outcome.CANCELED: "Canceled",
+    Outcome.EXPEDITED: "Expedited deletion only",
     Outcome.AUTO_RENEW_OFF: "Auto-renew turned off",
     Outcome.INFORMED: "Informed (nothing to cancel)",
+    Outcome.DECLINED: "Declined: the admin chose to change nothing",
     Outcome.DENIED_NOT_ADMIN: "Denied: caller is not an admin",
     Outcome.VERIFICATION_FAILED: "Verification failed",
     Outcome.ABANDONED: "Abandoned (caller hung up)",
@@ -32,6 +34,7 @@ OUTCOME_LABELS = {
 
 
 _RENEW_OFF = "auto_renew_off"
+_EXPEDITED = "expedited_deprovisioning"
 
 
 def likely_outcomes(
@@ -52,16 +55,24 @@ def likely_outcomes(
     verified = all(state.status is ItemStatus.MATCHED for state in view.items)
     if verified and view.caller_is_admin is False:
         return (Outcome.DENIED_NOT_ADMIN, *fallback), Outcome.DENIED_NOT_ADMIN
-    canceled = bool(view.pending_requests) or any(a != _RENEW_OFF for a in actions_taken)
+    pending = {p.action for p in view.pending_requests}
+    canceled = any(a not in (_RENEW_OFF, _EXPEDITED) for a in (*actions_taken, *pending))
+    expedited = _EXPEDITED in (*actions_taken, *pending)
     renew_off = _RENEW_OFF in actions_taken
-    if canceled or renew_off:
-        done = ((Outcome.CANCELED,) if canceled else ()) + (
-            (Outcome.AUTO_RENEW_OFF,) if renew_off else ()
+    if canceled or expedited or renew_off:
+        done = tuple(
+            outcome
+            for outcome, happened in (
+                (Outcome.CANCELED, canceled),
+                (Outcome.EXPEDITED, expedited),
+                (Outcome.AUTO_RENEW_OFF, renew_off),
+            )
+            if happened
         )
         return (*done, *fallback), done[0]
     if view.gate_open:
-        unseen = (Outcome.CANCELED, Outcome.AUTO_RENEW_OFF) if recovered else ()
-        return (Outcome.INFORMED, *unseen, *fallback), Outcome.INFORMED
+        unseen = (Outcome.CANCELED, Outcome.EXPEDITED, Outcome.AUTO_RENEW_OFF) if recovered else ()
+        return (Outcome.INFORMED, Outcome.DECLINED, *unseen, *fallback), Outcome.INFORMED
     return (Outcome.ABANDONED, Outcome.ESCALATED), Outcome.ABANDONED
 
 

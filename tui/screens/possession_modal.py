@@ -5,8 +5,11 @@ Shown only when the chosen action needs a factor the call has not proven
 picks a masked destination and sends a code, then types what the caller
 reads back; or calls back the number on file, which appears here alone and
 only after the agent chose the callback. The code itself never reaches the
-desk. Once the factor serves the action the step closes with the new view
-and the desk goes straight on to the action's checklist.
+desk. It opens once the action's checklist is confirmed, so with one place
+a code can go and none sent yet, the code goes out at once (the agent's
+confirmation asked for it); with several the agent picks. Once the factor
+serves the action the step closes with the new view and the desk takes the
+action.
 """
 
 from __future__ import annotations
@@ -105,6 +108,14 @@ class PossessionModal(ModalScreen["CallView | None"]):
         self._show_code_step(focus=True)
         if not self.query_one("#code-step").display:
             self.query_one(OptionList).focus()
+            step = self.possession
+            if len(step.destinations) == 1 and not step.code_sent and step.send_refusal is None:
+                self._busy = True
+                self._say("Sending the code…")
+                self._send(step.destinations[0].key)
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            release()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The callback's outcome keys only while its number is shown."""
@@ -187,7 +198,7 @@ class PossessionModal(ModalScreen["CallView | None"]):
         self.query_one("#callback-step").display = True
         self.query_one("#callback-number", Static).update(
             plain(
-                "End this call, then call the number on file:",
+                "Say goodbye and hang up (the call stays open here), then call:",
                 f"    {message.callback.number}",
                 "Ask for the admin who called, and carry on once they answer.",
             )

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
@@ -37,7 +38,7 @@ class SignInScreen(Screen[None]):
     # next one to a field, so a password manager typing "name⇥passphrase⏎" in
     # one burst fills both fields (see ``tui.widgets.item_form.FieldInput``).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "next_field", "Next field", show=False, priority=True),
+        Binding("enter", "enter", "Sign in", show=False, priority=True),
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
@@ -72,46 +73,47 @@ class SignInScreen(Screen[None]):
         """Nobody is signed in while this screen shows (at start and after sign-out)."""
         self.desk.signed_in = None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Enter moves on at once from the username to an empty passphrase.
+    class EnterQueued(Message):
+        """Enter, queued in the focused field behind the keys typed before it."""
 
-        Anywhere else it is the field's own Enter, taken in order after the
-        keys before it: signing in reads both fields.
+    def action_enter(self) -> None:
+        """From the username to an empty passphrase at once; else sign in once typed in.
+
+        Signing in reads both fields as they were at the Enter: the keys
+        typed behind it wait (``tui.key_hold``) for the screen that follows.
         """
-        if action == "next_field":
-            on_username = self.focused is not None and self.focused.id == "username"
-            return on_username and not self.query_one("#passphrase", Input).value
-        return True
-
-    def action_next_field(self) -> None:
-        """On to the passphrase, at once."""
-        self.set_focus(self.query_one("#passphrase", Input))
+        on_username = self.focused is not None and self.focused.id == "username"
+        if on_username and not self.query_one("#passphrase", Input).value:
+            self.set_focus(self.query_one("#passphrase", Input))
+            return
+        self.desk.hold_keys()
+        (self.focused or self).post_message(self.EnterQueued())
 
     @on(Input.Changed, "#username, #passphrase")
     def _credentials_changed(self) -> None:
         """A code was asked for these credentials only: changing them starts over."""
         self._ask_code(False)
 
-    # Enter in the username reaches here only with the passphrase typed already.
-    @on(Input.Submitted, "#username, #passphrase, #code")
+    @on(EnterQueued)
     def _submit(self) -> None:
         username = self.query_one("#username", Input).value.strip()
         passphrase = self.query_one("#passphrase", Input).value
         code = self.query_one("#code", Input).value.strip() if self._code_asked else None
-        if not username:
-            self._say("Type your username.")
-            self.query_one("#username", Input).focus()
-            return
-        if not passphrase:
-            self._say("Type your passphrase.")
-            self.query_one("#passphrase", Input).focus()
+        if not username or not passphrase or self.query_one("#passphrase", Input).disabled:
+            if not username or not passphrase:
+                self._say("Type your username." if not username else "Type your passphrase.")
+                self.query_one("#username" if not username else "#passphrase", Input).focus()
+            self.desk.release_keys()
             return
         if code == "":
             self._say("Type the code from your authenticator app.")
             self.query_one("#code", Input).focus()
+            self.desk.release_keys()
             return
         self._stop_wait()
         self._set_enabled(False)
+        # Keys typed while the database answers (the first key of the desk, a
+        # retyped passphrase) stay held for the screen that follows.
         self._say("Signing in…")
         self._authenticate(username, passphrase, code)
 
@@ -141,17 +143,41 @@ class SignInScreen(Screen[None]):
             self._ask_code(True)
             self._say(result.message)
             self._set_enabled(True)
-            self.query_one("#code", Input).focus()
+            # Digits typed ahead while the database answered go into the code.
+            self.set_focus(self.query_one("#code", Input))
+            self.desk.release_keys()
             return
         passphrase = self.query_one("#passphrase", Input)
         passphrase.value = ""
         self._ask_code(False)
-        if result.delay_seconds > 0:
-            self._say(f"{result.message} Try again in {math.ceil(result.delay_seconds)} s.")
-            self._wait = self.set_timer(result.delay_seconds, self._unlock_form)
+        if result.locked:
+            # No wait ends a lock: "try again in 8 s" would be a promise never
+            # kept. Said alike for a name that is no account (counted alike).
+            self._say(
+                f"{result.message} Too many failed sign-ins for this name: no wait"
+                " helps, a supervisor must reset it."
+            )
+            if result.delay_seconds > 0:
+                self._wait = self.set_timer(result.delay_seconds, self._unlock_form)
+            else:
+                self._unlock_form()
+        elif result.delay_seconds > 0:
+            self._count_down(result.message, math.ceil(result.delay_seconds))
         else:
             self._say(result.message)
             self._unlock_form()
+        # During a wait the form takes no keys: the ones held are let go, not kept for later.
+        self.desk.release_keys()
+
+    def _count_down(self, message: str, seconds: int) -> None:
+        """The wait, said to the second and gone when it is over."""
+        if seconds <= 0:
+            self._wait = None
+            self._say(f"{message} You can try again now.")
+            self._unlock_form()
+            return
+        self._say(f"{message} Try again in {seconds} s.")
+        self._wait = self.set_timer(1, lambda: self._count_down(message, seconds - 1))
 
     def on_signed_in(self, message: messages.SignedIn) -> None:
         """Open the desk, with the recovered call if there is one."""
@@ -163,8 +189,7 @@ class SignInScreen(Screen[None]):
     def on_database_failed(self, message: messages.DatabaseFailed) -> None:
         """Give the form back for a retry (the app shows the notice)."""
         self._say("Could not reach the database. Press Enter to try again.")
-        self._set_enabled(True)
-        self.query_one("#passphrase", Input).focus()
+        self._unlock_form()
 
     def _ask_code(self, asked: bool) -> None:
         """Show the code field (empty) or hide it."""
@@ -181,6 +206,7 @@ class SignInScreen(Screen[None]):
     def _unlock_form(self) -> None:
         self._set_enabled(True)
         self.query_one("#passphrase", Input).focus()
+        self.desk.release_keys()
 
     def _set_enabled(self, enabled: bool) -> None:
         for field in self.query(Input):

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.screens.end_call_modal import OUTCOME_LABELS
 from tui.screens.supervisor_base import SupervisorScreen, local_time
-from tui.widgets.plain import PlainInput, cell, plain
+from tui.widgets.plain import TabInput, cell, plain
 from verification.kinds import Channel, Outcome, SubscriptionKind
 
 if TYPE_CHECKING:
@@ -126,13 +126,13 @@ class SupervisorRequestsScreen(SupervisorScreen):
     def compose(self) -> ComposeResult:
         yield Static("Supervisor desk — all requests", classes="screen-title")
         with Horizontal(classes="filters"):
-            yield PlainInput(
+            yield TabInput(
                 placeholder="CG-reference, user ID, phone or organization…",
                 id="f-org",
                 compact=True,
             )
-            yield Input(placeholder="From YYYY-MM-DD", id="f-since", compact=True)
-            yield Input(placeholder="To YYYY-MM-DD", id="f-until", compact=True)
+            yield TabInput(placeholder="From YYYY-MM-DD", id="f-since", compact=True)
+            yield TabInput(placeholder="To YYYY-MM-DD", id="f-until", compact=True)
         with Horizontal(classes="filters"):
             yield Select[int]([], prompt="Any agent", id="f-agent", compact=True)
             yield Select(

@@ -30,7 +30,8 @@ class GatePanel(Static):
             text.append("Gate OPEN", style="bold")
             text.append(" · identity verified · caller is an admin")
             if view.expires_at is not None:
-                text.append(f" · holds until {view.expires_at.astimezone():%H:%M}")
+                # A clock time "at", never beside the call's timer as if it were one.
+                text.append(f" · verification expires at {view.expires_at.astimezone():%H:%M}")
         else:
             self.add_class("closed")
             text.append("Gate CLOSED", style="bold")

@@ -42,8 +42,16 @@ class ItemList(Static):
             pointer = "▸" if state.item == current else " "
             text.append(f"{pointer}{STATUS_MARK[state.status]} ", style=STATUS_STYLE[state.status])
             text.append(f"{state.label}\n", style="bold" if state.item == current else "")
-        misses_style = "red" if view.misses_left <= 1 else ""
-        text.append(f"Misses left: {view.misses_left}", style=misses_style)
+        if view.tenant_found and view.tenant_locked:
+            # The organization's lock, not this call's misses, is what stops it.
+            text.append("Organization locked", style="red")
+        elif view.locked:
+            text.append("Call locked: no misses left", style="red")
+        else:
+            misses_style = "red" if view.misses_left <= 1 else ""
+            text.append(f"Misses left: {view.misses_left}", style=misses_style)
+            if view.misses_left == 0:
+                text.append("\n⚠ Next miss locks call", style="bold red")
         self.update(text)
 
     async def _on_click(self, event: events.Click) -> None:

@@ -15,9 +15,10 @@ surrogates become �. Newlines belong to the screens, never to a value:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Input
 
@@ -85,3 +86,17 @@ class PlainInput(Input):
     def replace(self, text: str, start: int, end: int) -> None:
         """Replace ``start:end`` with ``text`` made visible (see the module)."""
         super().replace(visible(text), start, end)
+
+
+class TabInput(PlainInput):
+    """A field Tab leaves at once: "2026-12-01⇥2026-12-31" typed in one burst splits at the Tab.
+
+    Tab normally moves focus only once it has bubbled back up to the app,
+    after the keys behind it were typed into this field; as a priority
+    binding it moves as the app takes the key (``tui.widgets.item_form``).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]

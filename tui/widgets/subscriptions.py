@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
@@ -76,6 +77,26 @@ def _status(sub: SubscriptionView) -> str:
     return sub.status.value
 
 
+class SubscriptionTable(DataTable[Any]):
+    """The subscriptions, whose action keys act as the app takes them.
+
+    As priority bindings (here only, where no text is typed) the action
+    runs before the next key is handed on, so "r⏎" typed together opens the
+    checklist and its Enter confirms it, instead of the Enter choosing the
+    row first. A key the desk dims falls through to its "why" binding.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(key, f"screen.act('{kind}')", show=False, priority=True)
+        for kind, keys in (
+            ("cancel_now", "c,f7"),
+            ("auto_renew_off", "r,f8"),
+            ("expedited", "x,f9"),
+        )
+        for key in keys.split(",")
+    ]
+
+
 class SubscriptionPanel(Vertical):
     """A table of subscriptions and, below it, the highlighted one's policy."""
 
@@ -85,7 +106,7 @@ class SubscriptionPanel(Vertical):
         self._note = ""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="sub-table", cursor_type="row", zebra_stripes=True)
+        yield SubscriptionTable(id="sub-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="sub-detail-scroll"):
             yield Static("", id="sub-detail")
 
