@@ -82,10 +82,12 @@ class ActionTaken(Message):
 class ItemRejected(Message):
     """The stated value cannot be a value of its kind: not an attempt."""
 
-    def __init__(self, item: Item, detail: str) -> None:
+    def __init__(self, item: Item, detail: str, locked: bool = False) -> None:
         super().__init__()
         self.item = item
         self.detail = detail
+        # A lock refused it (``db.desk.guessing.LockedRefusal``): only a transfer is left.
+        self.locked = locked
 
 
 class ActionRefused(Message):

@@ -68,16 +68,20 @@ def hold_tenant(session: Session, call: Call) -> Tenant | None:
     return session.get(Tenant, call.tenant_id, with_for_update=True, populate_existing=True)
 
 
+class LockedRefusal(InputError):
+    """Refused because a lock holds: the call can only be transferred to a supervisor."""
+
+
 def refuse_locked(session: Session, tenant: Tenant | None, normalized_user_id: str | None) -> None:
-    """Raise ``InputError`` when the call's tenant or the stated user ID is locked."""
+    """Raise ``LockedRefusal`` when the call's tenant or the stated user ID is locked."""
     if tenant is not None and tenant_locked(tenant):
-        raise InputError(TENANT_LOCKED)
+        raise LockedRefusal(TENANT_LOCKED)
     if normalized_user_id is not None and _live_lock(session, user_id_key(normalized_user_id)):
-        raise InputError(USER_ID_LOCKED)
+        raise LockedRefusal(USER_ID_LOCKED)
     if normalized_user_id is not None and _domain_locked(session, normalized_user_id):
         # Every user ID on a locked tenant's domain, right or wrong: which one
         # exists is what the guesses were after.
-        raise InputError(TENANT_LOCKED)
+        raise LockedRefusal(TENANT_LOCKED)
 
 
 def after_miss(

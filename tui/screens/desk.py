@@ -47,6 +47,7 @@ class DeskScreen(DeskKeys):
         # Actions taken before a restart are not in the view: see likely_outcomes.
         self._recovered_call = recovered.call_id if recovered is not None else None
         self._actions_taken: list[str] = []
+        self._refused_locked = False
         self._offer_end = False
 
     def on_mount(self) -> None:
@@ -96,7 +97,9 @@ class DeskScreen(DeskKeys):
         if view is None or self._busy:
             return
         recovered = view.call_id == self._recovered_call
-        outcomes, likely = likely_outcomes(view, tuple(self._actions_taken), recovered)
+        outcomes, likely = likely_outcomes(
+            view, tuple(self._actions_taken), recovered, self._refused_locked
+        )
 
         def chosen(ending: CallEnding | None) -> None:
             if ending is not None and self.view is not None:
@@ -233,6 +236,7 @@ class DeskScreen(DeskKeys):
         self.view = message.view
         if previous is None or previous.call_id != message.view.call_id:
             self._actions_taken = []
+            self._refused_locked = False
         form = self.query_one(ItemForm)
         if message.checked is not None:
             state = next(s for s in message.view.items if s.item == message.checked)
@@ -266,6 +270,7 @@ class DeskScreen(DeskKeys):
     def on_item_rejected(self, message: messages.ItemRejected) -> None:
         """An input error: shown under the fields, not counted."""
         self._busy = False
+        self._refused_locked = self._refused_locked or message.locked
         form = self.query_one(ItemForm)
         form.show_error(f"⚠ {message.detail} (not counted)")
         form.focus_error(message.item, message.detail)
@@ -290,6 +295,7 @@ class DeskScreen(DeskKeys):
         self.view = None
         self._current = None
         self._actions_taken = []
+        self._refused_locked = False
         self.query_one(ItemForm).reset()
         self._redraw()
         self.app.push_screen(SummaryModal(message.summary), self._summary_closed)

@@ -43,6 +43,7 @@ class DeskWorkers(AgentScreen):
 
         def submit(factory: sessionmaker[Session]) -> None:
             from db.desk import submit_item
+            from db.desk.guessing import LockedRefusal
             from verification.errors import InputError
 
             try:
@@ -50,7 +51,8 @@ class DeskWorkers(AgentScreen):
                     factory, call_id, actor, item, stated, desk.settings, desk.clock()
                 )
             except InputError as exc:
-                self.post_message(messages.ItemRejected(item, str(exc)))
+                locked = isinstance(exc, LockedRefusal)
+                self.post_message(messages.ItemRejected(item, str(exc), locked))
             else:
                 self.post_message(messages.CallUpdated(view, checked=item))
 

@@ -38,9 +38,16 @@ _EXPEDITED = "expedited_deprovisioning"
 
 
 def likely_outcomes(
-    view: CallView, actions_taken: tuple[str, ...], recovered: bool = False
+    view: CallView,
+    actions_taken: tuple[str, ...],
+    recovered: bool = False,
+    refused_locked: bool = False,
 ) -> tuple[tuple[Outcome, ...], Outcome]:
     """The outcomes that fit the call as it stands, and the likely one.
+
+    ``refused_locked``: the database refused an answer because a lock holds
+    (the tenant or the user ID, told alike for every user ID on the tenant's
+    domain): the caller is to be transferred, so escalated comes first.
 
     ``actions_taken`` are the policy actions confirmed in this desk session;
     a pending expedited request also means something was canceled. A
@@ -50,7 +57,7 @@ def likely_outcomes(
     fallback = (Outcome.ESCALATED, Outcome.ABANDONED)
     if view.locked:
         return (Outcome.VERIFICATION_FAILED, *fallback), Outcome.VERIFICATION_FAILED
-    if view.tenant_found and view.tenant_locked:
+    if refused_locked or (view.tenant_found and view.tenant_locked):
         return fallback, Outcome.ESCALATED
     verified = all(state.status is ItemStatus.MATCHED for state in view.items)
     if verified and view.caller_is_admin is False:
