@@ -40,6 +40,8 @@ class Settings:
     # callgate serve (tui/web): browser tabs at once; minutes without input end a tab.
     web_max_sessions: int = 20
     web_idle_minutes: int = 30
+    # The desk's colour theme (a Textual theme name) until its user picks another.
+    theme: str = ""
     # Delivery (``callgate deliver``). Secrets are never settings: they come from
     # the environment or a file (``webhook_secret``, ``smtp_password`` below).
     webhook_urls: tuple[str, ...] = ()

@@ -102,8 +102,9 @@ class CallgateApp(KeyHold):
         """The theme chosen last time (``tui.theme_state``); then remember every change."""
         from tui.theme_state import save_theme, saved_theme
 
-        theme = saved_theme()
-        if theme is not None and theme in self.available_themes:
+        # The user's own choice first, then the operator's default from the settings.
+        theme = saved_theme() or self.settings.theme
+        if theme and theme in self.available_themes:
             self.theme = theme
         # Every change from here on is saved (the restored theme once more: harmless).
         self.theme_changed_signal.subscribe(self, lambda chosen: save_theme(chosen.name))

@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from db.demo import DemoReport
 from db.models import CancellationRequest
+from db.settings import Settings
 from tests.helpers.review_data import PASSPHRASE, Staff, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import answer, end_call, settle, sign_in, signed_in, until
@@ -243,6 +244,23 @@ async def test_the_chosen_theme_is_there_at_the_next_start(make_app) -> None:
     broken = make_app()
     async with broken.run_test(size=(80, 24)):
         assert broken.theme == default
+
+
+async def test_the_settings_name_the_theme_until_the_user_picks_one(
+    settings: Settings, desk_factory, clock
+) -> None:
+    from dataclasses import replace
+
+    from tui.app import CallgateApp
+    from tui.theme_state import save_theme
+
+    app = CallgateApp(replace(settings, theme="nord"), lambda: desk_factory, clock=clock)
+    async with app.run_test(size=(80, 24)):
+        assert app.theme == "nord"
+    save_theme("gruvbox")  # the user's own choice wins over the operator's default
+    again = CallgateApp(replace(settings, theme="nord"), lambda: desk_factory, clock=clock)
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "gruvbox"
 
 
 # --- the keys the desk lists are its own ------------------------------------------
