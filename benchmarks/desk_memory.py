@@ -53,8 +53,9 @@ def whole_call(db_url: str) -> Script:
     from benchmarks.desk_figures import stated_callers
     from db.engine import make_engine, make_sessionmaker
     from db.staff.agents import add_agent
+    from tui.widgets.item_form import form_fields
     from verification.items import ITEM_SPECS
-    from verification.kinds import Role
+    from verification.kinds import Item, Role
 
     engine = make_engine(db_url)
     factory = make_sessionmaker(engine)
@@ -70,7 +71,10 @@ def whole_call(db_url: str) -> Script:
     ]
     for number, (item, stated) in enumerate(statements):
         spec = ITEM_SPECS[item]
-        keys = "\t".join(stated.get(name, "") for name in spec.fields) + "\r"
+        if item is Item.CONTACT_NAME:  # the desk's one name field: "First Last"
+            stated = {"name": f"{stated.get('first', '')} {stated.get('last', '')}".strip()}
+        fields = [field for field, _ in form_fields(item)]
+        keys = "\t".join(stated.get(name, "") for name in fields) + "\r"
         last = number == len(statements) - 1
         script.append((keys, "Gate OPEN" if last else f"✓ {spec.label}"))
     script += [(F4, "End the call"), ("\r", "closed")]

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import AuditEvent, Call
 from tests.ssh.conftest import Sshd, Terminal, client_env, free_port
-from tests.tui.drive import known_passphrase, on_file
+from tests.tui.drive import known_passphrase, on_file, typed
+from tui.widgets.item_form import form_fields
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, Item, Outcome
 
@@ -47,7 +48,8 @@ def desk_environment(settings: Path) -> dict[str, str]:
 
 def answer(terminal: Terminal, item: Item, stated: Mapping[str, str], then: str) -> None:
     """Type the caller's answer for ``item``, field by field, Enter; wait for ``then``."""
-    fields = ITEM_SPECS[item].fields
+    fields = [field for field, _ in form_fields(item)]
+    stated = typed(item, stated)
     for number, name in enumerate(fields):
         if number:
             terminal.next_field()

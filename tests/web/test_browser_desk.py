@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import AuditEvent, Call
 from db.web_sessions import ENDED, STARTED
-from tests.tui.drive import known_passphrase, on_file
+from tests.tui.drive import known_passphrase, on_file, typed
 from tests.web.browser import (
     CHROMIUM_ARGS,
     CHROMIUM_MISSING,
@@ -28,6 +28,7 @@ from tests.web.browser import (
     open_tab,
 )
 from tests.web.conftest import Served, stop_serve
+from tui.widgets.item_form import form_fields
 from verification.items import ITEM_SPECS
 from verification.kinds import CallState, Item, Outcome
 
@@ -83,7 +84,8 @@ async def answer(
 
     ``then`` is what to wait for instead (the last item opens the gate view).
     """
-    fields = ITEM_SPECS[item].fields
+    fields = [field for field, _ in form_fields(item)]
+    stated = typed(item, stated)
     for number, name in enumerate(fields):
         if number:
             await tab.next_field()

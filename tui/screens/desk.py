@@ -47,7 +47,6 @@ class DeskScreen(DeskKeys):
         # Actions taken before a restart are not in the view: see likely_outcomes.
         self._recovered_call = recovered.call_id if recovered is not None else None
         self._actions_taken: list[str] = []
-        self._refused_locked = False
         self._offer_end = False
 
     def on_mount(self) -> None:
@@ -83,7 +82,7 @@ class DeskScreen(DeskKeys):
             form = self.query_one(ItemForm)
             form.show_item(self._current)
             form.show_result("", None)
-            self.query_one(ItemList).show(view, self._current)
+            self.query_one(ItemList).show(view, self._current, self._refused_locked)
 
     def action_new_call(self) -> None:
         """Start a call; it is recorded before anything is asked."""
@@ -271,6 +270,7 @@ class DeskScreen(DeskKeys):
         """An input error: shown under the fields, not counted."""
         self._busy = False
         self._refused_locked = self._refused_locked or message.locked
+        self.query_one(ItemList).show(self.view, self._current, self._refused_locked)
         form = self.query_one(ItemForm)
         form.show_error(f"⚠ {message.detail} (not counted)")
         form.focus_error(message.item, message.detail)

@@ -86,6 +86,8 @@ class DeskView(DeskWorkers):
         self._busy = False
         self._current: Item | None = None
         self._expiry_seen: datetime | None = None
+        # The database refused an answer because a lock holds: only a transfer is left.
+        self._refused_locked = False
 
     def compose(self) -> ComposeResult:
         yield CallBar(self.agent.display_name, self.agent.role.value)
@@ -149,7 +151,7 @@ class DeskView(DeskWorkers):
         # becomes one line on top and the subscriptions get the whole width.
         self.set_class(gate_open, "-gate-open")
         self.set_class(view is None, "-idle")
-        self.query_one(ItemList).show(view, current)
+        self.query_one(ItemList).show(view, current, self._refused_locked)
         self.query_one(GatePanel).show(view)
         self.refresh_bindings()
 

@@ -29,8 +29,14 @@ class ItemList(Static):
     _view: CallView | None = None
     _current: Item | None = None
 
-    def show(self, view: CallView | None, current: Item | None) -> None:
-        """Redraw for ``view``; ``current`` is the item being asked."""
+    def show(
+        self, view: CallView | None, current: Item | None, refused_locked: bool = False
+    ) -> None:
+        """Redraw for ``view``; ``current`` is the item being asked.
+
+        ``refused_locked``: the database refused an answer because a lock holds
+        (``db.desk.guessing.LockedRefusal``): the call's misses no longer matter.
+        """
         self._view, self._current = view, current
         text = Text()
         text.append("Identity\n", style="bold")
@@ -45,6 +51,8 @@ class ItemList(Static):
         if view.tenant_found and view.tenant_locked:
             # The organization's lock, not this call's misses, is what stops it.
             text.append("Organization locked", style="red")
+        elif refused_locked:
+            text.append("Locked: transfer to a supervisor", style="red")
         elif view.locked:
             text.append("Call locked: no misses left", style="red")
         else:
