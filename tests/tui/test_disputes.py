@@ -16,10 +16,9 @@ from db.models import CancellationRequest, Dispute
 from tests.helpers.review_data import PASSPHRASE, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import settle, sign_in, until
-from tests.tui.test_supervisor import decide, open_queue, open_row
+from tests.tui.test_supervisor import decide, open_queue, open_requests, open_row
 from tui.screens.desk import DeskScreen
 from tui.screens.dispute_modal import DisputeModal
-from tui.screens.supervisor_requests import SupervisorRequestsScreen
 
 
 def made_request(factory: sessionmaker[Session]) -> str:
@@ -117,11 +116,7 @@ async def test_the_search_box_finds_a_call_by_its_reference(
     app = make_app()
     async with app.run_test(size=(140, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
-        await open_queue(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorRequestsScreen)
+        screen = await open_requests(pilot)
         screen.query_one("#f-org").focus()
         await pilot.press(*reference.lower())
         # Each keystroke searches again: wait for the search of the whole

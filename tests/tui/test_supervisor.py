@@ -54,6 +54,16 @@ async def open_queue(pilot) -> SupervisorQueueScreen:
     return screen
 
 
+async def open_requests(pilot) -> SupervisorRequestsScreen:
+    """From the call desk to the supervisor's list of all requests (F6, then a)."""
+    await open_queue(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SupervisorRequestsScreen)
+    return screen
+
+
 async def open_row(pilot, queue: SupervisorQueueScreen, kind: str) -> None:
     """Move the cursor to the first row of ``kind`` and press Enter."""
     index = next(i for i, row in enumerate(queue.rows) if row.kind == kind)
@@ -351,11 +361,7 @@ async def test_the_list_filters_as_you_type_and_pages(
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
         assert isinstance(app.screen, DeskScreen)
-        await open_queue(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorRequestsScreen)
+        screen = await open_requests(pilot)
         table = screen.query_one("#requests")
         assert table.row_count == 50
         await pilot.press("pagedown")
@@ -405,11 +411,7 @@ async def test_a_from_date_after_the_to_date_says_so(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
-        await open_queue(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorRequestsScreen)
+        screen = await open_requests(pilot)
         screen.query_one("#f-since").focus()
         await pilot.press(*"2026-11-20")
         screen.query_one("#f-until").focus()

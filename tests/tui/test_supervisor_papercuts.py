@@ -14,7 +14,7 @@ from db.settings import Settings
 from tests.helpers.review_data import PASSPHRASE, Staff, expedited_call, make_account, make_staff
 from tests.tui.conftest import START, screen_text
 from tests.tui.drive import answer, end_call, settle, sign_in, signed_in, until
-from tests.tui.test_supervisor import decide, open_queue, open_row
+from tests.tui.test_supervisor import decide, open_queue, open_requests, open_row
 from tui.screens.desk import DeskScreen
 from tui.screens.summary_modal import SummaryModal
 from tui.screens.supervisor_queue import SupervisorQueueScreen
@@ -168,11 +168,7 @@ async def test_the_list_finds_the_last_four_and_says_a_date_does_not_exist(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "sue", PASSPHRASE)
-        await open_queue(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorRequestsScreen)
+        screen = await open_requests(pilot)
         search = screen.query_one("#f-org", Input)
         search.value = "0101"  # the last four digits the list shows
         await until(pilot, lambda: "by last four digits" in screen_text(app))

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Static
 
+from tui.widgets.plain import notify
 from verification.session import ItemStatus
 
 if TYPE_CHECKING:
@@ -73,11 +74,11 @@ class ItemList(Static):
         if state.item == current:
             return
         if state.status is ItemStatus.MATCHED:
-            self.notify(f"{state.label} already matched: nothing to ask.", severity="warning")
+            notify(self, f"{state.label} already matched: nothing to ask.", severity="warning")
             return
         pending = [s.item for s in view.items if s.status is not ItemStatus.MATCHED]
         if not view.tenant_found or current not in pending:
-            self.notify("Ask the user ID first: it names the account.", severity="warning")
+            notify(self, "Ask the user ID first: it names the account.", severity="warning")
             return
         step = pending.index(state.item) - pending.index(current)
         await self.screen.run_action(f"other_item({step})")
